@@ -1,0 +1,97 @@
+//! Validation shared by the text newtypes.
+
+use crate::DomainError;
+
+/// Trims `raw` and checks it is 1..=`max` characters without control characters.
+pub(crate) fn bounded(field: &'static str, raw: &str, max: usize) -> Result<String, DomainError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(DomainError::invalid(field, "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(DomainError::invalid(field, format!("must be at most {max} characters")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(DomainError::invalid(field, "must not contain control characters"));
+    }
+    Ok(value.to_owned())
+}
+
+/// Declares a validated text newtype with `parse`, `as_str` and `Display`.
+macro_rules! text_type {
+    ($(#[$meta:meta])* $name:ident, field = $field:literal, max = $max:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses a trimmed, non-empty value without control characters.
+            pub fn parse(raw: &str) -> Result<Self, $crate::DomainError> {
+                $crate::text::bounded($field, raw, $max).map(Self)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+pub(crate) use text_type;
+
+/// Declares a closed set of values spelled in snake_case on the wire and in the database.
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident, field = $field:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(raw: &str) -> Result<Self, $crate::DomainError> {
+                match raw {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err($crate::DomainError::invalid(
+                        $field,
+                        format!("must be one of: {}", [$($text),+].join(", ")),
+                    )),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use wire_enum;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_trims_and_rejects_empty_long_and_control() {
+        assert_eq!(bounded("name", "  Acme ", 10), Ok("Acme".to_owned()));
+        assert!(bounded("name", "   ", 10).is_err());
+        assert!(bounded("name", "abcdefghijk", 10).is_err());
+        assert!(bounded("name", "a\u{7}b", 10).is_err());
+        assert_eq!(
+            bounded("name", "", 10),
+            Err(DomainError::invalid("name", "must not be empty"))
+        );
+    }
+}

@@ -1,0 +1,149 @@
+//! The database connection over Postgres or SQLite, its r2d2 pool and migrations.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, ConnectionError, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::RepoError;
+
+/// One connection to either backend; repositories take `&mut DbConnection`.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+
+/// Which backend a database URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseTarget {
+    /// A `postgres://` or `postgresql://` URL.
+    Postgres(String),
+    /// A SQLite file path (`sqlite://` prefix optional).
+    Sqlite(String),
+}
+
+impl DatabaseTarget {
+    /// Chooses the backend by URL scheme; any other scheme is an error.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        if path.is_empty() {
+            return Err("the database URL is empty".to_owned());
+        }
+        if path.contains("://") {
+            return Err("the database URL must start with postgres://, postgresql:// or sqlite://, or be a SQLite file path".to_owned());
+        }
+        if path == ":memory:" {
+            return Err("an in-memory SQLite database cannot be shared by a pool; use a file path".to_owned());
+        }
+        Ok(Self::Sqlite(path.to_owned()))
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres(_))
+    }
+}
+
+/// Opens connections for r2d2, choosing the backend by URL scheme so that a failure reports
+/// the real cause at once (diesel's derived `establish` tries every backend and hides it).
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    target: DatabaseTarget,
+}
+
+impl ConnectionManager {
+    pub fn new(target: DatabaseTarget) -> Self {
+        Self { target }
+    }
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectionError> {
+        match &self.target {
+            DatabaseTarget::Postgres(url) => PgConnection::establish(url).map(DbConnection::Postgresql),
+            DatabaseTarget::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)?;
+                // Foreign keys are off by default in SQLite; WAL lets readers run beside a
+                // writer, and the busy timeout makes writers queue instead of failing.
+                conn.batch_execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectionError> {
+        conn.batch_execute("SELECT 1").map_err(ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// Connects once (to report the real error quickly), then builds the pool.
+pub fn connect(target: DatabaseTarget, max_size: u32) -> Result<Pool, RepoError> {
+    let manager = ConnectionManager::new(target);
+    r2d2::ManageConnection::connect(&manager).map_err(|e| RepoError::Unavailable(e.to_string()))?;
+    Ok(r2d2::Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(Duration::from_secs(5))
+        .build_unchecked(manager))
+}
+
+/// Applies every pending migration of the connection's backend; returns the versions applied.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, RepoError> {
+    let migrations = match conn {
+        DbConnection::Postgresql(_) => POSTGRES_MIGRATIONS,
+        DbConnection::Sqlite(_) => SQLITE_MIGRATIONS,
+    };
+    let applied = conn
+        .run_pending_migrations(migrations)
+        .map_err(|e| RepoError::Migration(e.to_string()))?;
+    Ok(applied.iter().map(ToString::to_string).collect())
+}
+
+/// A fingerprint of the embedded migrations (names and order), e.g. to name a template database.
+pub fn migrations_fingerprint() -> String {
+    use diesel::migration::MigrationSource;
+    let names: Vec<String> = MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS)
+        .map(|all| all.iter().map(|m| m.name().to_string()).collect())
+        .unwrap_or_default();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in names.join(",").bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_choose_the_backend() {
+        assert!(DatabaseTarget::parse("postgres://u@h/db").unwrap().is_postgres());
+        assert!(DatabaseTarget::parse("postgresql://u@h/db").unwrap().is_postgres());
+        assert_eq!(DatabaseTarget::parse("sqlite://data/slr.db"), Ok(DatabaseTarget::Sqlite("data/slr.db".into())));
+        assert_eq!(DatabaseTarget::parse("/tmp/x.db"), Ok(DatabaseTarget::Sqlite("/tmp/x.db".into())));
+        assert!(DatabaseTarget::parse("mysql://h/db").is_err());
+        assert!(DatabaseTarget::parse(":memory:").is_err());
+        assert!(DatabaseTarget::parse("").is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! Persistence for slr: the diesel schema, the Postgres/SQLite connection and pool, migrations,
+//! and repositories that take `&mut DbConnection` so they compose inside one transaction.
+
+pub mod connection;
+pub mod error;
+pub mod repo;
+pub mod schema;
+
+pub use connection::{connect, run_migrations, DatabaseTarget, DbConnection, Pool, PooledConnection};
+pub use error::RepoError;
+pub use repo::{Page, PageRequest, Record};
+
+pub type RepoResult<T> = Result<T, RepoError>;

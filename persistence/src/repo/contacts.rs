@@ -1,0 +1,141 @@
+//! Contacts: logins belonging to one account; also resolves a token's contact to a caller.
+
+use diesel::prelude::*;
+use domain::{AccountId, AccountScope, Caller, Contact, ContactId, ContactName, ContactScope, DomainError, Email, Role};
+
+use super::{accounts, now, record, referenced, touched, Page, PageRequest, Record};
+use crate::connection::{DbConnection, MultiBackend};
+use crate::schema::contacts;
+use crate::RepoResult;
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = contacts)]
+struct ContactRow {
+    id: i64,
+    account_id: i64,
+    email: String,
+    name: String,
+    role: String,
+    created_at: time::PrimitiveDateTime,
+    updated_at: time::PrimitiveDateTime,
+}
+
+impl ContactRow {
+    fn into_record(self) -> RepoResult<Record<Contact>> {
+        let item = (|| {
+            Ok::<_, DomainError>(Contact {
+                id: ContactId(self.id),
+                account_id: AccountId(self.account_id),
+                email: Email::parse(&self.email)?,
+                name: ContactName::parse(&self.name)?,
+                role: Role::parse(&self.role)?,
+            })
+        })();
+        record(item, self.created_at, self.updated_at)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewContact {
+    pub account_id: AccountId,
+    pub email: Email,
+    pub name: ContactName,
+    pub role: Role,
+}
+
+/// Changes to a contact; `None` leaves a field as it is. A contact never changes account.
+#[derive(Debug, Clone, Default)]
+pub struct ContactChanges {
+    pub email: Option<Email>,
+    pub name: Option<ContactName>,
+    pub role: Option<Role>,
+}
+
+fn scoped(scope: ContactScope) -> contacts::BoxedQuery<'static, MultiBackend> {
+    let query = contacts::table.into_boxed();
+    match scope {
+        ContactScope::All => query,
+        ContactScope::OfAccount(id) => query.filter(contacts::account_id.eq(id.0)),
+    }
+}
+
+/// The contacts of one account, within the caller's contact scope.
+pub fn list(
+    conn: &mut DbConnection,
+    scope: ContactScope,
+    account_id: AccountId,
+    page: PageRequest,
+) -> RepoResult<Page<Record<Contact>>> {
+    let mut query = scoped(scope).filter(contacts::account_id.eq(account_id.0));
+    if let Some(after) = page.after {
+        query = query.filter(contacts::id.gt(after));
+    }
+    let rows = query
+        .order(contacts::id.asc())
+        .limit(page.limit + 1)
+        .select(ContactRow::as_select())
+        .load(conn)?;
+    Page::from_rows(rows, page, |row| row.id).try_map(ContactRow::into_record)
+}
+
+pub fn find(conn: &mut DbConnection, scope: ContactScope, id: ContactId) -> RepoResult<Record<Contact>> {
+    scoped(scope)
+        .filter(contacts::id.eq(id.0))
+        .select(ContactRow::as_select())
+        .first(conn)?
+        .into_record()
+}
+
+pub fn find_by_email(conn: &mut DbConnection, email: &Email) -> RepoResult<Record<Contact>> {
+    contacts::table
+        .filter(contacts::email.eq(email.as_str()))
+        .select(ContactRow::as_select())
+        .first(conn)?
+        .into_record()
+}
+
+/// The caller a token's contact id stands for, loaded fresh (a deleted contact is `NotFound`).
+pub fn find_caller(conn: &mut DbConnection, id: ContactId) -> RepoResult<Caller> {
+    let contact = find(conn, ContactScope::All, id)?.item;
+    let account = accounts::find(conn, AccountScope::All, contact.account_id)?.item;
+    Ok(Caller::new(&contact, &account))
+}
+
+pub fn create(conn: &mut DbConnection, new: &NewContact) -> RepoResult<Record<Contact>> {
+    conn.transaction(|conn| {
+        referenced(accounts::find(conn, AccountScope::All, new.account_id), "account_id", "account")?;
+        let now = now();
+        let id: i64 = diesel::insert_into(contacts::table)
+            .values((
+                contacts::account_id.eq(new.account_id.0),
+                contacts::email.eq(new.email.as_str()),
+                contacts::name.eq(new.name.as_str()),
+                contacts::role.eq(new.role.as_str()),
+                contacts::created_at.eq(now),
+                contacts::updated_at.eq(now),
+            ))
+            .returning(contacts::id)
+            .get_result(conn)?;
+        find(conn, ContactScope::All, ContactId(id))
+    })
+}
+
+pub fn update(conn: &mut DbConnection, id: ContactId, changes: &ContactChanges) -> RepoResult<Record<Contact>> {
+    conn.transaction(|conn| {
+        let current = find(conn, ContactScope::All, id)?.item;
+        diesel::update(contacts::table.filter(contacts::id.eq(id.0)))
+            .set((
+                contacts::email.eq(changes.email.as_ref().unwrap_or(&current.email).as_str()),
+                contacts::name.eq(changes.name.as_ref().unwrap_or(&current.name).as_str()),
+                contacts::role.eq(changes.role.unwrap_or(current.role).as_str()),
+                contacts::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        find(conn, ContactScope::All, id)
+    })
+}
+
+/// Deletes a contact; its tokens stop working at the next request.
+pub fn delete(conn: &mut DbConnection, id: ContactId) -> RepoResult<()> {
+    touched(diesel::delete(contacts::table.filter(contacts::id.eq(id.0))).execute(conn)?)
+}

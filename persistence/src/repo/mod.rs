@@ -1,0 +1,99 @@
+//! Repositories, one module per table, plus the paging and timestamp helpers they share.
+
+pub mod accounts;
+pub mod catalogue;
+pub mod contacts;
+pub mod offerings;
+pub mod tenants;
+
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use crate::RepoError;
+
+/// A stored domain value with its bookkeeping timestamps (UTC).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record<T> {
+    pub item: T,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// Keyset pagination: rows with id greater than `after`, at most `limit` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub after: Option<i64>,
+    pub limit: i64,
+}
+
+impl PageRequest {
+    /// The first `limit` rows.
+    pub fn first(limit: i64) -> Self {
+        Self { after: None, limit }
+    }
+}
+
+/// One page of rows and the id to continue after, if more rows exist.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_after: Option<i64>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `limit + 1` rows fetched in id order.
+    pub(crate) fn from_rows(mut rows: Vec<T>, request: PageRequest, id: impl Fn(&T) -> i64) -> Self {
+        let limit = usize::try_from(request.limit).unwrap_or(0);
+        let next_after = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(&id)
+        } else {
+            None
+        };
+        Page { items: rows, next_after }
+    }
+
+    /// Converts every item, failing on the first error.
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        let items = self.items.into_iter().map(f).collect::<Result<_, _>>()?;
+        Ok(Page { items, next_after: self.next_after })
+    }
+}
+
+/// The current time as stored: UTC, truncated to microseconds (what both backends keep).
+pub fn now() -> PrimitiveDateTime {
+    let now = OffsetDateTime::now_utc();
+    let micros = now.microsecond();
+    let now = now.replace_microsecond(micros).unwrap_or(now);
+    PrimitiveDateTime::new(now.date(), now.time())
+}
+
+pub(crate) fn utc(at: PrimitiveDateTime) -> OffsetDateTime {
+    at.assume_utc()
+}
+
+/// Wraps a domain value parsed from a row with the row's timestamps.
+pub(crate) fn record<T>(
+    item: Result<T, domain::DomainError>,
+    created_at: PrimitiveDateTime,
+    updated_at: PrimitiveDateTime,
+) -> Result<Record<T>, RepoError> {
+    let item = item.map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    Ok(Record { item, created_at: utc(created_at), updated_at: utc(updated_at) })
+}
+
+/// Turns "not found" for a referenced id into an error naming the request field.
+pub(crate) fn referenced<T>(found: Result<T, RepoError>, field: &'static str, what: &str) -> Result<T, RepoError> {
+    match found {
+        Err(RepoError::NotFound) => Err(domain::DomainError::invalid(field, format!("no {what} with this id")).into()),
+        other => other,
+    }
+}
+
+/// Fails with `NotFound` when a write or delete touched no row.
+pub(crate) fn touched(rows: usize) -> Result<(), RepoError> {
+    if rows == 0 {
+        Err(RepoError::NotFound)
+    } else {
+        Ok(())
+    }
+}
