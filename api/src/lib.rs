@@ -1,1 +1,17 @@
-//! placeholder
+//! The slr API: HTTP handlers, authentication, OpenAPI, CLI, settings and start-up.
+
+pub mod auth;
+pub mod cli;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod pagination;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod wire;
+
+pub use settings::Settings;
+pub use startup::{openapi, Application};

@@ -24,7 +24,9 @@ impl ClassificationCode {
         let value = raw.trim();
         let ok = !value.is_empty()
             && value.len() <= 32
-            && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && value
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !value.starts_with('-')
             && !value.ends_with('-');
         if ok {
@@ -69,7 +71,10 @@ impl Region {
         if (2..=8).contains(&value.len()) && value.chars().all(|c| c.is_ascii_uppercase()) {
             Ok(Self(value))
         } else {
-            Err(DomainError::invalid("region", "must be 2-8 letters, like EU or US"))
+            Err(DomainError::invalid(
+                "region",
+                "must be 2-8 letters, like EU or US",
+            ))
         }
     }
 
@@ -111,7 +116,10 @@ mod tests {
 
     #[test]
     fn codes_tiers_and_regions_are_validated() {
-        assert_eq!(ClassificationCode::parse("saas2-eu").unwrap().as_str(), "saas2-eu");
+        assert_eq!(
+            ClassificationCode::parse("saas2-eu").unwrap().as_str(),
+            "saas2-eu"
+        );
         for bad in ["", "SaaS2", "saas 2", "-eu", "eu-", "x".repeat(33).as_str()] {
             assert!(ClassificationCode::parse(bad).is_err(), "{bad:?}");
         }
@@ -125,9 +133,14 @@ mod tests {
 
     #[test]
     fn default_label_reads_like_the_notice() {
-        let label = classification_label(None, Tier::parse(2).unwrap(), &Region::parse("EU").unwrap());
+        let label =
+            classification_label(None, Tier::parse(2).unwrap(), &Region::parse("EU").unwrap());
         assert_eq!(label.unwrap(), "SaaS 2 EU-hosted");
-        let custom = classification_label(Some(" Gov cloud "), Tier::parse(2).unwrap(), &Region::parse("US").unwrap());
+        let custom = classification_label(
+            Some(" Gov cloud "),
+            Tier::parse(2).unwrap(),
+            &Region::parse("US").unwrap(),
+        );
         assert_eq!(custom.unwrap(), "Gov cloud");
     }
 }

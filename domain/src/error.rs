@@ -5,7 +5,10 @@
 pub enum DomainError {
     /// A field's value is not acceptable; `field` is the wire name of the field.
     #[error("{field}: {message}")]
-    InvalidField { field: &'static str, message: String },
+    InvalidField {
+        field: &'static str,
+        message: String,
+    },
     /// The requested change breaks a rule that spans several fields or objects.
     #[error("{0}")]
     Conflict(String),
@@ -13,6 +16,9 @@ pub enum DomainError {
 
 impl DomainError {
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        Self::InvalidField { field, message: message.into() }
+        Self::InvalidField {
+            field,
+            message: message.into(),
+        }
     }
 }

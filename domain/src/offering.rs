@@ -28,7 +28,10 @@ impl SlaTarget {
         if raw.is_finite() && raw > 0.0 && raw <= 100.0 {
             Ok(Self(raw))
         } else {
-            Err(DomainError::invalid("sla_target", "must be a percentage above 0 and at most 100"))
+            Err(DomainError::invalid(
+                "sla_target",
+                "must be a percentage above 0 and at most 100",
+            ))
         }
     }
 
@@ -123,7 +126,10 @@ mod tests {
         assert!(!offering(OfferingKind::Direct, partner, 5).covers(&tenant, &customer));
         assert!(offering(OfferingKind::PartnerTenants, partner, 5).covers(&tenant, &customer));
         assert!(!offering(OfferingKind::PartnerTenants, AccountId(3), 5).covers(&tenant, &customer));
-        let unmanaged = Account { managing_partner_id: None, ..customer.clone() };
+        let unmanaged = Account {
+            managing_partner_id: None,
+            ..customer.clone()
+        };
         assert!(!offering(OfferingKind::PartnerTenants, partner, 5).covers(&tenant, &unmanaged));
     }
 }

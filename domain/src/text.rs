@@ -9,10 +9,16 @@ pub(crate) fn bounded(field: &'static str, raw: &str, max: usize) -> Result<Stri
         return Err(DomainError::invalid(field, "must not be empty"));
     }
     if value.chars().count() > max {
-        return Err(DomainError::invalid(field, format!("must be at most {max} characters")));
+        return Err(DomainError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
     if value.chars().any(char::is_control) {
-        return Err(DomainError::invalid(field, "must not contain control characters"));
+        return Err(DomainError::invalid(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(value.to_owned())
 }

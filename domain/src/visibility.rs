@@ -1,7 +1,9 @@
 //! Who sees what (PRODUCT.md "Who sees what"): every scope a caller gets, as data that
 //! persistence turns into SQL filters, and as predicates for objects already in memory.
 
-use crate::{Account, AccountId, AccountKind, Contact, ContactId, Offering, OfferingKind, Role, Tenant};
+use crate::{
+    Account, AccountId, AccountKind, Contact, ContactId, Offering, OfferingKind, Role, Tenant,
+};
 
 /// The authenticated contact behind a request, with its account as loaded from the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +63,9 @@ impl Caller {
     pub fn contact_scope(&self) -> ContactScope {
         match self.account_kind {
             AccountKind::Provider => ContactScope::All,
-            AccountKind::Partner | AccountKind::Customer => ContactScope::OfAccount(self.account_id),
+            AccountKind::Partner | AccountKind::Customer => {
+                ContactScope::OfAccount(self.account_id)
+            }
         }
     }
 }
@@ -83,7 +87,9 @@ impl TenantScope {
         match self {
             TenantScope::All => true,
             TenantScope::OwnedBy(id) => owner.id == id,
-            TenantScope::OwnedOrManagedBy(id) => owner.id == id || owner.managing_partner_id == Some(id),
+            TenantScope::OwnedOrManagedBy(id) => {
+                owner.id == id || owner.managing_partner_id == Some(id)
+            }
         }
     }
 }
@@ -103,7 +109,9 @@ impl OfferingScope {
         match self {
             OfferingScope::All => true,
             OfferingScope::RegisteredTo(id) => offering.account_id == id,
-            OfferingScope::DirectOf(id) => offering.account_id == id && offering.kind == OfferingKind::Direct,
+            OfferingScope::DirectOf(id) => {
+                offering.account_id == id && offering.kind == OfferingKind::Direct
+            }
         }
     }
 }
@@ -121,7 +129,9 @@ impl AccountScope {
     pub fn allows(self, account: &Account) -> bool {
         match self {
             AccountScope::All => true,
-            AccountScope::SelfAndManaged(id) => account.id == id || account.managing_partner_id == Some(id),
+            AccountScope::SelfAndManaged(id) => {
+                account.id == id || account.managing_partner_id == Some(id)
+            }
             AccountScope::SelfOnly(id) => account.id == id,
         }
     }
@@ -136,9 +146,14 @@ pub enum ContactScope {
 
 impl ContactScope {
     pub fn allows(self, contact: &Contact) -> bool {
+        self.covers_account(contact.account_id)
+    }
+
+    /// Whether the contacts of `account` are in scope.
+    pub fn covers_account(self, account: AccountId) -> bool {
         match self {
             ContactScope::All => true,
-            ContactScope::OfAccount(id) => contact.account_id == id,
+            ContactScope::OfAccount(id) => account == id,
         }
     }
 }
@@ -206,8 +221,17 @@ mod tests {
     }
 
     fn caller(account: AccountId, role: Role) -> Caller {
-        let kind = accounts().into_iter().find(|a| a.id == account).unwrap().kind;
-        Caller { contact_id: ContactId(account.0 * 10), account_id: account, account_kind: kind, role }
+        let kind = accounts()
+            .into_iter()
+            .find(|a| a.id == account)
+            .unwrap()
+            .kind;
+        Caller {
+            contact_id: ContactId(account.0 * 10),
+            account_id: account,
+            account_kind: kind,
+            role,
+        }
     }
 
     fn visible_tenant_owners(c: &Caller) -> Vec<AccountId> {
@@ -227,7 +251,11 @@ mod tests {
     }
 
     fn visible_accounts(c: &Caller) -> Vec<AccountId> {
-        accounts().into_iter().filter(|a| c.account_scope().allows(a)).map(|a| a.id).collect()
+        accounts()
+            .into_iter()
+            .filter(|a| c.account_scope().allows(a))
+            .map(|a| a.id)
+            .collect()
     }
 
     #[test]
@@ -265,7 +293,10 @@ mod tests {
         for customer in [A1, A2, B1, D] {
             let c = caller(customer, Role::Admin);
             assert_eq!(visible_tenant_owners(&c), vec![customer]);
-            assert_eq!(visible_offerings(&c), vec![(OfferingKind::Direct, customer)]);
+            assert_eq!(
+                visible_offerings(&c),
+                vec![(OfferingKind::Direct, customer)]
+            );
             assert_eq!(visible_accounts(&c), vec![customer]);
             assert!(!c.may_write());
         }
@@ -276,7 +307,10 @@ mod tests {
         // The contact belongs to A1's account; being employed by A changes nothing.
         let employee = caller(A1, Role::Viewer);
         assert_eq!(visible_tenant_owners(&employee), vec![A1]);
-        assert_eq!(visible_offerings(&employee), vec![(OfferingKind::Direct, A1)]);
+        assert_eq!(
+            visible_offerings(&employee),
+            vec![(OfferingKind::Direct, A1)]
+        );
         assert!(!visible_offerings(&employee).contains(&(OfferingKind::PartnerTenants, A)));
     }
 
@@ -291,7 +325,10 @@ mod tests {
         };
         let a = caller(A, Role::Admin);
         assert!(a.contact_scope().allows(&contact(A)));
-        assert!(!a.contact_scope().allows(&contact(A1)), "partner must not list its customers' logins");
+        assert!(
+            !a.contact_scope().allows(&contact(A1)),
+            "partner must not list its customers' logins"
+        );
         assert!(caller(P, Role::Viewer).contact_scope().allows(&contact(A1)));
     }
 }

@@ -45,7 +45,10 @@ impl DatabaseTarget {
             return Err("the database URL must start with postgres://, postgresql:// or sqlite://, or be a SQLite file path".to_owned());
         }
         if path == ":memory:" {
-            return Err("an in-memory SQLite database cannot be shared by a pool; use a file path".to_owned());
+            return Err(
+                "an in-memory SQLite database cannot be shared by a pool; use a file path"
+                    .to_owned(),
+            );
         }
         Ok(Self::Sqlite(path.to_owned()))
     }
@@ -74,7 +77,9 @@ impl r2d2::ManageConnection for ConnectionManager {
 
     fn connect(&self) -> Result<DbConnection, ConnectionError> {
         match &self.target {
-            DatabaseTarget::Postgres(url) => PgConnection::establish(url).map(DbConnection::Postgresql),
+            DatabaseTarget::Postgres(url) => {
+                PgConnection::establish(url).map(DbConnection::Postgresql)
+            }
             DatabaseTarget::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)?;
                 // Foreign keys are off by default in SQLite; WAL lets readers run beside a
@@ -89,7 +94,8 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectionError> {
-        conn.batch_execute("SELECT 1").map_err(ConnectionError::CouldntSetupConfiguration)
+        conn.batch_execute("SELECT 1")
+            .map_err(ConnectionError::CouldntSetupConfiguration)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -138,10 +144,20 @@ mod tests {
 
     #[test]
     fn urls_choose_the_backend() {
-        assert!(DatabaseTarget::parse("postgres://u@h/db").unwrap().is_postgres());
-        assert!(DatabaseTarget::parse("postgresql://u@h/db").unwrap().is_postgres());
-        assert_eq!(DatabaseTarget::parse("sqlite://data/slr.db"), Ok(DatabaseTarget::Sqlite("data/slr.db".into())));
-        assert_eq!(DatabaseTarget::parse("/tmp/x.db"), Ok(DatabaseTarget::Sqlite("/tmp/x.db".into())));
+        assert!(DatabaseTarget::parse("postgres://u@h/db")
+            .unwrap()
+            .is_postgres());
+        assert!(DatabaseTarget::parse("postgresql://u@h/db")
+            .unwrap()
+            .is_postgres());
+        assert_eq!(
+            DatabaseTarget::parse("sqlite://data/slr.db"),
+            Ok(DatabaseTarget::Sqlite("data/slr.db".into()))
+        );
+        assert_eq!(
+            DatabaseTarget::parse("/tmp/x.db"),
+            Ok(DatabaseTarget::Sqlite("/tmp/x.db".into()))
+        );
         assert!(DatabaseTarget::parse("mysql://h/db").is_err());
         assert!(DatabaseTarget::parse(":memory:").is_err());
         assert!(DatabaseTarget::parse("").is_err());

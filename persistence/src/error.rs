@@ -35,7 +35,9 @@ impl From<DieselError> for RepoError {
         match error {
             DieselError::NotFound => RepoError::NotFound,
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                RepoError::Duplicate { field: unique_column(info.as_ref()) }
+                RepoError::Duplicate {
+                    field: unique_column(info.as_ref()),
+                }
             }
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
                 RepoError::InUse(info.message().to_owned())
@@ -53,7 +55,6 @@ impl From<r2d2::Error> for RepoError {
         RepoError::Unavailable(error.to_string())
     }
 }
-
 
 /// The last column named by a unique violation.
 ///

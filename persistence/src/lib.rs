@@ -6,7 +6,9 @@ pub mod error;
 pub mod repo;
 pub mod schema;
 
-pub use connection::{connect, run_migrations, DatabaseTarget, DbConnection, Pool, PooledConnection};
+pub use connection::{
+    connect, run_migrations, DatabaseTarget, DbConnection, Pool, PooledConnection,
+};
 pub use error::RepoError;
 pub use repo::{Page, PageRequest, Record};
 

@@ -1,1 +1,402 @@
-//! placeholder
+//! Test harness for the end-to-end suite: `spawn_app()` starts the real server on a random
+//! port against a brand-new database (a SQLite temp file, or a Postgres database cloned from a
+//! migrated template when `SLR_TEST_DATABASE_URL` is set) and offers HTTP helpers and tokens.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use domain::{ContactId, ContactName, Email};
+use persistence::{DatabaseTarget, DbConnection, Pool};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use slr_api::settings::{JwtKey, JwtSettings, Secret};
+use slr_api::{Application, Settings};
+
+pub use slr_api::error::Problem;
+
+pub const ISSUER: &str = "slr-test";
+pub const AUDIENCE: &str = "slr-test-api";
+pub const ADMIN_EMAIL: &str = "root@acme-cloud.example";
+
+/// A running server and its private database.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub pool: Pool,
+    pub secret: String,
+    _database: TestDatabase,
+}
+
+/// Starts the server against a fresh database with one provider admin (`ADMIN_EMAIL`).
+pub async fn spawn_app() -> TestApp {
+    let database = TestDatabase::create();
+    let secret = format!("test-secret-{}", random_suffix());
+    let settings = Settings {
+        database: database.target.clone(),
+        embedded: false,
+        bind: "127.0.0.1:0".parse().expect("valid address"),
+        jwt: JwtSettings {
+            key: JwtKey::Secret(Secret::new(secret.clone())),
+            issuer: ISSUER.to_owned(),
+            audience: AUDIENCE.to_owned(),
+        },
+        pool_size: 4,
+    };
+    let pool = slr_api::startup::open_database(&settings).expect("database opens and migrates");
+    {
+        let mut conn = pool.get().expect("connection");
+        let email = Email::parse(ADMIN_EMAIL).expect("email");
+        slr_api::demo::create_provider_admin(
+            &mut conn,
+            &email,
+            &ContactName::parse("Root").expect("name"),
+        )
+        .expect("provider admin");
+    }
+    let app = Application::build_with_pool(&settings, pool.clone()).expect("server builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    TestApp {
+        address,
+        client,
+        pool,
+        secret,
+        _database: database,
+    }
+}
+
+impl TestApp {
+    pub fn conn(&self) -> r2d2::PooledConnection<persistence::connection::ConnectionManager> {
+        self.pool.get().expect("connection")
+    }
+
+    /// Seeds the demo dataset (provider, partners Northwind and Contoso, customers, tenants).
+    pub fn seed_demo(&self) {
+        let mut conn = self.conn();
+        slr_api::demo::seed(&mut conn).expect("demo seeds");
+    }
+
+    /// The id of the contact with this e-mail.
+    pub fn contact_id(&self, email: &str) -> ContactId {
+        let mut conn = self.conn();
+        let email = Email::parse(email).expect("email");
+        persistence::repo::contacts::find_by_email(&mut conn, &email)
+            .expect("contact exists")
+            .item
+            .id
+    }
+
+    /// A valid token for the contact with this e-mail.
+    pub fn token(&self, email: &str) -> String {
+        let id = self.contact_id(email);
+        self.token_with(
+            &claims(&id.to_string(), ISSUER, AUDIENCE, 3600),
+            self.secret.as_bytes(),
+        )
+    }
+
+    pub fn admin_token(&self) -> String {
+        self.token(ADMIN_EMAIL)
+    }
+
+    /// Signs arbitrary claims with HS256 and `key`.
+    pub fn token_with(&self, claims: &Value, key: &[u8]) -> String {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            claims,
+            &jsonwebtoken::EncodingKey::from_secret(key),
+        )
+        .expect("token encodes")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request is sent")
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    /// GET that must answer 200; returns the JSON body.
+    pub async fn get_ok(&self, path: &str, token: &str) -> Value {
+        json_with(self.get(path, token).await, StatusCode::OK).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.request(Method::POST, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.request(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> reqwest::Response {
+        self.request(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// POST as the provider admin that must answer 201; returns the created resource.
+    pub async fn create(&self, path: &str, body: &Value) -> Value {
+        json_with(
+            self.post(path, &self.admin_token(), body).await,
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    /// Every item of a list, following `next_cursor`.
+    pub async fn list_all(&self, path: &str, token: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let mut next: Option<String> = None;
+        loop {
+            let url = match &next {
+                Some(cursor) => format!("{path}{separator}cursor={cursor}"),
+                None => path.to_owned(),
+            };
+            let page = self.get_ok(&url, token).await;
+            items.extend(
+                page["items"]
+                    .as_array()
+                    .expect("items array")
+                    .iter()
+                    .cloned(),
+            );
+            match page["next_cursor"].as_str() {
+                Some(cursor) => next = Some(cursor.to_owned()),
+                None => return items,
+            }
+        }
+    }
+
+    /// The id of the listed item whose `field` equals `value`, as the provider sees it.
+    pub async fn id_of(&self, collection: &str, field: &str, value: &str) -> i64 {
+        self.list_all(
+            &format!("/api/v1/{collection}?limit=200"),
+            &self.admin_token(),
+        )
+        .await
+        .into_iter()
+        .find(|item| item[field] == value)
+        .and_then(|item| item["id"].as_i64())
+        .unwrap_or_else(|| panic!("no {collection} with {field} = {value}"))
+    }
+}
+
+/// Registered claims valid for `ttl` seconds (negative: already expired).
+pub fn claims(sub: &str, iss: &str, aud: &str, ttl: i64) -> Value {
+    let now = i64::try_from(jsonwebtoken::get_current_timestamp()).expect("timestamp");
+    serde_json::json!({ "sub": sub, "iss": iss, "aud": aud, "iat": now, "nbf": now - 5, "exp": now + ttl })
+}
+
+/// Asserts the status and parses the JSON body.
+pub async fn json_with<T: DeserializeOwned>(response: reqwest::Response, status: StatusCode) -> T {
+    let actual = response.status();
+    let text = response.text().await.expect("body");
+    assert_eq!(actual, status, "unexpected status; body: {text}");
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("body is not the expected JSON ({e}): {text}"))
+}
+
+/// Asserts an `application/problem+json` answer with this status and code.
+pub async fn problem(response: reqwest::Response, status: StatusCode, code: &str) -> Problem {
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    assert_eq!(
+        content_type.as_deref(),
+        Some("application/problem+json"),
+        "status {}",
+        response.status()
+    );
+    let problem: Problem = json_with(response, status).await;
+    assert_eq!(problem.code, code, "{problem:?}");
+    assert_eq!(problem.status, status.as_u16());
+    problem
+}
+
+/// Names of the listed items, sorted.
+pub fn names(items: &[Value]) -> Vec<String> {
+    let mut names: Vec<String> = items
+        .iter()
+        .filter_map(|i| i["name"].as_str().map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+}
+
+fn random_suffix() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+/// A database owned by one test; dropped with it.
+struct TestDatabase {
+    target: DatabaseTarget,
+    postgres: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    fn create() -> Self {
+        match std::env::var("SLR_TEST_DATABASE_URL")
+            .ok()
+            .filter(|v| !v.is_empty())
+        {
+            None => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join("slr.db").to_string_lossy().into_owned();
+                TestDatabase {
+                    target: DatabaseTarget::Sqlite(path),
+                    postgres: None,
+                    _dir: Some(dir),
+                }
+            }
+            Some(server) => {
+                let template = postgres_template(&server);
+                let name = format!("slr_test_{}", random_suffix());
+                let mut admin = PgConnection::establish(&server)
+                    .expect("SLR_TEST_DATABASE_URL: Postgres reachable");
+                diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                    .execute(&mut admin)
+                    .expect("test database is created from the template");
+                TestDatabase {
+                    target: DatabaseTarget::Postgres(with_database(&server, &name)),
+                    postgres: Some((server, name)),
+                    _dir: None,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((server, name)) = &self.postgres {
+            if let Ok(mut admin) = PgConnection::establish(server) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        }
+    }
+}
+
+/// The URL of database `name` on the server of `url`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let server = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+/// A migrated template database named after the migrations, built once per server: under an
+/// advisory lock, migrated under a temporary name and renamed, so no test ever clones a
+/// half-migrated template.
+fn postgres_template(server: &str) -> String {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let name = format!(
+                "slr_template_{}",
+                persistence::connection::migrations_fingerprint()
+            );
+            let mut admin = PgConnection::establish(server).unwrap_or_else(|e| {
+                panic!("SLR_TEST_DATABASE_URL={server}: Postgres is not reachable: {e}")
+            });
+            diesel::sql_query("SELECT pg_advisory_lock(7_420_001)")
+                .execute(&mut admin)
+                .expect("lock");
+            #[derive(diesel::QueryableByName)]
+            struct Found {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            let found: Found = diesel::sql_query(format!(
+                "SELECT count(*) AS n FROM pg_database WHERE datname = '{name}'"
+            ))
+            .get_result(&mut admin)
+            .expect("catalog query");
+            if found.n == 0 {
+                let building = format!("{name}_build_{}", random_suffix());
+                diesel::sql_query(format!("CREATE DATABASE {building}"))
+                    .execute(&mut admin)
+                    .expect("create template");
+                {
+                    let target = DatabaseTarget::Postgres(with_database(server, &building));
+                    let pool = persistence::connect(target, 1).expect("template reachable");
+                    let mut conn = pool.get().expect("connection");
+                    persistence::run_migrations(&mut conn).expect("template migrates");
+                }
+                diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
+                    .execute(&mut admin)
+                    .expect("rename template");
+            }
+            diesel::sql_query("SELECT pg_advisory_unlock(7_420_001)")
+                .execute(&mut admin)
+                .expect("unlock");
+            name
+        })
+        .clone()
+}
+
+/// Runs `work` on a raw connection to the test database.
+pub fn with_conn<T>(app: &TestApp, work: impl FnOnce(&mut DbConnection) -> T) -> T {
+    let mut conn = app.conn();
+    work(&mut conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn database_urls_are_rewritten() {
+        assert_eq!(
+            with_database("postgres://u@h:5432/postgres", "x"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u@h:5432", "x"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u@h/db?sslmode=disable", "x"),
+            "postgres://u@h/x?sslmode=disable"
+        );
+    }
+}

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use domain::account::check_managing_partner;
 use domain::{Account, AccountId, AccountKind, AccountName, AccountScope, DomainError};
 
-use super::{now, record, referenced, touched, offerings, Page, PageRequest, Record};
+use super::{now, offerings, record, referenced, touched, Page, PageRequest, Record};
 use crate::connection::{DbConnection, MultiBackend};
 use crate::schema::accounts;
 use crate::RepoResult;
@@ -60,9 +60,11 @@ fn scoped(scope: AccountScope) -> accounts::BoxedQuery<'static, MultiBackend> {
     let query = accounts::table.into_boxed();
     match scope {
         AccountScope::All => query,
-        AccountScope::SelfAndManaged(id) => {
-            query.filter(accounts::id.eq(id.0).or(accounts::managing_partner_id.eq(id.0)))
-        }
+        AccountScope::SelfAndManaged(id) => query.filter(
+            accounts::id
+                .eq(id.0)
+                .or(accounts::managing_partner_id.eq(id.0)),
+        ),
         AccountScope::SelfOnly(id) => query.filter(accounts::id.eq(id.0)),
     }
 }
@@ -92,7 +94,11 @@ pub fn list(
 }
 
 /// The account, if the scope allows it; `NotFound` otherwise.
-pub fn find(conn: &mut DbConnection, scope: AccountScope, id: AccountId) -> RepoResult<Record<Account>> {
+pub fn find(
+    conn: &mut DbConnection,
+    scope: AccountScope,
+    id: AccountId,
+) -> RepoResult<Record<Account>> {
     scoped(scope)
         .filter(accounts::id.eq(id.0))
         .select(AccountRow::as_select())
@@ -112,9 +118,19 @@ pub fn find_provider(conn: &mut DbConnection) -> RepoResult<Option<Record<Accoun
         .transpose()
 }
 
-fn managing_partner(conn: &mut DbConnection, kind: AccountKind, id: Option<AccountId>) -> RepoResult<()> {
+fn managing_partner(
+    conn: &mut DbConnection,
+    kind: AccountKind,
+    id: Option<AccountId>,
+) -> RepoResult<()> {
     let partner = id
-        .map(|id| referenced(find(conn, AccountScope::All, id), "managing_partner_id", "account"))
+        .map(|id| {
+            referenced(
+                find(conn, AccountScope::All, id),
+                "managing_partner_id",
+                "account",
+            )
+        })
         .transpose()?;
     check_managing_partner(kind, partner.as_ref().map(|p| &p.item))?;
     Ok(())
@@ -141,11 +157,17 @@ pub fn create(conn: &mut DbConnection, new: &NewAccount) -> RepoResult<Record<Ac
 /// Applies `changes`; renaming a partner renames its partner_tenants offerings, and moving a
 /// customer to a partner creates that partner's offerings for the customer's services, all in
 /// the same transaction.
-pub fn update(conn: &mut DbConnection, id: AccountId, changes: &AccountChanges) -> RepoResult<Record<Account>> {
+pub fn update(
+    conn: &mut DbConnection,
+    id: AccountId,
+    changes: &AccountChanges,
+) -> RepoResult<Record<Account>> {
     conn.transaction(|conn| {
         let current = find(conn, AccountScope::All, id)?.item;
         let name = changes.name.clone().unwrap_or_else(|| current.name.clone());
-        let partner = changes.managing_partner_id.unwrap_or(current.managing_partner_id);
+        let partner = changes
+            .managing_partner_id
+            .unwrap_or(current.managing_partner_id);
         managing_partner(conn, current.kind, partner)?;
         diesel::update(accounts::table.filter(accounts::id.eq(id.0)))
             .set((

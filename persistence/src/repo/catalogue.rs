@@ -1,7 +1,10 @@
 //! The catalogue: services and SaaS classifications, visible to every caller.
 
 use diesel::prelude::*;
-use domain::{Classification, ClassificationCode, ClassificationId, DomainError, Region, Service, ServiceId, ServiceName, Tier};
+use domain::{
+    Classification, ClassificationCode, ClassificationId, DomainError, Region, Service, ServiceId,
+    ServiceName, Tier,
+};
 
 use super::{now, offerings, record, touched, Page, PageRequest, Record};
 use crate::connection::DbConnection;
@@ -19,12 +22,18 @@ struct ServiceRow {
 
 impl ServiceRow {
     fn into_record(self) -> RepoResult<Record<Service>> {
-        let item = ServiceName::parse(&self.name).map(|name| Service { id: ServiceId(self.id), name });
+        let item = ServiceName::parse(&self.name).map(|name| Service {
+            id: ServiceId(self.id),
+            name,
+        });
         record(item, self.created_at, self.updated_at)
     }
 }
 
-pub fn list_services(conn: &mut DbConnection, page: PageRequest) -> RepoResult<Page<Record<Service>>> {
+pub fn list_services(
+    conn: &mut DbConnection,
+    page: PageRequest,
+) -> RepoResult<Page<Record<Service>>> {
     let rows = services::table
         .filter(services::id.gt(page.after.unwrap_or(i64::MIN)))
         .order(services::id.asc())
@@ -45,18 +54,29 @@ pub fn find_service(conn: &mut DbConnection, id: ServiceId) -> RepoResult<Record
 pub fn create_service(conn: &mut DbConnection, name: &ServiceName) -> RepoResult<Record<Service>> {
     let now = now();
     let id: i64 = diesel::insert_into(services::table)
-        .values((services::name.eq(name.as_str()), services::created_at.eq(now), services::updated_at.eq(now)))
+        .values((
+            services::name.eq(name.as_str()),
+            services::created_at.eq(now),
+            services::updated_at.eq(now),
+        ))
         .returning(services::id)
         .get_result(conn)?;
     find_service(conn, ServiceId(id))
 }
 
 /// Renames a service and, in the same transaction, its partner_tenants offerings.
-pub fn rename_service(conn: &mut DbConnection, id: ServiceId, name: &ServiceName) -> RepoResult<Record<Service>> {
+pub fn rename_service(
+    conn: &mut DbConnection,
+    id: ServiceId,
+    name: &ServiceName,
+) -> RepoResult<Record<Service>> {
     conn.transaction(|conn| {
         touched(
             diesel::update(services::table.find(id.0))
-                .set((services::name.eq(name.as_str()), services::updated_at.eq(now())))
+                .set((
+                    services::name.eq(name.as_str()),
+                    services::updated_at.eq(now()),
+                ))
                 .execute(conn)?,
         )?;
         offerings::refresh_partner_tenants_names(conn, offerings::NameSource::Service(id))?;
@@ -104,7 +124,10 @@ pub struct NewClassification {
     pub label: String,
 }
 
-pub fn list_classifications(conn: &mut DbConnection, page: PageRequest) -> RepoResult<Page<Record<Classification>>> {
+pub fn list_classifications(
+    conn: &mut DbConnection,
+    page: PageRequest,
+) -> RepoResult<Page<Record<Classification>>> {
     let rows = classifications::table
         .filter(classifications::id.gt(page.after.unwrap_or(i64::MIN)))
         .order(classifications::id.asc())
@@ -114,7 +137,10 @@ pub fn list_classifications(conn: &mut DbConnection, page: PageRequest) -> RepoR
     Page::from_rows(rows, page, |row| row.id).try_map(ClassificationRow::into_record)
 }
 
-pub fn find_classification(conn: &mut DbConnection, id: ClassificationId) -> RepoResult<Record<Classification>> {
+pub fn find_classification(
+    conn: &mut DbConnection,
+    id: ClassificationId,
+) -> RepoResult<Record<Classification>> {
     classifications::table
         .find(id.0)
         .select(ClassificationRow::as_select())
@@ -122,7 +148,10 @@ pub fn find_classification(conn: &mut DbConnection, id: ClassificationId) -> Rep
         .into_record()
 }
 
-pub fn create_classification(conn: &mut DbConnection, new: &NewClassification) -> RepoResult<Record<Classification>> {
+pub fn create_classification(
+    conn: &mut DbConnection,
+    new: &NewClassification,
+) -> RepoResult<Record<Classification>> {
     let now = now();
     let id: i64 = diesel::insert_into(classifications::table)
         .values((
@@ -139,7 +168,11 @@ pub fn create_classification(conn: &mut DbConnection, new: &NewClassification) -
 }
 
 /// Replaces a classification's fields (the caller merged the changes onto the current value).
-pub fn update_classification(conn: &mut DbConnection, id: ClassificationId, new: &NewClassification) -> RepoResult<Record<Classification>> {
+pub fn update_classification(
+    conn: &mut DbConnection,
+    id: ClassificationId,
+    new: &NewClassification,
+) -> RepoResult<Record<Classification>> {
     touched(
         diesel::update(classifications::table.find(id.0))
             .set((

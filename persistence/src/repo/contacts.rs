@@ -1,7 +1,10 @@
 //! Contacts: logins belonging to one account; also resolves a token's contact to a caller.
 
 use diesel::prelude::*;
-use domain::{AccountId, AccountScope, Caller, Contact, ContactId, ContactName, ContactScope, DomainError, Email, Role};
+use domain::{
+    AccountId, AccountScope, Caller, Contact, ContactId, ContactName, ContactScope, DomainError,
+    Email, Role,
+};
 
 use super::{accounts, now, record, referenced, touched, Page, PageRequest, Record};
 use crate::connection::{DbConnection, MultiBackend};
@@ -78,7 +81,11 @@ pub fn list(
     Page::from_rows(rows, page, |row| row.id).try_map(ContactRow::into_record)
 }
 
-pub fn find(conn: &mut DbConnection, scope: ContactScope, id: ContactId) -> RepoResult<Record<Contact>> {
+pub fn find(
+    conn: &mut DbConnection,
+    scope: ContactScope,
+    id: ContactId,
+) -> RepoResult<Record<Contact>> {
     scoped(scope)
         .filter(contacts::id.eq(id.0))
         .select(ContactRow::as_select())
@@ -103,7 +110,11 @@ pub fn find_caller(conn: &mut DbConnection, id: ContactId) -> RepoResult<Caller>
 
 pub fn create(conn: &mut DbConnection, new: &NewContact) -> RepoResult<Record<Contact>> {
     conn.transaction(|conn| {
-        referenced(accounts::find(conn, AccountScope::All, new.account_id), "account_id", "account")?;
+        referenced(
+            accounts::find(conn, AccountScope::All, new.account_id),
+            "account_id",
+            "account",
+        )?;
         let now = now();
         let id: i64 = diesel::insert_into(contacts::table)
             .values((
@@ -120,7 +131,11 @@ pub fn create(conn: &mut DbConnection, new: &NewContact) -> RepoResult<Record<Co
     })
 }
 
-pub fn update(conn: &mut DbConnection, id: ContactId, changes: &ContactChanges) -> RepoResult<Record<Contact>> {
+pub fn update(
+    conn: &mut DbConnection,
+    id: ContactId,
+    changes: &ContactChanges,
+) -> RepoResult<Record<Contact>> {
     conn.transaction(|conn| {
         let current = find(conn, ContactScope::All, id)?.item;
         diesel::update(contacts::table.filter(contacts::id.eq(id.0)))

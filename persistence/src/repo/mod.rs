@@ -41,7 +41,11 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Builds a page from up to `limit + 1` rows fetched in id order.
-    pub(crate) fn from_rows(mut rows: Vec<T>, request: PageRequest, id: impl Fn(&T) -> i64) -> Self {
+    pub(crate) fn from_rows(
+        mut rows: Vec<T>,
+        request: PageRequest,
+        id: impl Fn(&T) -> i64,
+    ) -> Self {
         let limit = usize::try_from(request.limit).unwrap_or(0);
         let next_after = if rows.len() > limit {
             rows.truncate(limit);
@@ -49,13 +53,19 @@ impl<T> Page<T> {
         } else {
             None
         };
-        Page { items: rows, next_after }
+        Page {
+            items: rows,
+            next_after,
+        }
     }
 
     /// Converts every item, failing on the first error.
     pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
         let items = self.items.into_iter().map(f).collect::<Result<_, _>>()?;
-        Ok(Page { items, next_after: self.next_after })
+        Ok(Page {
+            items,
+            next_after: self.next_after,
+        })
     }
 }
 
@@ -78,13 +88,23 @@ pub(crate) fn record<T>(
     updated_at: PrimitiveDateTime,
 ) -> Result<Record<T>, RepoError> {
     let item = item.map_err(|e| RepoError::Corrupt(e.to_string()))?;
-    Ok(Record { item, created_at: utc(created_at), updated_at: utc(updated_at) })
+    Ok(Record {
+        item,
+        created_at: utc(created_at),
+        updated_at: utc(updated_at),
+    })
 }
 
 /// Turns "not found" for a referenced id into an error naming the request field.
-pub(crate) fn referenced<T>(found: Result<T, RepoError>, field: &'static str, what: &str) -> Result<T, RepoError> {
+pub(crate) fn referenced<T>(
+    found: Result<T, RepoError>,
+    field: &'static str,
+    what: &str,
+) -> Result<T, RepoError> {
     match found {
-        Err(RepoError::NotFound) => Err(domain::DomainError::invalid(field, format!("no {what} with this id")).into()),
+        Err(RepoError::NotFound) => {
+            Err(domain::DomainError::invalid(field, format!("no {what} with this id")).into())
+        }
         other => other,
     }
 }
@@ -96,4 +116,19 @@ pub(crate) fn touched(rows: usize) -> Result<(), RepoError> {
     } else {
         Ok(())
     }
+}
+
+/// A trivial query: proves the database answers.
+pub fn ping(conn: &mut crate::DbConnection) -> Result<(), RepoError> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute("SELECT 1")
+        .map_err(|e| RepoError::Unavailable(e.to_string()))
+}
+
+/// Runs `work` in one transaction: all of its writes land, or none.
+pub fn transaction<T>(
+    conn: &mut crate::DbConnection,
+    work: impl FnOnce(&mut crate::DbConnection) -> Result<T, RepoError>,
+) -> Result<T, RepoError> {
+    diesel::Connection::transaction(conn, work)
 }

@@ -4,8 +4,8 @@
 use diesel::prelude::*;
 use domain::offering::{default_direct_offering_name, partner_tenants_offering_name};
 use domain::{
-    AccountId, AccountKind, AccountScope, DomainError, Offering, OfferingId, OfferingKind, OfferingName,
-    OfferingScope, ServiceId, SlaTarget,
+    AccountId, AccountKind, AccountScope, DomainError, Offering, OfferingId, OfferingKind,
+    OfferingName, OfferingScope, ServiceId, SlaTarget,
 };
 
 use super::{accounts, catalogue, now, record, referenced, touched, Page, PageRequest, Record};
@@ -111,7 +111,11 @@ pub fn list(
     Page::from_rows(rows, page, |row| row.id).try_map(OfferingRow::into_record)
 }
 
-pub fn find(conn: &mut DbConnection, scope: OfferingScope, id: OfferingId) -> RepoResult<Record<Offering>> {
+pub fn find(
+    conn: &mut DbConnection,
+    scope: OfferingScope,
+    id: OfferingId,
+) -> RepoResult<Record<Offering>> {
     scoped(scope)
         .filter(offerings::id.eq(id.0))
         .select(OfferingRow::as_select())
@@ -119,18 +123,45 @@ pub fn find(conn: &mut DbConnection, scope: OfferingScope, id: OfferingId) -> Re
         .into_record()
 }
 
-pub fn create_direct(conn: &mut DbConnection, new: &NewDirectOffering) -> RepoResult<Record<Offering>> {
+pub fn create_direct(
+    conn: &mut DbConnection,
+    new: &NewDirectOffering,
+) -> RepoResult<Record<Offering>> {
     conn.transaction(|conn| {
-        let service = referenced(catalogue::find_service(conn, new.service_id), "service_id", "service")?.item;
-        let account = referenced(accounts::find(conn, AccountScope::All, new.account_id), "account_id", "account")?.item;
+        let service = referenced(
+            catalogue::find_service(conn, new.service_id),
+            "service_id",
+            "service",
+        )?
+        .item;
+        let account = referenced(
+            accounts::find(conn, AccountScope::All, new.account_id),
+            "account_id",
+            "account",
+        )?
+        .item;
         if account.kind == AccountKind::Provider {
-            return Err(DomainError::invalid("account_id", "offerings are registered to partner or customer accounts").into());
+            return Err(DomainError::invalid(
+                "account_id",
+                "offerings are registered to partner or customer accounts",
+            )
+            .into());
         }
         let name = match &new.name {
             Some(name) => name.clone(),
-            None => OfferingName::parse(&default_direct_offering_name(service.name.as_str(), account.name.as_str()))?,
+            None => OfferingName::parse(&default_direct_offering_name(
+                service.name.as_str(),
+                account.name.as_str(),
+            ))?,
         };
-        insert(conn, &name, OfferingKind::Direct, new.service_id, new.account_id, new.sla_target)
+        insert(
+            conn,
+            &name,
+            OfferingKind::Direct,
+            new.service_id,
+            new.account_id,
+            new.sla_target,
+        )
     })
 }
 
@@ -158,16 +189,25 @@ fn insert(
     find(conn, OfferingScope::All, OfferingId(id))
 }
 
-pub fn update(conn: &mut DbConnection, id: OfferingId, changes: &OfferingChanges) -> RepoResult<Record<Offering>> {
+pub fn update(
+    conn: &mut DbConnection,
+    id: OfferingId,
+    changes: &OfferingChanges,
+) -> RepoResult<Record<Offering>> {
     conn.transaction(|conn| {
         let current = find(conn, OfferingScope::All, id)?.item;
         if current.kind == OfferingKind::PartnerTenants && changes.name.is_some() {
-            return Err(DomainError::invalid("name", "a partner_tenants offering is named by slr after its service and partner").into());
+            return Err(DomainError::invalid(
+                "name",
+                "a partner_tenants offering is named by slr after its service and partner",
+            )
+            .into());
         }
         diesel::update(offerings::table.find(id.0))
             .set((
                 offerings::name.eq(changes.name.as_ref().unwrap_or(&current.name).as_str()),
-                offerings::sla_target.eq(changes.sla_target.unwrap_or(current.sla_target).percent()),
+                offerings::sla_target
+                    .eq(changes.sla_target.unwrap_or(current.sla_target).percent()),
                 offerings::updated_at.eq(now()),
             ))
             .execute(conn)?;
@@ -180,14 +220,21 @@ pub fn delete_direct(conn: &mut DbConnection, id: OfferingId) -> RepoResult<()> 
     conn.transaction(|conn| {
         let current = find(conn, OfferingScope::All, id)?.item;
         if current.kind == OfferingKind::PartnerTenants {
-            return Err(DomainError::Conflict("a partner_tenants offering is maintained by slr and cannot be deleted".to_owned()).into());
+            return Err(DomainError::Conflict(
+                "a partner_tenants offering is maintained by slr and cannot be deleted".to_owned(),
+            )
+            .into());
         }
         touched(diesel::delete(offerings::table.find(id.0)).execute(conn)?)
     })
 }
 
 /// Creates the partner's common offering for `service_id` unless it exists.
-pub fn ensure_partner_tenants(conn: &mut DbConnection, service_id: ServiceId, partner_id: AccountId) -> RepoResult<()> {
+pub fn ensure_partner_tenants(
+    conn: &mut DbConnection,
+    service_id: ServiceId,
+    partner_id: AccountId,
+) -> RepoResult<()> {
     let exists = offerings::table
         .filter(offerings::service_id.eq(service_id.0))
         .filter(offerings::account_id.eq(partner_id.0))
@@ -199,15 +246,29 @@ pub fn ensure_partner_tenants(conn: &mut DbConnection, service_id: ServiceId, pa
     if !exists {
         let service = catalogue::find_service(conn, service_id)?.item;
         let partner = accounts::find(conn, AccountScope::All, partner_id)?.item;
-        let name = OfferingName::parse(&partner_tenants_offering_name(service.name.as_str(), partner.name.as_str()))?;
-        insert(conn, &name, OfferingKind::PartnerTenants, service_id, partner_id, SlaTarget::DEFAULT)?;
+        let name = OfferingName::parse(&partner_tenants_offering_name(
+            service.name.as_str(),
+            partner.name.as_str(),
+        ))?;
+        insert(
+            conn,
+            &name,
+            OfferingKind::PartnerTenants,
+            service_id,
+            partner_id,
+            SlaTarget::DEFAULT,
+        )?;
     }
     Ok(())
 }
 
 /// Ensures the partner has a partner_tenants offering for every service the customer has a
 /// tenant of (used when a customer moves to a partner).
-pub fn ensure_partner_tenants_for_customer(conn: &mut DbConnection, customer: AccountId, partner: AccountId) -> RepoResult<()> {
+pub fn ensure_partner_tenants_for_customer(
+    conn: &mut DbConnection,
+    customer: AccountId,
+    partner: AccountId,
+) -> RepoResult<()> {
     let services: Vec<i64> = tenants::table
         .filter(tenants::account_id.eq(customer.0))
         .select(tenants::service_id)
@@ -220,7 +281,10 @@ pub fn ensure_partner_tenants_for_customer(conn: &mut DbConnection, customer: Ac
 }
 
 /// Recomputes the names of the partner_tenants offerings a rename affects.
-pub fn refresh_partner_tenants_names(conn: &mut DbConnection, source: NameSource) -> RepoResult<()> {
+pub fn refresh_partner_tenants_names(
+    conn: &mut DbConnection,
+    source: NameSource,
+) -> RepoResult<()> {
     let mut query = offerings::table
         .inner_join(services::table)
         .inner_join(accounts_t::table)
@@ -235,7 +299,10 @@ pub fn refresh_partner_tenants_names(conn: &mut DbConnection, source: NameSource
     for (id, service, partner) in stale {
         let name = OfferingName::parse(&partner_tenants_offering_name(&service, &partner))?;
         diesel::update(offerings::table.find(id))
-            .set((offerings::name.eq(name.as_str()), offerings::updated_at.eq(now())))
+            .set((
+                offerings::name.eq(name.as_str()),
+                offerings::updated_at.eq(now()),
+            ))
             .execute(conn)?;
     }
     Ok(())

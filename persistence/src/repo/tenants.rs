@@ -3,11 +3,13 @@
 
 use diesel::prelude::*;
 use domain::{
-    AccountId, AccountKind, AccountScope, ClassificationId, DomainError, ServiceId, Tenant, TenantId, TenantName,
-    TenantScope,
+    AccountId, AccountKind, AccountScope, ClassificationId, DomainError, ServiceId, Tenant,
+    TenantId, TenantName, TenantScope,
 };
 
-use super::{accounts, catalogue, now, offerings, record, referenced, touched, Page, PageRequest, Record};
+use super::{
+    accounts, catalogue, now, offerings, record, referenced, touched, Page, PageRequest, Record,
+};
 use crate::connection::{DbConnection, MultiBackend};
 use crate::schema::{accounts as accounts_t, tenants};
 use crate::RepoResult;
@@ -68,7 +70,9 @@ fn scoped(scope: TenantScope) -> tenants::BoxedQuery<'static, MultiBackend> {
         TenantScope::OwnedBy(id) => query.filter(tenants::account_id.eq(id.0)),
         TenantScope::OwnedOrManagedBy(id) => query.filter(
             tenants::account_id.eq(id.0).or(tenants::account_id.eq_any(
-                accounts_t::table.filter(accounts_t::managing_partner_id.eq(id.0)).select(accounts_t::id),
+                accounts_t::table
+                    .filter(accounts_t::managing_partner_id.eq(id.0))
+                    .select(accounts_t::id),
             )),
         ),
     }
@@ -101,7 +105,11 @@ pub fn list(
     Page::from_rows(rows, page, |row| row.id).try_map(TenantRow::into_record)
 }
 
-pub fn find(conn: &mut DbConnection, scope: TenantScope, id: TenantId) -> RepoResult<Record<Tenant>> {
+pub fn find(
+    conn: &mut DbConnection,
+    scope: TenantScope,
+    id: TenantId,
+) -> RepoResult<Record<Tenant>> {
     scoped(scope)
         .filter(tenants::id.eq(id.0))
         .select(TenantRow::as_select())
@@ -111,9 +119,18 @@ pub fn find(conn: &mut DbConnection, scope: TenantScope, id: TenantId) -> RepoRe
 
 /// Checks the owner may own tenants and returns its managing partner.
 fn owner_partner(conn: &mut DbConnection, account_id: AccountId) -> RepoResult<Option<AccountId>> {
-    let owner = referenced(accounts::find(conn, AccountScope::All, account_id), "account_id", "account")?.item;
+    let owner = referenced(
+        accounts::find(conn, AccountScope::All, account_id),
+        "account_id",
+        "account",
+    )?
+    .item;
     if owner.kind == AccountKind::Provider {
-        return Err(DomainError::invalid("account_id", "tenants are owned by customer or partner accounts").into());
+        return Err(DomainError::invalid(
+            "account_id",
+            "tenants are owned by customer or partner accounts",
+        )
+        .into());
     }
     Ok(owner.managing_partner_id)
 }
@@ -121,8 +138,16 @@ fn owner_partner(conn: &mut DbConnection, account_id: AccountId) -> RepoResult<O
 pub fn create(conn: &mut DbConnection, new: &NewTenant) -> RepoResult<Record<Tenant>> {
     conn.transaction(|conn| {
         let partner = owner_partner(conn, new.account_id)?;
-        referenced(catalogue::find_service(conn, new.service_id), "service_id", "service")?;
-        referenced(catalogue::find_classification(conn, new.classification_id), "classification_id", "classification")?;
+        referenced(
+            catalogue::find_service(conn, new.service_id),
+            "service_id",
+            "service",
+        )?;
+        referenced(
+            catalogue::find_classification(conn, new.classification_id),
+            "classification_id",
+            "classification",
+        )?;
         let now = now();
         let id: i64 = diesel::insert_into(tenants::table)
             .values((
@@ -142,13 +167,23 @@ pub fn create(conn: &mut DbConnection, new: &NewTenant) -> RepoResult<Record<Ten
     })
 }
 
-pub fn update(conn: &mut DbConnection, id: TenantId, changes: &TenantChanges) -> RepoResult<Record<Tenant>> {
+pub fn update(
+    conn: &mut DbConnection,
+    id: TenantId,
+    changes: &TenantChanges,
+) -> RepoResult<Record<Tenant>> {
     conn.transaction(|conn| {
         let current = find(conn, TenantScope::All, id)?.item;
         let account_id = changes.account_id.unwrap_or(current.account_id);
         let partner = owner_partner(conn, account_id)?;
-        let classification_id = changes.classification_id.unwrap_or(current.classification_id);
-        referenced(catalogue::find_classification(conn, classification_id), "classification_id", "classification")?;
+        let classification_id = changes
+            .classification_id
+            .unwrap_or(current.classification_id);
+        referenced(
+            catalogue::find_classification(conn, classification_id),
+            "classification_id",
+            "classification",
+        )?;
         diesel::update(tenants::table.find(id.0))
             .set((
                 tenants::name.eq(changes.name.as_ref().unwrap_or(&current.name).as_str()),

@@ -1,0 +1,262 @@
+//! Bearer JWT authentication: tokens name a contact (`sub`); the contact and its account are
+//! loaded from the database on every request, so a removed contact's token stops at once.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use actix_web::http::header::Header;
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use actix_web_httpauth::headers::authorization::{Authorization, Bearer};
+use domain::{Caller, ContactId};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header as JwtHeader, Validation};
+use persistence::repo::contacts;
+use serde::{Deserialize, Serialize};
+
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::settings::{JwtKey, JwtSettings};
+
+/// The registered claims slr issues and requires.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    /// The contact id, as a string.
+    pub sub: String,
+    pub iss: String,
+    pub aud: String,
+    pub exp: u64,
+    pub nbf: u64,
+    pub iat: u64,
+}
+
+/// Signs and checks tokens with the configured key.
+pub struct TokenAuthority {
+    algorithm: Algorithm,
+    decoding: DecodingKey,
+    encoding: Option<EncodingKey>,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+}
+
+impl TokenAuthority {
+    pub fn new(settings: &JwtSettings) -> Result<Self, String> {
+        let (algorithm, decoding, encoding) = match &settings.key {
+            JwtKey::Secret(secret) => {
+                let bytes = secret.expose().as_bytes();
+                (
+                    Algorithm::HS256,
+                    DecodingKey::from_secret(bytes),
+                    Some(EncodingKey::from_secret(bytes)),
+                )
+            }
+            JwtKey::Pem { public, private } => {
+                let public = public.as_bytes();
+                let (algorithm, decoding) = if let Ok(key) = DecodingKey::from_rsa_pem(public) {
+                    (Algorithm::RS256, key)
+                } else if let Ok(key) = DecodingKey::from_ec_pem(public) {
+                    (Algorithm::ES256, key)
+                } else if let Ok(key) = DecodingKey::from_ed_pem(public) {
+                    (Algorithm::EdDSA, key)
+                } else {
+                    return Err(
+                        "SLR_JWT_PUBLIC_KEY: not an RSA, EC (P-256) or Ed25519 public key in PEM"
+                            .to_owned(),
+                    );
+                };
+                let encoding = private
+                    .as_ref()
+                    .map(|pem| {
+                        let pem = pem.expose().as_bytes();
+                        match algorithm {
+                            Algorithm::RS256 => EncodingKey::from_rsa_pem(pem),
+                            Algorithm::ES256 => EncodingKey::from_ec_pem(pem),
+                            _ => EncodingKey::from_ed_pem(pem),
+                        }
+                        .map_err(|e| {
+                            format!(
+                                "SLR_JWT_PRIVATE_KEY: not a {algorithm:?} private key in PEM: {e}"
+                            )
+                        })
+                    })
+                    .transpose()?;
+                (algorithm, decoding, encoding)
+            }
+        };
+        let mut validation = Validation::new(algorithm);
+        validation.set_issuer(&[&settings.issuer]);
+        validation.set_audience(&[&settings.audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = 30;
+        Ok(Self {
+            algorithm,
+            decoding,
+            encoding,
+            validation,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+        })
+    }
+
+    /// A signed token for `contact`, valid from now for `ttl`.
+    pub fn issue(&self, contact: ContactId, ttl: Duration) -> Result<String, String> {
+        let key = self
+            .encoding
+            .as_ref()
+            .ok_or("no private key configured (SLR_JWT_PRIVATE_KEY)")?;
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            sub: contact.to_string(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            iat: now,
+            nbf: now,
+            exp: now + ttl.as_secs(),
+        };
+        jsonwebtoken::encode(&JwtHeader::new(self.algorithm), &claims, key)
+            .map_err(|e| e.to_string())
+    }
+
+    /// The contact a valid token names.
+    pub fn verify(&self, token: &str) -> Result<ContactId, ApiError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| {
+                let detail = match e.kind() {
+                    ErrorKind::ExpiredSignature => {
+                        return ApiError::unauthorized("token_expired", "the token has expired")
+                    }
+                    ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)",
+                    ErrorKind::InvalidSignature => "the token's signature does not verify",
+                    ErrorKind::InvalidIssuer => "the token's issuer (iss) is not accepted",
+                    ErrorKind::InvalidAudience => "the token's audience (aud) is not accepted",
+                    ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => {
+                        "the token's algorithm is not accepted"
+                    }
+                    ErrorKind::MissingRequiredClaim(_) => {
+                        "the token lacks a required claim (exp, nbf, iss, aud, sub)"
+                    }
+                    _ => "the token is malformed",
+                };
+                ApiError::unauthorized("invalid_token", detail)
+            })?;
+        data.claims.sub.parse().map(ContactId).map_err(|_| {
+            ApiError::unauthorized("invalid_token", "the token's subject is not a contact id")
+        })
+    }
+}
+
+/// The caller of an authenticated endpoint.
+pub struct Authenticated(pub Caller);
+
+impl Authenticated {
+    /// Only provider admins write; anyone else gets 403 for objects they can see.
+    pub fn require_writer(&self) -> Result<(), ApiError> {
+        if self.0.may_write() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+
+    /// For writes to an existing object: a non-writer gets 404 when `find` (run in the
+    /// caller's scope) does not see the object, 403 when it does.
+    pub async fn require_writer_of<T, F>(&self, db: &Db, find: F) -> Result<(), ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut persistence::DbConnection) -> persistence::RepoResult<T> + Send + 'static,
+    {
+        if self.0.may_write() {
+            return Ok(());
+        }
+        db.run(find).await?;
+        Err(ApiError::forbidden())
+    }
+}
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let authority = req.app_data::<web::Data<TokenAuthority>>().cloned();
+        let db = req.app_data::<web::Data<Db>>().cloned();
+        let has_header = req
+            .headers()
+            .contains_key(actix_web::http::header::AUTHORIZATION);
+        let bearer = Authorization::<Bearer>::parse(req);
+        Box::pin(async move {
+            let (Some(authority), Some(db)) = (authority, db) else {
+                return Err(ApiError::internal("authentication is not configured"));
+            };
+            let bearer = bearer.map_err(|_| match has_header {
+                false => ApiError::unauthorized(
+                    "missing_token",
+                    "send a token as: Authorization: Bearer <token>",
+                ),
+                true => ApiError::unauthorized(
+                    "invalid_token",
+                    "the Authorization header is not a Bearer token",
+                ),
+            })?;
+            let contact = authority.verify(bearer.as_ref().token())?;
+            let caller = db
+                .run(move |conn| contacts::find_caller(conn, contact))
+                .await
+                .map_err(|e| {
+                    if e.code() == "not_found" {
+                        ApiError::unauthorized(
+                            "unknown_contact",
+                            "the token's contact no longer exists",
+                        )
+                    } else {
+                        e
+                    }
+                })?;
+            Ok(Authenticated(caller))
+        })
+    }
+}
+
+/// Parses a duration like `30m`, `1h`, `7d` or `3600s` (for `slr token --ttl`).
+pub fn parse_ttl(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (number, unit) = raw.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration {raw:?}: use e.g. 30m, 1h, 7d"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" | "" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "invalid duration unit in {raw:?}: use s, m, h or d"
+            ))
+        }
+    };
+    if number == 0 || number > 366 * 86_400 / seconds {
+        return Err(format!(
+            "duration {raw:?} must be above zero and at most a year"
+        ));
+    }
+    Ok(Duration::from_secs(number * seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttls_parse() {
+        assert_eq!(parse_ttl("1h").unwrap(), Duration::from_secs(3600));
+        assert_eq!(parse_ttl("30m").unwrap(), Duration::from_secs(1800));
+        assert_eq!(parse_ttl("7d").unwrap(), Duration::from_secs(7 * 86_400));
+        assert!(parse_ttl("0h").is_err());
+        assert!(parse_ttl("2y").is_err());
+        assert!(parse_ttl("400d").is_err());
+    }
+}

@@ -1,0 +1,160 @@
+//! The `slr` command line: serve (default), migrate, demo, admin create, token, openapi.
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use domain::{ContactName, Email};
+use persistence::repo::contacts;
+use persistence::{Pool, RepoError};
+
+use crate::auth::{parse_ttl, TokenAuthority};
+use crate::demo;
+use crate::settings::Settings;
+use crate::startup::{open_database, Application};
+
+/// slr — Service Level Reporting API. Configuration comes from the environment (see README).
+#[derive(Debug, Parser)]
+#[command(name = "slr", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default). Without DATABASE_URL: embedded SQLite with demo data.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Seed the demo dataset into the configured database and print persona tokens.
+    Demo,
+    /// Manage provider administrators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Print a signed token for an existing contact.
+    Token {
+        /// The contact's e-mail address.
+        email: String,
+        /// Lifetime, e.g. 30m, 1h, 7d.
+        #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+        ttl: Duration,
+    },
+    /// Print the OpenAPI document as YAML.
+    Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a provider admin contact (and the provider account, if missing).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// Runs the chosen command; the error is printed by `main`.
+pub fn run(cli: Cli) -> Result<(), String> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Openapi = command {
+        return crate::startup::openapi()
+            .to_yaml()
+            .map(|yaml| print!("{yaml}"))
+            .map_err(|e| e.to_string());
+    }
+    let settings = Settings::from_env().map_err(|e| e.to_string())?;
+    match command {
+        Command::Serve => serve(settings),
+        Command::Migrate => open(&settings).map(|_| println!("migrations are up to date")),
+        Command::Demo => {
+            let pool = open(&settings)?;
+            with_conn(&pool, |conn| {
+                if demo::is_seeded(conn)? {
+                    Ok(false)
+                } else {
+                    demo::seed(conn).map(|()| true)
+                }
+            })?
+            .then(|| println!("demo data seeded"))
+            .unwrap_or_else(|| println!("demo data already present"));
+            print_personas(&settings, &pool)
+        }
+        Command::Admin {
+            command: AdminCommand::Create { email, name },
+        } => {
+            let email = Email::parse(&email).map_err(|e| e.to_string())?;
+            let name = ContactName::parse(&name).map_err(|e| e.to_string())?;
+            let pool = open(&settings)?;
+            let id = with_conn(&pool, |conn| {
+                demo::create_provider_admin(conn, &email, &name)
+            })?;
+            println!("created provider admin {email} (contact {id}); get a token with: slr token {email}");
+            Ok(())
+        }
+        Command::Token { email, ttl } => {
+            let email = Email::parse(&email).map_err(|e| e.to_string())?;
+            let pool = open(&settings)?;
+            let contact =
+                with_conn(&pool, |conn| contacts::find_by_email(conn, &email)).map_err(|e| {
+                    if e.contains("not found") {
+                        format!("no contact with e-mail {email}")
+                    } else {
+                        e
+                    }
+                })?;
+            let authority = TokenAuthority::new(&settings.jwt)?;
+            println!("{}", authority.issue(contact.item.id, ttl)?);
+            Ok(())
+        }
+        Command::Openapi => Ok(()),
+    }
+}
+
+fn open(settings: &Settings) -> Result<Pool, String> {
+    open_database(settings).map_err(|e| e.to_string())
+}
+
+fn with_conn<T>(
+    pool: &Pool,
+    work: impl FnOnce(&mut persistence::DbConnection) -> Result<T, RepoError>,
+) -> Result<T, String> {
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    work(&mut conn).map_err(|e| crate::error::error_chain(&e))
+}
+
+fn serve(settings: Settings) -> Result<(), String> {
+    let pool = open(&settings)?;
+    if settings.embedded {
+        if !with_conn(&pool, demo::is_seeded)? {
+            with_conn(&pool, demo::seed)?;
+            log::info!("seeded the demo dataset into {:?}", settings.database);
+        }
+        print_personas(&settings, &pool)?;
+    }
+    let app = Application::build_with_pool(&settings, pool).map_err(|e| e.to_string())?;
+    let address = format!("http://{}:{}", settings.bind.ip(), app.port());
+    println!("slr listening on {address}");
+    println!("Swagger UI:   {address}/swagger-ui/");
+    println!("OpenAPI:      {address}/api-docs/openapi.json");
+    actix_web::rt::System::new()
+        .block_on(app.run_until_stopped())
+        .map_err(|e| e.to_string())
+}
+
+/// Prints a 24-hour token for each demo persona present in the database.
+fn print_personas(settings: &Settings, pool: &Pool) -> Result<(), String> {
+    let authority = TokenAuthority::new(&settings.jwt)?;
+    println!("Demo tokens (valid 24h; paste into Swagger UI's Authorize or curl -H 'Authorization: Bearer …'):");
+    for persona in demo::PERSONAS {
+        let email = Email::parse(persona.email).map_err(|e| e.to_string())?;
+        let Ok(contact) = with_conn(pool, |conn| contacts::find_by_email(conn, &email)) else {
+            continue;
+        };
+        let token = authority.issue(contact.item.id, Duration::from_secs(24 * 3600))?;
+        println!("  {} <{}>:\n    {token}", persona.role, persona.email);
+    }
+    Ok(())
+}

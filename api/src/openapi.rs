@@ -1,0 +1,37 @@
+//! The OpenAPI document: metadata and security here; paths and schemas come from the routes.
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::{FieldError, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "slr — Service Level Reporting API",
+        description = "What is wrong, what is planned, and how available it was — for exactly the tenants the caller is responsible for.\n\nAuthenticate with `Authorization: Bearer <token>`; the token names a contact, and every answer is scoped by that contact's account. Objects outside the caller's scope answer 404. Errors are `application/problem+json` with a stable `code`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
+    ),
+    modifiers(&BearerSecurity),
+    security(("bearer" = [])),
+    tags(
+        (name = "directory", description = "Who am I, accounts, contacts, tenants and offerings, scoped by the caller"),
+        (name = "catalogue", description = "Services and SaaS classifications"),
+        (name = "operations", description = "Liveness and readiness"),
+    ),
+    components(schemas(Problem, FieldError))
+)]
+pub struct ApiDoc;
+
+struct BearerSecurity;
+
+impl Modify for BearerSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.bearer_format = Some("JWT".to_owned());
+        scheme.description =
+            Some("A JWT whose `sub` is a contact id; `slr token EMAIL` prints one.".to_owned());
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}

@@ -1,0 +1,329 @@
+//! Accounts and their contacts, scoped by the caller; provider admins write.
+
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use domain::{Account, AccountId, AccountName, Contact, ContactId, ContactName, Email};
+use persistence::repo::accounts::{self, AccountChanges, AccountFilter, NewAccount};
+use persistence::repo::contacts::{self, ContactChanges, NewContact};
+use persistence::Record;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Authenticated;
+use crate::db::Db;
+use crate::error::{ApiError, ReadProblems, WriteProblems};
+use crate::extract::{JsonBody, QueryParams};
+use crate::pagination::{Page, PageParams};
+use crate::wire::{created, double_option, AccountKind, Role};
+
+/// An organisation: the provider, a partner or a customer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AccountResponse {
+    pub id: i64,
+    pub name: String,
+    pub kind: AccountKind,
+    /// The partner managing this customer, if any.
+    pub managing_partner_id: Option<i64>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<Record<Account>> for AccountResponse {
+    fn from(record: Record<Account>) -> Self {
+        let a = record.item;
+        Self {
+            id: a.id.0,
+            name: a.name.to_string(),
+            kind: a.kind.into(),
+            managing_partner_id: a.managing_partner_id.map(|p| p.0),
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+        }
+    }
+}
+
+/// A new account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAccountRequest {
+    /// 1–200 characters, unique.
+    pub name: String,
+    pub kind: AccountKind,
+    /// For customers only: the partner that manages them.
+    pub managing_partner_id: Option<i64>,
+}
+
+/// Changes to an account; absent fields stay. The kind never changes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAccountRequest {
+    pub name: Option<String>,
+    /// Move a customer to a partner, or `null` to make it direct.
+    #[serde(default, deserialize_with = "double_option")]
+    pub managing_partner_id: Option<Option<i64>>,
+}
+
+/// Filters for the account list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AccountListParams {
+    /// Only accounts of this kind.
+    pub kind: Option<AccountKind>,
+    /// Only customers managed by this partner.
+    pub managing_partner_id: Option<i64>,
+}
+
+/// List the accounts the caller may see: all for the provider, a partner and its customers,
+/// a customer itself.
+#[utoipa::path(tag = "directory", params(AccountListParams, PageParams), responses((status = 200, body = Page<AccountResponse>), ReadProblems))]
+#[get("/accounts")]
+pub async fn list_accounts(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    filter: QueryParams<AccountListParams>,
+    page: QueryParams<PageParams>,
+) -> Result<web::Json<Page<AccountResponse>>, ApiError> {
+    let page = page.0.request()?;
+    let filter = AccountFilter {
+        kind: filter.0.kind.map(Into::into),
+        managing_partner_id: filter.0.managing_partner_id.map(AccountId),
+    };
+    let scope = caller.0.account_scope();
+    let found = db
+        .run(move |conn| accounts::list(conn, scope, &filter, page))
+        .await?;
+    Ok(web::Json(Page::from_records(found, AccountResponse::from)))
+}
+
+/// Get one account in the caller's scope.
+#[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Account id")), responses((status = 200, body = AccountResponse), ReadProblems))]
+#[get("/accounts/{id}")]
+pub async fn get_account(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+) -> Result<web::Json<AccountResponse>, ApiError> {
+    let (scope, id) = (caller.0.account_scope(), AccountId(id.into_inner()));
+    let found = db.run(move |conn| accounts::find(conn, scope, id)).await?;
+    Ok(web::Json(found.into()))
+}
+
+/// Create an account (provider admins).
+#[utoipa::path(tag = "directory", request_body = CreateAccountRequest, responses((status = 201, body = AccountResponse), WriteProblems))]
+#[post("/accounts")]
+pub async fn create_account(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    body: JsonBody<CreateAccountRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_writer()?;
+    let new = NewAccount {
+        name: AccountName::parse(&body.0.name)?,
+        kind: body.0.kind.into(),
+        managing_partner_id: body.0.managing_partner_id.map(AccountId),
+    };
+    let stored = db.run(move |conn| accounts::create(conn, &new)).await?;
+    let response = AccountResponse::from(stored);
+    Ok(created(
+        format!("/api/v1/accounts/{}", response.id),
+        &response,
+    ))
+}
+
+/// Rename an account or move a customer between partners; the partner_tenants offerings
+/// follow in the same transaction (provider admins).
+#[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Account id")), request_body = UpdateAccountRequest, responses((status = 200, body = AccountResponse), WriteProblems))]
+#[patch("/accounts/{id}")]
+pub async fn update_account(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+    body: JsonBody<UpdateAccountRequest>,
+) -> Result<web::Json<AccountResponse>, ApiError> {
+    let (scope, id) = (caller.0.account_scope(), AccountId(id.into_inner()));
+    caller
+        .require_writer_of(&db, move |conn| accounts::find(conn, scope, id))
+        .await?;
+    let changes = AccountChanges {
+        name: body.0.name.as_deref().map(AccountName::parse).transpose()?,
+        managing_partner_id: body.0.managing_partner_id.map(|p| p.map(AccountId)),
+    };
+    let stored = db
+        .run(move |conn| accounts::update(conn, id, &changes))
+        .await?;
+    Ok(web::Json(stored.into()))
+}
+
+/// Delete an account that has no contacts, tenants, offerings or customers left (provider admins).
+#[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Account id")), responses((status = 204, description = "Deleted"), WriteProblems))]
+#[delete("/accounts/{id}")]
+pub async fn delete_account(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let (scope, id) = (caller.0.account_scope(), AccountId(id.into_inner()));
+    caller
+        .require_writer_of(&db, move |conn| accounts::find(conn, scope, id))
+        .await?;
+    db.run(move |conn| accounts::delete(conn, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A login of one account.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ContactResponse {
+    pub id: i64,
+    pub account_id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<Record<Contact>> for ContactResponse {
+    fn from(record: Record<Contact>) -> Self {
+        let c = record.item;
+        Self {
+            id: c.id.0,
+            account_id: c.account_id.0,
+            email: c.email.to_string(),
+            name: c.name.to_string(),
+            role: c.role.into(),
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+        }
+    }
+}
+
+/// A new contact of the account in the path.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateContactRequest {
+    /// The login; unique.
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// Changes to a contact; absent fields stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateContactRequest {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub role: Option<Role>,
+}
+
+/// List an account's contacts. Outside the provider, only one's own account's contacts.
+#[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Account id"), PageParams), responses((status = 200, body = Page<ContactResponse>), ReadProblems))]
+#[get("/accounts/{id}/contacts")]
+pub async fn list_account_contacts(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+    page: QueryParams<PageParams>,
+) -> Result<web::Json<Page<ContactResponse>>, ApiError> {
+    let page = page.0.request()?;
+    let (scope, account) = (caller.0.contact_scope(), AccountId(id.into_inner()));
+    if !scope.covers_account(account) {
+        return Err(ApiError::not_found());
+    }
+    let found = db
+        .run(move |conn| {
+            accounts::find(conn, domain::AccountScope::All, account)?;
+            contacts::list(conn, scope, account, page)
+        })
+        .await?;
+    Ok(web::Json(Page::from_records(found, ContactResponse::from)))
+}
+
+/// Add a contact to an account (provider admins).
+#[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Account id")), request_body = CreateContactRequest, responses((status = 201, body = ContactResponse), WriteProblems))]
+#[post("/accounts/{id}/contacts")]
+pub async fn create_contact(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+    body: JsonBody<CreateContactRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (scope, account_id) = (caller.0.account_scope(), AccountId(id.into_inner()));
+    caller
+        .require_writer_of(&db, move |conn| accounts::find(conn, scope, account_id))
+        .await?;
+    let new = NewContact {
+        account_id,
+        email: Email::parse(&body.0.email)?,
+        name: ContactName::parse(&body.0.name)?,
+        role: body.0.role.into(),
+    };
+    let stored = db
+        .run(move |conn| {
+            accounts::find(conn, domain::AccountScope::All, account_id)?;
+            contacts::create(conn, &new)
+        })
+        .await?;
+    let response = ContactResponse::from(stored);
+    Ok(created(
+        format!("/api/v1/contacts/{}", response.id),
+        &response,
+    ))
+}
+
+/// Get one contact in the caller's scope.
+#[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Contact id")), responses((status = 200, body = ContactResponse), ReadProblems))]
+#[get("/contacts/{id}")]
+pub async fn get_contact(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+) -> Result<web::Json<ContactResponse>, ApiError> {
+    let (scope, id) = (caller.0.contact_scope(), ContactId(id.into_inner()));
+    let found = db.run(move |conn| contacts::find(conn, scope, id)).await?;
+    Ok(web::Json(found.into()))
+}
+
+/// Change a contact's e-mail, name or role (provider admins).
+#[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Contact id")), request_body = UpdateContactRequest, responses((status = 200, body = ContactResponse), WriteProblems))]
+#[patch("/contacts/{id}")]
+pub async fn update_contact(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+    body: JsonBody<UpdateContactRequest>,
+) -> Result<web::Json<ContactResponse>, ApiError> {
+    let (scope, id) = (caller.0.contact_scope(), ContactId(id.into_inner()));
+    caller
+        .require_writer_of(&db, move |conn| contacts::find(conn, scope, id))
+        .await?;
+    let changes = ContactChanges {
+        email: body.0.email.as_deref().map(Email::parse).transpose()?,
+        name: body.0.name.as_deref().map(ContactName::parse).transpose()?,
+        role: body.0.role.map(Into::into),
+    };
+    let stored = db
+        .run(move |conn| contacts::update(conn, id, &changes))
+        .await?;
+    Ok(web::Json(stored.into()))
+}
+
+/// Remove a contact; its tokens stop working at once (provider admins).
+#[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Contact id")), responses((status = 204, description = "Deleted"), WriteProblems))]
+#[delete("/contacts/{id}")]
+pub async fn delete_contact(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let (scope, id) = (caller.0.contact_scope(), ContactId(id.into_inner()));
+    caller
+        .require_writer_of(&db, move |conn| contacts::find(conn, scope, id))
+        .await?;
+    db.run(move |conn| contacts::delete(conn, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

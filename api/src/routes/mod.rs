@@ -1,0 +1,45 @@
+//! HTTP handlers, one module per area, and the `/api/v1` route table.
+
+pub mod accounts;
+pub mod catalogue;
+pub mod health;
+pub mod me;
+pub mod offerings;
+pub mod tenants;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers every `/api/v1` operation (through utoipa-actix-web, so the spec follows).
+pub fn api_v1(cfg: &mut ServiceConfig) {
+    cfg.service(me::get_me)
+        .service(catalogue::list_services)
+        .service(catalogue::get_service)
+        .service(catalogue::create_service)
+        .service(catalogue::update_service)
+        .service(catalogue::delete_service)
+        .service(catalogue::list_classifications)
+        .service(catalogue::get_classification)
+        .service(catalogue::create_classification)
+        .service(catalogue::update_classification)
+        .service(catalogue::delete_classification)
+        .service(accounts::list_accounts)
+        .service(accounts::get_account)
+        .service(accounts::create_account)
+        .service(accounts::update_account)
+        .service(accounts::delete_account)
+        .service(accounts::list_account_contacts)
+        .service(accounts::create_contact)
+        .service(accounts::get_contact)
+        .service(accounts::update_contact)
+        .service(accounts::delete_contact)
+        .service(tenants::list_tenants)
+        .service(tenants::get_tenant)
+        .service(tenants::create_tenant)
+        .service(tenants::update_tenant)
+        .service(tenants::delete_tenant)
+        .service(offerings::list_offerings)
+        .service(offerings::get_offering)
+        .service(offerings::create_offering)
+        .service(offerings::update_offering)
+        .service(offerings::delete_offering);
+}

@@ -1,0 +1,281 @@
+//! Typed settings, read from the environment once at start and validated.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use persistence::DatabaseTarget;
+
+/// A secret value; `Debug` never prints it.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Everything the server needs, passed down by value.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: DatabaseTarget,
+    /// True when no `DATABASE_URL` was given: the embedded SQLite file with demo data.
+    pub embedded: bool,
+    /// Where to listen; port 0 picks a free port.
+    pub bind: SocketAddr,
+    pub jwt: JwtSettings,
+    pub pool_size: u32,
+}
+
+/// How tokens are signed and checked.
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    pub key: JwtKey,
+    pub issuer: String,
+    pub audience: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum JwtKey {
+    /// HS256 with a shared secret (development, tests).
+    Secret(Secret),
+    /// RS256, ES256 or EdDSA: the public key checks tokens, the private key (optional on the
+    /// server) signs them for `slr token`.
+    Pem {
+        public: String,
+        private: Option<Secret>,
+    },
+}
+
+/// A setting that is missing or invalid, with the variable to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct SettingsError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+fn error(variable: &'static str, message: impl Into<String>) -> SettingsError {
+    SettingsError {
+        variable,
+        message: message.into(),
+    }
+}
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const MIN_SECRET_BYTES: usize = 32;
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_vars(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads settings through `var`, so tests can supply their own environment.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let data_dir = PathBuf::from(var("SLR_DATA_DIR").unwrap_or_else(|| "data".to_owned()));
+        let (database, embedded) = match var("DATABASE_URL") {
+            Some(url) => (
+                DatabaseTarget::parse(&url).map_err(|m| error("DATABASE_URL", m))?,
+                false,
+            ),
+            None => {
+                ensure_dir(&data_dir)?;
+                let path = data_dir.join("slr.db");
+                (
+                    DatabaseTarget::Sqlite(path.to_string_lossy().into_owned()),
+                    true,
+                )
+            }
+        };
+        let bind = var("SLR_BIND")
+            .unwrap_or_else(|| DEFAULT_BIND.to_owned())
+            .parse()
+            .map_err(|_| {
+                error(
+                    "SLR_BIND",
+                    "must be an address like 127.0.0.1:8080 or 0.0.0.0:8080",
+                )
+            })?;
+        let key = match (
+            var("SLR_JWT_SECRET"),
+            var("SLR_JWT_PUBLIC_KEY"),
+            var("SLR_JWT_PRIVATE_KEY"),
+        ) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                return Err(error(
+                    "SLR_JWT_SECRET",
+                    "set either SLR_JWT_SECRET or SLR_JWT_PUBLIC_KEY/SLR_JWT_PRIVATE_KEY, not both",
+                ))
+            }
+            (Some(secret), None, None) => JwtKey::Secret(checked_secret("SLR_JWT_SECRET", secret)?),
+            (None, Some(public), private) => JwtKey::Pem {
+                public: pem("SLR_JWT_PUBLIC_KEY", &public)?,
+                private: private
+                    .map(|p| pem("SLR_JWT_PRIVATE_KEY", &p).map(Secret))
+                    .transpose()?,
+            },
+            (None, None, Some(_)) => {
+                return Err(error(
+                    "SLR_JWT_PUBLIC_KEY",
+                    "is required with SLR_JWT_PRIVATE_KEY",
+                ))
+            }
+            (None, None, None) if embedded => JwtKey::Secret(development_secret(&data_dir)?),
+            (None, None, None) => {
+                return Err(error(
+                    "SLR_JWT_SECRET",
+                    "set SLR_JWT_SECRET or SLR_JWT_PUBLIC_KEY when DATABASE_URL is set",
+                ))
+            }
+        };
+        let pool_size = match var("SLR_DB_POOL_SIZE") {
+            Some(raw) => raw
+                .parse()
+                .ok()
+                .filter(|n| (1..=256).contains(n))
+                .ok_or_else(|| error("SLR_DB_POOL_SIZE", "must be 1-256"))?,
+            None => 16,
+        };
+        Ok(Settings {
+            database,
+            embedded,
+            bind,
+            jwt: JwtSettings {
+                key,
+                issuer: var("SLR_JWT_ISSUER").unwrap_or_else(|| "slr".to_owned()),
+                audience: var("SLR_JWT_AUDIENCE").unwrap_or_else(|| "slr-api".to_owned()),
+            },
+            pool_size,
+        })
+    }
+}
+
+fn ensure_dir(dir: &Path) -> Result<(), SettingsError> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        error(
+            "SLR_DATA_DIR",
+            format!("cannot create {}: {e}", dir.display()),
+        )
+    })
+}
+
+fn checked_secret(variable: &'static str, secret: String) -> Result<Secret, SettingsError> {
+    if secret.len() < MIN_SECRET_BYTES {
+        return Err(error(
+            variable,
+            format!("must be at least {MIN_SECRET_BYTES} bytes"),
+        ));
+    }
+    Ok(Secret(secret))
+}
+
+/// A PEM given inline, or the path of a PEM file.
+fn pem(variable: &'static str, value: &str) -> Result<String, SettingsError> {
+    if value.trim_start().starts_with("-----BEGIN") {
+        return Ok(value.to_owned());
+    }
+    std::fs::read_to_string(value).map_err(|e| {
+        error(
+            variable,
+            format!("is neither a PEM nor a readable file ({value}): {e}"),
+        )
+    })
+}
+
+/// The development signing secret kept beside the embedded database, created on first start.
+fn development_secret(data_dir: &Path) -> Result<Secret, SettingsError> {
+    let path = data_dir.join("jwt-secret");
+    let read_error = |e: std::io::Error| {
+        error(
+            "SLR_DATA_DIR",
+            format!("cannot use {}: {e}", path.display()),
+        )
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(secret) => checked_secret("SLR_DATA_DIR", secret.trim().to_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let secret = hex::encode(rand::random::<[u8; 32]>());
+            write_private(&path, &secret).map_err(read_error)?;
+            Ok(Secret(secret))
+        }
+        Err(e) => Err(read_error(e)),
+    }
+}
+
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(content.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let env: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_vars(|name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn production_needs_a_key_and_valid_values() {
+        let err = load(&[("DATABASE_URL", "postgres://x@h/db")]).unwrap_err();
+        assert_eq!(err.variable, "SLR_JWT_SECRET");
+        let err = load(&[
+            ("DATABASE_URL", "postgres://x@h/db"),
+            ("SLR_JWT_SECRET", "short"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.variable, "SLR_JWT_SECRET");
+        let secret = "s".repeat(32);
+        let err = load(&[("DATABASE_URL", "mysql://h"), ("SLR_JWT_SECRET", &secret)]).unwrap_err();
+        assert_eq!(err.variable, "DATABASE_URL");
+        let err = load(&[
+            ("DATABASE_URL", "postgres://x@h/db"),
+            ("SLR_JWT_SECRET", &secret),
+            ("SLR_BIND", "nope"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.variable, "SLR_BIND");
+        let ok = load(&[
+            ("DATABASE_URL", "postgres://x@h/db"),
+            ("SLR_JWT_SECRET", &secret),
+        ])
+        .unwrap();
+        assert!(!ok.embedded);
+        assert_eq!(ok.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(format!("{:?}", ok.jwt.key), "Secret(***)");
+    }
+
+    #[test]
+    fn embedded_mode_creates_and_reuses_a_development_secret() {
+        let dir = std::env::temp_dir().join(format!("slr-settings-{}", std::process::id()));
+        let dir_text = dir.to_string_lossy().into_owned();
+        let first = load(&[("SLR_DATA_DIR", &dir_text)]).unwrap();
+        let second = load(&[("SLR_DATA_DIR", &dir_text)]).unwrap();
+        assert!(first.embedded);
+        match (first.jwt.key, second.jwt.key) {
+            (JwtKey::Secret(a), JwtKey::Secret(b)) => assert_eq!(a.expose(), b.expose()),
+            other => panic!("expected secrets, got {other:?}"),
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,136 @@
+//! Start-up as a value: connect, migrate, bind, and hand back a server to run.
+
+use std::net::TcpListener;
+
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest};
+use actix_web::{middleware, web, App, HttpRequest, HttpResponse, HttpServer};
+use persistence::{Pool, RepoError};
+use utoipa::OpenApi;
+use utoipa_actix_web::{scope, AppExt, UtoipaApp};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::TokenAuthority;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::extract::{json_error, path_error, query_error, MAX_BODY_BYTES};
+use crate::openapi::ApiDoc;
+use crate::routes;
+use crate::settings::Settings;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(#[from] RepoError),
+    #[error("tokens: {0}")]
+    Tokens(String),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects to the database, applies pending migrations and binds the listener.
+    pub fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let pool = open_database(settings)?;
+        Self::build_with_pool(settings, pool)
+    }
+
+    /// Like [`Application::build`] with a pool the caller opened (and maybe seeded).
+    pub fn build_with_pool(settings: &Settings, pool: Pool) -> Result<Self, StartupError> {
+        let authority =
+            web::Data::new(TokenAuthority::new(&settings.jwt).map_err(StartupError::Tokens)?);
+        let db = web::Data::new(Db::new(pool));
+        let bind_error = |source| StartupError::Bind {
+            address: settings.bind.to_string(),
+            source,
+        };
+        let listener = TcpListener::bind(settings.bind).map_err(bind_error)?;
+        let port = listener.local_addr().map_err(bind_error)?.port();
+        let server = HttpServer::new(move || {
+            let (app, spec) = register(App::new().into_utoipa_app())
+                .app_data(db.clone())
+                .app_data(authority.clone())
+                .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(MAX_BODY_BYTES)
+                        .error_handler(json_error),
+                )
+                .app_data(web::PathConfig::default().error_handler(path_error))
+                .app_data(web::QueryConfig::default().error_handler(query_error))
+                .split_for_parts();
+            app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", spec))
+                .route("/swagger-ui", web::get().to(swagger_redirect))
+                .default_service(web::to(route_not_found))
+                .wrap(middleware::Compress::default())
+                .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms"))
+        })
+        .listen(listener)
+        .map_err(bind_error)?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    /// The port actually bound (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Opens the pool and applies pending migrations.
+pub fn open_database(settings: &Settings) -> Result<Pool, StartupError> {
+    let pool = persistence::connect(settings.database.clone(), settings.pool_size)?;
+    let mut conn = pool.get().map_err(RepoError::from)?;
+    let applied = persistence::run_migrations(&mut conn)?;
+    for version in applied {
+        log::info!("applied migration {version}");
+    }
+    Ok(pool)
+}
+
+/// Every documented route: the same registration serves requests and generates the spec.
+fn register<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.openapi(ApiDoc::openapi())
+        .service(routes::health::healthz)
+        .service(routes::health::readyz)
+        .service(scope::scope("/api/v1").configure(routes::api_v1))
+}
+
+/// The OpenAPI document the server serves at `/api-docs/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    register(App::new().into_utoipa_app()).split_for_parts().1
+}
+
+async fn swagger_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/swagger-ui/"))
+        .finish()
+}
+
+async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        actix_web::http::StatusCode::NOT_FOUND,
+        "route_not_found",
+        format!(
+            "no operation at {} {}; see /swagger-ui/",
+            req.method(),
+            req.path()
+        ),
+    ))
+}
