@@ -75,10 +75,25 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 format!("the body is not valid JSON: {inner}"),
             )
         } else {
-            let field = if path == "." { "body".to_owned() } else { path };
-            ApiError::invalid(field, strip_position(&inner.to_string()))
+            let message = strip_position(&inner.to_string());
+            ApiError::invalid(field_name(&path, &message), message)
         }
     })
+}
+
+/// The field a deserialisation error is about: its path, or for a missing field the path of
+/// the missing field itself.
+fn field_name(path: &str, message: &str) -> String {
+    let parent = if path == "." { None } else { Some(path) };
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    match (parent, missing) {
+        (Some(parent), Some(missing)) => format!("{parent}.{missing}"),
+        (None, Some(missing)) => missing.to_owned(),
+        (Some(parent), None) => parent.to_owned(),
+        (None, None) => "body".to_owned(),
+    }
 }
 
 /// serde_json appends " at line 1 column 9"; field messages read better without it.

@@ -338,7 +338,7 @@ fn postgres_template(server: &str) -> String {
             let mut admin = PgConnection::establish(server).unwrap_or_else(|e| {
                 panic!("SLR_TEST_DATABASE_URL={server}: Postgres is not reachable: {e}")
             });
-            diesel::sql_query("SELECT pg_advisory_lock(7_420_001)")
+            diesel::sql_query("SELECT pg_advisory_lock(7420001)")
                 .execute(&mut admin)
                 .expect("lock");
             #[derive(diesel::QueryableByName)]
@@ -366,7 +366,7 @@ fn postgres_template(server: &str) -> String {
                     .execute(&mut admin)
                     .expect("rename template");
             }
-            diesel::sql_query("SELECT pg_advisory_unlock(7_420_001)")
+            diesel::sql_query("SELECT pg_advisory_unlock(7420001)")
                 .execute(&mut admin)
                 .expect("unlock");
             name
