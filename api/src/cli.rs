@@ -71,15 +71,11 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Migrate => open(&settings).map(|_| println!("migrations are up to date")),
         Command::Demo => {
             let pool = open(&settings)?;
-            with_conn(&pool, |conn| {
-                if demo::is_seeded(conn)? {
-                    Ok(false)
-                } else {
-                    demo::seed(conn).map(|()| true)
-                }
-            })?
-            .then(|| println!("demo data seeded"))
-            .unwrap_or_else(|| println!("demo data already present"));
+            if with_conn(&pool, demo::seed_if_empty)? {
+                println!("demo data seeded");
+            } else {
+                println!("demo data already present");
+            }
             print_personas(&settings, &pool)
         }
         Command::Admin {
@@ -128,8 +124,7 @@ fn with_conn<T>(
 fn serve(settings: Settings) -> Result<(), String> {
     let pool = open(&settings)?;
     if settings.embedded {
-        if !with_conn(&pool, demo::is_seeded)? {
-            with_conn(&pool, demo::seed)?;
+        if with_conn(&pool, demo::seed_if_empty)? {
             log::info!("seeded the demo dataset into {:?}", settings.database);
         }
         print_personas(&settings, &pool)?;

@@ -55,6 +55,24 @@ pub fn is_seeded(conn: &mut DbConnection) -> RepoResult<bool> {
     }
 }
 
+/// Seeds the demo dataset unless it is there; true when it seeded.
+pub fn seed_if_empty(conn: &mut DbConnection) -> RepoResult<bool> {
+    if is_seeded(conn)? {
+        return Ok(false);
+    }
+    seed(conn).map(|()| true)
+}
+
+/// A demo customer: name, managing partner, admin e-mail and name, and its tenants as
+/// (service index, classification index, tenant name).
+type CustomerSpec = (
+    &'static str,
+    Option<AccountId>,
+    &'static str,
+    &'static str,
+    &'static [(usize, usize, &'static str)],
+);
+
 /// Creates the provider account if missing and a provider admin contact.
 pub fn create_provider_admin(
     conn: &mut DbConnection,
@@ -171,9 +189,7 @@ pub fn seed(conn: &mut DbConnection) -> RepoResult<()> {
             Role::Viewer,
         )?;
 
-        // (customer, partner, contact, [(service index, classification index, tenant name)])
-        type TenantSpec = (usize, usize, &'static str);
-        let customers: [(&str, Option<AccountId>, &str, &str, &[TenantSpec]); 5] = [
+        let customers: [CustomerSpec; 5] = [
             (
                 "Globex",
                 Some(northwind),

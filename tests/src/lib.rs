@@ -2,6 +2,8 @@
 //! port against a brand-new database (a SQLite temp file, or a Postgres database cloned from a
 //! migrated template when `SLR_TEST_DATABASE_URL` is set) and offers HTTP helpers and tokens.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test harness: failing loudly is its job
+
 use std::sync::OnceLock;
 use std::time::Duration;
 

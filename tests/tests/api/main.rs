@@ -1,4 +1,5 @@
 //! The end-to-end suite: every test starts the real server against its own database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod architecture;
 mod auth;
