@@ -5,6 +5,9 @@ pub mod account;
 pub mod catalogue;
 pub mod contact;
 pub mod error;
+pub mod events;
+pub mod incident;
+pub mod maintenance;
 pub mod offering;
 pub mod tenant;
 pub mod text;
@@ -14,6 +17,9 @@ pub use account::{Account, AccountKind, AccountName};
 pub use catalogue::{Classification, ClassificationCode, Region, Service, ServiceName, Tier};
 pub use contact::{Contact, ContactName, Email, Role};
 pub use error::DomainError;
+pub use events::{CallerView, EventScope, Reach, ScopedTenant};
+pub use incident::{Impact, IncidentStatus, Message, Title};
+pub use maintenance::{ExpectedImpact, MaintenanceStatus};
 pub use offering::{Offering, OfferingKind, OfferingName, SlaTarget};
 pub use tenant::{Tenant, TenantName};
 pub use visibility::{AccountScope, Caller, ContactScope, OfferingScope, TenantScope};
@@ -46,4 +52,10 @@ id_type!(
     TenantId,
     /// Identifies an [`Offering`].
     OfferingId,
+    /// Identifies an incident.
+    IncidentId,
+    /// Identifies one entry of an incident's timeline.
+    IncidentUpdateId,
+    /// Identifies a maintenance window.
+    MaintenanceId,
 );

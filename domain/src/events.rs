@@ -1,0 +1,234 @@
+//! Which tenants an event affects, and what a caller is shown of it: the offerings it shows
+//! on for that caller and the caller-visible tenants it affects (PRODUCT.md: an event shows on
+//! an offering when it affects at least one of the offering's tenants).
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::{AccountId, ClassificationId, Offering, OfferingId, OfferingKind, ServiceId, TenantId};
+
+/// Which tenants of its service an event reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventScope {
+    /// Every tenant of the service.
+    Service,
+    /// The service's tenants in these classifications.
+    Classifications(BTreeSet<ClassificationId>),
+    /// Exactly these tenants (of the service).
+    Tenants(BTreeSet<TenantId>),
+}
+
+impl EventScope {
+    pub fn reaches(&self, tenant: &ScopedTenant) -> bool {
+        match self {
+            EventScope::Service => true,
+            EventScope::Classifications(classes) => classes.contains(&tenant.classification_id),
+            EventScope::Tenants(ids) => ids.contains(&tenant.id),
+        }
+    }
+}
+
+/// What the event rules need of a tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopedTenant {
+    pub id: TenantId,
+    pub name: String,
+    pub service_id: ServiceId,
+    pub classification_id: ClassificationId,
+    pub account_id: AccountId,
+    /// The owner's managing partner, if any.
+    pub managing_partner_id: Option<AccountId>,
+}
+
+impl Offering {
+    /// Whether this offering covers the tenant (same rule as [`Offering::covers`]).
+    pub fn covers_scoped(&self, tenant: &ScopedTenant) -> bool {
+        tenant.service_id == self.service_id
+            && match self.kind {
+                OfferingKind::Direct => tenant.account_id == self.account_id,
+                OfferingKind::PartnerTenants => tenant.managing_partner_id == Some(self.account_id),
+            }
+    }
+}
+
+/// What one caller is shown of one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    /// The caller-visible offerings the event shows on.
+    pub offerings: Vec<OfferingId>,
+    /// The caller-visible tenants it affects, in id order.
+    pub tenants: Vec<TenantId>,
+}
+
+/// A caller's visible offerings and tenants, grouped by service.
+#[derive(Debug, Clone, Default)]
+pub struct CallerView {
+    offerings: HashMap<ServiceId, Vec<Offering>>,
+    tenants: HashMap<ServiceId, Vec<ScopedTenant>>,
+}
+
+impl CallerView {
+    /// From the offerings and tenants the caller's scopes allow.
+    pub fn new(offerings: Vec<Offering>, tenants: Vec<ScopedTenant>) -> Self {
+        let mut view = CallerView::default();
+        for offering in offerings {
+            view.offerings
+                .entry(offering.service_id)
+                .or_default()
+                .push(offering);
+        }
+        for tenant in tenants {
+            view.tenants
+                .entry(tenant.service_id)
+                .or_default()
+                .push(tenant);
+        }
+        for list in view.tenants.values_mut() {
+            list.sort_by_key(|t| t.id);
+        }
+        view
+    }
+
+    /// The services the caller has a visible offering of: no other event can reach it.
+    pub fn services(&self) -> Vec<ServiceId> {
+        let mut services: Vec<ServiceId> = self.offerings.keys().copied().collect();
+        services.sort();
+        services
+    }
+
+    pub fn offerings(&self) -> impl Iterator<Item = &Offering> {
+        self.offerings.values().flatten()
+    }
+
+    pub fn tenant(&self, service: ServiceId, id: TenantId) -> Option<&ScopedTenant> {
+        self.tenants.get(&service)?.iter().find(|t| t.id == id)
+    }
+
+    /// What the caller sees of an event on `service` with `scope`; `None` when it shows on
+    /// none of the caller's offerings (the caller must not learn it exists).
+    pub fn reach(&self, service: ServiceId, scope: &EventScope) -> Option<Reach> {
+        let affected: Vec<&ScopedTenant> = self
+            .tenants
+            .get(&service)
+            .map(|tenants| tenants.iter().filter(|t| scope.reaches(t)).collect())
+            .unwrap_or_default();
+        let offerings: Vec<OfferingId> = self
+            .offerings
+            .get(&service)?
+            .iter()
+            .filter(|o| affected.iter().any(|t| o.covers_scoped(t)))
+            .map(|o| o.id)
+            .collect();
+        if offerings.is_empty() {
+            return None;
+        }
+        Some(Reach {
+            offerings,
+            tenants: affected.iter().map(|t| t.id).collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Partner A manages customers C1 (tenants 1: saas2-eu, 2: saas3-eu) and C2 (tenant 3:
+    //! saas2-us); all of service S. A has its partner_tenants offering, C1 and C2 direct ones.
+    use super::*;
+    use crate::{OfferingName, SlaTarget};
+
+    const S: ServiceId = ServiceId(1);
+    const OTHER: ServiceId = ServiceId(2);
+    const A: AccountId = AccountId(10);
+    const C1: AccountId = AccountId(11);
+    const C2: AccountId = AccountId(12);
+    const EU2: ClassificationId = ClassificationId(1);
+    const EU3: ClassificationId = ClassificationId(2);
+    const US2: ClassificationId = ClassificationId(3);
+
+    fn tenant(id: i64, owner: AccountId, class: ClassificationId) -> ScopedTenant {
+        ScopedTenant {
+            id: TenantId(id),
+            name: format!("t{id}"),
+            service_id: S,
+            classification_id: class,
+            account_id: owner,
+            managing_partner_id: Some(A),
+        }
+    }
+
+    fn offering(id: i64, kind: OfferingKind, account: AccountId) -> Offering {
+        Offering {
+            id: OfferingId(id),
+            name: OfferingName::parse("o").unwrap(),
+            kind,
+            service_id: S,
+            account_id: account,
+            sla_target: SlaTarget::DEFAULT,
+        }
+    }
+
+    fn all_tenants() -> Vec<ScopedTenant> {
+        vec![tenant(1, C1, EU2), tenant(2, C1, EU3), tenant(3, C2, US2)]
+    }
+
+    fn partner() -> CallerView {
+        CallerView::new(
+            vec![offering(100, OfferingKind::PartnerTenants, A)],
+            all_tenants(),
+        )
+    }
+
+    fn customer(c: AccountId, offering_id: i64) -> CallerView {
+        let tenants = all_tenants()
+            .into_iter()
+            .filter(|t| t.account_id == c)
+            .collect();
+        CallerView::new(
+            vec![offering(offering_id, OfferingKind::Direct, c)],
+            tenants,
+        )
+    }
+
+    fn classes(ids: &[ClassificationId]) -> EventScope {
+        EventScope::Classifications(ids.iter().copied().collect())
+    }
+
+    #[test]
+    fn a_whole_service_event_reaches_every_visible_tenant() {
+        let reach = partner().reach(S, &EventScope::Service).unwrap();
+        assert_eq!(reach.tenants, [TenantId(1), TenantId(2), TenantId(3)]);
+        assert_eq!(reach.offerings, [OfferingId(100)]);
+        let reach = customer(C2, 102).reach(S, &EventScope::Service).unwrap();
+        assert_eq!(
+            (reach.offerings, reach.tenants),
+            (vec![OfferingId(102)], vec![TenantId(3)])
+        );
+    }
+
+    #[test]
+    fn a_classification_only_one_customer_has_shows_to_that_customer_and_the_partner_only() {
+        let scope = classes(&[US2]);
+        assert_eq!(partner().reach(S, &scope).unwrap().tenants, [TenantId(3)]);
+        assert_eq!(
+            customer(C2, 102).reach(S, &scope).unwrap().tenants,
+            [TenantId(3)]
+        );
+        assert_eq!(customer(C1, 101).reach(S, &scope), None);
+    }
+
+    #[test]
+    fn explicit_tenants_and_other_services() {
+        let scope = EventScope::Tenants([TenantId(2)].into_iter().collect());
+        assert_eq!(
+            customer(C1, 101).reach(S, &scope).unwrap().tenants,
+            [TenantId(2)]
+        );
+        assert_eq!(customer(C2, 102).reach(S, &scope), None);
+        assert_eq!(partner().reach(OTHER, &EventScope::Service), None);
+        assert_eq!(partner().services(), [S]);
+    }
+
+    #[test]
+    fn an_event_reaching_no_tenant_shows_nowhere() {
+        assert_eq!(partner().reach(S, &classes(&[ClassificationId(99)])), None);
+    }
+}

@@ -1,0 +1,213 @@
+//! Incidents: unplanned events on one service, with an impact, a status lifecycle, an
+//! append-only timeline and a scope.
+
+use time::{Duration, OffsetDateTime};
+
+use crate::text::{text_type, wire_enum};
+use crate::DomainError;
+
+wire_enum!(
+    /// How badly an incident hurts, from mild to severe.
+    Impact, field = "impact" {
+        Degraded => "degraded",
+        PartialOutage => "partial_outage",
+        MajorOutage => "major_outage",
+    }
+);
+
+impl Impact {
+    /// Severity order: degraded < partial_outage < major_outage.
+    pub fn severity(self) -> u8 {
+        match self {
+            Impact::Degraded => 1,
+            Impact::PartialOutage => 2,
+            Impact::MajorOutage => 3,
+        }
+    }
+}
+
+wire_enum!(
+    /// Where an incident stands: investigating → identified → monitoring → resolved.
+    IncidentStatus, field = "status" {
+        Investigating => "investigating",
+        Identified => "identified",
+        Monitoring => "monitoring",
+        Resolved => "resolved",
+    }
+);
+
+impl IncidentStatus {
+    fn rank(self) -> u8 {
+        match self {
+            IncidentStatus::Investigating => 0,
+            IncidentStatus::Identified => 1,
+            IncidentStatus::Monitoring => 2,
+            IncidentStatus::Resolved => 3,
+        }
+    }
+
+    pub fn is_active(self) -> bool {
+        self != IncidentStatus::Resolved
+    }
+}
+
+text_type!(
+    /// An event's title (1–200 characters).
+    Title, field = "title", max = 200
+);
+
+text_type!(
+    /// A timeline message (1–5000 characters).
+    Message, field = "message", max = 5000
+);
+
+/// Checks a status change: forward moves only (steps may be skipped); leaving `resolved`
+/// needs `reopen`; staying put is allowed (an update without a status change).
+pub fn check_transition(
+    from: IncidentStatus,
+    to: IncidentStatus,
+    reopen: bool,
+) -> Result<(), DomainError> {
+    if from == to {
+        return Ok(());
+    }
+    if from == IncidentStatus::Resolved {
+        return if reopen {
+            Ok(())
+        } else {
+            Err(DomainError::invalid(
+                "status",
+                "the incident is resolved; set reopen to true to reopen it",
+            ))
+        };
+    }
+    if reopen {
+        return Err(DomainError::invalid(
+            "reopen",
+            "only a resolved incident can be reopened",
+        ));
+    }
+    if to.rank() < from.rank() {
+        return Err(DomainError::invalid(
+            "status",
+            format!("cannot go back from {from} to {to}"),
+        ));
+    }
+    Ok(())
+}
+
+/// `resolved_at` after moving to `to`: set on resolve (keeping an earlier one), cleared on reopen.
+pub fn resolved_at_after(
+    to: IncidentStatus,
+    previous: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Option<OffsetDateTime> {
+    match to {
+        IncidentStatus::Resolved => Some(previous.unwrap_or(now)),
+        _ => None,
+    }
+}
+
+/// How far in the future a client's clock may be before a start time is refused.
+pub const CLOCK_SKEW: Duration = Duration::minutes(1);
+
+/// Checks a start time: it may be back-dated, never in the future.
+pub fn check_started_at(
+    started_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<(), DomainError> {
+    if started_at > now + CLOCK_SKEW {
+        Err(DomainError::invalid(
+            "started_at",
+            "must not be in the future",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// The first tenant name `text` mentions, if any: event text is shown to every caller the event
+/// reaches, so it must never name tenants (the per-caller impacted tenants list does that).
+pub fn mentioned_tenant<'a>(
+    text: &str,
+    tenant_names: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let lower = text.to_lowercase();
+    tenant_names.into_iter().find(|name| {
+        let needle = name.to_lowercase();
+        lower.match_indices(&needle).any(|(at, _)| {
+            let before = lower[..at].chars().next_back();
+            let after = lower[at + needle.len()..].chars().next();
+            let boundary =
+                |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric() && c != '-' && c != '_');
+            boundary(before) && boundary(after)
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use IncidentStatus::*;
+
+    #[test]
+    fn lifecycle_moves_forward_and_reopens_only_explicitly() {
+        assert!(check_transition(Investigating, Identified, false).is_ok());
+        assert!(
+            check_transition(Investigating, Resolved, false).is_ok(),
+            "steps may be skipped"
+        );
+        assert!(check_transition(Monitoring, Monitoring, false).is_ok());
+        assert_eq!(
+            check_transition(Monitoring, Identified, false).unwrap_err(),
+            DomainError::invalid("status", "cannot go back from monitoring to identified")
+        );
+        assert!(check_transition(Resolved, Investigating, false).is_err());
+        assert!(check_transition(Resolved, Identified, true).is_ok());
+        assert!(
+            check_transition(Identified, Monitoring, true).is_err(),
+            "reopen is for resolved incidents"
+        );
+    }
+
+    #[test]
+    fn resolved_at_is_set_on_resolve_and_cleared_on_reopen() {
+        let t0 = OffsetDateTime::UNIX_EPOCH;
+        let t1 = t0 + Duration::hours(1);
+        assert_eq!(resolved_at_after(Resolved, None, t1), Some(t1));
+        assert_eq!(resolved_at_after(Resolved, Some(t0), t1), Some(t0));
+        assert_eq!(resolved_at_after(Investigating, Some(t0), t1), None);
+    }
+
+    #[test]
+    fn start_may_be_back_dated_but_not_in_the_future() {
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(1000);
+        assert!(check_started_at(now - Duration::days(3), now).is_ok());
+        assert!(
+            check_started_at(now + Duration::seconds(30), now).is_ok(),
+            "small clock skew"
+        );
+        assert!(check_started_at(now + Duration::hours(1), now).is_err());
+    }
+
+    #[test]
+    fn impact_severity_orders_impacts() {
+        assert!(Impact::MajorOutage.severity() > Impact::PartialOutage.severity());
+        assert!(Impact::PartialOutage.severity() > Impact::Degraded.severity());
+    }
+
+    #[test]
+    fn tenant_names_in_text_are_found_as_whole_words() {
+        let names = ["globex-prod", "acme"];
+        assert_eq!(
+            mentioned_tenant("Errors on GLOBEX-PROD since 10:00", names),
+            Some("globex-prod")
+        );
+        assert_eq!(mentioned_tenant("acme: slow logins", names), Some("acme"));
+        assert_eq!(
+            mentioned_tenant("globex-production and acmes are fine", names),
+            None
+        );
+        assert_eq!(mentioned_tenant("Login latency in EU", names), None);
+    }
+}

@@ -1,0 +1,213 @@
+//! Maintenance: planned windows on one service, for a set of classifications.
+
+use time::OffsetDateTime;
+
+use crate::catalogue::{Region, Tier};
+use crate::text::wire_enum;
+use crate::DomainError;
+
+wire_enum!(
+    /// Where a maintenance window stands.
+    MaintenanceStatus, field = "status" {
+        Scheduled => "scheduled",
+        InProgress => "in_progress",
+        Completed => "completed",
+        Cancelled => "cancelled",
+    }
+);
+
+wire_enum!(
+    /// What users should expect during the window.
+    ExpectedImpact, field = "expected_impact" {
+        None => "none",
+        Degraded => "degraded",
+        Downtime => "downtime",
+    }
+);
+
+impl MaintenanceStatus {
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            MaintenanceStatus::Completed | MaintenanceStatus::Cancelled
+        )
+    }
+}
+
+/// Checks a window: the end after the start.
+pub fn check_window(start: OffsetDateTime, end: OffsetDateTime) -> Result<(), DomainError> {
+    if end <= start {
+        Err(DomainError::invalid(
+            "scheduled_end",
+            "must be after scheduled_start",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// The actual start and end after a status change at `now`:
+/// scheduled → in_progress records the start; → completed records the end (and the start, if
+/// the window was never marked in progress); → cancelled ends a running window.
+pub fn check_maintenance_transition(
+    from: MaintenanceStatus,
+    to: MaintenanceStatus,
+    actual: (Option<OffsetDateTime>, Option<OffsetDateTime>),
+    now: OffsetDateTime,
+) -> Result<(Option<OffsetDateTime>, Option<OffsetDateTime>), DomainError> {
+    use MaintenanceStatus::*;
+    let (start, _) = actual;
+    match (from, to) {
+        (a, b) if a == b => Ok(actual),
+        (Scheduled, InProgress) => Ok((Some(now), None)),
+        (Scheduled | InProgress, Completed) => Ok((Some(start.unwrap_or(now)), Some(now))),
+        (Scheduled, Cancelled) => Ok((None, None)),
+        (InProgress, Cancelled) => Ok((start, Some(now))),
+        (Completed | Cancelled, _) => Err(DomainError::invalid(
+            "status",
+            format!("the maintenance is {from}; it cannot change any more"),
+        )),
+        _ => Err(DomainError::invalid(
+            "status",
+            format!("cannot go from {from} to {to}"),
+        )),
+    }
+}
+
+/// Renders the classifications impacted the way the partner notice writes them:
+/// saas2-eu + saas3-eu → "SaaS 2 & 3 EU-hosted Tenants"; saas2-eu + saas2-us →
+/// "SaaS 2 EU- & US-hosted Tenants"; regions with different tiers are joined with "and".
+pub fn impacted_label(classes: &[(Tier, Region)]) -> String {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut tiers_by_region: BTreeMap<&Region, BTreeSet<i32>> = BTreeMap::new();
+    for (tier, region) in classes {
+        tiers_by_region
+            .entry(region)
+            .or_default()
+            .insert(tier.get());
+    }
+    // Regions sharing exactly the same tiers are written together.
+    let mut groups: Vec<(Vec<i32>, Vec<&str>)> = Vec::new();
+    for (region, tiers) in tiers_by_region {
+        let tiers: Vec<i32> = tiers.into_iter().collect();
+        match groups.iter_mut().find(|(t, _)| *t == tiers) {
+            Some((_, regions)) => regions.push(region.as_str()),
+            None => groups.push((tiers, vec![region.as_str()])),
+        }
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(tiers, regions)| {
+            let tiers: Vec<String> = tiers.iter().map(ToString::to_string).collect();
+            let regions: Vec<String> = regions.iter().map(|r| format!("{r}-")).collect();
+            format!(
+                "SaaS {} {}hosted",
+                english_list(&tiers),
+                english_list(&regions)
+            )
+        })
+        .collect();
+    if parts.is_empty() {
+        return "No Tenants".to_owned();
+    }
+    format!("{} Tenants", parts.join(" and "))
+}
+
+/// "a", "a & b", "a, b & c".
+fn english_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} & {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::Duration;
+
+    fn class(tier: i64, region: &str) -> (Tier, Region) {
+        (Tier::parse(tier).unwrap(), Region::parse(region).unwrap())
+    }
+
+    #[test]
+    fn labels_read_like_the_notice() {
+        let cases: &[(&[(i64, &str)], &str)] = &[
+            (&[(2, "EU")], "SaaS 2 EU-hosted Tenants"),
+            (&[(2, "EU"), (3, "EU")], "SaaS 2 & 3 EU-hosted Tenants"),
+            (
+                &[(3, "EU"), (2, "EU"), (2, "EU")],
+                "SaaS 2 & 3 EU-hosted Tenants",
+            ),
+            (&[(2, "EU"), (2, "US")], "SaaS 2 EU- & US-hosted Tenants"),
+            (
+                &[(2, "US"), (3, "US"), (2, "EU"), (3, "EU")],
+                "SaaS 2 & 3 EU- & US-hosted Tenants",
+            ),
+            (
+                &[(2, "EU"), (3, "EU"), (2, "US")],
+                "SaaS 2 & 3 EU-hosted and SaaS 2 US-hosted Tenants",
+            ),
+            (
+                &[(1, "EU"), (2, "EU"), (3, "EU")],
+                "SaaS 1, 2 & 3 EU-hosted Tenants",
+            ),
+            (
+                &[(2, "APJ"), (2, "EU"), (2, "US")],
+                "SaaS 2 APJ-, EU- & US-hosted Tenants",
+            ),
+            (
+                &[(3, "US"), (2, "EU")],
+                "SaaS 2 EU-hosted and SaaS 3 US-hosted Tenants",
+            ),
+        ];
+        for (input, expected) in cases {
+            let classes: Vec<_> = input.iter().map(|(t, r)| class(*t, r)).collect();
+            assert_eq!(impacted_label(&classes), *expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn windows_end_after_they_start() {
+        let t = OffsetDateTime::UNIX_EPOCH;
+        assert!(check_window(t, t + Duration::hours(1)).is_ok());
+        assert!(check_window(t, t).is_err());
+        assert_eq!(
+            check_window(t + Duration::hours(1), t).unwrap_err(),
+            DomainError::invalid("scheduled_end", "must be after scheduled_start")
+        );
+    }
+
+    #[test]
+    fn transitions_record_actual_times() {
+        use MaintenanceStatus::*;
+        let t0 = OffsetDateTime::UNIX_EPOCH;
+        let t1 = t0 + Duration::hours(2);
+        assert_eq!(
+            check_maintenance_transition(Scheduled, InProgress, (None, None), t0).unwrap(),
+            (Some(t0), None)
+        );
+        assert_eq!(
+            check_maintenance_transition(InProgress, Completed, (Some(t0), None), t1).unwrap(),
+            (Some(t0), Some(t1))
+        );
+        assert_eq!(
+            check_maintenance_transition(Scheduled, Completed, (None, None), t1).unwrap(),
+            (Some(t1), Some(t1))
+        );
+        assert_eq!(
+            check_maintenance_transition(InProgress, Cancelled, (Some(t0), None), t1).unwrap(),
+            (Some(t0), Some(t1))
+        );
+        assert_eq!(
+            check_maintenance_transition(Scheduled, Cancelled, (None, None), t1).unwrap(),
+            (None, None)
+        );
+        assert!(
+            check_maintenance_transition(Completed, InProgress, (Some(t0), Some(t1)), t1).is_err()
+        );
+        assert!(check_maintenance_transition(Cancelled, Scheduled, (None, None), t1).is_err());
+        assert!(check_maintenance_transition(InProgress, Scheduled, (Some(t0), None), t1).is_err());
+    }
+}
