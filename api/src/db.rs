@@ -32,11 +32,11 @@ impl Db {
         .map_err(ApiError::from)
     }
 
-    /// Like [`Db::run`], inside one transaction.
+    /// Like [`Db::run`], inside one transaction (run again if SQLite reports it busy).
     pub async fn transaction<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
     {
         self.run(move |conn| persistence::repo::transaction(conn, work))
             .await

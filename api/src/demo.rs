@@ -1,16 +1,25 @@
 //! The demo dataset and the provider-admin bootstrap, written through the repositories.
 
+use domain::maintenance::Description;
 use domain::{
     AccountId, AccountKind, AccountName, ClassificationCode, ClassificationId, ContactId,
     ContactName, Email, OfferingName, Region, Role, ServiceId, ServiceName, SlaTarget, TenantName,
     Tier,
 };
+use domain::{
+    EventScope, ExpectedImpact, Impact, IncidentStatus, MaintenanceStatus, Message, TenantScope,
+    Title,
+};
 use persistence::repo::accounts::{self, NewAccount};
 use persistence::repo::catalogue::{self, NewClassification};
 use persistence::repo::contacts::{self, NewContact};
+use persistence::repo::incidents::{self, NewIncident};
+use persistence::repo::maintenances::{self, NewMaintenance};
 use persistence::repo::offerings::{self, NewDirectOffering};
+use persistence::repo::tenants::TenantFilter;
 use persistence::repo::tenants::{self, NewTenant};
-use persistence::{DbConnection, RepoError, RepoResult};
+use persistence::{DbConnection, PageRequest, RepoError, RepoResult};
+use time::{Duration, OffsetDateTime};
 
 /// A demo login worth a printed token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -264,8 +273,309 @@ pub fn seed(conn: &mut DbConnection) -> RepoResult<()> {
         direct_offering(conn, northwind, services[0])?;
         tenant_of(conn, contoso, services[2], classes[3], "contoso-internal")?;
         direct_offering(conn, contoso, services[2])?;
-        Ok(())
+        let admin = contacts::find_by_email(conn, &Email::parse(PERSONAS[0].email)?)?
+            .item
+            .id;
+        seed_events(conn, &services, &classes, admin)
     })
+}
+
+/// A tiny deterministic generator, so every demo database tells the same story.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % below.max(1)
+    }
+}
+
+const INCIDENT_TITLES: &[(&str, &str)] = &[
+    (
+        "Slow logins",
+        "Users see slow logins; we are investigating.",
+    ),
+    (
+        "Elevated error rates",
+        "Some requests fail with server errors.",
+    ),
+    ("Delayed notifications", "E-mail notifications are delayed."),
+    ("Search unavailable", "Full-text search returns no results."),
+    ("Reports time out", "Scheduled reports do not complete."),
+    (
+        "Integration sync delays",
+        "Inbound integrations are processed late.",
+    ),
+];
+
+/// Ninety days of history plus what is happening now: resolved incidents across services and
+/// scopes, three active incidents, completed, running, cancelled and upcoming maintenance.
+fn seed_events(
+    conn: &mut DbConnection,
+    services: &[ServiceId],
+    classes: &[ClassificationId],
+    author: ContactId,
+) -> RepoResult<()> {
+    let now = OffsetDateTime::now_utc()
+        .replace_second(0)
+        .unwrap_or(OffsetDateTime::now_utc());
+    let mut rng = Lcg(42);
+    for i in 0..36u64 {
+        let service = services[(i % 3) as usize];
+        let (title, message) = INCIDENT_TITLES[rng.next(INCIDENT_TITLES.len() as u64) as usize];
+        let started_at = now
+            - Duration::days(2 + (i * 88 / 36) as i64)
+            - Duration::minutes(rng.next(600) as i64);
+        let scope = match i % 3 {
+            0 => EventScope::Service,
+            1 => EventScope::Classifications([classes[rng.next(4) as usize]].into_iter().collect()),
+            _ => EventScope::Tenants(
+                tenants::list(
+                    conn,
+                    TenantScope::All,
+                    &TenantFilter {
+                        service_id: Some(service),
+                        ..Default::default()
+                    },
+                    PageRequest::first(1),
+                )?
+                .items
+                .into_iter()
+                .map(|t| t.item.id)
+                .collect(),
+            ),
+        };
+        let impact =
+            [Impact::Degraded, Impact::PartialOutage, Impact::MajorOutage][rng.next(3) as usize];
+        incidents::create(
+            conn,
+            &NewIncident {
+                service_id: service,
+                title: Title::parse(title)?,
+                impact,
+                status: IncidentStatus::Resolved,
+                scope,
+                started_at,
+                resolved_at: Some(started_at + Duration::minutes(20 + rng.next(340) as i64)),
+                message: Message::parse(message)?,
+                author,
+            },
+        )?;
+    }
+    let active = [
+        (
+            0,
+            Impact::PartialOutage,
+            IncidentStatus::Identified,
+            EventScope::Classifications([classes[0]].into_iter().collect()),
+            "Elevated error rates",
+            40,
+        ),
+        (
+            1,
+            Impact::Degraded,
+            IncidentStatus::Investigating,
+            EventScope::Classifications([classes[2]].into_iter().collect()),
+            "Slow asset imports",
+            15,
+        ),
+        (
+            2,
+            Impact::MajorOutage,
+            IncidentStatus::Monitoring,
+            EventScope::Service,
+            "Event ingestion stopped",
+            90,
+        ),
+    ];
+    for (service, impact, status, scope, title, minutes_ago) in active {
+        incidents::create(
+            conn,
+            &NewIncident {
+                service_id: services[service],
+                title: Title::parse(title)?,
+                impact,
+                status,
+                scope,
+                started_at: now - Duration::minutes(minutes_ago),
+                resolved_at: None,
+                message: Message::parse(
+                    "We are working on it and will post an update within 30 minutes.",
+                )?,
+                author,
+            },
+        )?;
+    }
+    // (service, classifications, days from now, hours long, impact, status)
+    let windows: &[(usize, &[usize], i64, i64, ExpectedImpact, MaintenanceStatus)] = &[
+        (
+            0,
+            &[0, 1],
+            -84,
+            2,
+            ExpectedImpact::Downtime,
+            MaintenanceStatus::Completed,
+        ),
+        (
+            1,
+            &[0, 2],
+            -77,
+            3,
+            ExpectedImpact::Degraded,
+            MaintenanceStatus::Completed,
+        ),
+        (
+            2,
+            &[2, 3],
+            -70,
+            2,
+            ExpectedImpact::Downtime,
+            MaintenanceStatus::Completed,
+        ),
+        (
+            0,
+            &[2, 3],
+            -63,
+            4,
+            ExpectedImpact::None,
+            MaintenanceStatus::Completed,
+        ),
+        (
+            1,
+            &[1, 3],
+            -56,
+            2,
+            ExpectedImpact::Downtime,
+            MaintenanceStatus::Completed,
+        ),
+        (
+            2,
+            &[0],
+            -49,
+            1,
+            ExpectedImpact::Degraded,
+            MaintenanceStatus::Cancelled,
+        ),
+        (
+            0,
+            &[0, 2],
+            -42,
+            2,
+            ExpectedImpact::Downtime,
+            MaintenanceStatus::Completed,
+        ),
+        (
+            1,
+            &[0, 1, 2, 3],
+            -35,
+            3,
+            ExpectedImpact::Degraded,
+            MaintenanceStatus::Completed,
+        ),
+        (
+            2,
+            &[1],
+            -28,
+            2,
+            ExpectedImpact::Downtime,
+            MaintenanceStatus::Completed,
+        ),
+        (
+            0,
+            &[1, 3],
+            -21,
+            2,
+            ExpectedImpact::Downtime,
+            MaintenanceStatus::Completed,
+        ),
+        (
+            1,
+            &[2],
+            -14,
+            2,
+            ExpectedImpact::None,
+            MaintenanceStatus::Completed,
+        ),
+        (
+            2,
+            &[0, 2],
+            -7,
+            3,
+            ExpectedImpact::Downtime,
+            MaintenanceStatus::Completed,
+        ),
+        (
+            0,
+            &[1, 3],
+            0,
+            3,
+            ExpectedImpact::Downtime,
+            MaintenanceStatus::InProgress,
+        ),
+        (
+            0,
+            &[0, 1],
+            3,
+            2,
+            ExpectedImpact::Downtime,
+            MaintenanceStatus::Scheduled,
+        ),
+        (
+            1,
+            &[0, 2],
+            5,
+            4,
+            ExpectedImpact::Degraded,
+            MaintenanceStatus::Scheduled,
+        ),
+        (
+            2,
+            &[2, 3],
+            9,
+            2,
+            ExpectedImpact::Downtime,
+            MaintenanceStatus::Scheduled,
+        ),
+        (
+            0,
+            &[0, 1, 2, 3],
+            12,
+            6,
+            ExpectedImpact::Degraded,
+            MaintenanceStatus::Scheduled,
+        ),
+        (
+            1,
+            &[3],
+            30,
+            2,
+            ExpectedImpact::Downtime,
+            MaintenanceStatus::Scheduled,
+        ),
+    ];
+    for &(service, class_indexes, days, hours, expected_impact, status) in windows {
+        // The running window started an hour ago; the others start at 22:00 on their day.
+        let start = match status {
+            MaintenanceStatus::InProgress => now - Duration::hours(1),
+            _ => (now + Duration::days(days)).replace_time(time::macros::time!(22:00)),
+        };
+        maintenances::create(conn, &NewMaintenance {
+            service_id: services[service],
+            title: Title::parse(if expected_impact == ExpectedImpact::Downtime { "Database upgrade" } else { "Platform patching" })?,
+            description: Description::parse("Planned work on the hosting platform; see the expected impact for what users will notice.")?,
+            expected_impact,
+            scheduled_start: start,
+            scheduled_end: start + Duration::hours(hours),
+            classifications: class_indexes.iter().map(|&c| classes[c]).collect(),
+            status,
+            actual_start: None,
+            actual_end: None,
+        })?;
+    }
+    Ok(())
 }
 
 fn tenant_of(

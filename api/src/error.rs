@@ -197,6 +197,11 @@ impl From<RepoError> for ApiError {
                 )
             }
             RepoError::Domain(error) => error.into(),
+            RepoError::Stale => ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                "the resource changed since you read it (If-Match); GET it again and retry",
+            ),
             RepoError::Unavailable(cause) => ApiError::unavailable(cause),
             other => ApiError::internal(error_chain(&other)),
         }

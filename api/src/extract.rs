@@ -15,9 +15,9 @@ use crate::error::ApiError;
 /// The largest JSON body accepted (413 beyond).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// A JSON request body. Wrong content type → 415, too large → 413, malformed JSON → 400,
-/// a well-formed body with a bad field → 422 naming the field's path.
-pub struct JsonBody<T>(pub T);
+/// A JSON request body (and its raw bytes). Wrong content type → 415, too large → 413,
+/// malformed JSON → 400, a well-formed body with a bad field → 422 naming the field's path.
+pub struct JsonBody<T>(pub T, pub web::Bytes);
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
@@ -49,7 +49,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                         "the request body could not be read",
                     ),
                 })?;
-            parse_json(&bytes).map(JsonBody)
+            parse_json(&bytes).map(|value| JsonBody(value, bytes))
         })
     }
 }

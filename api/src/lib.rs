@@ -2,10 +2,12 @@
 
 pub mod auth;
 pub mod cli;
+pub mod conditional;
 pub mod db;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod openapi;
 pub mod pagination;
 pub mod routes;

@@ -15,6 +15,7 @@ use crate::error::{FieldError, Problem};
     modifiers(&BearerSecurity),
     security(("bearer" = [])),
     tags(
+        (name = "status", description = "Incidents, maintenance and the status overview: each caller sees the events that show on its offerings, with its own impacted tenants"),
         (name = "directory", description = "Who am I, accounts, contacts, tenants and offerings, scoped by the caller"),
         (name = "catalogue", description = "Services and SaaS classifications"),
         (name = "operations", description = "Liveness and readiness"),

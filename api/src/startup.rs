@@ -10,6 +10,7 @@ use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::TokenAuthority;
+use crate::conditional::conditional_get;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::{json_error, path_error, query_error, MAX_BODY_BYTES};
@@ -71,6 +72,7 @@ impl Application {
             app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", spec))
                 .route("/swagger-ui", web::get().to(swagger_redirect))
                 .default_service(web::to(route_not_found))
+                .wrap(middleware::from_fn(conditional_get))
                 .wrap(middleware::Compress::default())
                 .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms"))
         })

@@ -41,6 +41,31 @@ wire_enum!(
     OfferingKind => OfferingKind { Direct, PartnerTenants }
 );
 
+wire_enum!(
+    /// `degraded`, `partial_outage` or `major_outage`.
+    Impact => Impact { Degraded, PartialOutage, MajorOutage }
+);
+wire_enum!(
+    /// `investigating` → `identified` → `monitoring` → `resolved`.
+    IncidentStatus => IncidentStatus { Investigating, Identified, Monitoring, Resolved }
+);
+wire_enum!(
+    /// `scheduled` → `in_progress` → `completed`, or `cancelled`.
+    MaintenanceStatus => MaintenanceStatus { Scheduled, InProgress, Completed, Cancelled }
+);
+wire_enum!(
+    /// `none`, `degraded` or `downtime`.
+    ExpectedImpact => ExpectedImpact { None, Degraded, Downtime }
+);
+wire_enum!(
+    /// A window relative to now: `upcoming`, `active` (running or due) or `past`.
+    Phase => Phase { Upcoming, Active, Past }
+);
+wire_enum!(
+    /// `operational`, `under_maintenance`, or the worst active incident impact.
+    OfferingStatus => OfferingStatus { Operational, UnderMaintenance, Degraded, PartialOutage, MajorOutage }
+);
+
 /// For PATCH fields that may be set to `null`: absent → `None`, `null` → `Some(None)`.
 pub fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where

@@ -4,7 +4,11 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::{AccountId, ClassificationId, Offering, OfferingId, OfferingKind, ServiceId, TenantId};
+use crate::text::wire_enum;
+use crate::{
+    AccountId, ClassificationId, DomainError, Impact, Offering, OfferingId, OfferingKind,
+    ServiceId, TenantId,
+};
 
 /// Which tenants of its service an event reaches.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +22,58 @@ pub enum EventScope {
 }
 
 impl EventScope {
+    /// Builds a scope from its wire form: `service`, or a non-empty set of classifications or
+    /// tenants.
+    pub fn parse(
+        kind: &str,
+        classifications: &[i64],
+        tenants: &[i64],
+    ) -> Result<Self, DomainError> {
+        let scope = match kind {
+            "service" => EventScope::Service,
+            "classifications" => EventScope::Classifications(
+                classifications
+                    .iter()
+                    .copied()
+                    .map(ClassificationId)
+                    .collect(),
+            ),
+            "tenants" => EventScope::Tenants(tenants.iter().copied().map(TenantId).collect()),
+            _ => {
+                return Err(DomainError::invalid(
+                    "scope.kind",
+                    "must be one of: service, classifications, tenants",
+                ))
+            }
+        };
+        match &scope {
+            EventScope::Classifications(ids) if ids.is_empty() => Err(DomainError::invalid(
+                "scope.classification_ids",
+                "must name at least one classification",
+            )),
+            EventScope::Tenants(ids) if ids.is_empty() => Err(DomainError::invalid(
+                "scope.tenant_ids",
+                "must name at least one tenant",
+            )),
+            EventScope::Service if !classifications.is_empty() || !tenants.is_empty() => {
+                Err(DomainError::invalid(
+                    "scope.kind",
+                    "a whole-service scope takes no classification or tenant ids",
+                ))
+            }
+            _ => Ok(scope),
+        }
+    }
+
+    /// The wire name of the scope's kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventScope::Service => "service",
+            EventScope::Classifications(_) => "classifications",
+            EventScope::Tenants(_) => "tenants",
+        }
+    }
+
     pub fn reaches(&self, tenant: &ScopedTenant) -> bool {
         match self {
             EventScope::Service => true,
@@ -50,6 +106,34 @@ impl Offering {
     }
 }
 
+wire_enum!(
+    /// An offering's current status: the worst impact among its active incidents, else
+    /// `under_maintenance` while a maintenance window runs, else `operational`.
+    OfferingStatus, field = "status" {
+        Operational => "operational",
+        UnderMaintenance => "under_maintenance",
+        Degraded => "degraded",
+        PartialOutage => "partial_outage",
+        MajorOutage => "major_outage",
+    }
+);
+
+impl OfferingStatus {
+    /// From the impacts of the active incidents and whether maintenance is running.
+    pub fn current(
+        active_impacts: impl IntoIterator<Item = Impact>,
+        maintenance_running: bool,
+    ) -> Self {
+        match active_impacts.into_iter().max_by_key(|i| i.severity()) {
+            Some(Impact::MajorOutage) => OfferingStatus::MajorOutage,
+            Some(Impact::PartialOutage) => OfferingStatus::PartialOutage,
+            Some(Impact::Degraded) => OfferingStatus::Degraded,
+            None if maintenance_running => OfferingStatus::UnderMaintenance,
+            None => OfferingStatus::Operational,
+        }
+    }
+}
+
 /// What one caller is shown of one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reach {
@@ -64,12 +148,21 @@ pub struct Reach {
 pub struct CallerView {
     offerings: HashMap<ServiceId, Vec<Offering>>,
     tenants: HashMap<ServiceId, Vec<ScopedTenant>>,
+    /// The provider sees every event, even one that shows on no offering.
+    sees_every_event: bool,
 }
 
 impl CallerView {
     /// From the offerings and tenants the caller's scopes allow.
-    pub fn new(offerings: Vec<Offering>, tenants: Vec<ScopedTenant>) -> Self {
-        let mut view = CallerView::default();
+    pub fn new(
+        offerings: Vec<Offering>,
+        tenants: Vec<ScopedTenant>,
+        sees_every_event: bool,
+    ) -> Self {
+        let mut view = CallerView {
+            sees_every_event,
+            ..CallerView::default()
+        };
         for offering in offerings {
             view.offerings
                 .entry(offering.service_id)
@@ -88,11 +181,15 @@ impl CallerView {
         view
     }
 
-    /// The services the caller has a visible offering of: no other event can reach it.
-    pub fn services(&self) -> Vec<ServiceId> {
+    /// The services whose events can reach the caller (those it has a visible offering of);
+    /// `None` when every service's events can.
+    pub fn services(&self) -> Option<Vec<ServiceId>> {
+        if self.sees_every_event {
+            return None;
+        }
         let mut services: Vec<ServiceId> = self.offerings.keys().copied().collect();
         services.sort();
-        services
+        Some(services)
     }
 
     pub fn offerings(&self) -> impl Iterator<Item = &Offering> {
@@ -113,12 +210,13 @@ impl CallerView {
             .unwrap_or_default();
         let offerings: Vec<OfferingId> = self
             .offerings
-            .get(&service)?
-            .iter()
+            .get(&service)
+            .into_iter()
+            .flatten()
             .filter(|o| affected.iter().any(|t| o.covers_scoped(t)))
             .map(|o| o.id)
             .collect();
-        if offerings.is_empty() {
+        if offerings.is_empty() && !self.sees_every_event {
             return None;
         }
         Some(Reach {
@@ -174,6 +272,7 @@ mod tests {
         CallerView::new(
             vec![offering(100, OfferingKind::PartnerTenants, A)],
             all_tenants(),
+            false,
         )
     }
 
@@ -185,6 +284,7 @@ mod tests {
         CallerView::new(
             vec![offering(offering_id, OfferingKind::Direct, c)],
             tenants,
+            false,
         )
     }
 
@@ -224,11 +324,58 @@ mod tests {
         );
         assert_eq!(customer(C2, 102).reach(S, &scope), None);
         assert_eq!(partner().reach(OTHER, &EventScope::Service), None);
-        assert_eq!(partner().services(), [S]);
+        assert_eq!(partner().services(), Some(vec![S]));
     }
 
     #[test]
-    fn an_event_reaching_no_tenant_shows_nowhere() {
+    fn scopes_parse_and_empty_sets_are_refused() {
+        assert_eq!(
+            EventScope::parse("service", &[], &[]),
+            Ok(EventScope::Service)
+        );
+        assert_eq!(
+            EventScope::parse("classifications", &[3, 1, 3], &[]),
+            Ok(classes(&[ClassificationId(1), US2]))
+        );
+        assert_eq!(
+            EventScope::parse("classifications", &[], &[]).unwrap_err(),
+            DomainError::invalid(
+                "scope.classification_ids",
+                "must name at least one classification"
+            )
+        );
+        assert!(EventScope::parse("tenants", &[], &[]).is_err());
+        assert!(EventScope::parse("service", &[1], &[]).is_err());
+        assert!(EventScope::parse("region", &[], &[]).is_err());
+    }
+
+    #[test]
+    fn status_is_the_worst_active_impact_then_maintenance() {
+        use Impact::*;
+        assert_eq!(
+            OfferingStatus::current([Degraded, MajorOutage, PartialOutage], true),
+            OfferingStatus::MajorOutage
+        );
+        assert_eq!(
+            OfferingStatus::current([Degraded], true),
+            OfferingStatus::Degraded
+        );
+        assert_eq!(
+            OfferingStatus::current([], true),
+            OfferingStatus::UnderMaintenance
+        );
+        assert_eq!(
+            OfferingStatus::current([], false),
+            OfferingStatus::Operational
+        );
+    }
+
+    #[test]
+    fn an_event_reaching_no_tenant_shows_nowhere_except_to_the_provider() {
         assert_eq!(partner().reach(S, &classes(&[ClassificationId(99)])), None);
+        let provider = CallerView::new(vec![], all_tenants(), true);
+        let reach = provider.reach(OTHER, &EventScope::Service).unwrap();
+        assert!(reach.offerings.is_empty() && reach.tenants.is_empty());
+        assert_eq!(provider.services(), None);
     }
 }

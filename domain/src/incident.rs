@@ -4,7 +4,33 @@
 use time::{Duration, OffsetDateTime};
 
 use crate::text::{text_type, wire_enum};
-use crate::DomainError;
+use crate::{ContactId, DomainError, EventScope, IncidentId, IncidentUpdateId, ServiceId};
+
+/// An unplanned event on one service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incident {
+    pub id: IncidentId,
+    pub service_id: ServiceId,
+    pub title: Title,
+    pub impact: Impact,
+    pub status: IncidentStatus,
+    pub scope: EventScope,
+    pub started_at: OffsetDateTime,
+    pub resolved_at: Option<OffsetDateTime>,
+    /// Grows by one with every change; `If-Match` compares against it.
+    pub version: i64,
+}
+
+/// One entry of an incident's append-only timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentUpdate {
+    pub id: IncidentUpdateId,
+    pub status: IncidentStatus,
+    pub message: Message,
+    /// `None` once the author's contact was removed.
+    pub author: Option<ContactId>,
+    pub created_at: OffsetDateTime,
+}
 
 wire_enum!(
     /// How badly an incident hurts, from mild to severe.
@@ -126,6 +152,32 @@ pub fn check_started_at(
     }
 }
 
+/// Checks a recorded resolution (back-filled history): only for resolved incidents, not
+/// before the start, not in the future.
+pub fn check_resolved_at(
+    status: IncidentStatus,
+    started_at: OffsetDateTime,
+    resolved_at: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Result<Option<OffsetDateTime>, DomainError> {
+    match (status, resolved_at) {
+        (IncidentStatus::Resolved, Some(at)) if at < started_at => Err(DomainError::invalid(
+            "resolved_at",
+            "must not be before started_at",
+        )),
+        (IncidentStatus::Resolved, Some(at)) if at > now + CLOCK_SKEW => Err(DomainError::invalid(
+            "resolved_at",
+            "must not be in the future",
+        )),
+        (IncidentStatus::Resolved, at) => Ok(Some(at.unwrap_or(now))),
+        (_, Some(_)) => Err(DomainError::invalid(
+            "resolved_at",
+            "only a resolved incident has a resolution time",
+        )),
+        (_, None) => Ok(None),
+    }
+}
+
 /// The first tenant name `text` mentions, if any: event text is shown to every caller the event
 /// reaches, so it must never name tenants (the per-caller impacted tenants list does that).
 pub fn mentioned_tenant<'a>(
@@ -177,6 +229,21 @@ mod tests {
         assert_eq!(resolved_at_after(Resolved, None, t1), Some(t1));
         assert_eq!(resolved_at_after(Resolved, Some(t0), t1), Some(t0));
         assert_eq!(resolved_at_after(Investigating, Some(t0), t1), None);
+    }
+
+    #[test]
+    fn recorded_resolutions_are_checked() {
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(1000);
+        let start = now - Duration::days(2);
+        assert_eq!(check_resolved_at(Resolved, start, None, now), Ok(Some(now)));
+        assert_eq!(
+            check_resolved_at(Resolved, start, Some(start + Duration::hours(1)), now),
+            Ok(Some(start + Duration::hours(1)))
+        );
+        assert!(check_resolved_at(Resolved, start, Some(start - Duration::hours(1)), now).is_err());
+        assert!(check_resolved_at(Resolved, start, Some(now + Duration::hours(1)), now).is_err());
+        assert!(check_resolved_at(Monitoring, start, Some(now), now).is_err());
+        assert_eq!(check_resolved_at(Monitoring, start, None, now), Ok(None));
     }
 
     #[test]

@@ -2,9 +2,73 @@
 
 use time::OffsetDateTime;
 
+use std::collections::BTreeSet;
+
 use crate::catalogue::{Region, Tier};
-use crate::text::wire_enum;
-use crate::DomainError;
+use crate::text::{text_type, wire_enum};
+use crate::{ClassificationId, DomainError, EventScope, MaintenanceId, ServiceId, Title};
+
+text_type!(
+    /// What a maintenance window does (1–5000 characters).
+    Description, field = "description", max = 5000
+);
+
+/// A planned window on one service, for the tenants of some classifications.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Maintenance {
+    pub id: MaintenanceId,
+    pub service_id: ServiceId,
+    pub title: Title,
+    pub description: Description,
+    pub status: MaintenanceStatus,
+    pub expected_impact: ExpectedImpact,
+    pub scheduled_start: OffsetDateTime,
+    pub scheduled_end: OffsetDateTime,
+    pub actual_start: Option<OffsetDateTime>,
+    pub actual_end: Option<OffsetDateTime>,
+    /// Never empty.
+    pub classifications: BTreeSet<ClassificationId>,
+    pub version: i64,
+}
+
+impl Maintenance {
+    /// The tenants that may be impacted: the service's tenants in the impacted classifications.
+    pub fn scope(&self) -> EventScope {
+        EventScope::Classifications(self.classifications.clone())
+    }
+
+    /// Where the window stands at `now`.
+    pub fn phase(&self, now: OffsetDateTime) -> Phase {
+        match self.status {
+            MaintenanceStatus::InProgress => Phase::Active,
+            MaintenanceStatus::Completed | MaintenanceStatus::Cancelled => Phase::Past,
+            MaintenanceStatus::Scheduled if now < self.scheduled_start => Phase::Upcoming,
+            MaintenanceStatus::Scheduled if now < self.scheduled_end => Phase::Active,
+            MaintenanceStatus::Scheduled => Phase::Past,
+        }
+    }
+}
+
+wire_enum!(
+    /// A window relative to now: not started, running (or due), or over.
+    Phase, field = "phase" {
+        Upcoming => "upcoming",
+        Active => "active",
+        Past => "past",
+    }
+);
+
+/// Checks the impacted classifications: at least one.
+pub fn check_classifications(ids: &BTreeSet<ClassificationId>) -> Result<(), DomainError> {
+    if ids.is_empty() {
+        Err(DomainError::invalid(
+            "classification_ids",
+            "must name at least one classification",
+        ))
+    } else {
+        Ok(())
+    }
+}
 
 wire_enum!(
     /// Where a maintenance window stands.
@@ -72,6 +136,59 @@ pub fn check_maintenance_transition(
             format!("cannot go from {from} to {to}"),
         )),
     }
+}
+
+/// Checks the status and actual times a window is created with (back-filled history):
+/// `scheduled` has none; `in_progress` started (default now); `completed` started and ended
+/// (default: the scheduled window); `cancelled` may have run for a while. Nothing in the future.
+pub fn check_recorded(
+    status: MaintenanceStatus,
+    scheduled: (OffsetDateTime, OffsetDateTime),
+    actual: (Option<OffsetDateTime>, Option<OffsetDateTime>),
+    now: OffsetDateTime,
+) -> Result<(Option<OffsetDateTime>, Option<OffsetDateTime>), DomainError> {
+    use MaintenanceStatus::*;
+    let recorded = match (status, actual) {
+        (Scheduled, (None, None)) => (None, None),
+        (Scheduled, _) => {
+            return Err(DomainError::invalid(
+                "actual_start",
+                "a scheduled window has no actual times",
+            ))
+        }
+        (InProgress, (start, None)) => (Some(start.unwrap_or(now)), None),
+        (InProgress, (_, Some(_))) => {
+            return Err(DomainError::invalid(
+                "actual_end",
+                "a window in progress has not ended",
+            ))
+        }
+        (Completed, (start, end)) => (
+            Some(start.unwrap_or(scheduled.0)),
+            Some(end.unwrap_or(scheduled.1)),
+        ),
+        (Cancelled, (None, Some(_))) => {
+            return Err(DomainError::invalid(
+                "actual_start",
+                "is required with actual_end",
+            ))
+        }
+        (Cancelled, (start, end)) => (start, start.map(|s| end.unwrap_or(s))),
+    };
+    for (field, at) in [("actual_start", recorded.0), ("actual_end", recorded.1)] {
+        if at.is_some_and(|at| at > now + crate::incident::CLOCK_SKEW) {
+            return Err(DomainError::invalid(field, "must not be in the future"));
+        }
+    }
+    if let (Some(start), Some(end)) = recorded {
+        if end < start {
+            return Err(DomainError::invalid(
+                "actual_end",
+                "must not be before actual_start",
+            ));
+        }
+    }
+    Ok(recorded)
 }
 
 /// Renders the classifications impacted the way the partner notice writes them:
@@ -177,6 +294,32 @@ mod tests {
             check_window(t + Duration::hours(1), t).unwrap_err(),
             DomainError::invalid("scheduled_end", "must be after scheduled_start")
         );
+    }
+
+    #[test]
+    fn recorded_history_is_checked() {
+        use MaintenanceStatus::*;
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(100);
+        let window = (
+            now - Duration::days(2),
+            now - Duration::days(2) + Duration::hours(2),
+        );
+        assert_eq!(
+            check_recorded(Scheduled, window, (None, None), now),
+            Ok((None, None))
+        );
+        assert!(check_recorded(Scheduled, window, (Some(now), None), now).is_err());
+        assert_eq!(
+            check_recorded(Completed, window, (None, None), now),
+            Ok((Some(window.0), Some(window.1)))
+        );
+        assert_eq!(
+            check_recorded(InProgress, window, (None, None), now),
+            Ok((Some(now), None))
+        );
+        assert!(check_recorded(Completed, window, (Some(window.1), Some(window.0)), now).is_err());
+        let future = (now + Duration::days(1), now + Duration::days(2));
+        assert!(check_recorded(Completed, future, (None, None), now).is_err());
     }
 
     #[test]

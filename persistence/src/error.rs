@@ -15,6 +15,12 @@ pub enum RepoError {
     /// A foreign key refused the write or delete: the row is referenced or references nothing.
     #[error("still referenced or referencing a missing row: {0}")]
     InUse(String),
+    /// The row changed since the caller read it (optimistic concurrency).
+    #[error("stale version")]
+    Stale,
+    /// SQLite could not take its write lock; the transaction may be retried.
+    #[error("database busy: {0}")]
+    Busy(String),
     /// A domain rule refused the change.
     #[error(transparent)]
     Domain(#[from] DomainError),
@@ -45,6 +51,9 @@ impl From<DieselError> for RepoError {
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 RepoError::Unavailable(info.message().to_owned())
             }
+            DieselError::DatabaseError(_, info) if is_busy(info.message()) => {
+                RepoError::Busy(info.message().to_owned())
+            }
             other => RepoError::Database(other),
         }
     }
@@ -68,4 +77,10 @@ fn unique_column(info: &dyn DatabaseErrorInformation) -> Option<String> {
     let list = info.message().strip_prefix("UNIQUE constraint failed: ")?;
     let last = list.rsplit(", ").next()?;
     last.rsplit('.').next().map(str::to_owned)
+}
+
+/// SQLite's "database is locked" (SQLITE_BUSY): another connection holds the write lock, or a
+/// read transaction could not be upgraded after another commit.
+fn is_busy(message: &str) -> bool {
+    message.contains("database is locked") || message.contains("database table is locked")
 }

@@ -69,12 +69,93 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    incidents (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        title -> Text,
+        impact -> Text,
+        status -> Text,
+        scope_kind -> Text,
+        started_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    incident_classifications (incident_id, classification_id) {
+        incident_id -> BigInt,
+        classification_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    incident_tenants (incident_id, tenant_id) {
+        incident_id -> BigInt,
+        tenant_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    incident_updates (id) {
+        id -> BigInt,
+        incident_id -> BigInt,
+        status -> Text,
+        message -> Text,
+        author_contact_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    maintenances (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        title -> Text,
+        description -> Text,
+        status -> Text,
+        expected_impact -> Text,
+        scheduled_start -> Timestamp,
+        scheduled_end -> Timestamp,
+        actual_start -> Nullable<Timestamp>,
+        actual_end -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    maintenance_classifications (maintenance_id, classification_id) {
+        maintenance_id -> BigInt,
+        classification_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (contact_id, idempotency_key) {
+        contact_id -> BigInt,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        status_code -> Integer,
+        location -> Nullable<Text>,
+        response_body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(contacts -> accounts (account_id));
 diesel::joinable!(tenants -> accounts (account_id));
 diesel::joinable!(tenants -> services (service_id));
 diesel::joinable!(tenants -> classifications (classification_id));
 diesel::joinable!(offerings -> services (service_id));
 diesel::joinable!(offerings -> accounts (account_id));
+diesel::joinable!(incidents -> services (service_id));
+diesel::joinable!(incident_updates -> incidents (incident_id));
+diesel::joinable!(maintenances -> services (service_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -83,4 +164,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     classifications,
     tenants,
     offerings,
+    incidents,
+    incident_classifications,
+    incident_tenants,
+    incident_updates,
+    maintenances,
+    maintenance_classifications,
+    idempotency_keys,
 );

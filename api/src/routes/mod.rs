@@ -2,9 +2,13 @@
 
 pub mod accounts;
 pub mod catalogue;
+pub mod events;
 pub mod health;
+pub mod incidents;
+pub mod maintenances;
 pub mod me;
 pub mod offerings;
+pub mod status;
 pub mod tenants;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -41,5 +45,17 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(offerings::get_offering)
         .service(offerings::create_offering)
         .service(offerings::update_offering)
-        .service(offerings::delete_offering);
+        .service(offerings::delete_offering)
+        .service(incidents::list_incidents)
+        .service(incidents::create_incident)
+        .service(incidents::get_incident)
+        .service(incidents::update_incident)
+        .service(incidents::list_incident_updates)
+        .service(incidents::create_incident_update)
+        .service(maintenances::list_maintenances)
+        .service(maintenances::create_maintenance)
+        .service(maintenances::get_maintenance)
+        .service(maintenances::update_maintenance)
+        .service(maintenances::list_maintenance_impacted_tenants)
+        .service(status::get_status);
 }

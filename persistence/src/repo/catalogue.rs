@@ -137,6 +137,17 @@ pub fn list_classifications(
     Page::from_rows(rows, page, |row| row.id).try_map(ClassificationRow::into_record)
 }
 
+/// Every classification (a small table), for rendering labels.
+pub fn all_classifications(conn: &mut DbConnection) -> RepoResult<Vec<Classification>> {
+    let rows = classifications::table
+        .order(classifications::id.asc())
+        .select(ClassificationRow::as_select())
+        .load(conn)?;
+    rows.into_iter()
+        .map(|row| row.into_record().map(|r| r.item))
+        .collect()
+}
+
 pub fn find_classification(
     conn: &mut DbConnection,
     id: ClassificationId,

@@ -3,6 +3,10 @@
 pub mod accounts;
 pub mod catalogue;
 pub mod contacts;
+pub mod events;
+pub mod idempotency;
+pub mod incidents;
+pub mod maintenances;
 pub mod offerings;
 pub mod tenants;
 
@@ -59,6 +63,13 @@ impl<T> Page<T> {
         }
     }
 
+    /// Pages rows already in id order and past the cursor (e.g. computed in memory).
+    pub fn from_sorted(mut rows: Vec<T>, request: PageRequest, id: impl Fn(&T) -> i64) -> Self {
+        let limit = usize::try_from(request.limit).unwrap_or(0);
+        rows.truncate(limit + 1);
+        Self::from_rows(rows, request, id)
+    }
+
     /// Converts every item, failing on the first error.
     pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
         let items = self.items.into_iter().map(f).collect::<Result<_, _>>()?;
@@ -71,10 +82,7 @@ impl<T> Page<T> {
 
 /// The current time as stored: UTC, truncated to microseconds (what both backends keep).
 pub fn now() -> PrimitiveDateTime {
-    let now = OffsetDateTime::now_utc();
-    let micros = now.microsecond();
-    let now = now.replace_microsecond(micros).unwrap_or(now);
-    PrimitiveDateTime::new(now.date(), now.time())
+    stored(OffsetDateTime::now_utc())
 }
 
 pub(crate) fn utc(at: PrimitiveDateTime) -> OffsetDateTime {
@@ -125,10 +133,31 @@ pub fn ping(conn: &mut crate::DbConnection) -> Result<(), RepoError> {
         .map_err(|e| RepoError::Unavailable(e.to_string()))
 }
 
-/// Runs `work` in one transaction: all of its writes land, or none.
+/// Runs `work` in one transaction: all of its writes land, or none. When SQLite reports the
+/// database busy (a concurrent writer committed first), the whole transaction runs again.
 pub fn transaction<T>(
     conn: &mut crate::DbConnection,
-    work: impl FnOnce(&mut crate::DbConnection) -> Result<T, RepoError>,
+    mut work: impl FnMut(&mut crate::DbConnection) -> Result<T, RepoError>,
 ) -> Result<T, RepoError> {
-    diesel::Connection::transaction(conn, work)
+    const ATTEMPTS: u32 = 20;
+    let mut attempt = 1;
+    loop {
+        match diesel::Connection::transaction(conn, &mut work) {
+            Err(RepoError::Busy(cause)) if attempt < ATTEMPTS => {
+                log::debug!(
+                    "retrying a transaction after SQLite busy ({cause}), attempt {attempt}"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(u64::from(attempt) * 5));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Timestamps as stored: UTC without offset.
+pub(crate) fn stored(at: time::OffsetDateTime) -> PrimitiveDateTime {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let at = at.replace_nanosecond(at.microsecond() * 1000).unwrap_or(at);
+    PrimitiveDateTime::new(at.date(), at.time())
 }

@@ -111,6 +111,25 @@ pub fn list(
     Page::from_rows(rows, page, |row| row.id).try_map(OfferingRow::into_record)
 }
 
+/// Every offering in scope (optionally of one service), unpaged: the event rules need them all.
+pub fn all_in_scope(
+    conn: &mut DbConnection,
+    scope: OfferingScope,
+    service: Option<ServiceId>,
+) -> RepoResult<Vec<Offering>> {
+    let mut query = scoped(scope);
+    if let Some(service) = service {
+        query = query.filter(offerings::service_id.eq(service.0));
+    }
+    let rows = query
+        .order(offerings::id.asc())
+        .select(OfferingRow::as_select())
+        .load(conn)?;
+    rows.into_iter()
+        .map(|row| row.into_record().map(|r| r.item))
+        .collect()
+}
+
 pub fn find(
     conn: &mut DbConnection,
     scope: OfferingScope,

@@ -1,0 +1,378 @@
+//! Incidents: scoped reads (each caller sees only incidents that show on its offerings, with
+//! its own impacted tenants), provider-admin writes with `If-Match` and `Idempotency-Key`.
+
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use domain::{Caller, IncidentId, Message, OfferingId, ServiceId, Title};
+use persistence::repo::incidents::{self, IncidentChanges, IncidentFilter, NewIncident, NewUpdate};
+use persistence::{Record, RepoError};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+
+use super::events::{visible_page, EventContext, OfferingRef, Scope, TenantRef};
+use crate::auth::Authenticated;
+use crate::conditional::{expected_version, versioned_json};
+use crate::db::Db;
+use crate::error::{ApiError, ReadProblems, WriteProblems};
+use crate::extract::{JsonBody, QueryParams};
+use crate::idempotency::create_once;
+use crate::pagination::{Page, PageParams};
+use crate::wire::{Impact, IncidentStatus};
+
+/// An unplanned event on one service, as the caller sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IncidentResponse {
+    pub id: i64,
+    pub service_id: i64,
+    pub title: String,
+    pub impact: Impact,
+    pub status: IncidentStatus,
+    pub scope: Scope,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub resolved_at: Option<OffsetDateTime>,
+    /// Grows with every change; PATCH with `If-Match: <ETag>` to change only this version.
+    pub version: i64,
+    /// The caller's offerings the incident shows on.
+    pub offerings: Vec<OfferingRef>,
+    /// The caller-visible tenants the incident affects.
+    pub impacted_tenants: Vec<TenantRef>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// The timeline, oldest first (on single-incident reads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updates: Option<Vec<IncidentUpdateResponse>>,
+}
+
+/// One entry of an incident's timeline.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IncidentUpdateResponse {
+    pub id: i64,
+    pub status: IncidentStatus,
+    pub message: String,
+    /// The provider contact who wrote it (shown to provider callers only).
+    pub author_contact_id: Option<i64>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl IncidentUpdateResponse {
+    fn new(update: domain::IncidentUpdate, caller: &Caller) -> Self {
+        Self {
+            id: update.id.0,
+            status: update.status.into(),
+            message: update.message.to_string(),
+            author_contact_id: update
+                .author
+                .filter(|_| caller.account_kind == domain::AccountKind::Provider)
+                .map(|c| c.0),
+            created_at: update.created_at,
+        }
+    }
+}
+
+/// A new incident.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateIncidentRequest {
+    pub service_id: i64,
+    /// Must not name tenants: it is shown to every caller the incident reaches.
+    pub title: String,
+    pub impact: Impact,
+    /// Defaults to `investigating`.
+    pub status: Option<IncidentStatus>,
+    pub scope: Scope,
+    /// May be back-dated, never in the future; defaults to now.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub started_at: Option<OffsetDateTime>,
+    /// Only with status `resolved` (recording history): when it was resolved; defaults to now.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub resolved_at: Option<OffsetDateTime>,
+    /// The first timeline entry; must not name tenants.
+    pub message: String,
+}
+
+/// Changes to an incident; absent fields stay. Status changes are timeline updates.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateIncidentRequest {
+    pub title: Option<String>,
+    pub impact: Option<Impact>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub started_at: Option<OffsetDateTime>,
+    pub scope: Option<Scope>,
+}
+
+/// A timeline entry, optionally moving the status.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateIncidentUpdateRequest {
+    /// The new status; absent keeps the current one. Forward moves only, except `reopen`.
+    pub status: Option<IncidentStatus>,
+    /// Set to reopen a resolved incident.
+    #[serde(default)]
+    pub reopen: bool,
+    /// Must not name tenants.
+    pub message: String,
+}
+
+/// Filters for the incident list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IncidentListParams {
+    /// Only incidents showing on this offering.
+    pub offering_id: Option<i64>,
+    pub service_id: Option<i64>,
+    pub status: Option<IncidentStatus>,
+    /// `true`: only unresolved incidents.
+    pub active: Option<bool>,
+    /// Only incidents running at some point at or after this time (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub from: Option<OffsetDateTime>,
+    /// Only incidents that started before this time (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub to: Option<OffsetDateTime>,
+}
+
+/// Renders an incident for the caller; `None` when it shows on none of the caller's offerings.
+pub fn render(
+    ctx: &EventContext,
+    caller: &Caller,
+    record: Record<domain::Incident>,
+) -> Option<IncidentResponse> {
+    let incident = record.item;
+    let reach = ctx.view.reach(incident.service_id, &incident.scope)?;
+    Some(IncidentResponse {
+        id: incident.id.0,
+        service_id: incident.service_id.0,
+        title: incident.title.to_string(),
+        impact: incident.impact.into(),
+        status: incident.status.into(),
+        scope: Scope::shown(&incident.scope, &reach),
+        started_at: incident.started_at,
+        resolved_at: incident.resolved_at,
+        version: incident.version,
+        offerings: ctx.offerings(&reach),
+        impacted_tenants: ctx.tenants(incident.service_id, &reach),
+        created_at: record.created_at,
+        updated_at: record.updated_at,
+        updates: None,
+    })
+    .filter(|_| caller.account_kind == domain::AccountKind::Provider || !reach.offerings.is_empty())
+}
+
+/// Loads one incident as the caller sees it (with its timeline); `NotFound` outside its view.
+fn load_one(
+    conn: &mut persistence::DbConnection,
+    caller: &Caller,
+    id: IncidentId,
+) -> persistence::RepoResult<IncidentResponse> {
+    let record = incidents::find(conn, id)?;
+    let ctx = EventContext::load(conn, caller, Some(record.item.service_id))?;
+    let mut response = render(&ctx, caller, record).ok_or(RepoError::NotFound)?;
+    let timeline = incidents::timeline(conn, id)?;
+    response.updates = Some(
+        timeline
+            .into_iter()
+            .map(|u| IncidentUpdateResponse::new(u, caller))
+            .collect(),
+    );
+    Ok(response)
+}
+
+/// List the incidents that show on the caller's offerings, newest id last.
+#[utoipa::path(tag = "status", params(IncidentListParams, PageParams), responses((status = 200, body = Page<IncidentResponse>), ReadProblems))]
+#[get("/incidents")]
+pub async fn list_incidents(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    filter: QueryParams<IncidentListParams>,
+    page: QueryParams<PageParams>,
+) -> Result<web::Json<Page<IncidentResponse>>, ApiError> {
+    let page = page.0.request()?;
+    let params = filter.0;
+    if let (Some(from), Some(to)) = (params.from, params.to) {
+        if to <= from {
+            return Err(ApiError::bad_parameter("to", "must be after from"));
+        }
+    }
+    let caller = caller.0;
+    let found = db
+        .run(move |conn| {
+            let ctx = EventContext::load(conn, &caller, params.service_id.map(ServiceId))?;
+            let filter = IncidentFilter {
+                services: params
+                    .service_id
+                    .map(|s| vec![ServiceId(s)])
+                    .or_else(|| ctx.view.services()),
+                status: match (params.status, params.active) {
+                    (Some(status), _) => Some(status.into()),
+                    (None, Some(false)) => Some(domain::IncidentStatus::Resolved),
+                    (None, _) => None,
+                },
+                active_only: params.active == Some(true),
+                from: params.from,
+                to: params.to,
+            };
+            let offering = params.offering_id.map(OfferingId);
+            visible_page(
+                |request| incidents::list(conn, &filter, request),
+                page,
+                |record| record.item.id.0,
+                |record| {
+                    render(&ctx, &caller, record).filter(|r| {
+                        offering.is_none_or(|o| r.offerings.iter().any(|shown| shown.id == o.0))
+                    })
+                },
+            )
+        })
+        .await?;
+    Ok(web::Json(Page::from_records(found, |r| r)))
+}
+
+/// Get one incident with its timeline, if it shows on one of the caller's offerings.
+#[utoipa::path(tag = "status", params(("id" = i64, Path, description = "Incident id")), responses((status = 200, body = IncidentResponse, headers(("ETag" = String, description = "\"v{version}-{hash}\"; send as If-Match to PATCH"))), ReadProblems))]
+#[get("/incidents/{id}")]
+pub async fn get_incident(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let (caller, id) = (caller.0, IncidentId(id.into_inner()));
+    let response = db.run(move |conn| load_one(conn, &caller, id)).await?;
+    versioned_json(response.version, &response)
+}
+
+/// Open an incident (provider admins). Send `Idempotency-Key` to make retries safe.
+#[utoipa::path(
+    tag = "status",
+    request_body = CreateIncidentRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create return the first response instead of creating again")),
+    responses((status = 201, body = IncidentResponse), WriteProblems)
+)]
+#[post("/incidents")]
+pub async fn create_incident(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    req: HttpRequest,
+    body: JsonBody<CreateIncidentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_writer()?;
+    let JsonBody(request, raw) = body;
+    let new = NewIncident {
+        service_id: ServiceId(request.service_id),
+        title: Title::parse(&request.title)?,
+        impact: request.impact.into(),
+        status: request
+            .status
+            .map_or(domain::IncidentStatus::Investigating, Into::into),
+        scope: request.scope.parse()?,
+        started_at: request.started_at.unwrap_or_else(OffsetDateTime::now_utc),
+        resolved_at: request.resolved_at,
+        message: Message::parse(&request.message)?,
+        author: caller.0.contact_id,
+    };
+    let writer = caller.0.clone();
+    create_once(&db, &caller.0, &req, &raw, move |conn| {
+        let created = incidents::create(conn, &new)?;
+        let response = load_one(conn, &writer, created.item.id)?;
+        Ok((format!("/api/v1/incidents/{}", response.id), response))
+    })
+    .await
+}
+
+/// Change an incident's title, impact, start or scope (provider admins). With `If-Match`, only
+/// if nobody changed it since (412 otherwise).
+#[utoipa::path(
+    tag = "status",
+    params(("id" = i64, Path, description = "Incident id"), ("If-Match" = Option<String>, Header, description = "The ETag of the version you read")),
+    request_body = UpdateIncidentRequest,
+    responses((status = 200, body = IncidentResponse), (status = 412, description = "The incident changed since the If-Match version", body = crate::error::Problem, content_type = "application/problem+json"), WriteProblems)
+)]
+#[patch("/incidents/{id}")]
+pub async fn update_incident(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: JsonBody<UpdateIncidentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = IncidentId(id.into_inner());
+    let reader = caller.0.clone();
+    caller
+        .require_writer_of(&db, move |conn| load_one(conn, &reader, id))
+        .await?;
+    let request = body.0;
+    let changes = IncidentChanges {
+        title: request.title.as_deref().map(Title::parse).transpose()?,
+        impact: request.impact.map(Into::into),
+        started_at: request.started_at,
+        scope: request.scope.as_ref().map(Scope::parse).transpose()?,
+    };
+    let expected = expected_version(&req);
+    let writer = caller.0;
+    let response = db
+        .run(move |conn| {
+            incidents::update(conn, id, expected, &changes)?;
+            load_one(conn, &writer, id)
+        })
+        .await?;
+    versioned_json(response.version, &response)
+}
+
+/// An incident's timeline, oldest first.
+#[utoipa::path(tag = "status", params(("id" = i64, Path, description = "Incident id")), responses((status = 200, body = Vec<IncidentUpdateResponse>), ReadProblems))]
+#[get("/incidents/{id}/updates")]
+pub async fn list_incident_updates(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+) -> Result<web::Json<Vec<IncidentUpdateResponse>>, ApiError> {
+    let (caller, id) = (caller.0, IncidentId(id.into_inner()));
+    let response = db.run(move |conn| load_one(conn, &caller, id)).await?;
+    Ok(web::Json(response.updates.unwrap_or_default()))
+}
+
+/// Post a timeline update, optionally moving the status (provider admins). Resolving sets
+/// `resolved_at`; a resolved incident is reopened only with `reopen: true`.
+#[utoipa::path(
+    tag = "status",
+    params(("id" = i64, Path, description = "Incident id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried post return the first response")),
+    request_body = CreateIncidentUpdateRequest,
+    responses((status = 201, body = IncidentUpdateResponse), WriteProblems)
+)]
+#[post("/incidents/{id}/updates")]
+pub async fn create_incident_update(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: JsonBody<CreateIncidentUpdateRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = IncidentId(id.into_inner());
+    let reader = caller.0.clone();
+    caller
+        .require_writer_of(&db, move |conn| load_one(conn, &reader, id))
+        .await?;
+    let JsonBody(request, raw) = body;
+    let new = NewUpdate {
+        status: request.status.map(Into::into),
+        reopen: request.reopen,
+        message: Message::parse(&request.message)?,
+        author: caller.0.contact_id,
+    };
+    let writer = caller.0.clone();
+    create_once(&db, &caller.0, &req, &raw, move |conn| {
+        let (_, update) = incidents::add_update(conn, id, &new)?;
+        Ok((
+            format!("/api/v1/incidents/{}", id.0),
+            IncidentUpdateResponse::new(update, &writer),
+        ))
+    })
+    .await
+}

@@ -1,0 +1,344 @@
+//! Maintenance windows: scoped reads with the classifications impacted rendered as the notice
+//! writes them, provider-admin writes with `If-Match` and `Idempotency-Key`.
+
+use std::collections::BTreeSet;
+
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use domain::maintenance::Description;
+use domain::{Caller, ClassificationId, MaintenanceId, OfferingId, ServiceId, Title};
+use persistence::repo::maintenances::{
+    self, MaintenanceChanges, MaintenanceFilter, NewMaintenance,
+};
+use persistence::{DbConnection, Record, RepoError, RepoResult};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+
+use super::events::{visible_page, EventContext, OfferingRef, TenantRef};
+use crate::auth::Authenticated;
+use crate::conditional::{expected_version, versioned_json};
+use crate::db::Db;
+use crate::error::{ApiError, ReadProblems, WriteProblems};
+use crate::extract::{JsonBody, QueryParams};
+use crate::idempotency::create_once;
+use crate::pagination::{Page, PageParams};
+use crate::wire::{ExpectedImpact, MaintenanceStatus, Phase};
+
+/// A planned window, as the caller sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MaintenanceResponse {
+    pub id: i64,
+    pub service_id: i64,
+    pub title: String,
+    pub description: String,
+    pub status: MaintenanceStatus,
+    /// Relative to now: `upcoming`, `active` (running or due) or `past`.
+    pub phase: Phase,
+    pub expected_impact: ExpectedImpact,
+    #[serde(with = "time::serde::rfc3339")]
+    pub scheduled_start: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub scheduled_end: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub actual_start: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub actual_end: Option<OffsetDateTime>,
+    /// The classifications impacted.
+    pub classification_ids: Vec<i64>,
+    /// E.g. "SaaS 2 & 3 EU-hosted Tenants".
+    pub impacted_label: String,
+    /// The caller's offerings the window shows on.
+    pub offerings: Vec<OfferingRef>,
+    /// The caller-visible tenants that may be impacted (those in the classifications).
+    pub impacted_tenants: Vec<TenantRef>,
+    pub version: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A new maintenance window (status `scheduled`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMaintenanceRequest {
+    pub service_id: i64,
+    /// Must not name tenants.
+    pub title: String,
+    /// Must not name tenants.
+    pub description: String,
+    pub expected_impact: ExpectedImpact,
+    #[serde(with = "time::serde::rfc3339")]
+    pub scheduled_start: OffsetDateTime,
+    /// After `scheduled_start`.
+    #[serde(with = "time::serde::rfc3339")]
+    pub scheduled_end: OffsetDateTime,
+    /// At least one.
+    pub classification_ids: Vec<i64>,
+    /// Defaults to `scheduled`; another status records a past or running window.
+    pub status: Option<MaintenanceStatus>,
+    /// For recorded windows: when it really started (default: now if in progress, else the
+    /// scheduled start).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub actual_start: Option<OffsetDateTime>,
+    /// For recorded windows: when it really ended (default: the scheduled end if completed).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub actual_end: Option<OffsetDateTime>,
+}
+
+/// Changes; absent fields stay. A status change records the actual start or end.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMaintenanceRequest {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub expected_impact: Option<ExpectedImpact>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub scheduled_start: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub scheduled_end: Option<OffsetDateTime>,
+    pub classification_ids: Option<Vec<i64>>,
+    /// `in_progress`, `completed` or `cancelled`.
+    pub status: Option<MaintenanceStatus>,
+}
+
+/// Filters for the maintenance list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MaintenanceListParams {
+    /// Only windows showing on this offering.
+    pub offering_id: Option<i64>,
+    pub service_id: Option<i64>,
+    pub status: Option<MaintenanceStatus>,
+    /// Only windows impacting this classification.
+    pub classification_id: Option<i64>,
+    /// `upcoming`, `active` or `past`.
+    pub phase: Option<Phase>,
+    /// Only windows ending after this time (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub from: Option<OffsetDateTime>,
+    /// Only windows starting before this time (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub to: Option<OffsetDateTime>,
+}
+
+/// Renders a window for the caller; `None` when it shows on none of the caller's offerings.
+pub fn render(
+    ctx: &EventContext,
+    record: Record<domain::Maintenance>,
+    now: OffsetDateTime,
+) -> Option<MaintenanceResponse> {
+    let m = record.item;
+    let reach = ctx.view.reach(m.service_id, &m.scope())?;
+    Some(MaintenanceResponse {
+        id: m.id.0,
+        service_id: m.service_id.0,
+        title: m.title.to_string(),
+        description: m.description.to_string(),
+        status: m.status.into(),
+        phase: m.phase(now).into(),
+        expected_impact: m.expected_impact.into(),
+        scheduled_start: m.scheduled_start,
+        scheduled_end: m.scheduled_end,
+        actual_start: m.actual_start,
+        actual_end: m.actual_end,
+        classification_ids: m.classifications.iter().map(|c| c.0).collect(),
+        impacted_label: ctx.label(m.classifications.iter().copied()),
+        offerings: ctx.offerings(&reach),
+        impacted_tenants: ctx.tenants(m.service_id, &reach),
+        version: m.version,
+        created_at: record.created_at,
+        updated_at: record.updated_at,
+    })
+}
+
+fn load_one(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: MaintenanceId,
+) -> RepoResult<MaintenanceResponse> {
+    let record = maintenances::find(conn, id)?;
+    let ctx = EventContext::load(conn, caller, Some(record.item.service_id))?;
+    render(&ctx, record, OffsetDateTime::now_utc()).ok_or(RepoError::NotFound)
+}
+
+fn classification_set(ids: &[i64]) -> BTreeSet<ClassificationId> {
+    ids.iter().copied().map(ClassificationId).collect()
+}
+
+/// List the maintenance windows that show on the caller's offerings.
+#[utoipa::path(tag = "status", params(MaintenanceListParams, PageParams), responses((status = 200, body = Page<MaintenanceResponse>), ReadProblems))]
+#[get("/maintenances")]
+pub async fn list_maintenances(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    filter: QueryParams<MaintenanceListParams>,
+    page: QueryParams<PageParams>,
+) -> Result<web::Json<Page<MaintenanceResponse>>, ApiError> {
+    let page = page.0.request()?;
+    let params = filter.0;
+    if let (Some(from), Some(to)) = (params.from, params.to) {
+        if to <= from {
+            return Err(ApiError::bad_parameter("to", "must be after from"));
+        }
+    }
+    let caller = caller.0;
+    let found = db
+        .run(move |conn| {
+            let ctx = EventContext::load(conn, &caller, params.service_id.map(ServiceId))?;
+            let filter = MaintenanceFilter {
+                services: params
+                    .service_id
+                    .map(|s| vec![ServiceId(s)])
+                    .or_else(|| ctx.view.services()),
+                status: params.status.map(Into::into),
+                classification: params.classification_id.map(ClassificationId),
+                from: params.from,
+                to: params.to,
+                open_only: false,
+            };
+            let now = OffsetDateTime::now_utc();
+            let offering = params.offering_id.map(OfferingId);
+            let phase = params.phase;
+            visible_page(
+                |request| maintenances::list(conn, &filter, request),
+                page,
+                |record| record.item.id.0,
+                |record| {
+                    render(&ctx, record, now)
+                        .filter(|r| {
+                            offering.is_none_or(|o| r.offerings.iter().any(|shown| shown.id == o.0))
+                        })
+                        .filter(|r| phase.is_none_or(|p| r.phase == p))
+                },
+            )
+        })
+        .await?;
+    Ok(web::Json(Page::from_records(found, |r| r)))
+}
+
+/// Get one maintenance window, if it shows on one of the caller's offerings.
+#[utoipa::path(tag = "status", params(("id" = i64, Path, description = "Maintenance id")), responses((status = 200, body = MaintenanceResponse, headers(("ETag" = String, description = "\"v{version}-{hash}\"; send as If-Match to PATCH"))), ReadProblems))]
+#[get("/maintenances/{id}")]
+pub async fn get_maintenance(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let (caller, id) = (caller.0, MaintenanceId(id.into_inner()));
+    let response = db.run(move |conn| load_one(conn, &caller, id)).await?;
+    versioned_json(response.version, &response)
+}
+
+/// The caller-visible tenants a window may impact (its service's tenants in the impacted
+/// classifications), paginated.
+#[utoipa::path(tag = "status", params(("id" = i64, Path, description = "Maintenance id"), PageParams), responses((status = 200, body = Page<TenantRef>), ReadProblems))]
+#[get("/maintenances/{id}/impacted-tenants")]
+pub async fn list_maintenance_impacted_tenants(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+    page: QueryParams<PageParams>,
+) -> Result<web::Json<Page<TenantRef>>, ApiError> {
+    let request = page.0.request()?;
+    let (caller, id) = (caller.0, MaintenanceId(id.into_inner()));
+    let response = db.run(move |conn| load_one(conn, &caller, id)).await?;
+    let after = request.after.unwrap_or(i64::MIN);
+    let rows: Vec<TenantRef> = response
+        .impacted_tenants
+        .into_iter()
+        .filter(|t| t.id > after)
+        .collect();
+    let page = persistence::Page::from_sorted(rows, request, |t| t.id);
+    Ok(web::Json(Page::from_records(page, |t| t)))
+}
+
+/// Schedule a maintenance window (provider admins). Send `Idempotency-Key` to make retries safe.
+#[utoipa::path(
+    tag = "status",
+    request_body = CreateMaintenanceRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create return the first response instead of creating again")),
+    responses((status = 201, body = MaintenanceResponse), WriteProblems)
+)]
+#[post("/maintenances")]
+pub async fn create_maintenance(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    req: HttpRequest,
+    body: JsonBody<CreateMaintenanceRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_writer()?;
+    let JsonBody(request, raw) = body;
+    let new = NewMaintenance {
+        service_id: ServiceId(request.service_id),
+        title: Title::parse(&request.title)?,
+        description: Description::parse(&request.description)?,
+        expected_impact: request.expected_impact.into(),
+        scheduled_start: request.scheduled_start,
+        scheduled_end: request.scheduled_end,
+        classifications: classification_set(&request.classification_ids),
+        status: request
+            .status
+            .map_or(domain::MaintenanceStatus::Scheduled, Into::into),
+        actual_start: request.actual_start,
+        actual_end: request.actual_end,
+    };
+    let writer = caller.0.clone();
+    create_once(&db, &caller.0, &req, &raw, move |conn| {
+        let created = maintenances::create(conn, &new)?;
+        let response = load_one(conn, &writer, created.item.id)?;
+        Ok((format!("/api/v1/maintenances/{}", response.id), response))
+    })
+    .await
+}
+
+/// Change a window or move its status (provider admins). With `If-Match`, only if nobody
+/// changed it since (412 otherwise).
+#[utoipa::path(
+    tag = "status",
+    params(("id" = i64, Path, description = "Maintenance id"), ("If-Match" = Option<String>, Header, description = "The ETag of the version you read")),
+    request_body = UpdateMaintenanceRequest,
+    responses((status = 200, body = MaintenanceResponse), (status = 412, description = "The window changed since the If-Match version", body = crate::error::Problem, content_type = "application/problem+json"), WriteProblems)
+)]
+#[patch("/maintenances/{id}")]
+pub async fn update_maintenance(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: JsonBody<UpdateMaintenanceRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = MaintenanceId(id.into_inner());
+    let reader = caller.0.clone();
+    caller
+        .require_writer_of(&db, move |conn| load_one(conn, &reader, id))
+        .await?;
+    let request = body.0;
+    let changes = MaintenanceChanges {
+        title: request.title.as_deref().map(Title::parse).transpose()?,
+        description: request
+            .description
+            .as_deref()
+            .map(Description::parse)
+            .transpose()?,
+        expected_impact: request.expected_impact.map(Into::into),
+        scheduled_start: request.scheduled_start,
+        scheduled_end: request.scheduled_end,
+        classifications: request
+            .classification_ids
+            .as_deref()
+            .map(classification_set),
+        status: request.status.map(Into::into),
+    };
+    let expected = expected_version(&req);
+    let writer = caller.0;
+    let response = db
+        .run(move |conn| {
+            maintenances::update(conn, id, expected, &changes)?;
+            load_one(conn, &writer, id)
+        })
+        .await?;
+    versioned_json(response.version, &response)
+}

@@ -1,0 +1,490 @@
+//! Incidents: the incident row, its scope rows, its append-only timeline, and optimistic
+//! versions for `If-Match`.
+
+use std::collections::{BTreeSet, HashMap};
+
+use diesel::prelude::*;
+use domain::incident::{
+    check_resolved_at, check_started_at, check_transition, mentioned_tenant, resolved_at_after,
+};
+use domain::{
+    ClassificationId, ContactId, DomainError, EventScope, Impact, Incident, IncidentId,
+    IncidentStatus, IncidentUpdate, IncidentUpdateId, Message, ServiceId, TenantId, Title,
+};
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use super::{
+    catalogue, now, record, referenced, stored, transaction, utc, Page, PageRequest, Record,
+};
+use crate::connection::DbConnection;
+use crate::schema::{
+    classifications, incident_classifications, incident_tenants, incident_updates, incidents,
+    tenants,
+};
+use crate::{RepoError, RepoResult};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = incidents)]
+struct IncidentRow {
+    id: i64,
+    service_id: i64,
+    title: String,
+    impact: String,
+    status: String,
+    scope_kind: String,
+    started_at: PrimitiveDateTime,
+    resolved_at: Option<PrimitiveDateTime>,
+    version: i64,
+    created_at: PrimitiveDateTime,
+    updated_at: PrimitiveDateTime,
+}
+
+/// Optional list filters.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    /// Only incidents of these services.
+    pub services: Option<Vec<ServiceId>>,
+    pub status: Option<IncidentStatus>,
+    /// Only unresolved incidents.
+    pub active_only: bool,
+    /// Only incidents running at some point in [from, to).
+    pub from: Option<OffsetDateTime>,
+    pub to: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewIncident {
+    pub service_id: ServiceId,
+    pub title: Title,
+    pub impact: Impact,
+    pub status: IncidentStatus,
+    pub scope: EventScope,
+    pub started_at: OffsetDateTime,
+    /// For incidents recorded as already resolved (back-filled history); default now.
+    pub resolved_at: Option<OffsetDateTime>,
+    /// The first timeline entry.
+    pub message: Message,
+    pub author: ContactId,
+}
+
+/// Changes to an incident's description; `None` leaves a field as it is. Status changes go
+/// through [`add_update`], so the timeline records them.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentChanges {
+    pub title: Option<Title>,
+    pub impact: Option<Impact>,
+    pub started_at: Option<OffsetDateTime>,
+    pub scope: Option<EventScope>,
+}
+
+/// A new timeline entry, optionally changing the status.
+#[derive(Debug, Clone)]
+pub struct NewUpdate {
+    pub status: Option<IncidentStatus>,
+    pub reopen: bool,
+    pub message: Message,
+    pub author: ContactId,
+}
+
+fn into_records(
+    conn: &mut DbConnection,
+    rows: Vec<IncidentRow>,
+) -> RepoResult<Vec<Record<Incident>>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut classes: HashMap<i64, BTreeSet<ClassificationId>> = HashMap::new();
+    let class_rows: Vec<(i64, i64)> = incident_classifications::table
+        .filter(incident_classifications::incident_id.eq_any(&ids))
+        .select((
+            incident_classifications::incident_id,
+            incident_classifications::classification_id,
+        ))
+        .load(conn)?;
+    for (incident, class) in class_rows {
+        classes
+            .entry(incident)
+            .or_default()
+            .insert(ClassificationId(class));
+    }
+    let mut targets: HashMap<i64, BTreeSet<TenantId>> = HashMap::new();
+    let tenant_rows: Vec<(i64, i64)> = incident_tenants::table
+        .filter(incident_tenants::incident_id.eq_any(&ids))
+        .select((incident_tenants::incident_id, incident_tenants::tenant_id))
+        .load(conn)?;
+    for (incident, tenant) in tenant_rows {
+        targets
+            .entry(incident)
+            .or_default()
+            .insert(TenantId(tenant));
+    }
+    rows.into_iter()
+        .map(|row| {
+            let scope = match row.scope_kind.as_str() {
+                "service" => EventScope::Service,
+                "classifications" => {
+                    EventScope::Classifications(classes.remove(&row.id).unwrap_or_default())
+                }
+                _ => EventScope::Tenants(targets.remove(&row.id).unwrap_or_default()),
+            };
+            let item = (|| {
+                Ok::<_, DomainError>(Incident {
+                    id: IncidentId(row.id),
+                    service_id: ServiceId(row.service_id),
+                    title: Title::parse(&row.title)?,
+                    impact: Impact::parse(&row.impact)?,
+                    status: IncidentStatus::parse(&row.status)?,
+                    scope,
+                    started_at: utc(row.started_at),
+                    resolved_at: row.resolved_at.map(utc),
+                    version: row.version,
+                })
+            })();
+            record(item, row.created_at, row.updated_at)
+        })
+        .collect()
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &IncidentFilter,
+    page: PageRequest,
+) -> RepoResult<Page<Record<Incident>>> {
+    let mut query = incidents::table.into_boxed();
+    if let Some(services) = &filter.services {
+        query = query
+            .filter(incidents::service_id.eq_any(services.iter().map(|s| s.0).collect::<Vec<_>>()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(incidents::status.eq(status.as_str()));
+    }
+    if filter.active_only {
+        query = query.filter(incidents::status.ne(IncidentStatus::Resolved.as_str()));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(incidents::started_at.lt(stored(to)));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(
+            incidents::resolved_at
+                .is_null()
+                .or(incidents::resolved_at.ge(stored(from))),
+        );
+    }
+    if let Some(after) = page.after {
+        query = query.filter(incidents::id.gt(after));
+    }
+    let rows = query
+        .order(incidents::id.asc())
+        .limit(page.limit + 1)
+        .select(IncidentRow::as_select())
+        .load(conn)?;
+    let page = Page::from_rows(rows, page, |row| row.id);
+    let items = into_records(conn, page.items)?;
+    Ok(Page {
+        items,
+        next_after: page.next_after,
+    })
+}
+
+pub fn find(conn: &mut DbConnection, id: IncidentId) -> RepoResult<Record<Incident>> {
+    let row = incidents::table
+        .find(id.0)
+        .select(IncidentRow::as_select())
+        .first(conn)?;
+    into_records(conn, vec![row])?
+        .pop()
+        .ok_or(RepoError::NotFound)
+}
+
+/// The timeline, oldest first.
+pub fn timeline(conn: &mut DbConnection, id: IncidentId) -> RepoResult<Vec<IncidentUpdate>> {
+    let rows: Vec<(i64, String, String, Option<i64>, PrimitiveDateTime)> = incident_updates::table
+        .filter(incident_updates::incident_id.eq(id.0))
+        .order(incident_updates::id.asc())
+        .select((
+            incident_updates::id,
+            incident_updates::status,
+            incident_updates::message,
+            incident_updates::author_contact_id,
+            incident_updates::created_at,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, status, message, author, at)| {
+            Ok(IncidentUpdate {
+                id: IncidentUpdateId(id),
+                status: IncidentStatus::parse(&status)
+                    .map_err(|e| RepoError::Corrupt(e.to_string()))?,
+                message: Message::parse(&message).map_err(|e| RepoError::Corrupt(e.to_string()))?,
+                author: author.map(ContactId),
+                created_at: utc(at),
+            })
+        })
+        .collect()
+}
+
+/// Checks the scope's classifications exist and its tenants are tenants of the service.
+pub(crate) fn check_scope(
+    conn: &mut DbConnection,
+    service: ServiceId,
+    scope: &EventScope,
+    field: &'static str,
+) -> RepoResult<()> {
+    match scope {
+        EventScope::Service => Ok(()),
+        EventScope::Classifications(ids) => check_classifications(conn, ids, field),
+        EventScope::Tenants(ids) => {
+            let wanted: Vec<i64> = ids.iter().map(|t| t.0).collect();
+            let found: Vec<i64> = tenants::table
+                .filter(tenants::id.eq_any(&wanted))
+                .filter(tenants::service_id.eq(service.0))
+                .select(tenants::id)
+                .load(conn)?;
+            match wanted.iter().find(|id| !found.contains(id)) {
+                Some(missing) => Err(DomainError::invalid(
+                    "scope.tenant_ids",
+                    format!("no tenant {missing} of this service"),
+                )
+                .into()),
+                None => Ok(()),
+            }
+        }
+    }
+}
+
+/// Checks every classification id exists.
+pub(crate) fn check_classifications(
+    conn: &mut DbConnection,
+    ids: &BTreeSet<ClassificationId>,
+    field: &'static str,
+) -> RepoResult<()> {
+    let wanted: Vec<i64> = ids.iter().map(|c| c.0).collect();
+    let found: Vec<i64> = classifications::table
+        .filter(classifications::id.eq_any(&wanted))
+        .select(classifications::id)
+        .load(conn)?;
+    match wanted.iter().find(|id| !found.contains(id)) {
+        Some(missing) => {
+            Err(DomainError::invalid(field, format!("no classification with id {missing}")).into())
+        }
+        None => Ok(()),
+    }
+}
+
+/// Refuses event text that names a tenant of the service: text reaches every caller the event
+/// shows to, and tenant names belong only in each caller's own impacted-tenants list.
+pub(crate) fn check_text(
+    conn: &mut DbConnection,
+    service: ServiceId,
+    texts: &[(&'static str, &str)],
+) -> RepoResult<()> {
+    let names: Vec<String> = tenants::table
+        .filter(tenants::service_id.eq(service.0))
+        .select(tenants::name)
+        .load(conn)?;
+    for (field, text) in texts {
+        if let Some(name) = mentioned_tenant(text, names.iter().map(String::as_str)) {
+            return Err(DomainError::invalid(
+                field,
+                format!("must not name a tenant (found \"{name}\"); each caller is shown its own impacted tenants"),
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+fn insert_scope(conn: &mut DbConnection, incident: i64, scope: &EventScope) -> RepoResult<()> {
+    diesel::delete(
+        incident_classifications::table.filter(incident_classifications::incident_id.eq(incident)),
+    )
+    .execute(conn)?;
+    diesel::delete(incident_tenants::table.filter(incident_tenants::incident_id.eq(incident)))
+        .execute(conn)?;
+    match scope {
+        EventScope::Service => {}
+        EventScope::Classifications(ids) => {
+            for id in ids {
+                diesel::insert_into(incident_classifications::table)
+                    .values((
+                        incident_classifications::incident_id.eq(incident),
+                        incident_classifications::classification_id.eq(id.0),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        EventScope::Tenants(ids) => {
+            for id in ids {
+                diesel::insert_into(incident_tenants::table)
+                    .values((
+                        incident_tenants::incident_id.eq(incident),
+                        incident_tenants::tenant_id.eq(id.0),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn insert_update(
+    conn: &mut DbConnection,
+    incident: i64,
+    status: IncidentStatus,
+    message: &Message,
+    author: ContactId,
+    at: PrimitiveDateTime,
+) -> RepoResult<()> {
+    diesel::insert_into(incident_updates::table)
+        .values((
+            incident_updates::incident_id.eq(incident),
+            incident_updates::status.eq(status.as_str()),
+            incident_updates::message.eq(message.as_str()),
+            incident_updates::author_contact_id.eq(author.0),
+            incident_updates::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Creates an incident with its scope and first timeline entry, in one transaction.
+pub fn create(conn: &mut DbConnection, new: &NewIncident) -> RepoResult<Record<Incident>> {
+    transaction(conn, |conn| {
+        let now = now();
+        check_started_at(new.started_at, utc(now))?;
+        referenced(
+            catalogue::find_service(conn, new.service_id),
+            "service_id",
+            "service",
+        )?;
+        check_scope(conn, new.service_id, &new.scope, "scope.classification_ids")?;
+        check_text(
+            conn,
+            new.service_id,
+            &[
+                ("title", new.title.as_str()),
+                ("message", new.message.as_str()),
+            ],
+        )?;
+        let resolved_at =
+            check_resolved_at(new.status, new.started_at, new.resolved_at, utc(now))?.map(stored);
+        let id: i64 = diesel::insert_into(incidents::table)
+            .values((
+                incidents::service_id.eq(new.service_id.0),
+                incidents::title.eq(new.title.as_str()),
+                incidents::impact.eq(new.impact.as_str()),
+                incidents::status.eq(new.status.as_str()),
+                incidents::scope_kind.eq(new.scope.kind()),
+                incidents::started_at.eq(stored(new.started_at)),
+                incidents::resolved_at.eq(resolved_at),
+                incidents::version.eq(1),
+                incidents::created_at.eq(now),
+                incidents::updated_at.eq(now),
+            ))
+            .returning(incidents::id)
+            .get_result(conn)?;
+        insert_scope(conn, id, &new.scope)?;
+        insert_update(
+            conn,
+            id,
+            new.status,
+            &new.message,
+            new.author,
+            resolved_at.unwrap_or(now),
+        )?;
+        find(conn, IncidentId(id))
+    })
+}
+
+/// Bumps the version, failing with `Stale` when someone else changed the incident first.
+fn bump(conn: &mut DbConnection, id: i64, version: i64) -> RepoResult<()> {
+    let rows = diesel::update(
+        incidents::table
+            .filter(incidents::id.eq(id))
+            .filter(incidents::version.eq(version)),
+    )
+    .set((
+        incidents::version.eq(version + 1),
+        incidents::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    if rows == 0 {
+        Err(RepoError::Stale)
+    } else {
+        Ok(())
+    }
+}
+
+/// Changes title, impact, start or scope; `expected_version` (from `If-Match`) must be current.
+pub fn update(
+    conn: &mut DbConnection,
+    id: IncidentId,
+    expected_version: Option<i64>,
+    changes: &IncidentChanges,
+) -> RepoResult<Record<Incident>> {
+    transaction(conn, |conn| {
+        let current = find(conn, id)?.item;
+        if expected_version.is_some_and(|v| v != current.version) {
+            return Err(RepoError::Stale);
+        }
+        if let Some(started_at) = changes.started_at {
+            check_started_at(started_at, utc(now()))?;
+            if current
+                .resolved_at
+                .is_some_and(|resolved| started_at > resolved)
+            {
+                return Err(DomainError::invalid(
+                    "started_at",
+                    "must not be after the incident was resolved",
+                )
+                .into());
+            }
+        }
+        if let Some(scope) = &changes.scope {
+            check_scope(conn, current.service_id, scope, "scope.classification_ids")?;
+            insert_scope(conn, id.0, scope)?;
+        }
+        if let Some(title) = &changes.title {
+            check_text(conn, current.service_id, &[("title", title.as_str())])?;
+        }
+        diesel::update(incidents::table.find(id.0))
+            .set((
+                incidents::title.eq(changes.title.as_ref().unwrap_or(&current.title).as_str()),
+                incidents::impact.eq(changes.impact.unwrap_or(current.impact).as_str()),
+                incidents::scope_kind.eq(changes.scope.as_ref().unwrap_or(&current.scope).kind()),
+                incidents::started_at.eq(stored(changes.started_at.unwrap_or(current.started_at))),
+            ))
+            .execute(conn)?;
+        bump(conn, id.0, current.version)?;
+        find(conn, id)
+    })
+}
+
+/// Appends a timeline entry, moving the status when asked (checked by the lifecycle rules).
+pub fn add_update(
+    conn: &mut DbConnection,
+    id: IncidentId,
+    new: &NewUpdate,
+) -> RepoResult<(Record<Incident>, IncidentUpdate)> {
+    transaction(conn, |conn| {
+        let current = find(conn, id)?.item;
+        let status = new.status.unwrap_or(current.status);
+        check_transition(current.status, status, new.reopen)?;
+        check_text(
+            conn,
+            current.service_id,
+            &[("message", new.message.as_str())],
+        )?;
+        let now = now();
+        let resolved_at = resolved_at_after(status, current.resolved_at, utc(now)).map(stored);
+        diesel::update(incidents::table.find(id.0))
+            .set((
+                incidents::status.eq(status.as_str()),
+                incidents::resolved_at.eq(resolved_at),
+            ))
+            .execute(conn)?;
+        insert_update(conn, id.0, status, &new.message, new.author, now)?;
+        bump(conn, id.0, current.version)?;
+        let update = timeline(conn, id)?.pop().ok_or(RepoError::NotFound)?;
+        Ok((find(conn, id)?, update))
+    })
+}
