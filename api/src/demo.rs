@@ -133,10 +133,23 @@ fn contact(
     contacts::create(conn, &new).map(drop)
 }
 
-/// Seeds one provider, two partners with customers, a direct customer, four classifications,
-/// three services, tenants across them, direct offerings and the personas' contacts — in one
-/// transaction.
+/// Seeds the directory and ninety days of events, in one transaction.
 pub fn seed(conn: &mut DbConnection) -> RepoResult<()> {
+    persistence::repo::transaction(conn, |conn| {
+        let (services, classes) = seed_directory(conn)?;
+        let admin = contacts::find_by_email(conn, &Email::parse(PERSONAS[0].email)?)?
+            .item
+            .id;
+        seed_events(conn, &services, &classes, admin)
+    })
+}
+
+/// Seeds one provider, two partners with customers, a direct customer, four classifications,
+/// three services, tenants across them, direct offerings and the personas' contacts; returns
+/// the services and classifications in creation order.
+pub fn seed_directory(
+    conn: &mut DbConnection,
+) -> RepoResult<(Vec<ServiceId>, Vec<ClassificationId>)> {
     persistence::repo::transaction(conn, |conn| {
         let provider = match accounts::find_provider(conn)? {
             Some(provider) => provider.item.id,
@@ -273,12 +286,20 @@ pub fn seed(conn: &mut DbConnection) -> RepoResult<()> {
         direct_offering(conn, northwind, services[0])?;
         tenant_of(conn, contoso, services[2], classes[3], "contoso-internal")?;
         direct_offering(conn, contoso, services[2])?;
-        let admin = contacts::find_by_email(conn, &Email::parse(PERSONAS[0].email)?)?
-            .item
-            .id;
-        seed_events(conn, &services, &classes, admin)
+        Ok((services, classes))
     })
 }
+
+/// A demo maintenance window: service index, classification indexes, days from now, hours
+/// long, expected impact, status.
+type WindowSpec = (
+    usize,
+    &'static [usize],
+    i64,
+    i64,
+    ExpectedImpact,
+    MaintenanceStatus,
+);
 
 /// A tiny deterministic generator, so every demo database tells the same story.
 struct Lcg(u64);
@@ -409,8 +430,7 @@ fn seed_events(
             },
         )?;
     }
-    // (service, classifications, days from now, hours long, impact, status)
-    let windows: &[(usize, &[usize], i64, i64, ExpectedImpact, MaintenanceStatus)] = &[
+    let windows: &[WindowSpec] = &[
         (
             0,
             &[0, 1],

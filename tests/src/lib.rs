@@ -79,8 +79,15 @@ impl TestApp {
         self.pool.get().expect("connection")
     }
 
-    /// Seeds the demo dataset (provider, partners Northwind and Contoso, customers, tenants).
+    /// Seeds the demo directory (provider, partners Northwind and Contoso, customers, tenants,
+    /// offerings), without events.
     pub fn seed_demo(&self) {
+        let mut conn = self.conn();
+        slr_api::demo::seed_directory(&mut conn).expect("demo seeds");
+    }
+
+    /// Seeds the whole demo dataset, events included.
+    pub fn seed_demo_with_events(&self) {
         let mut conn = self.conn();
         slr_api::demo::seed(&mut conn).expect("demo seeds");
     }

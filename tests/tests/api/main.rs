@@ -5,6 +5,7 @@ mod architecture;
 mod auth;
 mod directory;
 mod errors;
+mod events;
 mod openapi;
 mod operations;
 mod writes;

@@ -1,0 +1,893 @@
+//! Incidents, maintenance and the status overview, per persona, on the demo directory:
+//! Northwind manages Globex and Initech, Contoso manages Umbrella and Hooli, Stark is direct.
+
+use std::collections::BTreeMap;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use slr_tests::{json_with, problem, spawn_app, TestApp};
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+const PROVIDER: &str = slr_tests::ADMIN_EMAIL;
+const NORTHWIND: &str = "alice@northwind.example";
+const CONTOSO: &str = "dave@contoso.example";
+const GLOBEX: &str = "carol@globex.example";
+const INITECH: &str = "ian@initech.example";
+const UMBRELLA: &str = "uma@umbrella.example";
+const STARK: &str = "tony@stark.example";
+const NORTHWIND_AT_GLOBEX: &str = "northwind-support@globex.example";
+
+fn at(offset: Duration) -> String {
+    (OffsetDateTime::now_utc() + offset)
+        .format(&Rfc3339)
+        .unwrap()
+}
+
+struct World {
+    app: TestApp,
+    sma: i64,
+    am: i64,
+    ob: i64,
+    class: BTreeMap<&'static str, i64>,
+}
+
+async fn world() -> World {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let sma = app
+        .id_of("services", "name", "Service Management Automation")
+        .await;
+    let am = app.id_of("services", "name", "Asset Management").await;
+    let ob = app.id_of("services", "name", "Operations Bridge").await;
+    let mut class = BTreeMap::new();
+    for code in ["saas2-eu", "saas3-eu", "saas2-us", "saas3-us"] {
+        class.insert(code, app.id_of("classifications", "code", code).await);
+    }
+    World {
+        app,
+        sma,
+        am,
+        ob,
+        class,
+    }
+}
+
+impl World {
+    async fn incident(&self, title: &str, service: i64, scope: Value) -> i64 {
+        let body = json!({"service_id": service, "title": title, "impact": "partial_outage", "scope": scope, "message": "Looking into it."});
+        self.app.create("/api/v1/incidents", &body).await["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    async fn maintenance(
+        &self,
+        title: &str,
+        service: i64,
+        classes: &[&str],
+        days_ahead: i64,
+    ) -> Value {
+        let ids: Vec<i64> = classes.iter().map(|c| self.class[c]).collect();
+        let body = json!({
+            "service_id": service, "title": title, "description": "Planned work.", "expected_impact": "downtime",
+            "scheduled_start": at(Duration::days(days_ahead)), "scheduled_end": at(Duration::days(days_ahead) + Duration::hours(2)),
+            "classification_ids": ids,
+        });
+        self.app.create("/api/v1/maintenances", &body).await
+    }
+
+    async fn tenant(&self, name: &str) -> i64 {
+        self.app.id_of("tenants", "name", name).await
+    }
+
+    /// title → sorted impacted tenant names, from a list endpoint.
+    async fn seen(&self, path: &str, email: &str) -> BTreeMap<String, Vec<String>> {
+        self.app
+            .list_all(path, &self.app.token(email))
+            .await
+            .iter()
+            .map(|event| {
+                (
+                    event["title"].as_str().unwrap().to_owned(),
+                    tenant_names(event),
+                )
+            })
+            .collect()
+    }
+}
+
+fn tenant_names(event: &Value) -> Vec<String> {
+    let mut names: Vec<String> = event["impacted_tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Event titles with the impacted tenant names a persona should see.
+type Expected<'a> = &'a [(&'a str, &'a [&'a str])];
+
+fn expect(pairs: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
+    pairs
+        .iter()
+        .map(|(t, names)| (t.to_string(), names.iter().map(|n| n.to_string()).collect()))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_persona_sees_exactly_the_events_on_its_offerings_with_its_own_tenants() {
+    let w = world().await;
+    let initech_only = w
+        .incident(
+            "US tier 2 errors",
+            w.sma,
+            json!({"kind": "classifications", "classification_ids": [w.class["saas2-us"]]}),
+        )
+        .await;
+    w.incident("Service-wide slowness", w.sma, json!({"kind": "service"}))
+        .await;
+    let umbrella_assets = w.tenant("umbrella-assets").await;
+    let targeted = w
+        .incident(
+            "Import failures",
+            w.am,
+            json!({"kind": "tenants", "tenant_ids": [umbrella_assets]}),
+        )
+        .await;
+    w.maintenance("Network work", w.ob, &["saas2-eu", "saas3-us"], 3)
+        .await;
+
+    let all_sma: &[&str] = &[
+        "globex-analytics",
+        "globex-prod",
+        "hooli-prod",
+        "initech-prod",
+        "northwind-internal",
+        "stark-prod",
+        "umbrella-prod",
+    ];
+    // (persona, incidents with impacted tenants, maintenance with tenants that may be impacted)
+    let cases: &[(&str, Expected, Expected)] = &[
+        (
+            PROVIDER,
+            &[
+                ("US tier 2 errors", &["initech-prod"]),
+                ("Service-wide slowness", all_sma),
+                ("Import failures", &["umbrella-assets"]),
+            ],
+            &[("Network work", &["contoso-internal", "hooli-ops"])],
+        ),
+        (
+            NORTHWIND,
+            &[
+                ("US tier 2 errors", &["initech-prod"]),
+                (
+                    "Service-wide slowness",
+                    &[
+                        "globex-analytics",
+                        "globex-prod",
+                        "initech-prod",
+                        "northwind-internal",
+                    ],
+                ),
+            ],
+            &[],
+        ),
+        (
+            CONTOSO,
+            &[
+                ("Service-wide slowness", &["hooli-prod", "umbrella-prod"]),
+                ("Import failures", &["umbrella-assets"]),
+            ],
+            &[("Network work", &["contoso-internal", "hooli-ops"])],
+        ),
+        (
+            GLOBEX,
+            &[(
+                "Service-wide slowness",
+                &["globex-analytics", "globex-prod"],
+            )],
+            &[],
+        ),
+        (
+            NORTHWIND_AT_GLOBEX,
+            &[(
+                "Service-wide slowness",
+                &["globex-analytics", "globex-prod"],
+            )],
+            &[],
+        ),
+        (
+            INITECH,
+            &[
+                ("US tier 2 errors", &["initech-prod"]),
+                ("Service-wide slowness", &["initech-prod"]),
+            ],
+            &[],
+        ),
+        (
+            UMBRELLA,
+            &[
+                ("Service-wide slowness", &["umbrella-prod"]),
+                ("Import failures", &["umbrella-assets"]),
+            ],
+            &[],
+        ),
+        (STARK, &[("Service-wide slowness", &["stark-prod"])], &[]),
+    ];
+    for (email, incidents, maintenance) in cases {
+        assert_eq!(
+            w.seen("/api/v1/incidents", email).await,
+            expect(incidents),
+            "incidents of {email}"
+        );
+        assert_eq!(
+            w.seen("/api/v1/maintenances", email).await,
+            expect(maintenance),
+            "maintenance of {email}"
+        );
+        // The status overview agrees with the lists.
+        let status = w.app.get_ok("/api/v1/status", &w.app.token(email)).await;
+        let mut from_status = BTreeMap::new();
+        for offering in status["offerings"].as_array().unwrap() {
+            for incident in offering["active_incidents"].as_array().unwrap() {
+                from_status.insert(
+                    incident["title"].as_str().unwrap().to_owned(),
+                    tenant_names(incident),
+                );
+            }
+        }
+        assert_eq!(from_status, expect(incidents), "status of {email}");
+    }
+
+    // Gets agree, and out-of-scope ids answer 404.
+    let token = w.app.token(INITECH);
+    let incident = w
+        .app
+        .get_ok(&format!("/api/v1/incidents/{initech_only}"), &token)
+        .await;
+    assert_eq!(tenant_names(&incident), ["initech-prod"]);
+    assert_eq!(incident["offerings"].as_array().unwrap().len(), 1);
+    for email in [GLOBEX, CONTOSO, STARK, NORTHWIND_AT_GLOBEX] {
+        let response = w
+            .app
+            .get(
+                &format!("/api/v1/incidents/{initech_only}"),
+                &w.app.token(email),
+            )
+            .await;
+        problem(response, StatusCode::NOT_FOUND, "not_found").await;
+    }
+    problem(
+        w.app
+            .get(
+                &format!("/api/v1/incidents/{targeted}"),
+                &w.app.token(NORTHWIND),
+            )
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    // A partner's view names the offering the event shows on: its partner_tenants offering.
+    let via_partner = w
+        .app
+        .get_ok(
+            &format!("/api/v1/incidents/{initech_only}"),
+            &w.app.token(NORTHWIND),
+        )
+        .await;
+    assert_eq!(
+        via_partner["offerings"][0]["name"],
+        "Service Management Automation - Northwind Partners (Partner Tenants)"
+    );
+}
+
+#[tokio::test]
+async fn maintenance_shows_its_label_and_may_impact_tenants_by_classification() {
+    let w = world().await;
+    let m = w
+        .maintenance("Database upgrade", w.sma, &["saas2-eu", "saas3-eu"], 2)
+        .await;
+    assert_eq!(m["impacted_label"], "SaaS 2 & 3 EU-hosted Tenants");
+    assert_eq!(m["status"], "scheduled");
+    assert_eq!(m["phase"], "upcoming");
+    let m2 = w
+        .maintenance("Storage work", w.sma, &["saas2-eu", "saas2-us"], 4)
+        .await;
+    assert_eq!(m2["impacted_label"], "SaaS 2 EU- & US-hosted Tenants");
+
+    let path = format!("/api/v1/maintenances/{}/impacted-tenants", m["id"]);
+    let names = |items: Vec<Value>| {
+        items
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(
+            w.app
+                .list_all(&format!("{path}?limit=1"), &w.app.token(NORTHWIND))
+                .await
+        ),
+        ["globex-prod", "globex-analytics", "northwind-internal"]
+    );
+    assert_eq!(
+        names(w.app.list_all(&path, &w.app.token(STARK)).await),
+        ["stark-prod"]
+    );
+    problem(
+        w.app.get(&path, &w.app.token(INITECH)).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+
+    // Filters: by classification and phase.
+    let eu3 = w.class["saas3-eu"];
+    let only_eu3 = w
+        .app
+        .list_all(
+            &format!("/api/v1/maintenances?classification_id={eu3}"),
+            &w.app.admin_token(),
+        )
+        .await;
+    assert_eq!(only_eu3.len(), 1);
+    assert!(w
+        .app
+        .list_all("/api/v1/maintenances?phase=past", &w.app.admin_token())
+        .await
+        .is_empty());
+    assert_eq!(
+        w.app
+            .list_all("/api/v1/maintenances?phase=upcoming", &w.app.admin_token())
+            .await
+            .len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn maintenance_status_transitions_record_actual_times() {
+    let w = world().await;
+    let m = w.maintenance("Upgrade", w.ob, &["saas2-us"], 1).await;
+    let path = format!("/api/v1/maintenances/{}", m["id"]);
+    let admin = w.app.admin_token();
+    let running: Value = json_with(
+        w.app
+            .patch(&path, &admin, &json!({"status": "in_progress"}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(running["actual_start"].is_string());
+    assert_eq!(running["phase"], "active");
+    let status = w.app.get_ok("/api/v1/status", &w.app.token(INITECH)).await;
+    let ob = status["offerings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["service_id"] == w.ob)
+        .unwrap()
+        .clone();
+    assert_eq!(ob["status"], "under_maintenance");
+    let done: Value = json_with(
+        w.app
+            .patch(&path, &admin, &json!({"status": "completed"}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(done["actual_end"].is_string());
+    let again = w
+        .app
+        .patch(&path, &admin, &json!({"status": "in_progress"}))
+        .await;
+    assert_eq!(
+        problem(again, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+            .await
+            .errors[0]
+            .field,
+        "status"
+    );
+}
+
+#[tokio::test]
+async fn incident_lifecycle_and_timeline() {
+    let w = world().await;
+    let id = w
+        .incident("Login errors", w.sma, json!({"kind": "service"}))
+        .await;
+    let admin = w.app.admin_token();
+    let updates = format!("/api/v1/incidents/{id}/updates");
+    let post = |body: Value| {
+        let (app, path, token) = (&w.app, updates.clone(), admin.clone());
+        async move { app.post(&path, &token, &body).await }
+    };
+    assert_eq!(
+        post(json!({"status": "identified", "message": "Cause found."}))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let back = post(json!({"status": "investigating", "message": "Hm."})).await;
+    assert_eq!(
+        problem(back, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+            .await
+            .errors[0]
+            .field,
+        "status"
+    );
+    assert_eq!(
+        post(json!({"status": "resolved", "message": "Fixed."}))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let resolved = w
+        .app
+        .get_ok(&format!("/api/v1/incidents/{id}"), &admin)
+        .await;
+    assert_eq!(resolved["status"], "resolved");
+    assert!(resolved["resolved_at"].is_string());
+    let no_reopen = post(json!({"status": "investigating", "message": "Back again."})).await;
+    problem(
+        no_reopen,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        post(json!({"status": "investigating", "reopen": true, "message": "Back again."}))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let reopened = w
+        .app
+        .get_ok(&format!("/api/v1/incidents/{id}"), &w.app.token(GLOBEX))
+        .await;
+    assert!(reopened["resolved_at"].is_null());
+    let timeline: Vec<&str> = reopened["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        timeline,
+        ["investigating", "identified", "resolved", "investigating"]
+    );
+    assert!(
+        reopened["updates"][0]["author_contact_id"].is_null(),
+        "customers do not see provider contact ids"
+    );
+    let listed: Vec<Value> = json_with(w.app.get(&updates, &admin).await, StatusCode::OK).await;
+    assert_eq!(listed.len(), 4);
+    assert!(listed[0]["author_contact_id"].is_i64());
+}
+
+#[tokio::test]
+async fn stale_if_match_answers_412_and_a_fresh_one_applies() {
+    let w = world().await;
+    let id = w
+        .incident("Slow search", w.sma, json!({"kind": "service"}))
+        .await;
+    let path = format!("/api/v1/incidents/{id}");
+    let admin = w.app.admin_token();
+    let first = w.app.get(&path, &admin).await;
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let patched = w
+        .app
+        .client
+        .patch(w.app.url(&path))
+        .bearer_auth(&admin)
+        .header("If-Match", &etag)
+        .json(&json!({"impact": "major_outage"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), StatusCode::OK);
+    let patched: Value = patched.json().await.unwrap();
+    assert_eq!(
+        (patched["impact"].as_str(), patched["version"].as_i64()),
+        (Some("major_outage"), Some(2))
+    );
+    let stale = w
+        .app
+        .client
+        .patch(w.app.url(&path))
+        .bearer_auth(&admin)
+        .header("If-Match", &etag)
+        .json(&json!({"impact": "degraded"}))
+        .send()
+        .await
+        .unwrap();
+    problem(
+        stale,
+        StatusCode::PRECONDITION_FAILED,
+        "precondition_failed",
+    )
+    .await;
+    assert_eq!(
+        w.app.get_ok(&path, &admin).await["impact"],
+        "major_outage",
+        "the stale write changed nothing"
+    );
+}
+
+#[tokio::test]
+async fn polling_with_if_none_match_gets_304_until_something_changes() {
+    let w = world().await;
+    w.incident("Slow search", w.sma, json!({"kind": "service"}))
+        .await;
+    let token = w.app.token(GLOBEX);
+    for path in ["/api/v1/status", "/api/v1/incidents", "/api/v1/tenants"] {
+        let first = w.app.get(path, &token).await;
+        let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+        let again = w
+            .app
+            .client
+            .get(w.app.url(path))
+            .bearer_auth(&token)
+            .header("If-None-Match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
+        assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
+        assert!(again.bytes().await.unwrap().is_empty());
+    }
+    let first = w.app.get("/api/v1/status", &token).await;
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    w.incident("Second problem", w.sma, json!({"kind": "service"}))
+        .await;
+    let changed = w
+        .app
+        .client
+        .get(w.app.url("/api/v1/status"))
+        .bearer_auth(&token)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+}
+
+async fn incident_count(w: &World) -> usize {
+    w.app
+        .list_all("/api/v1/incidents", &w.app.admin_token())
+        .await
+        .len()
+}
+
+#[tokio::test]
+async fn a_retried_post_with_the_same_idempotency_key_creates_once() {
+    let w = world().await;
+    let admin = w.app.admin_token();
+    let body = json!({"service_id": w.sma, "title": "Outage", "impact": "major_outage", "scope": {"kind": "service"}, "message": "Down."});
+    let send = |key: &'static str, body: Value| {
+        let (app, token) = (&w.app, admin.clone());
+        async move {
+            app.client
+                .post(app.url("/api/v1/incidents"))
+                .bearer_auth(token)
+                .header("Idempotency-Key", key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let first = send("key-1", body.clone()).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let retry = send("key-1", body.clone()).await;
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    let retry: Value = retry.json().await.unwrap();
+    assert_eq!(retry["id"], first["id"]);
+    assert_eq!(incident_count(&w).await, 1);
+    let mut other = body.clone();
+    other["title"] = json!("Something else");
+    let reused = send("key-1", other).await;
+    assert_eq!(
+        problem(
+            reused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused"
+        )
+        .await
+        .errors[0]
+            .field,
+        "Idempotency-Key"
+    );
+    assert_eq!(incident_count(&w).await, 1);
+}
+
+#[tokio::test]
+async fn concurrent_retries_with_one_idempotency_key_create_once() {
+    let w = world().await;
+    let admin = w.app.admin_token();
+    let body = json!({"service_id": w.sma, "title": "Outage", "impact": "major_outage", "scope": {"kind": "service"}, "message": "Down."});
+    let requests = (0..8).map(|_| {
+        w.app
+            .client
+            .post(w.app.url("/api/v1/incidents"))
+            .bearer_auth(&admin)
+            .header("Idempotency-Key", "same")
+            .json(&body)
+            .send()
+    });
+    let responses = futures_join_all(requests).await;
+    let mut ids = Vec::new();
+    for response in responses {
+        let response = response.unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        ids.push(response.json::<Value>().await.unwrap()["id"].clone());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(incident_count(&w).await, 1);
+}
+
+/// Runs the futures concurrently (tokio tasks would need 'static borrows).
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut pinned: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in pinned.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(|o| o.unwrap()).collect()
+}
+
+#[tokio::test]
+async fn bad_event_input_is_refused_by_field_and_writes_nothing() {
+    let w = world().await;
+    let admin = w.app.admin_token();
+    let incident = |patch: Value| {
+        let mut body = json!({"service_id": w.sma, "title": "T", "impact": "degraded", "scope": {"kind": "service"}, "message": "M"});
+        for (k, v) in patch.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let cases = [
+        (incident(json!({"impact": "apocalypse"})), "impact"),
+        (
+            incident(json!({"started_at": at(Duration::hours(2))})),
+            "started_at",
+        ),
+        (
+            incident(json!({"scope": {"kind": "classifications", "classification_ids": []}})),
+            "scope.classification_ids",
+        ),
+        (
+            incident(json!({"scope": {"kind": "classifications", "classification_ids": [9999]}})),
+            "scope.classification_ids",
+        ),
+        (
+            incident(json!({"scope": {"kind": "tenants", "tenant_ids": []}})),
+            "scope.tenant_ids",
+        ),
+        (
+            incident(json!({"message": "globex-prod is down"})),
+            "message",
+        ),
+        (incident(json!({"service_id": 9999})), "service_id"),
+    ];
+    for (body, field) in cases {
+        let response = w.app.post("/api/v1/incidents", &admin, &body).await;
+        assert_eq!(
+            problem(
+                response,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed"
+            )
+            .await
+            .errors[0]
+                .field,
+            field,
+            "{body}"
+        );
+    }
+    assert_eq!(incident_count(&w).await, 0);
+
+    let maintenance = |patch: Value| {
+        let mut body = json!({"service_id": w.sma, "title": "T", "description": "D", "expected_impact": "downtime",
+            "scheduled_start": at(Duration::days(1)), "scheduled_end": at(Duration::days(1) + Duration::hours(1)),
+            "classification_ids": [w.class["saas2-eu"]]});
+        for (k, v) in patch.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let cases = [
+        (
+            maintenance(json!({"scheduled_end": at(Duration::hours(1))})),
+            "scheduled_end",
+        ),
+        (
+            maintenance(json!({"classification_ids": [4242]})),
+            "classification_ids",
+        ),
+        (
+            maintenance(json!({"classification_ids": []})),
+            "classification_ids",
+        ),
+        (
+            maintenance(json!({"expected_impact": "some"})),
+            "expected_impact",
+        ),
+        (
+            maintenance(json!({"scheduled_start": "tomorrow"})),
+            "scheduled_start",
+        ),
+    ];
+    for (body, field) in cases {
+        let response = w.app.post("/api/v1/maintenances", &admin, &body).await;
+        assert_eq!(
+            problem(
+                response,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed"
+            )
+            .await
+            .errors[0]
+                .field,
+            field,
+            "{body}"
+        );
+    }
+    assert!(w
+        .app
+        .list_all("/api/v1/maintenances", &admin)
+        .await
+        .is_empty());
+    let bad_window = w
+        .app
+        .get(
+            "/api/v1/incidents?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z",
+            &admin,
+        )
+        .await;
+    assert_eq!(
+        problem(bad_window, StatusCode::BAD_REQUEST, "invalid_parameter")
+            .await
+            .errors[0]
+            .field,
+        "to"
+    );
+}
+
+#[tokio::test]
+async fn only_provider_admins_write_events() {
+    let w = world().await;
+    let visible = w
+        .incident("Visible to Northwind", w.sma, json!({"kind": "service"}))
+        .await;
+    let umbrella_assets = w.tenant("umbrella-assets").await;
+    let hidden = w
+        .incident(
+            "Contoso only",
+            w.am,
+            json!({"kind": "tenants", "tenant_ids": [umbrella_assets]}),
+        )
+        .await;
+    let partner = w.app.token(NORTHWIND);
+    let body = json!({"service_id": w.sma, "title": "T", "impact": "degraded", "scope": {"kind": "service"}, "message": "M"});
+    problem(
+        w.app.post("/api/v1/incidents", &partner, &body).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let viewer = w.app.token("ops@acme-cloud.example");
+    problem(
+        w.app.post("/api/v1/incidents", &viewer, &body).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let change = json!({"title": "Mine now"});
+    problem(
+        w.app
+            .patch(&format!("/api/v1/incidents/{visible}"), &partner, &change)
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    problem(
+        w.app
+            .patch(&format!("/api/v1/incidents/{hidden}"), &partner, &change)
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let update = json!({"message": "hello"});
+    problem(
+        w.app
+            .post(
+                &format!("/api/v1/incidents/{visible}/updates"),
+                &partner,
+                &update,
+            )
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    problem(
+        w.app
+            .post(
+                &format!("/api/v1/incidents/{hidden}/updates"),
+                &partner,
+                &update,
+            )
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_demo_status_is_interesting_for_every_persona() {
+    let app = spawn_app().await;
+    app.seed_demo_with_events();
+    for email in [
+        NORTHWIND,
+        CONTOSO,
+        GLOBEX,
+        INITECH,
+        UMBRELLA,
+        STARK,
+        NORTHWIND_AT_GLOBEX,
+        "admin@acme-cloud.example",
+    ] {
+        let status = app.get_ok("/api/v1/status", &app.token(email)).await;
+        let offerings = status["offerings"].as_array().unwrap();
+        assert!(!offerings.is_empty(), "{email}");
+        let events: usize = offerings
+            .iter()
+            .map(|o| {
+                o["active_incidents"].as_array().unwrap().len()
+                    + o["upcoming_maintenance"].as_array().unwrap().len()
+            })
+            .sum();
+        assert!(events > 0, "{email} sees a quiet status page");
+    }
+    let history = app
+        .list_all(
+            "/api/v1/incidents?active=false&limit=100",
+            &app.admin_token(),
+        )
+        .await;
+    assert!(
+        history.len() >= 30,
+        "90 days of resolved incidents, got {}",
+        history.len()
+    );
+}
