@@ -196,8 +196,23 @@ impl CallerView {
         self.offerings.values().flatten()
     }
 
+    /// A visible tenant of `service` (binary search: the lists are kept in id order).
     pub fn tenant(&self, service: ServiceId, id: TenantId) -> Option<&ScopedTenant> {
-        self.tenants.get(&service)?.iter().find(|t| t.id == id)
+        let tenants = self.tenants.get(&service)?;
+        tenants
+            .binary_search_by_key(&id, |t| t.id)
+            .ok()
+            .map(|at| &tenants[at])
+    }
+
+    /// How many of `reach`'s tenants `offering` covers.
+    pub fn covered_count(&self, offering: &Offering, reach: &Reach) -> usize {
+        reach
+            .tenants
+            .iter()
+            .filter_map(|id| self.tenant(offering.service_id, *id))
+            .filter(|t| offering.covers_scoped(t))
+            .count()
     }
 
     /// What the caller sees of an event on `service` with `scope`; `None` when it shows on

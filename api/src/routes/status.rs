@@ -1,8 +1,11 @@
 //! The status overview: each offering the caller sees, its current status, its active
-//! incidents and its maintenance in the next days.
+//! incidents and its maintenance in the next days — summaries with per-offering tenant counts
+//! (the full impacted-tenant lists are on the incident and maintenance resources).
+
+use std::collections::HashMap;
 
 use actix_web::{get, web};
-use domain::OfferingStatus as DomainOfferingStatus;
+use domain::{Offering, OfferingId, OfferingStatus as DomainOfferingStatus, Phase as DomainPhase};
 use persistence::repo::incidents::{self, IncidentFilter};
 use persistence::repo::maintenances::{self, MaintenanceFilter};
 use serde::{Deserialize, Serialize};
@@ -10,13 +13,13 @@ use time::{Duration, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
 use super::events::{all_rows, EventContext};
-use super::incidents::{render as render_incident, IncidentResponse};
-use super::maintenances::{render as render_maintenance, MaintenanceResponse};
 use crate::auth::Authenticated;
 use crate::db::Db;
 use crate::error::{ApiError, ReadProblems};
 use crate::extract::QueryParams;
-use crate::wire::{OfferingKind, OfferingStatus, Phase};
+use crate::wire::{
+    ExpectedImpact, Impact, IncidentStatus, MaintenanceStatus, OfferingKind, OfferingStatus, Phase,
+};
 
 /// The status overview.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -36,9 +39,41 @@ pub struct OfferingStatusResponse {
     /// runs, else `operational`.
     pub status: OfferingStatus,
     /// Unresolved incidents that show on the offering.
-    pub active_incidents: Vec<IncidentResponse>,
+    pub active_incidents: Vec<IncidentSummary>,
     /// Running windows and those starting within `days`.
-    pub upcoming_maintenance: Vec<MaintenanceResponse>,
+    pub upcoming_maintenance: Vec<MaintenanceSummary>,
+}
+
+/// An active incident on one offering; `GET /api/v1/incidents/{id}` has the tenants.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IncidentSummary {
+    pub id: i64,
+    pub title: String,
+    pub impact: Impact,
+    pub status: IncidentStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// How many of this offering's tenants it affects.
+    pub impacted_tenant_count: usize,
+}
+
+/// A maintenance window on one offering; `GET /api/v1/maintenances/{id}/impacted-tenants`
+/// lists the tenants.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MaintenanceSummary {
+    pub id: i64,
+    pub title: String,
+    pub status: MaintenanceStatus,
+    pub phase: Phase,
+    pub expected_impact: ExpectedImpact,
+    #[serde(with = "time::serde::rfc3339")]
+    pub scheduled_start: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub scheduled_end: OffsetDateTime,
+    /// E.g. "SaaS 2 & 3 EU-hosted Tenants".
+    pub impacted_label: String,
+    /// How many of this offering's tenants it may impact.
+    pub impacted_tenant_count: usize,
 }
 
 /// How far ahead to look for maintenance.
@@ -68,49 +103,78 @@ pub async fn get_status(
             let ctx = EventContext::load(conn, &caller, None)?;
             let now = OffsetDateTime::now_utc();
             let services = ctx.view.services();
-            let incident_filter = IncidentFilter {
+            let offerings: HashMap<OfferingId, &Offering> =
+                ctx.view.offerings().map(|o| (o.id, o)).collect();
+
+            let mut incidents_on: HashMap<OfferingId, Vec<IncidentSummary>> = HashMap::new();
+            let filter = IncidentFilter {
                 services: services.clone(),
                 active_only: true,
                 ..Default::default()
             };
-            let active: Vec<IncidentResponse> =
-                all_rows(|page| incidents::list(conn, &incident_filter, page))?
-                    .into_iter()
-                    .filter_map(|record| render_incident(&ctx, &caller, record))
-                    .collect();
-            let maintenance_filter = MaintenanceFilter {
+            for record in all_rows(|page| incidents::list(conn, &filter, page))? {
+                let incident = record.item;
+                let Some(reach) = ctx.view.reach(incident.service_id, &incident.scope) else {
+                    continue;
+                };
+                for offering in reach.offerings.iter().filter_map(|id| offerings.get(id)) {
+                    incidents_on
+                        .entry(offering.id)
+                        .or_default()
+                        .push(IncidentSummary {
+                            id: incident.id.0,
+                            title: incident.title.to_string(),
+                            impact: incident.impact.into(),
+                            status: incident.status.into(),
+                            started_at: incident.started_at,
+                            impacted_tenant_count: ctx.view.covered_count(offering, &reach),
+                        });
+                }
+            }
+
+            let mut maintenance_on: HashMap<OfferingId, Vec<MaintenanceSummary>> = HashMap::new();
+            let filter = MaintenanceFilter {
                 services,
                 from: Some(now),
                 to: Some(now + Duration::days(days)),
                 open_only: true,
                 ..Default::default()
             };
-            let upcoming: Vec<MaintenanceResponse> =
-                all_rows(|page| maintenances::list(conn, &maintenance_filter, page))?
-                    .into_iter()
-                    .filter_map(|record| render_maintenance(&ctx, record, now))
-                    .collect();
-            let mut offerings: Vec<&domain::Offering> = ctx.view.offerings().collect();
-            offerings.sort_by_key(|o| o.id);
-            let offerings = offerings
+            for record in all_rows(|page| maintenances::list(conn, &filter, page))? {
+                let m = record.item;
+                let Some(reach) = ctx.view.reach(m.service_id, &m.scope()) else {
+                    continue;
+                };
+                let label = ctx.label(m.classifications.iter().copied());
+                for offering in reach.offerings.iter().filter_map(|id| offerings.get(id)) {
+                    maintenance_on
+                        .entry(offering.id)
+                        .or_default()
+                        .push(MaintenanceSummary {
+                            id: m.id.0,
+                            title: m.title.to_string(),
+                            status: m.status.into(),
+                            phase: m.phase(now).into(),
+                            expected_impact: m.expected_impact.into(),
+                            scheduled_start: m.scheduled_start,
+                            scheduled_end: m.scheduled_end,
+                            impacted_label: label.clone(),
+                            impacted_tenant_count: ctx.view.covered_count(offering, &reach),
+                        });
+                }
+            }
+
+            let mut sorted: Vec<&Offering> = offerings.values().copied().collect();
+            sorted.sort_by_key(|o| o.id);
+            let offerings = sorted
                 .into_iter()
                 .map(|offering| {
-                    let shows = |ids: &[super::events::OfferingRef]| {
-                        ids.iter().any(|o| o.id == offering.id.0)
-                    };
-                    let active_incidents: Vec<IncidentResponse> = active
-                        .iter()
-                        .filter(|i| shows(&i.offerings))
-                        .cloned()
-                        .collect();
-                    let upcoming_maintenance: Vec<MaintenanceResponse> = upcoming
-                        .iter()
-                        .filter(|m| shows(&m.offerings))
-                        .cloned()
-                        .collect();
+                    let active_incidents = incidents_on.remove(&offering.id).unwrap_or_default();
+                    let upcoming_maintenance =
+                        maintenance_on.remove(&offering.id).unwrap_or_default();
                     let running = upcoming_maintenance
                         .iter()
-                        .any(|m| m.phase == Phase::Active);
+                        .any(|m| DomainPhase::from(m.phase) == DomainPhase::Active);
                     let impacts = active_incidents
                         .iter()
                         .map(|i| domain::Impact::from(i.impact));
