@@ -44,6 +44,7 @@ pub fn scoped_tenants(
     scope: TenantScope,
     services: &[i64],
 ) -> RepoResult<Vec<ScopedTenant>> {
+    let owners = diesel::alias!(accounts as owners);
     let mut query = tenants::table
         .inner_join(accounts::table)
         .filter(tenants::service_id.eq_any(services))
@@ -59,11 +60,21 @@ pub fn scoped_tenants(
     query = match scope {
         TenantScope::All => query,
         TenantScope::OwnedBy(id) => query.filter(tenants::account_id.eq(id.0)),
-        TenantScope::OwnedOrManagedBy(id) => query.filter(
-            tenants::account_id
-                .eq(id.0)
-                .or(accounts::managing_partner_id.eq(id.0)),
-        ),
+        // A subquery on accounts (indexed by managing partner) lets the planner use the
+        // tenants' account index instead of scanning every tenant.
+        TenantScope::OwnedOrManagedBy(id) => {
+            let (owner_id, owner_partner) = (
+                owners.field(accounts::id),
+                owners.field(accounts::managing_partner_id),
+            );
+            query.filter(
+                tenants::account_id.eq_any(
+                    owners
+                        .filter(owner_id.eq(id.0).or(owner_partner.eq(id.0)))
+                        .select(owner_id),
+                ),
+            )
+        }
     };
     let rows: Vec<(i64, String, i64, i64, i64, Option<i64>)> = query.load(conn)?;
     Ok(rows
