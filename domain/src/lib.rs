@@ -2,6 +2,7 @@
 //! what. Pure types and rules: no I/O, no HTTP, no SQL.
 
 pub mod account;
+pub mod availability;
 pub mod catalogue;
 pub mod contact;
 pub mod error;

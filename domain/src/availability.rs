@@ -1,0 +1,396 @@
+//! Availability maths (PRODUCT.md "Availability"): pure functions over time intervals.
+//!
+//! For one tenant over a half-open UTC window W, the weight at each instant is the largest
+//! among the events affecting it then: major outage 1.0, partial outage 0.3 (configurable),
+//! degraded 0 (counted as degraded minutes); maintenance with expected impact `downtime`
+//! weighs 1.0 over its actual window and is planned; where planned and unplanned weights tie
+//! the instant is planned. Downtime is the integral of the weight (overlaps never count twice).
+
+use time::{Date, Duration, Month, OffsetDateTime, Time};
+
+use crate::{DomainError, Impact};
+
+/// Weights of the incident impacts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Weights {
+    pub partial_outage: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights { partial_outage: 0.3 }
+    }
+}
+
+impl Weights {
+    pub fn parse(partial_outage: f64) -> Result<Self, DomainError> {
+        if (0.0..=1.0).contains(&partial_outage) {
+            Ok(Weights { partial_outage })
+        } else {
+            Err(DomainError::invalid("partial_outage_weight", "must be between 0 and 1"))
+        }
+    }
+
+    pub fn of(&self, impact: Impact) -> f64 {
+        match impact {
+            Impact::MajorOutage => 1.0,
+            Impact::PartialOutage => self.partial_outage,
+            Impact::Degraded => 0.0,
+        }
+    }
+}
+
+/// An incident as the maths sees it: open incidents have no end yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outage {
+    pub start: OffsetDateTime,
+    pub end: Option<OffsetDateTime>,
+    pub impact: Impact,
+}
+
+/// A planned downtime window (maintenance with expected impact `downtime`, not cancelled;
+/// its actual window where recorded, else the scheduled one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Planned {
+    pub start: OffsetDateTime,
+    pub end: OffsetDateTime,
+}
+
+/// A half-open UTC window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub from: OffsetDateTime,
+    pub to: OffsetDateTime,
+}
+
+impl Window {
+    pub fn seconds(&self) -> f64 {
+        (self.to - self.from).as_seconds_f64().max(0.0)
+    }
+}
+
+/// The figures for one tenant (or one class of identical tenants) over one window.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Figures {
+    /// The window's length in seconds (clipped at `now`).
+    pub window_seconds: f64,
+    pub unplanned_seconds: f64,
+    pub planned_seconds: f64,
+    pub degraded_seconds: f64,
+    /// Incidents overlapping the window.
+    pub incident_count: u32,
+    /// Their summed full durations (open ones until `now`), for the MTTR.
+    pub incident_seconds: f64,
+}
+
+impl Figures {
+    /// 1 − (unplanned + planned) / |W|; 1 for an empty window.
+    pub fn availability(&self) -> f64 {
+        if self.window_seconds <= 0.0 {
+            return 1.0;
+        }
+        1.0 - (self.unplanned_seconds + self.planned_seconds) / self.window_seconds
+    }
+
+    /// 1 − unplanned / (|W| − planned): planned maintenance is excluded, as cloud SLAs do.
+    pub fn sla_availability(&self) -> f64 {
+        let base = self.window_seconds - self.planned_seconds;
+        if base <= 0.0 {
+            return 1.0;
+        }
+        1.0 - self.unplanned_seconds / base
+    }
+
+    /// Mean incident duration in seconds, if any incident overlapped the window.
+    pub fn mttr_seconds(&self) -> Option<f64> {
+        (self.incident_count > 0).then(|| self.incident_seconds / f64::from(self.incident_count))
+    }
+
+    /// Whether the SLA availability meets `target_percent`.
+    pub fn sla_met(&self, target_percent: f64) -> bool {
+        self.sla_availability() * 100.0 >= target_percent - 1e-9
+    }
+
+    /// Unplanned downtime still allowed by the target, in seconds (negative when overspent).
+    pub fn error_budget_left_seconds(&self, target_percent: f64) -> f64 {
+        let allowed = (1.0 - target_percent / 100.0) * (self.window_seconds - self.planned_seconds).max(0.0);
+        allowed - self.unplanned_seconds
+    }
+}
+
+/// Computes the figures of one tenant over `window`, with events running until `now` at most.
+pub fn figures(window: Window, outages: &[Outage], planned: &[Planned], weights: Weights, now: OffsetDateTime) -> Figures {
+    let window = Window { from: window.from, to: window.to.min(now).max(window.from) };
+    // Boundaries of every interval, clipped to the window; between two consecutive ones the
+    // set of active events does not change.
+    let clip = |t: OffsetDateTime| t.clamp(window.from, window.to);
+    let mut points: Vec<OffsetDateTime> = vec![window.from, window.to];
+    for o in outages {
+        points.push(clip(o.start));
+        points.push(clip(o.end.unwrap_or(now)));
+    }
+    for p in planned {
+        points.push(clip(p.start));
+        points.push(clip(p.end));
+    }
+    points.sort_unstable();
+    points.dedup();
+
+    let mut result = Figures { window_seconds: window.seconds(), ..Figures::default() };
+    for pair in points.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let seconds = (b - a).as_seconds_f64();
+        if seconds <= 0.0 {
+            continue;
+        }
+        let active = |start: OffsetDateTime, end: OffsetDateTime| start <= a && end >= b;
+        if planned.iter().any(|p| active(p.start, p.end)) {
+            result.planned_seconds += seconds;
+            continue;
+        }
+        let worst = outages
+            .iter()
+            .filter(|o| active(o.start, o.end.unwrap_or(now)))
+            .map(|o| o.impact)
+            .max_by_key(|i| i.severity());
+        match worst {
+            Some(Impact::Degraded) => result.degraded_seconds += seconds,
+            Some(impact) => result.unplanned_seconds += weights.of(impact) * seconds,
+            None => {}
+        }
+    }
+    for o in outages {
+        let end = o.end.unwrap_or(now);
+        if o.start < window.to && end > window.from {
+            result.incident_count += 1;
+            result.incident_seconds += (end - o.start).as_seconds_f64().max(0.0);
+        }
+    }
+    result
+}
+
+/// Bucket sizes for a series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granularity {
+    Day,
+    /// ISO weeks, starting on Monday.
+    Week,
+    /// Calendar months.
+    Month,
+}
+
+impl Granularity {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        match raw {
+            "day" => Ok(Granularity::Day),
+            "week" => Ok(Granularity::Week),
+            "month" => Ok(Granularity::Month),
+            _ => Err(DomainError::invalid("granularity", "must be one of: day, week, month")),
+        }
+    }
+
+    /// The start of the bucket containing `t` (UTC).
+    fn floor(self, t: OffsetDateTime) -> OffsetDateTime {
+        let date = t.date();
+        let date = match self {
+            Granularity::Day => date,
+            Granularity::Week => date - Duration::days(i64::from(date.weekday().number_days_from_monday())),
+            Granularity::Month => Date::from_calendar_date(date.year(), date.month(), 1).unwrap_or(date),
+        };
+        date.with_time(Time::MIDNIGHT).assume_utc()
+    }
+
+    fn next(self, start: OffsetDateTime) -> OffsetDateTime {
+        match self {
+            Granularity::Day => start + Duration::days(1),
+            Granularity::Week => start + Duration::weeks(1),
+            Granularity::Month => {
+                let date = start.date();
+                let (year, month) = match date.month() {
+                    Month::December => (date.year() + 1, Month::January),
+                    m => (date.year(), m.next()),
+                };
+                Date::from_calendar_date(year, month, 1).unwrap_or(date).with_time(Time::MIDNIGHT).assume_utc()
+            }
+        }
+    }
+}
+
+/// The longest window accepted, and the most buckets in a series.
+pub const MAX_WINDOW_DAYS: i64 = 400;
+pub const MAX_BUCKETS: usize = 1000;
+
+/// Checks a requested window.
+pub fn check_window(window: Window) -> Result<(), DomainError> {
+    if window.to <= window.from {
+        return Err(DomainError::invalid("to", "must be after from"));
+    }
+    if window.to - window.from > Duration::days(MAX_WINDOW_DAYS) {
+        return Err(DomainError::invalid("to", format!("the window must be at most {MAX_WINDOW_DAYS} days")));
+    }
+    Ok(())
+}
+
+/// The buckets of `window`, aligned to the calendar and clipped to the window.
+pub fn buckets(window: Window, granularity: Granularity) -> Result<Vec<Window>, DomainError> {
+    check_window(window)?;
+    let mut result = Vec::new();
+    let mut start = granularity.floor(window.from);
+    while start < window.to {
+        let end = granularity.next(start);
+        result.push(Window { from: start.max(window.from), to: end.min(window.to) });
+        if result.len() > MAX_BUCKETS {
+            return Err(DomainError::invalid("granularity", format!("the series would have more than {MAX_BUCKETS} buckets")));
+        }
+        start = end;
+    }
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use time::macros::datetime;
+
+    const T0: OffsetDateTime = datetime!(2026-01-01 00:00 UTC);
+
+    fn at(minutes: i64) -> OffsetDateTime {
+        T0 + Duration::minutes(minutes)
+    }
+
+    fn outage(from: i64, to: Option<i64>, impact: Impact) -> Outage {
+        Outage { start: at(from), end: to.map(at), impact }
+    }
+
+    fn window(from: i64, to: i64) -> Window {
+        Window { from: at(from), to: at(to) }
+    }
+
+    const FAR: i64 = 1_000_000;
+
+    #[test]
+    fn overlapping_major_and_partial_count_the_larger_weight_once() {
+        // Major 60..120, partial 90..180 over a 1000-minute window:
+        // 60 min × 1.0 + 60 min × 0.3 = 78 minutes of unplanned downtime.
+        let f = figures(window(0, 1000), &[outage(60, Some(120), Impact::MajorOutage), outage(90, Some(180), Impact::PartialOutage)], &[], Weights::default(), at(FAR));
+        assert!((f.unplanned_seconds - 78.0 * 60.0).abs() < 1e-6);
+        assert!((f.availability() - (1.0 - 78.0 / 1000.0)).abs() < 1e-12);
+        assert_eq!(f.incident_count, 2);
+        assert_eq!(f.mttr_seconds(), Some(75.0 * 60.0));
+    }
+
+    #[test]
+    fn maintenance_overlapping_an_incident_counts_as_planned() {
+        // Planned 100..200, major 150..250: 100 planned, 50 unplanned minutes.
+        let f = figures(window(0, 1000), &[outage(150, Some(250), Impact::MajorOutage)], &[Planned { start: at(100), end: at(200) }], Weights::default(), at(FAR));
+        assert!((f.planned_seconds - 6000.0).abs() < 1e-6);
+        assert!((f.unplanned_seconds - 3000.0).abs() < 1e-6);
+        assert!((f.availability() - 0.85).abs() < 1e-12);
+        // SLA: 1 − 50 / (1000 − 100).
+        assert!((f.sla_availability() - (1.0 - 50.0 / 900.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn incidents_spanning_the_window_edge_count_only_inside() {
+        let f = figures(window(100, 200), &[outage(50, Some(150), Impact::MajorOutage)], &[], Weights::default(), at(FAR));
+        assert!((f.unplanned_seconds - 50.0 * 60.0).abs() < 1e-6);
+        assert_eq!(f.incident_count, 1);
+        assert_eq!(f.mttr_seconds(), Some(100.0 * 60.0), "MTTR uses the full duration");
+    }
+
+    #[test]
+    fn an_open_incident_runs_until_now_and_the_window_stops_at_now() {
+        let f = figures(window(0, 1000), &[outage(400, None, Impact::MajorOutage)], &[], Weights::default(), at(500));
+        assert!((f.window_seconds - 500.0 * 60.0).abs() < 1e-6);
+        assert!((f.unplanned_seconds - 100.0 * 60.0).abs() < 1e-6);
+        assert!((f.availability() - 0.8).abs() < 1e-12);
+    }
+
+    #[test]
+    fn an_empty_window_is_fully_available() {
+        let f = figures(window(0, 1440), &[], &[], Weights::default(), at(FAR));
+        assert_eq!((f.availability(), f.sla_availability(), f.incident_count, f.mttr_seconds()), (1.0, 1.0, 0, None));
+        assert!(f.sla_met(99.9));
+        assert!((f.error_budget_left_seconds(99.9) - 0.001 * 1440.0 * 60.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn degraded_counts_minutes_not_downtime_and_targets_are_judged() {
+        let f = figures(window(0, 1000), &[outage(0, Some(30), Impact::Degraded), outage(10, Some(20), Impact::MajorOutage)], &[], Weights::default(), at(FAR));
+        assert!((f.degraded_seconds - 20.0 * 60.0).abs() < 1e-6);
+        assert!((f.unplanned_seconds - 10.0 * 60.0).abs() < 1e-6);
+        assert!(!f.sla_met(99.9));
+        assert!(f.sla_met(98.0));
+        assert!(f.error_budget_left_seconds(99.9) < 0.0);
+        let heavier = figures(window(0, 1000), &[outage(0, Some(100), Impact::PartialOutage)], &[], Weights::parse(0.5).unwrap(), at(FAR));
+        assert!((heavier.unplanned_seconds - 50.0 * 60.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn buckets_follow_the_calendar() {
+        let w = Window { from: datetime!(2026-01-30 12:00 UTC), to: datetime!(2026-03-02 00:00 UTC) };
+        let months = buckets(w, Granularity::Month).unwrap();
+        assert_eq!(months.len(), 3);
+        assert_eq!(months[0], Window { from: w.from, to: datetime!(2026-02-01 00:00 UTC) });
+        assert_eq!(months[1], Window { from: datetime!(2026-02-01 00:00 UTC), to: datetime!(2026-03-01 00:00 UTC) });
+        let weeks = buckets(w, Granularity::Week).unwrap();
+        assert_eq!(weeks[1].from.weekday(), time::Weekday::Monday);
+        assert_eq!(weeks[1].from, datetime!(2026-02-02 00:00 UTC));
+        assert_eq!(buckets(w, Granularity::Day).unwrap().len(), 31, "Jan 30 (from noon), Jan 31, 28 days of February, March 1");
+        assert!(buckets(Window { from: w.to, to: w.from }, Granularity::Day).is_err());
+        let long = Window { from: T0, to: T0 + Duration::days(401) };
+        assert_eq!(buckets(long, Granularity::Day).unwrap_err(), DomainError::invalid("to", "the window must be at most 400 days"));
+    }
+
+    /// The obviously-correct reference: minute by minute.
+    fn reference(w: (i64, i64), outages: &[(i64, i64, Impact)], planned: &[(i64, i64)], weights: Weights) -> (f64, f64, f64) {
+        let (mut unplanned, mut planned_min, mut degraded) = (0.0, 0.0, 0.0);
+        for minute in w.0..w.1 {
+            if planned.iter().any(|&(s, e)| s <= minute && minute < e) {
+                planned_min += 1.0;
+                continue;
+            }
+            let worst = outages.iter().filter(|&&(s, e, _)| s <= minute && minute < e).map(|&(_, _, i)| i).max_by_key(|i| i.severity());
+            match worst {
+                Some(Impact::Degraded) => degraded += 1.0,
+                Some(i) => unplanned += weights.of(i),
+                None => {}
+            }
+        }
+        (unplanned * 60.0, planned_min * 60.0, degraded * 60.0)
+    }
+
+    fn impact() -> impl Strategy<Value = Impact> {
+        prop_oneof![Just(Impact::Degraded), Just(Impact::PartialOutage), Just(Impact::MajorOutage)]
+    }
+
+    proptest! {
+        #[test]
+        fn the_sweep_matches_the_minute_by_minute_reference(
+            from in 0i64..300,
+            len in 1i64..600,
+            outages in prop::collection::vec((0i64..1000, 0i64..300, impact()), 0..8),
+            planned in prop::collection::vec((0i64..1000, 1i64..200), 0..4),
+            partial in 0.0f64..=1.0,
+        ) {
+            let w = (from, from + len);
+            let outages: Vec<(i64, i64, Impact)> = outages.into_iter().map(|(s, d, i)| (s, s + d, i)).collect();
+            let planned: Vec<(i64, i64)> = planned.into_iter().map(|(s, d)| (s, s + d)).collect();
+            let weights = Weights::parse(partial).unwrap();
+            let f = figures(
+                window(w.0, w.1),
+                &outages.iter().map(|&(s, e, i)| outage(s, Some(e), i)).collect::<Vec<_>>(),
+                &planned.iter().map(|&(s, e)| Planned { start: at(s), end: at(e) }).collect::<Vec<_>>(),
+                weights,
+                at(FAR),
+            );
+            let (unplanned, planned_s, degraded) = reference(w, &outages, &planned, weights);
+            prop_assert!((f.unplanned_seconds - unplanned).abs() < 1e-6, "unplanned {} vs {}", f.unplanned_seconds, unplanned);
+            prop_assert!((f.planned_seconds - planned_s).abs() < 1e-6);
+            prop_assert!((f.degraded_seconds - degraded).abs() < 1e-6);
+            prop_assert!(f.availability() >= 0.0 && f.availability() <= 1.0);
+            prop_assert!(f.sla_availability() >= f.availability() - 1e-12);
+        }
+    }
+}
