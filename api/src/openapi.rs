@@ -16,6 +16,7 @@ use crate::error::{FieldError, Problem};
     security(("bearer" = [])),
     tags(
         (name = "status", description = "Incidents, maintenance and the status overview: each caller sees the events that show on its offerings, with its own impacted tenants"),
+        (name = "availability", description = "Availability rollups per offering, per tenant and across the caller's offerings, as JSON or CSV"),
         (name = "directory", description = "Who am I, accounts, contacts, tenants and offerings, scoped by the caller"),
         (name = "catalogue", description = "Services and SaaS classifications"),
         (name = "operations", description = "Liveness and readiness"),

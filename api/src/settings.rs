@@ -35,6 +35,8 @@ pub struct Settings {
     pub bind: SocketAddr,
     pub jwt: JwtSettings,
     pub pool_size: u32,
+    /// Weights of incident impacts in availability (`SLR_PARTIAL_OUTAGE_WEIGHT`).
+    pub weights: domain::availability::Weights,
 }
 
 /// How tokens are signed and checked.
@@ -147,7 +149,21 @@ impl Settings {
                 .ok_or_else(|| error("SLR_DB_POOL_SIZE", "must be 1-256"))?,
             None => 16,
         };
+        let weights = match var("SLR_PARTIAL_OUTAGE_WEIGHT") {
+            Some(raw) => raw
+                .parse()
+                .ok()
+                .and_then(|w| domain::availability::Weights::parse(w).ok())
+                .ok_or_else(|| {
+                    error(
+                        "SLR_PARTIAL_OUTAGE_WEIGHT",
+                        "must be a number between 0 and 1",
+                    )
+                })?,
+            None => domain::availability::Weights::default(),
+        };
         Ok(Settings {
+            weights,
             database,
             embedded,
             bind,

@@ -50,6 +50,7 @@ impl Application {
         let authority =
             web::Data::new(TokenAuthority::new(&settings.jwt).map_err(StartupError::Tokens)?);
         let db = web::Data::new(Db::new(pool));
+        let weights = web::Data::new(settings.weights);
         let bind_error = |source| StartupError::Bind {
             address: settings.bind.to_string(),
             source,
@@ -60,6 +61,7 @@ impl Application {
             let (app, spec) = register(App::new().into_utoipa_app())
                 .app_data(db.clone())
                 .app_data(authority.clone())
+                .app_data(weights.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .app_data(
                     web::JsonConfig::default()

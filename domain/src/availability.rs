@@ -8,7 +8,9 @@
 
 use time::{Date, Duration, Month, OffsetDateTime, Time};
 
-use crate::{DomainError, Impact};
+use std::collections::{BTreeSet, HashMap};
+
+use crate::{ClassificationId, DomainError, EventScope, Impact, TenantId};
 
 /// Weights of the incident impacts.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -18,7 +20,9 @@ pub struct Weights {
 
 impl Default for Weights {
     fn default() -> Self {
-        Weights { partial_outage: 0.3 }
+        Weights {
+            partial_outage: 0.3,
+        }
     }
 }
 
@@ -27,7 +31,10 @@ impl Weights {
         if (0.0..=1.0).contains(&partial_outage) {
             Ok(Weights { partial_outage })
         } else {
-            Err(DomainError::invalid("partial_outage_weight", "must be between 0 and 1"))
+            Err(DomainError::invalid(
+                "partial_outage_weight",
+                "must be between 0 and 1",
+            ))
         }
     }
 
@@ -113,14 +120,24 @@ impl Figures {
 
     /// Unplanned downtime still allowed by the target, in seconds (negative when overspent).
     pub fn error_budget_left_seconds(&self, target_percent: f64) -> f64 {
-        let allowed = (1.0 - target_percent / 100.0) * (self.window_seconds - self.planned_seconds).max(0.0);
+        let allowed =
+            (1.0 - target_percent / 100.0) * (self.window_seconds - self.planned_seconds).max(0.0);
         allowed - self.unplanned_seconds
     }
 }
 
 /// Computes the figures of one tenant over `window`, with events running until `now` at most.
-pub fn figures(window: Window, outages: &[Outage], planned: &[Planned], weights: Weights, now: OffsetDateTime) -> Figures {
-    let window = Window { from: window.from, to: window.to.min(now).max(window.from) };
+pub fn figures(
+    window: Window,
+    outages: &[Outage],
+    planned: &[Planned],
+    weights: Weights,
+    now: OffsetDateTime,
+) -> Figures {
+    let window = Window {
+        from: window.from,
+        to: window.to.min(now).max(window.from),
+    };
     // Boundaries of every interval, clipped to the window; between two consecutive ones the
     // set of active events does not change.
     let clip = |t: OffsetDateTime| t.clamp(window.from, window.to);
@@ -136,7 +153,10 @@ pub fn figures(window: Window, outages: &[Outage], planned: &[Planned], weights:
     points.sort_unstable();
     points.dedup();
 
-    let mut result = Figures { window_seconds: window.seconds(), ..Figures::default() };
+    let mut result = Figures {
+        window_seconds: window.seconds(),
+        ..Figures::default()
+    };
     for pair in points.windows(2) {
         let (a, b) = (pair[0], pair[1]);
         let seconds = (b - a).as_seconds_f64();
@@ -185,7 +205,10 @@ impl Granularity {
             "day" => Ok(Granularity::Day),
             "week" => Ok(Granularity::Week),
             "month" => Ok(Granularity::Month),
-            _ => Err(DomainError::invalid("granularity", "must be one of: day, week, month")),
+            _ => Err(DomainError::invalid(
+                "granularity",
+                "must be one of: day, week, month",
+            )),
         }
     }
 
@@ -194,8 +217,12 @@ impl Granularity {
         let date = t.date();
         let date = match self {
             Granularity::Day => date,
-            Granularity::Week => date - Duration::days(i64::from(date.weekday().number_days_from_monday())),
-            Granularity::Month => Date::from_calendar_date(date.year(), date.month(), 1).unwrap_or(date),
+            Granularity::Week => {
+                date - Duration::days(i64::from(date.weekday().number_days_from_monday()))
+            }
+            Granularity::Month => {
+                Date::from_calendar_date(date.year(), date.month(), 1).unwrap_or(date)
+            }
         };
         date.with_time(Time::MIDNIGHT).assume_utc()
     }
@@ -210,7 +237,10 @@ impl Granularity {
                     Month::December => (date.year() + 1, Month::January),
                     m => (date.year(), m.next()),
                 };
-                Date::from_calendar_date(year, month, 1).unwrap_or(date).with_time(Time::MIDNIGHT).assume_utc()
+                Date::from_calendar_date(year, month, 1)
+                    .unwrap_or(date)
+                    .with_time(Time::MIDNIGHT)
+                    .assume_utc()
             }
         }
     }
@@ -226,7 +256,10 @@ pub fn check_window(window: Window) -> Result<(), DomainError> {
         return Err(DomainError::invalid("to", "must be after from"));
     }
     if window.to - window.from > Duration::days(MAX_WINDOW_DAYS) {
-        return Err(DomainError::invalid("to", format!("the window must be at most {MAX_WINDOW_DAYS} days")));
+        return Err(DomainError::invalid(
+            "to",
+            format!("the window must be at most {MAX_WINDOW_DAYS} days"),
+        ));
     }
     Ok(())
 }
@@ -238,13 +271,156 @@ pub fn buckets(window: Window, granularity: Granularity) -> Result<Vec<Window>, 
     let mut start = granularity.floor(window.from);
     while start < window.to {
         let end = granularity.next(start);
-        result.push(Window { from: start.max(window.from), to: end.min(window.to) });
+        result.push(Window {
+            from: start.max(window.from),
+            to: end.min(window.to),
+        });
         if result.len() > MAX_BUCKETS {
-            return Err(DomainError::invalid("granularity", format!("the series would have more than {MAX_BUCKETS} buckets")));
+            return Err(DomainError::invalid(
+                "granularity",
+                format!("the series would have more than {MAX_BUCKETS} buckets"),
+            ));
         }
         start = end;
     }
     Ok(result)
+}
+
+/// An incident as a rollup sees it: its scope and its outage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopedOutage {
+    pub scope: EventScope,
+    pub outage: Outage,
+}
+
+/// A downtime maintenance window with the classifications it impacts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopedPlanned {
+    pub classifications: BTreeSet<ClassificationId>,
+    pub planned: Planned,
+}
+
+/// The figures of one tenant: over the whole window and per bucket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub total: Figures,
+    pub buckets: Vec<Figures>,
+}
+
+/// Figures for every tenant of one service. Tenants sharing a classification and the same
+/// explicit targeting have identical histories, so each such class is computed once: the cost
+/// grows with events × classes, not events × tenants.
+pub fn per_tenant(
+    tenants: &[(TenantId, ClassificationId)],
+    incidents: &[ScopedOutage],
+    maintenance: &[ScopedPlanned],
+    window: Window,
+    buckets: &[Window],
+    weights: Weights,
+    now: OffsetDateTime,
+) -> HashMap<TenantId, Series> {
+    // A class: the classification plus the explicitly targeted incidents that name the tenant.
+    let mut classes: HashMap<(ClassificationId, Vec<usize>), Vec<TenantId>> = HashMap::new();
+    for &(tenant, class) in tenants {
+        let targeted: Vec<usize> = incidents
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| matches!(&i.scope, EventScope::Tenants(ids) if ids.contains(&tenant)))
+            .map(|(at, _)| at)
+            .collect();
+        classes.entry((class, targeted)).or_default().push(tenant);
+    }
+    let mut result = HashMap::new();
+    for ((class, targeted), members) in classes {
+        let outages: Vec<Outage> = incidents
+            .iter()
+            .enumerate()
+            .filter(|(at, i)| match &i.scope {
+                EventScope::Service => true,
+                EventScope::Classifications(ids) => ids.contains(&class),
+                EventScope::Tenants(_) => targeted.contains(at),
+            })
+            .map(|(_, i)| i.outage)
+            .collect();
+        let planned: Vec<Planned> = maintenance
+            .iter()
+            .filter(|m| m.classifications.contains(&class))
+            .map(|m| m.planned)
+            .collect();
+        let series = series(window, buckets, &outages, &planned, weights, now);
+        for tenant in members {
+            result.insert(tenant, series.clone());
+        }
+    }
+    result
+}
+
+/// One history over the window and each bucket; each bucket only looks at the events that
+/// overlap it.
+pub fn series(
+    window: Window,
+    buckets: &[Window],
+    outages: &[Outage],
+    planned: &[Planned],
+    weights: Weights,
+    now: OffsetDateTime,
+) -> Series {
+    let total = figures(window, outages, planned, weights, now);
+    let buckets = buckets
+        .iter()
+        .map(|bucket| {
+            let o: Vec<Outage> = outages
+                .iter()
+                .filter(|o| o.start < bucket.to && o.end.unwrap_or(now) > bucket.from)
+                .copied()
+                .collect();
+            let p: Vec<Planned> = planned
+                .iter()
+                .filter(|p| p.start < bucket.to && p.end > bucket.from)
+                .copied()
+                .collect();
+            figures(*bucket, &o, &p, weights, now)
+        })
+        .collect();
+    Series { total, buckets }
+}
+
+/// An offering's rollup over its tenants' figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rollup<T> {
+    /// Tenant-weighted mean availability (1 without tenants).
+    pub availability: f64,
+    pub sla_availability: f64,
+    /// The tenant with the lowest availability.
+    pub worst: Option<(T, f64)>,
+    /// Tenants whose SLA availability misses the target.
+    pub below_target: Vec<T>,
+}
+
+/// Rolls tenants' figures up: means, worst tenant, tenants below `target_percent`.
+pub fn rollup<T: Clone>(tenants: &[(T, Figures)], target_percent: f64) -> Rollup<T> {
+    let count = tenants.len() as f64;
+    let mean = |f: fn(&Figures) -> f64| {
+        if tenants.is_empty() {
+            1.0
+        } else {
+            tenants.iter().map(|(_, x)| f(x)).sum::<f64>() / count
+        }
+    };
+    let worst = tenants
+        .iter()
+        .min_by(|a, b| a.1.availability().total_cmp(&b.1.availability()))
+        .map(|(t, f)| (t.clone(), f.availability()));
+    Rollup {
+        availability: mean(Figures::availability),
+        sla_availability: mean(Figures::sla_availability),
+        worst,
+        below_target: tenants
+            .iter()
+            .filter(|(_, f)| !f.sla_met(target_percent))
+            .map(|(t, _)| t.clone())
+            .collect(),
+    }
 }
 
 #[cfg(test)]
@@ -260,11 +436,18 @@ mod tests {
     }
 
     fn outage(from: i64, to: Option<i64>, impact: Impact) -> Outage {
-        Outage { start: at(from), end: to.map(at), impact }
+        Outage {
+            start: at(from),
+            end: to.map(at),
+            impact,
+        }
     }
 
     fn window(from: i64, to: i64) -> Window {
-        Window { from: at(from), to: at(to) }
+        Window {
+            from: at(from),
+            to: at(to),
+        }
     }
 
     const FAR: i64 = 1_000_000;
@@ -273,7 +456,16 @@ mod tests {
     fn overlapping_major_and_partial_count_the_larger_weight_once() {
         // Major 60..120, partial 90..180 over a 1000-minute window:
         // 60 min × 1.0 + 60 min × 0.3 = 78 minutes of unplanned downtime.
-        let f = figures(window(0, 1000), &[outage(60, Some(120), Impact::MajorOutage), outage(90, Some(180), Impact::PartialOutage)], &[], Weights::default(), at(FAR));
+        let f = figures(
+            window(0, 1000),
+            &[
+                outage(60, Some(120), Impact::MajorOutage),
+                outage(90, Some(180), Impact::PartialOutage),
+            ],
+            &[],
+            Weights::default(),
+            at(FAR),
+        );
         assert!((f.unplanned_seconds - 78.0 * 60.0).abs() < 1e-6);
         assert!((f.availability() - (1.0 - 78.0 / 1000.0)).abs() < 1e-12);
         assert_eq!(f.incident_count, 2);
@@ -283,7 +475,16 @@ mod tests {
     #[test]
     fn maintenance_overlapping_an_incident_counts_as_planned() {
         // Planned 100..200, major 150..250: 100 planned, 50 unplanned minutes.
-        let f = figures(window(0, 1000), &[outage(150, Some(250), Impact::MajorOutage)], &[Planned { start: at(100), end: at(200) }], Weights::default(), at(FAR));
+        let f = figures(
+            window(0, 1000),
+            &[outage(150, Some(250), Impact::MajorOutage)],
+            &[Planned {
+                start: at(100),
+                end: at(200),
+            }],
+            Weights::default(),
+            at(FAR),
+        );
         assert!((f.planned_seconds - 6000.0).abs() < 1e-6);
         assert!((f.unplanned_seconds - 3000.0).abs() < 1e-6);
         assert!((f.availability() - 0.85).abs() < 1e-12);
@@ -293,15 +494,31 @@ mod tests {
 
     #[test]
     fn incidents_spanning_the_window_edge_count_only_inside() {
-        let f = figures(window(100, 200), &[outage(50, Some(150), Impact::MajorOutage)], &[], Weights::default(), at(FAR));
+        let f = figures(
+            window(100, 200),
+            &[outage(50, Some(150), Impact::MajorOutage)],
+            &[],
+            Weights::default(),
+            at(FAR),
+        );
         assert!((f.unplanned_seconds - 50.0 * 60.0).abs() < 1e-6);
         assert_eq!(f.incident_count, 1);
-        assert_eq!(f.mttr_seconds(), Some(100.0 * 60.0), "MTTR uses the full duration");
+        assert_eq!(
+            f.mttr_seconds(),
+            Some(100.0 * 60.0),
+            "MTTR uses the full duration"
+        );
     }
 
     #[test]
     fn an_open_incident_runs_until_now_and_the_window_stops_at_now() {
-        let f = figures(window(0, 1000), &[outage(400, None, Impact::MajorOutage)], &[], Weights::default(), at(500));
+        let f = figures(
+            window(0, 1000),
+            &[outage(400, None, Impact::MajorOutage)],
+            &[],
+            Weights::default(),
+            at(500),
+        );
         assert!((f.window_seconds - 500.0 * 60.0).abs() < 1e-6);
         assert!((f.unplanned_seconds - 100.0 * 60.0).abs() < 1e-6);
         assert!((f.availability() - 0.8).abs() < 1e-12);
@@ -310,48 +527,163 @@ mod tests {
     #[test]
     fn an_empty_window_is_fully_available() {
         let f = figures(window(0, 1440), &[], &[], Weights::default(), at(FAR));
-        assert_eq!((f.availability(), f.sla_availability(), f.incident_count, f.mttr_seconds()), (1.0, 1.0, 0, None));
+        assert_eq!(
+            (
+                f.availability(),
+                f.sla_availability(),
+                f.incident_count,
+                f.mttr_seconds()
+            ),
+            (1.0, 1.0, 0, None)
+        );
         assert!(f.sla_met(99.9));
         assert!((f.error_budget_left_seconds(99.9) - 0.001 * 1440.0 * 60.0).abs() < 1e-6);
     }
 
     #[test]
     fn degraded_counts_minutes_not_downtime_and_targets_are_judged() {
-        let f = figures(window(0, 1000), &[outage(0, Some(30), Impact::Degraded), outage(10, Some(20), Impact::MajorOutage)], &[], Weights::default(), at(FAR));
+        let f = figures(
+            window(0, 1000),
+            &[
+                outage(0, Some(30), Impact::Degraded),
+                outage(10, Some(20), Impact::MajorOutage),
+            ],
+            &[],
+            Weights::default(),
+            at(FAR),
+        );
         assert!((f.degraded_seconds - 20.0 * 60.0).abs() < 1e-6);
         assert!((f.unplanned_seconds - 10.0 * 60.0).abs() < 1e-6);
         assert!(!f.sla_met(99.9));
         assert!(f.sla_met(98.0));
         assert!(f.error_budget_left_seconds(99.9) < 0.0);
-        let heavier = figures(window(0, 1000), &[outage(0, Some(100), Impact::PartialOutage)], &[], Weights::parse(0.5).unwrap(), at(FAR));
+        let heavier = figures(
+            window(0, 1000),
+            &[outage(0, Some(100), Impact::PartialOutage)],
+            &[],
+            Weights::parse(0.5).unwrap(),
+            at(FAR),
+        );
         assert!((heavier.unplanned_seconds - 50.0 * 60.0).abs() < 1e-6);
     }
 
     #[test]
     fn buckets_follow_the_calendar() {
-        let w = Window { from: datetime!(2026-01-30 12:00 UTC), to: datetime!(2026-03-02 00:00 UTC) };
+        let w = Window {
+            from: datetime!(2026-01-30 12:00 UTC),
+            to: datetime!(2026-03-02 00:00 UTC),
+        };
         let months = buckets(w, Granularity::Month).unwrap();
         assert_eq!(months.len(), 3);
-        assert_eq!(months[0], Window { from: w.from, to: datetime!(2026-02-01 00:00 UTC) });
-        assert_eq!(months[1], Window { from: datetime!(2026-02-01 00:00 UTC), to: datetime!(2026-03-01 00:00 UTC) });
+        assert_eq!(
+            months[0],
+            Window {
+                from: w.from,
+                to: datetime!(2026-02-01 00:00 UTC)
+            }
+        );
+        assert_eq!(
+            months[1],
+            Window {
+                from: datetime!(2026-02-01 00:00 UTC),
+                to: datetime!(2026-03-01 00:00 UTC)
+            }
+        );
         let weeks = buckets(w, Granularity::Week).unwrap();
         assert_eq!(weeks[1].from.weekday(), time::Weekday::Monday);
         assert_eq!(weeks[1].from, datetime!(2026-02-02 00:00 UTC));
-        assert_eq!(buckets(w, Granularity::Day).unwrap().len(), 31, "Jan 30 (from noon), Jan 31, 28 days of February, March 1");
-        assert!(buckets(Window { from: w.to, to: w.from }, Granularity::Day).is_err());
-        let long = Window { from: T0, to: T0 + Duration::days(401) };
-        assert_eq!(buckets(long, Granularity::Day).unwrap_err(), DomainError::invalid("to", "the window must be at most 400 days"));
+        assert_eq!(
+            buckets(w, Granularity::Day).unwrap().len(),
+            31,
+            "Jan 30 (from noon), Jan 31, 28 days of February, March 1"
+        );
+        assert!(buckets(
+            Window {
+                from: w.to,
+                to: w.from
+            },
+            Granularity::Day
+        )
+        .is_err());
+        let long = Window {
+            from: T0,
+            to: T0 + Duration::days(401),
+        };
+        assert_eq!(
+            buckets(long, Granularity::Day).unwrap_err(),
+            DomainError::invalid("to", "the window must be at most 400 days")
+        );
+    }
+
+    #[test]
+    fn identical_histories_are_computed_once_and_explicit_targets_split_classes() {
+        let eu2 = ClassificationId(1);
+        let eu3 = ClassificationId(2);
+        let tenants = [
+            (TenantId(1), eu2),
+            (TenantId(2), eu2),
+            (TenantId(3), eu2),
+            (TenantId(4), eu3),
+        ];
+        let incidents = [
+            ScopedOutage {
+                scope: EventScope::Classifications([eu2].into_iter().collect()),
+                outage: outage(0, Some(60), Impact::MajorOutage),
+            },
+            ScopedOutage {
+                scope: EventScope::Tenants([TenantId(3)].into_iter().collect()),
+                outage: outage(100, Some(160), Impact::MajorOutage),
+            },
+        ];
+        let maintenance = [ScopedPlanned {
+            classifications: [eu3].into_iter().collect(),
+            planned: Planned {
+                start: at(200),
+                end: at(230),
+            },
+        }];
+        let w = window(0, 1440);
+        let days = buckets(w, Granularity::Day).unwrap();
+        let all = per_tenant(
+            &tenants,
+            &incidents,
+            &maintenance,
+            w,
+            &days,
+            Weights::default(),
+            at(FAR),
+        );
+        assert_eq!(all[&TenantId(1)], all[&TenantId(2)]);
+        assert!((all[&TenantId(1)].total.unplanned_seconds - 3600.0).abs() < 1e-6);
+        assert!((all[&TenantId(3)].total.unplanned_seconds - 7200.0).abs() < 1e-6);
+        assert!((all[&TenantId(4)].total.planned_seconds - 1800.0).abs() < 1e-6);
+        assert_eq!(all[&TenantId(4)].total.unplanned_seconds, 0.0);
+        let figures: Vec<(TenantId, Figures)> = all.iter().map(|(t, s)| (*t, s.total)).collect();
+        let r = rollup(&figures, 99.9);
+        assert_eq!(r.worst.map(|(t, _)| t), Some(TenantId(3)));
+        assert_eq!(r.below_target.len(), 3);
+        let expected = (3.0 * (1.0 - 60.0 / 1440.0) - 60.0 / 1440.0 + (1.0 - 30.0 / 1440.0)) / 4.0;
+        assert!((r.availability - expected).abs() < 1e-12);
     }
 
     /// The obviously-correct reference: minute by minute.
-    fn reference(w: (i64, i64), outages: &[(i64, i64, Impact)], planned: &[(i64, i64)], weights: Weights) -> (f64, f64, f64) {
+    fn reference(
+        w: (i64, i64),
+        outages: &[(i64, i64, Impact)],
+        planned: &[(i64, i64)],
+        weights: Weights,
+    ) -> (f64, f64, f64) {
         let (mut unplanned, mut planned_min, mut degraded) = (0.0, 0.0, 0.0);
         for minute in w.0..w.1 {
             if planned.iter().any(|&(s, e)| s <= minute && minute < e) {
                 planned_min += 1.0;
                 continue;
             }
-            let worst = outages.iter().filter(|&&(s, e, _)| s <= minute && minute < e).map(|&(_, _, i)| i).max_by_key(|i| i.severity());
+            let worst = outages
+                .iter()
+                .filter(|&&(s, e, _)| s <= minute && minute < e)
+                .map(|&(_, _, i)| i)
+                .max_by_key(|i| i.severity());
             match worst {
                 Some(Impact::Degraded) => degraded += 1.0,
                 Some(i) => unplanned += weights.of(i),
@@ -362,7 +694,11 @@ mod tests {
     }
 
     fn impact() -> impl Strategy<Value = Impact> {
-        prop_oneof![Just(Impact::Degraded), Just(Impact::PartialOutage), Just(Impact::MajorOutage)]
+        prop_oneof![
+            Just(Impact::Degraded),
+            Just(Impact::PartialOutage),
+            Just(Impact::MajorOutage)
+        ]
     }
 
     proptest! {

@@ -196,6 +196,14 @@ impl CallerView {
         self.offerings.values().flatten()
     }
 
+    /// The visible tenants of `service`, in id order.
+    pub fn tenants_of(&self, service: ServiceId) -> &[ScopedTenant] {
+        self.tenants
+            .get(&service)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
     /// A visible tenant of `service` (binary search: the lists are kept in id order).
     pub fn tenant(&self, service: ServiceId, id: TenantId) -> Option<&ScopedTenant> {
         let tenants = self.tenants.get(&service)?;

@@ -45,6 +45,7 @@ pub async fn spawn_app() -> TestApp {
             audience: AUDIENCE.to_owned(),
         },
         pool_size: 4,
+        weights: Default::default(),
     };
     let pool = slr_api::startup::open_database(&settings).expect("database opens and migrates");
     {

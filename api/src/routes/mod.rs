@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per area, and the `/api/v1` route table.
 
 pub mod accounts;
+pub mod availability;
 pub mod catalogue;
 pub mod events;
 pub mod health;
@@ -57,5 +58,13 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(maintenances::get_maintenance)
         .service(maintenances::update_maintenance)
         .service(maintenances::list_maintenance_impacted_tenants)
-        .service(status::get_status);
+        .service(status::get_status)
+        .service(availability::get_availability)
+        .service(availability::get_availability_csv)
+        .service(availability::get_offering_availability)
+        .service(availability::get_offering_availability_csv)
+        .service(availability::list_offering_tenant_availability)
+        .service(availability::list_offering_tenant_availability_csv)
+        .service(availability::get_tenant_availability)
+        .service(availability::get_tenant_availability_csv);
 }

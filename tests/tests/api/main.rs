@@ -3,6 +3,7 @@
 
 mod architecture;
 mod auth;
+mod availability;
 mod directory;
 mod errors;
 mod events;
