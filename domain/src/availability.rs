@@ -215,7 +215,7 @@ fn sweep(
         }
         let seconds = (until - at).as_seconds_f64();
         let in_bucket = buckets.get(bucket).filter(|b| b.from <= at).map(|_| bucket);
-        let mut add = |f: &mut Figures| {
+        let add = |f: &mut Figures| {
             if counts[PLANNED] > 0 {
                 f.planned_seconds += seconds;
             } else if counts[MAJOR] > 0 {
