@@ -155,6 +155,9 @@ diesel::joinable!(offerings -> services (service_id));
 diesel::joinable!(offerings -> accounts (account_id));
 diesel::joinable!(incidents -> services (service_id));
 diesel::joinable!(incident_updates -> incidents (incident_id));
+diesel::joinable!(incident_classifications -> incidents (incident_id));
+diesel::joinable!(incident_tenants -> incidents (incident_id));
+diesel::joinable!(maintenance_classifications -> maintenances (maintenance_id));
 diesel::joinable!(maintenances -> services (service_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
