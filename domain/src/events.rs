@@ -6,8 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::text::wire_enum;
 use crate::{
-    AccountId, ClassificationId, DomainError, Impact, Offering, OfferingId, OfferingKind,
-    ServiceId, TenantId,
+    AccountId, ClassificationId, DomainError, Impact, Offering, OfferingId, ServiceId, TenantId,
 };
 
 /// Which tenants of its service an event reaches.
@@ -98,11 +97,11 @@ pub struct ScopedTenant {
 impl Offering {
     /// Whether this offering covers the tenant (same rule as [`Offering::covers`]).
     pub fn covers_scoped(&self, tenant: &ScopedTenant) -> bool {
-        tenant.service_id == self.service_id
-            && match self.kind {
-                OfferingKind::Direct => tenant.account_id == self.account_id,
-                OfferingKind::PartnerTenants => tenant.managing_partner_id == Some(self.account_id),
-            }
+        self.covers_owned(
+            tenant.service_id,
+            tenant.account_id,
+            tenant.managing_partner_id,
+        )
     }
 }
 
@@ -254,7 +253,7 @@ mod tests {
     //! Partner A manages customers C1 (tenants 1: saas2-eu, 2: saas3-eu) and C2 (tenant 3:
     //! saas2-us); all of service S. A has its partner_tenants offering, C1 and C2 direct ones.
     use super::*;
-    use crate::{OfferingName, SlaTarget};
+    use crate::{OfferingKind, OfferingName, SlaTarget};
 
     const S: ServiceId = ServiceId(1);
     const OTHER: ServiceId = ServiceId(2);

@@ -56,10 +56,21 @@ impl Offering {
     /// Whether this offering covers `tenant`, whose owning account is `owner`.
     pub fn covers(&self, tenant: &Tenant, owner: &Account) -> bool {
         debug_assert_eq!(tenant.account_id, owner.id);
-        tenant.service_id == self.service_id
+        self.covers_owned(tenant.service_id, owner.id, owner.managing_partner_id)
+    }
+
+    /// The coverage rule: a direct offering covers its account's tenants of the service; a
+    /// partner_tenants offering the service's tenants of every customer the partner manages.
+    pub(crate) fn covers_owned(
+        &self,
+        service: ServiceId,
+        owner: AccountId,
+        owner_partner: Option<AccountId>,
+    ) -> bool {
+        service == self.service_id
             && match self.kind {
-                OfferingKind::Direct => tenant.account_id == self.account_id,
-                OfferingKind::PartnerTenants => owner.managing_partner_id == Some(self.account_id),
+                OfferingKind::Direct => owner == self.account_id,
+                OfferingKind::PartnerTenants => owner_partner == Some(self.account_id),
             }
     }
 }

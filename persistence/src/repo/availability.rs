@@ -1,14 +1,11 @@
 //! Loads the event history the availability maths needs for one service and window.
 
-use std::collections::{BTreeSet, HashMap};
-
 use diesel::prelude::*;
 use domain::availability::{Outage, Planned, ScopedOutage, ScopedPlanned, Window};
-use domain::{
-    ClassificationId, EventScope, ExpectedImpact, Impact, MaintenanceStatus, ServiceId, TenantId,
-};
+use domain::{ExpectedImpact, Impact, MaintenanceStatus, ServiceId};
 use time::PrimitiveDateTime;
 
+use super::incidents::ScopeRows;
 use super::maintenances::{self, MaintenanceFilter};
 use super::{stored, utc, PageRequest};
 use crate::connection::DbConnection;
@@ -49,7 +46,6 @@ pub fn history(
             incidents::resolved_at,
         ))
         .load(conn)?;
-    let mut classes: HashMap<i64, BTreeSet<ClassificationId>> = HashMap::new();
     let class_rows: Vec<(i64, i64)> = incident_classifications::table
         .inner_join(incidents::table)
         .filter(in_window)
@@ -58,34 +54,16 @@ pub fn history(
             incident_classifications::classification_id,
         ))
         .load(conn)?;
-    for (incident, class) in class_rows {
-        classes
-            .entry(incident)
-            .or_default()
-            .insert(ClassificationId(class));
-    }
-    let mut targets: HashMap<i64, BTreeSet<TenantId>> = HashMap::new();
     let tenant_rows: Vec<(i64, i64)> = incident_tenants::table
         .inner_join(incidents::table)
         .filter(in_window)
         .select((incident_tenants::incident_id, incident_tenants::tenant_id))
         .load(conn)?;
-    for (incident, tenant) in tenant_rows {
-        targets
-            .entry(incident)
-            .or_default()
-            .insert(TenantId(tenant));
-    }
+    let mut scopes = ScopeRows::new(class_rows, tenant_rows);
     let outages = rows
         .into_iter()
         .map(|(id, impact, kind, started_at, resolved_at)| {
-            let scope = match kind.as_str() {
-                "service" => EventScope::Service,
-                "classifications" => {
-                    EventScope::Classifications(classes.remove(&id).unwrap_or_default())
-                }
-                _ => EventScope::Tenants(targets.remove(&id).unwrap_or_default()),
-            };
+            let scope = scopes.take(id, &kind);
             let impact = Impact::parse(&impact).map_err(|e| RepoError::Corrupt(e.to_string()))?;
             Ok(ScopedOutage {
                 scope,

@@ -86,12 +86,49 @@ pub struct NewUpdate {
     pub author: ContactId,
 }
 
+/// Scope rows grouped by incident, turned into each incident's [`EventScope`].
+pub(crate) struct ScopeRows {
+    classes: HashMap<i64, BTreeSet<ClassificationId>>,
+    targets: HashMap<i64, BTreeSet<TenantId>>,
+}
+
+impl ScopeRows {
+    /// From (incident, classification) and (incident, tenant) rows.
+    pub(crate) fn new(class_rows: Vec<(i64, i64)>, tenant_rows: Vec<(i64, i64)>) -> Self {
+        let mut classes: HashMap<i64, BTreeSet<ClassificationId>> = HashMap::new();
+        for (incident, class) in class_rows {
+            classes
+                .entry(incident)
+                .or_default()
+                .insert(ClassificationId(class));
+        }
+        let mut targets: HashMap<i64, BTreeSet<TenantId>> = HashMap::new();
+        for (incident, tenant) in tenant_rows {
+            targets
+                .entry(incident)
+                .or_default()
+                .insert(TenantId(tenant));
+        }
+        Self { classes, targets }
+    }
+
+    /// The scope of incident `id`, whose stored kind is `kind`.
+    pub(crate) fn take(&mut self, id: i64, kind: &str) -> EventScope {
+        match kind {
+            "service" => EventScope::Service,
+            "classifications" => {
+                EventScope::Classifications(self.classes.remove(&id).unwrap_or_default())
+            }
+            _ => EventScope::Tenants(self.targets.remove(&id).unwrap_or_default()),
+        }
+    }
+}
+
 fn into_records(
     conn: &mut DbConnection,
     rows: Vec<IncidentRow>,
 ) -> RepoResult<Vec<Record<Incident>>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut classes: HashMap<i64, BTreeSet<ClassificationId>> = HashMap::new();
     let class_rows: Vec<(i64, i64)> = incident_classifications::table
         .filter(incident_classifications::incident_id.eq_any(&ids))
         .select((
@@ -99,32 +136,14 @@ fn into_records(
             incident_classifications::classification_id,
         ))
         .load(conn)?;
-    for (incident, class) in class_rows {
-        classes
-            .entry(incident)
-            .or_default()
-            .insert(ClassificationId(class));
-    }
-    let mut targets: HashMap<i64, BTreeSet<TenantId>> = HashMap::new();
     let tenant_rows: Vec<(i64, i64)> = incident_tenants::table
         .filter(incident_tenants::incident_id.eq_any(&ids))
         .select((incident_tenants::incident_id, incident_tenants::tenant_id))
         .load(conn)?;
-    for (incident, tenant) in tenant_rows {
-        targets
-            .entry(incident)
-            .or_default()
-            .insert(TenantId(tenant));
-    }
+    let mut scopes = ScopeRows::new(class_rows, tenant_rows);
     rows.into_iter()
         .map(|row| {
-            let scope = match row.scope_kind.as_str() {
-                "service" => EventScope::Service,
-                "classifications" => {
-                    EventScope::Classifications(classes.remove(&row.id).unwrap_or_default())
-                }
-                _ => EventScope::Tenants(targets.remove(&row.id).unwrap_or_default()),
-            };
+            let scope = scopes.take(row.id, &row.scope_kind);
             let item = (|| {
                 Ok::<_, DomainError>(Incident {
                     id: IncidentId(row.id),
