@@ -174,19 +174,3 @@ pub fn visible_page<T, U>(
         }
     }
 }
-
-/// Every candidate row, unpaged (for the status overview).
-pub fn all_rows<T>(
-    mut fetch: impl FnMut(PageRequest) -> RepoResult<Page<T>>,
-) -> RepoResult<Vec<T>> {
-    let mut rows = Vec::new();
-    let mut after = None;
-    loop {
-        let page = fetch(PageRequest { after, limit: 500 })?;
-        rows.extend(page.items);
-        match page.next_after {
-            Some(next) => after = Some(next),
-            None => return Ok(rows),
-        }
-    }
-}

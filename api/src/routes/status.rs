@@ -6,13 +6,14 @@ use std::collections::HashMap;
 
 use actix_web::{get, web};
 use domain::{Offering, OfferingId, OfferingStatus as DomainOfferingStatus, Phase as DomainPhase};
+use persistence::repo::all_rows;
 use persistence::repo::incidents::{self, IncidentFilter};
 use persistence::repo::maintenances::{self, MaintenanceFilter};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
-use super::events::{all_rows, EventContext};
+use super::events::EventContext;
 use crate::auth::Authenticated;
 use crate::db::Db;
 use crate::error::{ApiError, ReadProblems};

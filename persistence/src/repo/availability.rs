@@ -7,7 +7,7 @@ use time::PrimitiveDateTime;
 
 use super::incidents::ScopeRows;
 use super::maintenances::{self, MaintenanceFilter};
-use super::{stored, utc, PageRequest};
+use super::{all_rows, stored, utc};
 use crate::connection::DbConnection;
 use crate::schema::{incident_classifications, incident_tenants, incidents};
 use crate::{RepoError, RepoResult};
@@ -81,31 +81,20 @@ pub fn history(
         to: Some(window.to),
         ..MaintenanceFilter::default()
     };
-    let mut planned = Vec::new();
-    let mut page = PageRequest::first(1000);
-    loop {
-        let found = maintenances::list(conn, &filter, page)?;
-        planned.extend(
-            found
-                .items
-                .into_iter()
-                .map(|r| r.item)
-                .filter(|m| {
-                    m.expected_impact == ExpectedImpact::Downtime
-                        && m.status != MaintenanceStatus::Cancelled
-                })
-                .map(|m| ScopedPlanned {
-                    planned: Planned {
-                        start: m.actual_start.unwrap_or(m.scheduled_start),
-                        end: m.actual_end.unwrap_or(m.scheduled_end),
-                    },
-                    classifications: m.classifications,
-                }),
-        );
-        match found.next_after {
-            Some(after) => page.after = Some(after),
-            None => break,
-        }
-    }
+    let planned = all_rows(|page| maintenances::list(conn, &filter, page))?
+        .into_iter()
+        .map(|r| r.item)
+        .filter(|m| {
+            m.expected_impact == ExpectedImpact::Downtime
+                && m.status != MaintenanceStatus::Cancelled
+        })
+        .map(|m| ScopedPlanned {
+            planned: Planned {
+                start: m.actual_start.unwrap_or(m.scheduled_start),
+                end: m.actual_end.unwrap_or(m.scheduled_end),
+            },
+            classifications: m.classifications,
+        })
+        .collect();
     Ok((outages, planned))
 }

@@ -162,3 +162,19 @@ pub(crate) fn stored(at: time::OffsetDateTime) -> PrimitiveDateTime {
     let at = at.replace_nanosecond(at.microsecond() * 1000).unwrap_or(at);
     PrimitiveDateTime::new(at.date(), at.time())
 }
+
+/// Every row a paged query returns, following its pages.
+pub fn all_rows<T>(
+    mut fetch: impl FnMut(PageRequest) -> Result<Page<T>, RepoError>,
+) -> Result<Vec<T>, RepoError> {
+    let mut rows = Vec::new();
+    let mut after = None;
+    loop {
+        let page = fetch(PageRequest { after, limit: 1000 })?;
+        rows.extend(page.items);
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => return Ok(rows),
+        }
+    }
+}
