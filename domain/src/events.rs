@@ -138,8 +138,20 @@ impl OfferingStatus {
 pub struct Reach {
     /// The caller-visible offerings the event shows on.
     pub offerings: Vec<OfferingId>,
+    /// How many of the affected tenants each of those offerings covers (same order).
+    pub covered: Vec<usize>,
     /// The caller-visible tenants it affects, in id order.
     pub tenants: Vec<TenantId>,
+}
+
+impl Reach {
+    /// How many affected tenants `offering` covers (0 when the event does not show on it).
+    pub fn covered_by(&self, offering: OfferingId) -> usize {
+        self.offerings
+            .iter()
+            .position(|o| *o == offering)
+            .map_or(0, |at| self.covered[at])
+    }
 }
 
 /// A caller's visible offerings and tenants, grouped by service.
@@ -213,15 +225,6 @@ impl CallerView {
     }
 
     /// How many of `reach`'s tenants `offering` covers.
-    pub fn covered_count(&self, offering: &Offering, reach: &Reach) -> usize {
-        reach
-            .tenants
-            .iter()
-            .filter_map(|id| self.tenant(offering.service_id, *id))
-            .filter(|t| offering.covers_scoped(t))
-            .count()
-    }
-
     /// What the caller sees of an event on `service` with `scope`; `None` when it shows on
     /// none of the caller's offerings (the caller must not learn it exists).
     pub fn reach(&self, service: ServiceId, scope: &EventScope) -> Option<Reach> {
@@ -230,19 +233,20 @@ impl CallerView {
             .get(&service)
             .map(|tenants| tenants.iter().filter(|t| scope.reaches(t)).collect())
             .unwrap_or_default();
-        let offerings: Vec<OfferingId> = self
+        let (offerings, covered): (Vec<OfferingId>, Vec<usize>) = self
             .offerings
             .get(&service)
             .into_iter()
             .flatten()
-            .filter(|o| affected.iter().any(|t| o.covers_scoped(t)))
-            .map(|o| o.id)
-            .collect();
+            .map(|o| (o.id, affected.iter().filter(|t| o.covers_scoped(t)).count()))
+            .filter(|(_, count)| *count > 0)
+            .unzip();
         if offerings.is_empty() && !self.sees_every_event {
             return None;
         }
         Some(Reach {
             offerings,
+            covered,
             tenants: affected.iter().map(|t| t.id).collect(),
         })
     }

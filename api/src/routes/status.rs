@@ -128,7 +128,7 @@ pub async fn get_status(
                             impact: incident.impact.into(),
                             status: incident.status.into(),
                             started_at: incident.started_at,
-                            impacted_tenant_count: ctx.view.covered_count(offering, &reach),
+                            impacted_tenant_count: reach.covered_by(offering.id),
                         });
                 }
             }
@@ -160,7 +160,7 @@ pub async fn get_status(
                             scheduled_start: m.scheduled_start,
                             scheduled_end: m.scheduled_end,
                             impacted_label: label.clone(),
-                            impacted_tenant_count: ctx.view.covered_count(offering, &reach),
+                            impacted_tenant_count: reach.covered_by(offering.id),
                         });
                 }
             }
