@@ -253,6 +253,16 @@ pub async fn problem(response: reqwest::Response, status: StatusCode, code: &str
     problem
 }
 
+/// Asserts a problem with this status and code; returns the field its first error names.
+pub async fn problem_field(response: reqwest::Response, status: StatusCode, code: &str) -> String {
+    let problem = problem(response, status, code).await;
+    problem
+        .errors
+        .first()
+        .map(|e| e.field.clone())
+        .unwrap_or_else(|| panic!("no field errors in {problem:?}"))
+}
+
 /// Names of the listed items, sorted.
 pub fn names(items: &[Value]) -> Vec<String> {
     let mut names: Vec<String> = items

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use slr_tests::{json_with, problem, spawn_app, TestApp};
+use slr_tests::{json_with, problem, problem_field, spawn_app, TestApp};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
@@ -402,10 +402,7 @@ async fn maintenance_status_transitions_record_actual_times() {
         .patch(&path, &admin, &json!({"status": "in_progress"}))
         .await;
     assert_eq!(
-        problem(again, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
-            .await
-            .errors[0]
-            .field,
+        problem_field(again, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await,
         "status"
     );
 }
@@ -430,10 +427,7 @@ async fn incident_lifecycle_and_timeline() {
     );
     let back = post(json!({"status": "investigating", "message": "Hm."})).await;
     assert_eq!(
-        problem(back, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
-            .await
-            .errors[0]
-            .field,
+        problem_field(back, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await,
         "status"
     );
     assert_eq!(
@@ -610,14 +604,12 @@ async fn a_retried_post_with_the_same_idempotency_key_creates_once() {
     other["title"] = json!("Something else");
     let reused = send("key-1", other).await;
     assert_eq!(
-        problem(
+        problem_field(
             reused,
             StatusCode::UNPROCESSABLE_ENTITY,
             "idempotency_key_reused"
         )
-        .await
-        .errors[0]
-            .field,
+        .await,
         "Idempotency-Key"
     );
     assert_eq!(incident_count(&w).await, 1);
@@ -713,14 +705,12 @@ async fn bad_event_input_is_refused_by_field_and_writes_nothing() {
     for (body, field) in cases {
         let response = w.app.post("/api/v1/incidents", &admin, &body).await;
         assert_eq!(
-            problem(
+            problem_field(
                 response,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation_failed"
             )
-            .await
-            .errors[0]
-                .field,
+            .await,
             field,
             "{body}"
         );
@@ -761,14 +751,12 @@ async fn bad_event_input_is_refused_by_field_and_writes_nothing() {
     for (body, field) in cases {
         let response = w.app.post("/api/v1/maintenances", &admin, &body).await;
         assert_eq!(
-            problem(
+            problem_field(
                 response,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation_failed"
             )
-            .await
-            .errors[0]
-                .field,
+            .await,
             field,
             "{body}"
         );
@@ -786,10 +774,7 @@ async fn bad_event_input_is_refused_by_field_and_writes_nothing() {
         )
         .await;
     assert_eq!(
-        problem(bad_window, StatusCode::BAD_REQUEST, "invalid_parameter")
-            .await
-            .errors[0]
-            .field,
+        problem_field(bad_window, StatusCode::BAD_REQUEST, "invalid_parameter").await,
         "to"
     );
 }
