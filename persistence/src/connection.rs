@@ -98,8 +98,10 @@ impl r2d2::ManageConnection for ConnectionManager {
             .map_err(ConnectionError::CouldntSetupConfiguration)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// As diesel's own manager: a connection left in a broken transaction (or by a panicking
+    /// thread) is dropped instead of going back to the pool.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
