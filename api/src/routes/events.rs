@@ -87,16 +87,23 @@ pub struct EventContext {
 }
 
 impl EventContext {
+    /// The caller's view (of one service, or all); classifications only when maintenance
+    /// labels will be rendered.
     pub fn load(
         conn: &mut DbConnection,
         caller: &domain::Caller,
         service: Option<ServiceId>,
+        with_labels: bool,
     ) -> RepoResult<Self> {
         let view = persistence::repo::events::caller_view(conn, caller, service)?;
-        let classes = catalogue::all_classifications(conn)?
-            .into_iter()
-            .map(|c| (c.id, (c.tier, c.region)))
-            .collect();
+        let classes = if with_labels {
+            catalogue::all_classifications(conn)?
+                .into_iter()
+                .map(|c| (c.id, (c.tier, c.region)))
+                .collect()
+        } else {
+            HashMap::new()
+        };
         Ok(Self { view, classes })
     }
 

@@ -173,7 +173,7 @@ fn load_one(
     id: IncidentId,
 ) -> persistence::RepoResult<IncidentResponse> {
     let record = incidents::find(conn, id)?;
-    let ctx = EventContext::load(conn, caller, Some(record.item.service_id))?;
+    let ctx = EventContext::load(conn, caller, Some(record.item.service_id), false)?;
     let mut response = render(&ctx, caller, record).ok_or(RepoError::NotFound)?;
     let timeline = incidents::timeline(conn, id)?;
     response.updates = Some(
@@ -204,7 +204,7 @@ pub async fn list_incidents(
     let caller = caller.0;
     let found = db
         .run(move |conn| {
-            let ctx = EventContext::load(conn, &caller, params.service_id.map(ServiceId))?;
+            let ctx = EventContext::load(conn, &caller, params.service_id.map(ServiceId), false)?;
             let filter = IncidentFilter {
                 services: params
                     .service_id

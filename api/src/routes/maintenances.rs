@@ -160,7 +160,7 @@ fn load_one(
     id: MaintenanceId,
 ) -> RepoResult<MaintenanceResponse> {
     let record = maintenances::find(conn, id)?;
-    let ctx = EventContext::load(conn, caller, Some(record.item.service_id))?;
+    let ctx = EventContext::load(conn, caller, Some(record.item.service_id), true)?;
     render(&ctx, record, OffsetDateTime::now_utc()).ok_or(RepoError::NotFound)
 }
 
@@ -187,7 +187,7 @@ pub async fn list_maintenances(
     let caller = caller.0;
     let found = db
         .run(move |conn| {
-            let ctx = EventContext::load(conn, &caller, params.service_id.map(ServiceId))?;
+            let ctx = EventContext::load(conn, &caller, params.service_id.map(ServiceId), true)?;
             let filter = MaintenanceFilter {
                 services: params
                     .service_id

@@ -101,7 +101,7 @@ pub async fn get_status(
     let caller = caller.0;
     let response = db
         .run(move |conn| {
-            let ctx = EventContext::load(conn, &caller, None)?;
+            let ctx = EventContext::load(conn, &caller, None, true)?;
             let now = OffsetDateTime::now_utc();
             let services = ctx.view.services();
             let offerings: HashMap<OfferingId, &Offering> =
