@@ -162,59 +162,69 @@ fn sweep(
     weights: Weights,
     now: OffsetDateTime,
 ) -> Series {
-    let w = Window {
-        from: window.from,
-        to: window.to.min(now).max(window.from),
-    };
-    let clip = |t: OffsetDateTime| t.clamp(w.from, w.to);
-    let mut events: Vec<(OffsetDateTime, i32, usize)> =
+    // Microseconds since the epoch: integer comparisons in the hot loop (comparing
+    // OffsetDateTime normalises offsets every time).
+    let micros =
+        |t: OffsetDateTime| i64::try_from(t.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX);
+    let seconds_between = |a: i64, b: i64| (b - a) as f64 / 1e6;
+    let now = micros(now);
+    let (from, to) = (
+        micros(window.from),
+        micros(window.to).min(now).max(micros(window.from)),
+    );
+    let clip = |t: i64| t.clamp(from, to);
+    let mut events: Vec<(i64, i32, usize)> =
         Vec::with_capacity(2 * (outages.len() + planned.len()));
-    let mut push = |start: OffsetDateTime, end: OffsetDateTime, slot: usize| {
+    let mut push = |start: i64, end: i64, slot: usize| {
         let (start, end) = (clip(start), clip(end));
         if start < end {
             events.push((start, 1, slot));
             events.push((end, -1, slot));
         }
     };
-    for o in outages {
-        push(o.start, o.end.unwrap_or(now), slot(o.impact));
+    let spans: Vec<(i64, i64)> = outages
+        .iter()
+        .map(|o| (micros(o.start), o.end.map_or(now, micros)))
+        .collect();
+    for (o, &(start, end)) in outages.iter().zip(&spans) {
+        push(start, end, slot(o.impact));
     }
     for p in planned {
-        push(p.start, p.end, PLANNED);
+        push(micros(p.start), micros(p.end), PLANNED);
     }
     events.sort_unstable_by_key(|e| e.0);
 
-    let clipped = |b: &Window| Window {
-        from: clip(b.from),
-        to: clip(b.to),
-    };
+    let cuts: Vec<(i64, i64)> = buckets
+        .iter()
+        .map(|b| (clip(micros(b.from)), clip(micros(b.to))))
+        .collect();
     let mut total = Figures {
-        window_seconds: w.seconds(),
+        window_seconds: seconds_between(from, to),
         ..Figures::default()
     };
-    let mut per_bucket: Vec<Figures> = buckets
+    let mut per_bucket: Vec<Figures> = cuts
         .iter()
-        .map(|b| Figures {
-            window_seconds: clipped(b).seconds(),
+        .map(|&(a, b)| Figures {
+            window_seconds: seconds_between(a, b),
             ..Figures::default()
         })
         .collect();
     let mut counts = [0i32; 4];
-    let (mut at, mut next_event, mut bucket) = (w.from, 0, 0);
-    while at < w.to {
+    let (mut at, mut next_event, mut bucket) = (from, 0, 0);
+    while at < to {
         while next_event < events.len() && events[next_event].0 <= at {
             counts[events[next_event].2] += events[next_event].1;
             next_event += 1;
         }
-        while bucket < buckets.len() && buckets[bucket].to <= at {
+        while bucket < cuts.len() && cuts[bucket].1 <= at {
             bucket += 1;
         }
-        let mut until = events.get(next_event).map_or(w.to, |e| e.0).min(w.to);
-        if let Some(b) = buckets.get(bucket) {
-            until = until.min(b.to.max(at));
+        let mut until = events.get(next_event).map_or(to, |e| e.0).min(to);
+        if let Some(&(_, end)) = cuts.get(bucket) {
+            until = until.min(end.max(at));
         }
-        let seconds = (until - at).as_seconds_f64();
-        let in_bucket = buckets.get(bucket).filter(|b| b.from <= at).map(|_| bucket);
+        let seconds = seconds_between(at, until);
+        let in_bucket = cuts.get(bucket).filter(|c| c.0 <= at).map(|_| bucket);
         let add = |f: &mut Figures| {
             if counts[PLANNED] > 0 {
                 f.planned_seconds += seconds;
@@ -235,21 +245,19 @@ fn sweep(
         }
         at = until;
     }
-    for o in outages {
-        let end = o.end.unwrap_or(now);
-        let duration = (end - o.start).as_seconds_f64().max(0.0);
-        let overlaps = |f: &Window| o.start < f.to && end > f.from;
-        if overlaps(&w) {
+    for &(start, end) in &spans {
+        let duration = seconds_between(start, end).max(0.0);
+        let overlaps = |(a, b): (i64, i64)| start < b && end > a;
+        if overlaps((from, to)) {
             total.incident_count += 1;
             total.incident_seconds += duration;
         }
-        let first = buckets.partition_point(|b| b.to <= o.start);
-        for (b, window) in buckets.iter().enumerate().skip(first) {
-            let window = clipped(window);
-            if window.from >= end {
+        let first = cuts.partition_point(|c| c.1 <= start);
+        for (b, &cut) in cuts.iter().enumerate().skip(first) {
+            if cut.0 >= end {
                 break;
             }
-            if overlaps(&window) {
+            if overlaps(cut) {
                 per_bucket[b].incident_count += 1;
                 per_bucket[b].incident_seconds += duration;
             }
@@ -454,23 +462,31 @@ pub struct Rollup<T> {
     pub below_target: Vec<T>,
 }
 
+/// Tenant-weighted mean availability and SLA availability (1 and 1 without tenants).
+pub fn means<'a>(figures: impl Iterator<Item = &'a Figures>) -> (f64, f64) {
+    let (mut count, mut availability, mut sla) = (0usize, 0.0, 0.0);
+    for f in figures {
+        count += 1;
+        availability += f.availability();
+        sla += f.sla_availability();
+    }
+    if count == 0 {
+        (1.0, 1.0)
+    } else {
+        (availability / count as f64, sla / count as f64)
+    }
+}
+
 /// Rolls tenants' figures up: means, worst tenant, tenants below `target_percent`.
 pub fn rollup<T: Clone>(tenants: &[(T, Figures)], target_percent: f64) -> Rollup<T> {
-    let count = tenants.len() as f64;
-    let mean = |f: fn(&Figures) -> f64| {
-        if tenants.is_empty() {
-            1.0
-        } else {
-            tenants.iter().map(|(_, x)| f(x)).sum::<f64>() / count
-        }
-    };
+    let (availability, sla_availability) = means(tenants.iter().map(|(_, f)| f));
     let worst = tenants
         .iter()
         .min_by(|a, b| a.1.availability().total_cmp(&b.1.availability()))
         .map(|(t, f)| (t.clone(), f.availability()));
     Rollup {
-        availability: mean(Figures::availability),
-        sla_availability: mean(Figures::sla_availability),
+        availability,
+        sla_availability,
         worst,
         below_target: tenants
             .iter()

@@ -4,8 +4,8 @@
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use domain::availability::{
-    buckets as bucket_windows, check_window, per_tenant, rollup, Figures, Granularity, Series,
-    Weights, Window,
+    buckets as bucket_windows, check_window, means, per_tenant, rollup, Figures, Granularity,
+    Series, Weights, Window,
 };
 use domain::{Caller, Offering, OfferingId, ScopedTenant, ServiceId, TenantId};
 use persistence::repo::{availability, events, offerings, tenants};
@@ -294,31 +294,29 @@ fn offering_availability(
     let offering = offerings::find(conn, caller.offering_scope(), id)?.item;
     let target = offering.sla_target.percent();
     let series = covered_series(conn, caller, &offering, period, weights)?;
-    let totals: Vec<(&ScopedTenant, Figures)> = series.iter().map(|(t, s)| (t, s.total)).collect();
+    // Rolled up by index into `series`, so naming tenants afterwards is a lookup.
+    let totals: Vec<(usize, Figures)> = series
+        .iter()
+        .enumerate()
+        .map(|(at, (_, s))| (at, s.total))
+        .collect();
     let summary = rollup(&totals, target);
     let buckets = period
         .buckets
         .iter()
         .enumerate()
         .map(|(at, window)| {
-            let figures: Vec<((), Figures)> =
-                series.iter().map(|(_, s)| ((), s.buckets[at])).collect();
-            let r = rollup(&figures, target);
+            let (availability, sla_availability) =
+                means(series.iter().map(|(_, s)| &s.buckets[at]));
             OfferingBucket {
                 from: window.from,
                 to: window.to,
-                availability: r.availability,
-                sla_availability: r.sla_availability,
+                availability,
+                sla_availability,
             }
         })
         .collect();
-    let figures_of = |t: &ScopedTenant| {
-        totals
-            .iter()
-            .find(|(x, _)| x.id == t.id)
-            .map(|(_, f)| *f)
-            .unwrap_or_default()
-    };
+    let named = |at: usize| brief(&series[at].0, &series[at].1.total);
     Ok(OfferingAvailabilityResponse {
         offering_id: offering.id.0,
         offering_name: offering.name.to_string(),
@@ -329,12 +327,8 @@ fn offering_availability(
         tenant_count: series.len(),
         availability: summary.availability,
         sla_availability: summary.sla_availability,
-        worst_tenant: summary.worst.map(|(t, _)| brief(t, &figures_of(t))),
-        tenants_below_target: summary
-            .below_target
-            .iter()
-            .map(|t| brief(t, &figures_of(t)))
-            .collect(),
+        worst_tenant: summary.worst.map(|(at, _)| named(at)),
+        tenants_below_target: summary.below_target.iter().map(|&at| named(at)).collect(),
         buckets,
     })
 }
