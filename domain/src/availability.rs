@@ -162,38 +162,97 @@ fn sweep(
     weights: Weights,
     now: OffsetDateTime,
 ) -> Series {
-    // Microseconds since the epoch: integer comparisons in the hot loop (comparing
-    // OffsetDateTime normalises offsets every time).
-    let micros =
-        |t: OffsetDateTime| i64::try_from(t.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX);
-    let seconds_between = |a: i64, b: i64| (b - a) as f64 / 1e6;
-    let now = micros(now);
-    let (from, to) = (
-        micros(window.from),
-        micros(window.to).min(now).max(micros(window.from)),
-    );
-    let clip = |t: i64| t.clamp(from, to);
-    let mut events: Vec<(i64, i32, usize)> =
-        Vec::with_capacity(2 * (outages.len() + planned.len()));
-    let mut push = |start: i64, end: i64, slot: usize| {
-        let (start, end) = (clip(start), clip(end));
-        if start < end {
-            events.push((start, 1, slot));
-            events.push((end, -1, slot));
-        }
-    };
-    let spans: Vec<(i64, i64)> = outages
-        .iter()
-        .map(|o| (micros(o.start), o.end.map_or(now, micros)))
-        .collect();
-    for (o, &(start, end)) in outages.iter().zip(&spans) {
-        push(start, end, slot(o.impact));
-    }
-    for p in planned {
-        push(micros(p.start), micros(p.end), PLANNED);
-    }
-    events.sort_unstable_by_key(|e| e.0);
+    let events = Events::new(window, outages, planned, now);
+    sweep_events(window, buckets, &events, weights, now)
+}
 
+/// Microseconds since the epoch: integer comparisons in the hot loop (comparing
+/// `OffsetDateTime`s normalises offsets every time).
+fn micros(t: OffsetDateTime) -> i64 {
+    t.unix_timestamp()
+        .saturating_mul(1_000_000)
+        .saturating_add(i64::from(t.microsecond()))
+}
+
+/// The window in microseconds, stopped at `now`.
+fn span_of(window: Window, now: i64) -> (i64, i64) {
+    let from = micros(window.from);
+    (from, micros(window.to).min(now).max(from))
+}
+
+/// The sorted boundaries of a set of events inside a window, and the incidents' full spans.
+#[derive(Debug, Clone, Default)]
+struct Events {
+    /// (time, +1 or −1, counter slot), in time order.
+    boundaries: Vec<(i64, i32, usize)>,
+    /// Each incident's (start, end), for counts and MTTR.
+    spans: Vec<(i64, i64)>,
+}
+
+impl Events {
+    fn new(window: Window, outages: &[Outage], planned: &[Planned], now: OffsetDateTime) -> Self {
+        let now = micros(now);
+        let (from, to) = span_of(window, now);
+        let clip = |t: i64| t.clamp(from, to);
+        let mut boundaries = Vec::with_capacity(2 * (outages.len() + planned.len()));
+        let mut push = |start: i64, end: i64, slot: usize| {
+            let (start, end) = (clip(start), clip(end));
+            if start < end {
+                boundaries.push((start, 1, slot));
+                boundaries.push((end, -1, slot));
+            }
+        };
+        let spans: Vec<(i64, i64)> = outages
+            .iter()
+            .map(|o| (micros(o.start), o.end.map_or(now, micros)))
+            .collect();
+        for (o, &(start, end)) in outages.iter().zip(&spans) {
+            push(start, end, slot(o.impact));
+        }
+        for p in planned {
+            push(micros(p.start), micros(p.end), PLANNED);
+        }
+        boundaries.sort_unstable_by_key(|e| e.0);
+        Events { boundaries, spans }
+    }
+
+    /// The union of already sorted event sets, merged in linear time.
+    fn merged(parts: &[&Events]) -> Events {
+        let mut merged = Events::default();
+        for part in parts {
+            merged.spans.extend_from_slice(&part.spans);
+            let mut out = Vec::with_capacity(merged.boundaries.len() + part.boundaries.len());
+            let (mut a, mut b) = (
+                merged.boundaries.iter().peekable(),
+                part.boundaries.iter().peekable(),
+            );
+            loop {
+                match (a.peek(), b.peek()) {
+                    (Some(x), Some(y)) if x.0 <= y.0 => out.extend(a.next()),
+                    (_, Some(_)) => out.extend(b.next()),
+                    (Some(_), None) => out.extend(a.next()),
+                    (None, None) => break,
+                }
+            }
+            merged.boundaries = out;
+        }
+        merged
+    }
+}
+
+/// One sweep over sorted event boundaries (and the bucket edges): between two boundaries the
+/// active events do not change, so each segment is classified once from counters.
+fn sweep_events(
+    window: Window,
+    buckets: &[Window],
+    events: &Events,
+    weights: Weights,
+    now: OffsetDateTime,
+) -> Series {
+    let seconds_between = |a: i64, b: i64| (b - a) as f64 / 1e6;
+    let (from, to) = span_of(window, micros(now));
+    let clip = |t: i64| t.clamp(from, to);
+    let boundaries = &events.boundaries;
     let cuts: Vec<(i64, i64)> = buckets
         .iter()
         .map(|b| (clip(micros(b.from)), clip(micros(b.to))))
@@ -212,14 +271,14 @@ fn sweep(
     let mut counts = [0i32; 4];
     let (mut at, mut next_event, mut bucket) = (from, 0, 0);
     while at < to {
-        while next_event < events.len() && events[next_event].0 <= at {
-            counts[events[next_event].2] += events[next_event].1;
+        while next_event < boundaries.len() && boundaries[next_event].0 <= at {
+            counts[boundaries[next_event].2] += boundaries[next_event].1;
             next_event += 1;
         }
         while bucket < cuts.len() && cuts[bucket].1 <= at {
             bucket += 1;
         }
-        let mut until = events.get(next_event).map_or(to, |e| e.0).min(to);
+        let mut until = boundaries.get(next_event).map_or(to, |e| e.0).min(to);
         if let Some(&(_, end)) = cuts.get(bucket) {
             until = until.min(end.max(at));
         }
@@ -245,7 +304,7 @@ fn sweep(
         }
         at = until;
     }
-    for &(start, end) in &spans {
+    for &(start, end) in &events.spans {
         let duration = seconds_between(start, end).max(0.0);
         let overlaps = |(a, b): (i64, i64)| start < b && end > a;
         if overlaps((from, to)) {
@@ -420,17 +479,27 @@ pub fn per_tenant(
         let targeted = targeting.get(&tenant).cloned().unwrap_or_default();
         classes.entry((class, targeted)).or_default().push(tenant);
     }
+    // Each part's boundaries are sorted once; a class merges its parts in linear time.
+    let shared = Events::new(window, &service_wide, &[], now);
+    let mut per_class: HashMap<ClassificationId, Events> = HashMap::new();
     let mut result = HashMap::new();
     for ((class, targeted), members) in classes {
-        let mut outages = service_wide.clone();
-        outages.extend(by_class.get(&class).into_iter().flatten().copied());
-        outages.extend(targeted.iter().map(|&at| incidents[at].outage));
-        let planned: Vec<Planned> = maintenance
-            .iter()
-            .filter(|m| m.classifications.contains(&class))
-            .map(|m| m.planned)
-            .collect();
-        let series = sweep(window, buckets, &outages, &planned, weights, now);
+        let base = per_class.entry(class).or_insert_with(|| {
+            let outages = by_class.get(&class).map(Vec::as_slice).unwrap_or_default();
+            let planned: Vec<Planned> = maintenance
+                .iter()
+                .filter(|m| m.classifications.contains(&class))
+                .map(|m| m.planned)
+                .collect();
+            Events::merged(&[&shared, &Events::new(window, outages, &planned, now)])
+        });
+        let series = if targeted.is_empty() {
+            sweep_events(window, buckets, base, weights, now)
+        } else {
+            let aimed: Vec<Outage> = targeted.iter().map(|&at| incidents[at].outage).collect();
+            let events = Events::merged(&[base, &Events::new(window, &aimed, &[], now)]);
+            sweep_events(window, buckets, &events, weights, now)
+        };
         for tenant in members {
             result.insert(tenant, series.clone());
         }
