@@ -134,34 +134,6 @@ pub fn path_error(error: PathError, _: &HttpRequest) -> actix_web::Error {
     ApiError::bad_parameter("id", "must be an integer id").into()
 }
 
-/// Query strings that fail actix's own extractor (not used by slr handlers, kept as a net).
-pub fn query_error(
-    error: actix_web::error::QueryPayloadError,
-    _: &HttpRequest,
-) -> actix_web::Error {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "invalid_parameter",
-        error.to_string(),
-    )
-    .into()
-}
-
-/// Bodies that fail actix's own JSON extractor (kept as a net) → problem+json.
-pub fn json_error(error: actix_web::error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
-    use actix_web::error::JsonPayloadError as E;
-    match error {
-        E::Overflow { .. } | E::OverflowKnownLength { .. } => too_large().into(),
-        E::ContentType => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the body as application/json",
-        )
-        .into(),
-        other => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", other.to_string()).into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ use crate::auth::TokenAuthority;
 use crate::conditional::conditional_get;
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::extract::{json_error, path_error, query_error, MAX_BODY_BYTES};
+use crate::extract::{path_error, MAX_BODY_BYTES};
 use crate::openapi::ApiDoc;
 use crate::routes;
 use crate::settings::Settings;
@@ -63,13 +63,7 @@ impl Application {
                 .app_data(authority.clone())
                 .app_data(weights.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-                .app_data(
-                    web::JsonConfig::default()
-                        .limit(MAX_BODY_BYTES)
-                        .error_handler(json_error),
-                )
                 .app_data(web::PathConfig::default().error_handler(path_error))
-                .app_data(web::QueryConfig::default().error_handler(query_error))
                 .split_for_parts();
             app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", spec))
                 .route("/swagger-ui", web::get().to(swagger_redirect))

@@ -70,12 +70,6 @@ pub struct Window {
     pub to: OffsetDateTime,
 }
 
-impl Window {
-    pub fn seconds(&self) -> f64 {
-        (self.to - self.from).as_seconds_f64().max(0.0)
-    }
-}
-
 /// The figures for one tenant (or one class of identical tenants) over one window.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Figures {

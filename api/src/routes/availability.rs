@@ -65,7 +65,8 @@ struct Period {
 }
 
 impl WindowParams {
-    fn period(&self) -> Result<Period, ApiError> {
+    /// The window, and its buckets when the answer carries a series.
+    fn period(&self, with_series: bool) -> Result<Period, ApiError> {
         let now = OffsetDateTime::now_utc();
         let to = self.to.unwrap_or(now);
         let window = Window {
@@ -74,7 +75,11 @@ impl WindowParams {
         };
         let size = self.granularity.unwrap_or_default();
         check_window(window)?;
-        let buckets = bucket_windows(window, size.into())?;
+        let buckets = if with_series {
+            bucket_windows(window, size.into())?
+        } else {
+            Vec::new()
+        };
         Ok(Period {
             window,
             size,
@@ -380,7 +385,7 @@ async fn offering_report(
     weights: Weights,
     csv: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let period = params.period()?;
+    let period = params.period(true)?;
     let id = OfferingId(id);
     let response = db
         .run(move |conn| offering_availability(conn, &caller, id, &period, weights))
@@ -446,8 +451,7 @@ async fn tenants_report(
     page: Option<&PageParams>,
     weights: Weights,
 ) -> Result<(Vec<TenantFigures>, Option<String>), ApiError> {
-    let mut period = params.period()?;
-    period.buckets.clear();
+    let period = params.period(false)?;
     let request = page.map(PageParams::request).transpose()?;
     let id = OfferingId(id);
     let rows = db
@@ -464,9 +468,6 @@ async fn tenants_report(
     Ok(match request {
         None => (rows, None),
         Some(request) => {
-            let after = request.after.unwrap_or(i64::MIN);
-            let rows: Vec<TenantFigures> =
-                rows.into_iter().filter(|r| r.tenant_id > after).collect();
             let page = Page::from_records(
                 persistence::Page::from_sorted(rows, request, |r| r.tenant_id),
                 |r| r,
@@ -585,7 +586,7 @@ async fn tenant_report(
     weights: Weights,
     csv: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let period = params.period()?;
+    let period = params.period(true)?;
     let id = TenantId(id);
     let response = db
         .run(move |conn| tenant_availability(conn, &caller, id, &period, weights))
@@ -710,8 +711,7 @@ async fn overview_report(
     weights: Weights,
     csv: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let mut period = params.period()?;
-    period.buckets.clear();
+    let period = params.period(false)?;
     let response = db
         .run(move |conn| overview(conn, &caller, &period, weights))
         .await?;

@@ -140,11 +140,7 @@ pub struct IncidentListParams {
 }
 
 /// Renders an incident for the caller; `None` when it shows on none of the caller's offerings.
-pub fn render(
-    ctx: &EventContext,
-    caller: &Caller,
-    record: Record<domain::Incident>,
-) -> Option<IncidentResponse> {
+fn render(ctx: &EventContext, record: Record<domain::Incident>) -> Option<IncidentResponse> {
     let incident = record.item;
     let reach = ctx.view.reach(incident.service_id, &incident.scope)?;
     Some(IncidentResponse {
@@ -163,7 +159,6 @@ pub fn render(
         updated_at: record.updated_at,
         updates: None,
     })
-    .filter(|_| caller.account_kind == domain::AccountKind::Provider || !reach.offerings.is_empty())
 }
 
 /// Loads one incident as the caller sees it (with its timeline); `NotFound` outside its view.
@@ -174,7 +169,7 @@ fn load_one(
 ) -> persistence::RepoResult<IncidentResponse> {
     let record = incidents::find(conn, id)?;
     let ctx = EventContext::load(conn, caller, Some(record.item.service_id), false)?;
-    let mut response = render(&ctx, caller, record).ok_or(RepoError::NotFound)?;
+    let mut response = render(&ctx, record).ok_or(RepoError::NotFound)?;
     let timeline = incidents::timeline(conn, id)?;
     response.updates = Some(
         timeline
@@ -225,7 +220,7 @@ pub async fn list_incidents(
                 page,
                 |record| record.item.id.0,
                 |record| {
-                    render(&ctx, &caller, record).filter(|r| {
+                    render(&ctx, record).filter(|r| {
                         offering.is_none_or(|o| r.offerings.iter().any(|shown| shown.id == o.0))
                     })
                 },

@@ -245,13 +245,7 @@ pub async fn list_maintenance_impacted_tenants(
     let request = page.0.request()?;
     let (caller, id) = (caller.0, MaintenanceId(id.into_inner()));
     let response = db.run(move |conn| load_one(conn, &caller, id)).await?;
-    let after = request.after.unwrap_or(i64::MIN);
-    let rows: Vec<TenantRef> = response
-        .impacted_tenants
-        .into_iter()
-        .filter(|t| t.id > after)
-        .collect();
-    let page = persistence::Page::from_sorted(rows, request, |t| t.id);
+    let page = persistence::Page::from_sorted(response.impacted_tenants, request, |t| t.id);
     Ok(web::Json(Page::from_records(page, |t| t)))
 }
 

@@ -64,10 +64,15 @@ impl<T> Page<T> {
         }
     }
 
-    /// Pages rows already in id order and past the cursor (e.g. computed in memory).
-    pub fn from_sorted(mut rows: Vec<T>, request: PageRequest, id: impl Fn(&T) -> i64) -> Self {
+    /// Pages rows computed in memory, already in id order: those past the cursor, up to the limit.
+    pub fn from_sorted(rows: Vec<T>, request: PageRequest, id: impl Fn(&T) -> i64) -> Self {
         let limit = usize::try_from(request.limit).unwrap_or(0);
-        rows.truncate(limit + 1);
+        let after = request.after.unwrap_or(i64::MIN);
+        let rows: Vec<T> = rows
+            .into_iter()
+            .filter(|row| id(row) > after)
+            .take(limit + 1)
+            .collect();
         Self::from_rows(rows, request, id)
     }
 
