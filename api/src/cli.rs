@@ -58,18 +58,23 @@ pub enum AdminCommand {
 
 /// Runs the chosen command; the error is printed by `main`.
 pub fn run(cli: Cli) -> Result<(), String> {
-    let command = cli.command.unwrap_or(Command::Serve);
-    if let Command::Openapi = command {
-        return crate::startup::openapi()
-            .to_yaml()
-            .map(|yaml| print!("{yaml}"))
-            .map_err(|e| e.to_string());
-    }
-    let settings = Settings::from_env().map_err(|e| e.to_string())?;
-    match command {
-        Command::Serve => serve(settings),
-        Command::Migrate => open(&settings).map(|_| println!("migrations are up to date")),
+    // Every command but `openapi` needs the configuration.
+    let settings = || Settings::from_env().map_err(|e| e.to_string());
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Openapi => {
+            let yaml = crate::startup::openapi()
+                .to_yaml()
+                .map_err(|e| e.to_string())?;
+            // Written, not print!ed: `slr openapi | head` must not panic on a closed pipe.
+            match std::io::Write::write_all(&mut std::io::stdout(), yaml.as_bytes()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
+                _ => Ok(()),
+            }
+        }
+        Command::Serve => serve(settings()?),
+        Command::Migrate => open(&settings()?).map(|_| println!("migrations are up to date")),
         Command::Demo => {
+            let settings = settings()?;
             let pool = open(&settings)?;
             if with_conn(&pool, demo::seed_if_empty)? {
                 println!("demo data seeded");
@@ -83,7 +88,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
         } => {
             let email = Email::parse(&email).map_err(|e| e.to_string())?;
             let name = ContactName::parse(&name).map_err(|e| e.to_string())?;
-            let pool = open(&settings)?;
+            let pool = open(&settings()?)?;
             let id = with_conn(&pool, |conn| {
                 demo::create_provider_admin(conn, &email, &name)
             })?;
@@ -91,21 +96,18 @@ pub fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Token { email, ttl } => {
+            let settings = settings()?;
             let email = Email::parse(&email).map_err(|e| e.to_string())?;
             let pool = open(&settings)?;
-            let contact =
-                with_conn(&pool, |conn| contacts::find_by_email(conn, &email)).map_err(|e| {
-                    if e.contains("not found") {
-                        format!("no contact with e-mail {email}")
-                    } else {
-                        e
-                    }
-                })?;
+            let contact = with_conn(&pool, |conn| match contacts::find_by_email(conn, &email) {
+                Err(RepoError::NotFound) => Ok(None),
+                other => other.map(Some),
+            })?
+            .ok_or_else(|| format!("no contact with e-mail {email}"))?;
             let authority = TokenAuthority::new(&settings.jwt)?;
             println!("{}", authority.issue(contact.item.id, ttl)?);
             Ok(())
         }
-        Command::Openapi => Ok(()),
     }
 }
 
