@@ -166,6 +166,19 @@ impl From<DomainError> for ApiError {
     fn from(error: DomainError) -> Self {
         match error {
             DomainError::InvalidField { field, message } => ApiError::invalid(field, message),
+            DomainError::NameInText {
+                field,
+                kind,
+                message,
+            } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "name_in_text",
+                match kind {
+                    domain::NamedKind::Tenant => "event text names a tenant",
+                    domain::NamedKind::Account => "event text names an account",
+                },
+            )
+            .field(field, message),
             DomainError::Conflict(message) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", message)
             }

@@ -8,7 +8,7 @@
 
 use time::{Date, Duration, Month, OffsetDateTime, Time};
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use crate::{ClassificationId, DomainError, EventScope, Impact, TenantId};
 
@@ -426,11 +426,34 @@ pub struct ScopedOutage {
     pub outage: Outage,
 }
 
-/// A downtime maintenance window with the classifications it impacts.
+/// A downtime maintenance window with its scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScopedPlanned {
-    pub classifications: BTreeSet<ClassificationId>,
+    pub scope: EventScope,
     pub planned: Planned,
+}
+
+/// Outages and planned windows that reach the same tenants.
+#[derive(Debug, Clone, Default)]
+struct Parts {
+    outages: Vec<Outage>,
+    planned: Vec<Planned>,
+}
+
+impl Parts {
+    fn push(&mut self, event: Aimed, incidents: &[ScopedOutage], maintenance: &[ScopedPlanned]) {
+        match event {
+            Aimed::Outage(at) => self.outages.push(incidents[at].outage),
+            Aimed::Planned(at) => self.planned.push(maintenance[at].planned),
+        }
+    }
+}
+
+/// An event aimed at tenants by name: an index into the incidents or into the maintenance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Aimed {
+    Outage(usize),
+    Planned(usize),
 }
 
 /// The figures of one tenant: over the whole window and per bucket.
@@ -452,47 +475,65 @@ pub fn per_tenant(
     weights: Weights,
     now: OffsetDateTime,
 ) -> HashMap<TenantId, Series> {
-    // Split the incidents once: service-wide, by classification, and aimed at tenants.
-    let mut service_wide: Vec<Outage> = Vec::new();
-    let mut by_class: HashMap<ClassificationId, Vec<Outage>> = HashMap::new();
-    let mut targeting: HashMap<TenantId, Vec<usize>> = HashMap::new();
-    for (at, incident) in incidents.iter().enumerate() {
-        match &incident.scope {
-            EventScope::Service => service_wide.push(incident.outage),
+    // Split the events once: service-wide, by classification, and aimed at tenants.
+    let mut service_wide = Parts::default();
+    let mut by_class: HashMap<ClassificationId, Parts> = HashMap::new();
+    let mut targeting: HashMap<TenantId, Vec<Aimed>> = HashMap::new();
+    let events = incidents
+        .iter()
+        .enumerate()
+        .map(|(at, i)| (&i.scope, Aimed::Outage(at)))
+        .chain(
+            maintenance
+                .iter()
+                .enumerate()
+                .map(|(at, m)| (&m.scope, Aimed::Planned(at))),
+        );
+    for (scope, event) in events {
+        let part = |parts: &mut Parts| parts.push(event, incidents, maintenance);
+        match scope {
+            EventScope::Service => part(&mut service_wide),
             EventScope::Classifications(ids) => ids
                 .iter()
-                .for_each(|c| by_class.entry(*c).or_default().push(incident.outage)),
+                .for_each(|c| part(by_class.entry(*c).or_default())),
             EventScope::Tenants(ids) => ids
                 .iter()
-                .for_each(|t| targeting.entry(*t).or_default().push(at)),
+                .for_each(|t| targeting.entry(*t).or_default().push(event)),
         }
     }
-    // A class: the classification plus the explicitly targeted incidents that name the tenant.
-    let mut classes: HashMap<(ClassificationId, Vec<usize>), Vec<TenantId>> = HashMap::new();
+    // A class: the classification plus the events aimed at the tenant by name.
+    let mut classes: HashMap<(ClassificationId, Vec<Aimed>), Vec<TenantId>> = HashMap::new();
     for &(tenant, class) in tenants {
         let targeted = targeting.get(&tenant).cloned().unwrap_or_default();
         classes.entry((class, targeted)).or_default().push(tenant);
     }
     // Each part's boundaries are sorted once; a class merges its parts in linear time.
-    let shared = Events::new(window, &service_wide, &[], now);
+    let shared = Events::new(window, &service_wide.outages, &service_wide.planned, now);
     let mut per_class: HashMap<ClassificationId, Events> = HashMap::new();
     let mut result = HashMap::new();
     for ((class, targeted), members) in classes {
         let base = per_class.entry(class).or_insert_with(|| {
-            let outages = by_class.get(&class).map(Vec::as_slice).unwrap_or_default();
-            let planned: Vec<Planned> = maintenance
-                .iter()
-                .filter(|m| m.classifications.contains(&class))
-                .map(|m| m.planned)
-                .collect();
-            Events::merged(&[&shared, &Events::new(window, outages, &planned, now)])
+            let own = by_class.get(&class).cloned().unwrap_or_default();
+            Events::merged(&[
+                &shared,
+                &Events::new(window, &own.outages, &own.planned, now),
+            ])
         });
         let series = if targeted.is_empty() {
             sweep_events(window, buckets, base, weights, now)
         } else {
-            let aimed: Vec<Outage> = targeted.iter().map(|&at| incidents[at].outage).collect();
-            let events = Events::merged(&[base, &Events::new(window, &aimed, &[], now)]);
-            sweep_events(window, buckets, &events, weights, now)
+            let mut aimed = Parts::default();
+            for event in &targeted {
+                aimed.push(*event, incidents, maintenance);
+            }
+            let own = Events::new(window, &aimed.outages, &aimed.planned, now);
+            sweep_events(
+                window,
+                buckets,
+                &Events::merged(&[base, &own]),
+                weights,
+                now,
+            )
         };
         for tenant in members {
             result.insert(tenant, series.clone());
@@ -771,13 +812,26 @@ mod tests {
                 outage: outage(100, Some(160), Impact::MajorOutage),
             },
         ];
-        let maintenance = [ScopedPlanned {
-            classifications: [eu3].into_iter().collect(),
-            planned: Planned {
-                start: at(200),
-                end: at(230),
+        let planned = |from, to| Planned {
+            start: at(from),
+            end: at(to),
+        };
+        let maintenance = [
+            ScopedPlanned {
+                scope: EventScope::Classifications([eu3].into_iter().collect()),
+                planned: planned(200, 230),
             },
-        }];
+            // A window for tenant 2 alone splits it from tenant 1; one for the whole service
+            // reaches everyone.
+            ScopedPlanned {
+                scope: EventScope::Tenants([TenantId(2)].into_iter().collect()),
+                planned: planned(300, 310),
+            },
+            ScopedPlanned {
+                scope: EventScope::Service,
+                planned: planned(500, 505),
+            },
+        ];
         let w = window(0, 1440);
         let days = buckets(w, Granularity::Day).unwrap();
         let all = per_tenant(
@@ -789,16 +843,20 @@ mod tests {
             Weights::default(),
             at(FAR),
         );
-        assert_eq!(all[&TenantId(1)], all[&TenantId(2)]);
-        assert!((all[&TenantId(1)].total.unplanned_seconds - 3600.0).abs() < 1e-6);
+        assert_eq!(all[&TenantId(1)].total.unplanned_seconds, 3600.0);
+        assert_eq!(all[&TenantId(2)].total.unplanned_seconds, 3600.0);
+        assert_eq!(all[&TenantId(1)].total.planned_seconds, 300.0);
+        assert_eq!(all[&TenantId(2)].total.planned_seconds, 900.0);
         assert!((all[&TenantId(3)].total.unplanned_seconds - 7200.0).abs() < 1e-6);
-        assert!((all[&TenantId(4)].total.planned_seconds - 1800.0).abs() < 1e-6);
+        assert!((all[&TenantId(4)].total.planned_seconds - 2100.0).abs() < 1e-6);
         assert_eq!(all[&TenantId(4)].total.unplanned_seconds, 0.0);
         let figures: Vec<(TenantId, Figures)> = all.iter().map(|(t, s)| (*t, s.total)).collect();
         let r = rollup(&figures, 99.9);
         assert_eq!(r.worst.map(|(t, _)| t), Some(TenantId(3)));
         assert_eq!(r.below_target.len(), 3);
-        let expected = (3.0 * (1.0 - 60.0 / 1440.0) - 60.0 / 1440.0 + (1.0 - 30.0 / 1440.0)) / 4.0;
+        let expected = (3.0 * (1.0 - 65.0 / 1440.0) - 60.0 / 1440.0 - 10.0 / 1440.0
+            + (1.0 - 35.0 / 1440.0))
+            / 4.0;
         assert!((r.availability - expected).abs() < 1e-12);
     }
 

@@ -9,6 +9,13 @@ pub enum DomainError {
         field: &'static str,
         message: String,
     },
+    /// Event text names a tenant or an account (see [`crate::mentions`]).
+    #[error("{field}: {message}")]
+    NameInText {
+        field: &'static str,
+        kind: crate::mentions::NamedKind,
+        message: String,
+    },
     /// The requested change breaks a rule that spans several fields or objects.
     #[error("{0}")]
     Conflict(String),

@@ -1,6 +1,7 @@
-//! Which tenants an event affects, and what a caller is shown of it: the offerings it shows
-//! on for that caller and the caller-visible tenants it affects (PRODUCT.md: an event shows on
-//! an offering when it affects at least one of the offering's tenants).
+//! Which tenants an event affects, and what a caller is shown of it. One rule decides: a caller
+//! sees an event when it affects at least one tenant the caller may see (the provider sees
+//! every event). The caller is then shown the caller-visible tenants it affects and the
+//! caller-visible offerings it shows on (those covering one of those tenants; possibly none).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -192,13 +193,13 @@ impl CallerView {
         view
     }
 
-    /// The services whose events can reach the caller (those it has a visible offering of);
+    /// The services whose events can reach the caller (those it has a visible tenant of);
     /// `None` when every service's events can.
     pub fn services(&self) -> Option<Vec<ServiceId>> {
         if self.sees_every_event {
             return None;
         }
-        let mut services: Vec<ServiceId> = self.offerings.keys().copied().collect();
+        let mut services: Vec<ServiceId> = self.tenants.keys().copied().collect();
         services.sort();
         Some(services)
     }
@@ -224,9 +225,8 @@ impl CallerView {
             .map(|at| &tenants[at])
     }
 
-    /// How many of `reach`'s tenants `offering` covers.
-    /// What the caller sees of an event on `service` with `scope`; `None` when it shows on
-    /// none of the caller's offerings (the caller must not learn it exists).
+    /// What the caller sees of an event on `service` with `scope`; `None` when it affects none
+    /// of the caller's tenants (the caller must not learn it exists).
     pub fn reach(&self, service: ServiceId, scope: &EventScope) -> Option<Reach> {
         let affected: Vec<&ScopedTenant> = self
             .tenants
@@ -241,7 +241,7 @@ impl CallerView {
             .map(|o| (o.id, affected.iter().filter(|t| o.covers_scoped(t)).count()))
             .filter(|(_, count)| *count > 0)
             .unzip();
-        if offerings.is_empty() && !self.sees_every_event {
+        if affected.is_empty() && !self.sees_every_event {
             return None;
         }
         Some(Reach {
@@ -394,6 +394,26 @@ mod tests {
             OfferingStatus::current([], false),
             OfferingStatus::Operational
         );
+    }
+
+    #[test]
+    fn an_event_on_a_visible_tenant_without_a_covering_offering_is_seen_with_no_offerings() {
+        // C1 owns tenant 4 of another service, where it has no offering.
+        let mut tenants = all_tenants();
+        tenants.push(ScopedTenant {
+            service_id: OTHER,
+            ..tenant(4, C1, EU2)
+        });
+        let c1 = CallerView::new(
+            vec![offering(101, OfferingKind::Direct, C1)],
+            tenants.into_iter().filter(|t| t.account_id == C1).collect(),
+            false,
+        );
+        let reach = c1.reach(OTHER, &EventScope::Service).unwrap();
+        assert_eq!(reach.tenants, [TenantId(4)]);
+        assert!(reach.offerings.is_empty());
+        assert_eq!(c1.services(), Some(vec![S, OTHER]));
+        assert_eq!(customer(C2, 102).reach(OTHER, &EventScope::Service), None);
     }
 
     #[test]

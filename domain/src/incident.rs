@@ -89,7 +89,7 @@ text_type!(
 
 /// Checks a status change: forward moves only (steps may be skipped); leaving `resolved`
 /// needs `reopen`; staying put is allowed (an update without a status change).
-pub fn check_transition(
+fn check_transition(
     from: IncidentStatus,
     to: IncidentStatus,
     reopen: bool,
@@ -120,6 +120,28 @@ pub fn check_transition(
         ));
     }
     Ok(())
+}
+
+/// The status after a timeline update asking for `requested` (absent: keep the status), with
+/// `reopen` set to reopen a resolved incident — to `investigating` unless another open status
+/// is asked for. Anything the lifecycle forbids is refused, so a reopen always reopens.
+pub fn next_status(
+    current: IncidentStatus,
+    requested: Option<IncidentStatus>,
+    reopen: bool,
+) -> Result<IncidentStatus, DomainError> {
+    let to = match (requested, reopen) {
+        (None, true) => IncidentStatus::Investigating,
+        (Some(IncidentStatus::Resolved), true) if current == IncidentStatus::Resolved => {
+            return Err(DomainError::invalid(
+                "status",
+                "reopening needs an open status (investigating, identified or monitoring)",
+            ))
+        }
+        (requested, _) => requested.unwrap_or(current),
+    };
+    check_transition(current, to, reopen)?;
+    Ok(to)
 }
 
 /// `resolved_at` after moving to `to`: set on resolve (keeping an earlier one), cleared on reopen.
@@ -178,25 +200,6 @@ pub fn check_resolved_at(
     }
 }
 
-/// The first tenant name `text` mentions, if any: event text is shown to every caller the event
-/// reaches, so it must never name tenants (the per-caller impacted tenants list does that).
-pub fn mentioned_tenant<'a>(
-    text: &str,
-    tenant_names: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let lower = text.to_lowercase();
-    tenant_names.into_iter().find(|name| {
-        let needle = name.to_lowercase();
-        lower.match_indices(&needle).any(|(at, _)| {
-            let before = lower[..at].chars().next_back();
-            let after = lower[at + needle.len()..].chars().next();
-            let boundary =
-                |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric() && c != '-' && c != '_');
-            boundary(before) && boundary(after)
-        })
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +223,20 @@ mod tests {
             check_transition(Identified, Monitoring, true).is_err(),
             "reopen is for resolved incidents"
         );
+    }
+
+    #[test]
+    fn reopen_reopens_to_investigating_unless_told_otherwise() {
+        assert_eq!(next_status(Resolved, None, true), Ok(Investigating));
+        assert_eq!(
+            next_status(Resolved, Some(Monitoring), true),
+            Ok(Monitoring)
+        );
+        assert!(next_status(Resolved, Some(Resolved), true).is_err());
+        assert!(next_status(Identified, None, true).is_err());
+        assert_eq!(next_status(Resolved, None, false), Ok(Resolved));
+        assert_eq!(next_status(Identified, None, false), Ok(Identified));
+        assert!(next_status(Resolved, Some(Identified), false).is_err());
     }
 
     #[test]
@@ -261,20 +278,5 @@ mod tests {
     fn impact_severity_orders_impacts() {
         assert!(Impact::MajorOutage.severity() > Impact::PartialOutage.severity());
         assert!(Impact::PartialOutage.severity() > Impact::Degraded.severity());
-    }
-
-    #[test]
-    fn tenant_names_in_text_are_found_as_whole_words() {
-        let names = ["globex-prod", "acme"];
-        assert_eq!(
-            mentioned_tenant("Errors on GLOBEX-PROD since 10:00", names),
-            Some("globex-prod")
-        );
-        assert_eq!(mentioned_tenant("acme: slow logins", names), Some("acme"));
-        assert_eq!(
-            mentioned_tenant("globex-production and acmes are fine", names),
-            None
-        );
-        assert_eq!(mentioned_tenant("Login latency in EU", names), None);
     }
 }

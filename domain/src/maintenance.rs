@@ -1,19 +1,18 @@
-//! Maintenance: planned windows on one service, for a set of classifications.
+//! Maintenance: planned windows on one service, scoped like incidents: the whole service, the
+//! classifications impacted (the usual case), or an explicit set of tenants.
 
 use time::OffsetDateTime;
 
-use std::collections::BTreeSet;
-
 use crate::catalogue::{Region, Tier};
 use crate::text::{text_type, wire_enum};
-use crate::{ClassificationId, DomainError, EventScope, MaintenanceId, ServiceId, Title};
+use crate::{DomainError, EventScope, MaintenanceId, ServiceId, Title};
 
 text_type!(
     /// What a maintenance window does (1–5000 characters).
     Description, field = "description", max = 5000
 );
 
-/// A planned window on one service, for the tenants of some classifications.
+/// A planned window on one service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Maintenance {
     pub id: MaintenanceId,
@@ -26,17 +25,12 @@ pub struct Maintenance {
     pub scheduled_end: OffsetDateTime,
     pub actual_start: Option<OffsetDateTime>,
     pub actual_end: Option<OffsetDateTime>,
-    /// Never empty.
-    pub classifications: BTreeSet<ClassificationId>,
+    /// The tenants that may be impacted.
+    pub scope: EventScope,
     pub version: i64,
 }
 
 impl Maintenance {
-    /// The tenants that may be impacted: the service's tenants in the impacted classifications.
-    pub fn scope(&self) -> EventScope {
-        EventScope::Classifications(self.classifications.clone())
-    }
-
     /// Where the window stands at `now`.
     pub fn phase(&self, now: OffsetDateTime) -> Phase {
         match self.status {
@@ -57,18 +51,6 @@ wire_enum!(
         Past => "past",
     }
 );
-
-/// Checks the impacted classifications: at least one.
-pub fn check_classifications(ids: &BTreeSet<ClassificationId>) -> Result<(), DomainError> {
-    if ids.is_empty() {
-        Err(DomainError::invalid(
-            "classification_ids",
-            "must name at least one classification",
-        ))
-    } else {
-        Ok(())
-    }
-}
 
 wire_enum!(
     /// Where a maintenance window stands.
@@ -189,6 +171,16 @@ pub fn check_recorded(
         }
     }
     Ok(recorded)
+}
+
+/// The label of a window's scope: for classifications, [`impacted_label`] of their tiers and
+/// regions (`classes`, in any order); otherwise a fixed phrase that names no tenant.
+pub fn scope_label(scope: &EventScope, classes: &[(Tier, Region)]) -> String {
+    match scope {
+        EventScope::Service => "All tenants".to_owned(),
+        EventScope::Classifications(_) => impacted_label(classes),
+        EventScope::Tenants(_) => "Selected tenants".to_owned(),
+    }
 }
 
 /// Renders the classifications impacted the way the partner notice writes them:

@@ -125,6 +125,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        scope_kind -> Text,
     }
 }
 
@@ -132,6 +133,13 @@ diesel::table! {
     maintenance_classifications (maintenance_id, classification_id) {
         maintenance_id -> BigInt,
         classification_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    maintenance_tenants (maintenance_id, tenant_id) {
+        maintenance_id -> BigInt,
+        tenant_id -> BigInt,
     }
 }
 
@@ -158,6 +166,9 @@ diesel::joinable!(incident_updates -> incidents (incident_id));
 diesel::joinable!(incident_classifications -> incidents (incident_id));
 diesel::joinable!(incident_tenants -> incidents (incident_id));
 diesel::joinable!(maintenance_classifications -> maintenances (maintenance_id));
+diesel::joinable!(maintenance_tenants -> maintenances (maintenance_id));
+diesel::joinable!(maintenance_tenants -> tenants (tenant_id));
+diesel::joinable!(incident_tenants -> tenants (tenant_id));
 diesel::joinable!(maintenances -> services (service_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -173,5 +184,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     incident_updates,
     maintenances,
     maintenance_classifications,
+    maintenance_tenants,
     idempotency_keys,
 );

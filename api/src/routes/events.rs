@@ -34,7 +34,7 @@ pub enum ScopeKind {
     Tenants,
 }
 
-/// Which tenants of its service an incident reaches.
+/// Which tenants of its service an event reaches.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scope {
@@ -42,7 +42,7 @@ pub struct Scope {
     /// For `classifications`: at least one.
     #[serde(default)]
     pub classification_ids: Vec<i64>,
-    /// For `tenants`: at least one, all of the incident's service. In answers, only the
+    /// For `tenants`: at least one, all of the event's service. In answers, only the
     /// tenants the caller may see.
     #[serde(default)]
     pub tenant_ids: Vec<i64>,
@@ -131,12 +131,16 @@ impl EventContext {
             .collect()
     }
 
-    pub fn label(&self, ids: impl IntoIterator<Item = ClassificationId>) -> String {
-        let classes: Vec<(Tier, Region)> = ids
-            .into_iter()
-            .filter_map(|id| self.classes.get(&id).cloned())
-            .collect();
-        domain::maintenance::impacted_label(&classes)
+    /// The label of a window's scope, e.g. "SaaS 2 & 3 EU-hosted Tenants".
+    pub fn label(&self, scope: &EventScope) -> String {
+        let classes: Vec<(Tier, Region)> = match scope {
+            EventScope::Classifications(ids) => ids
+                .iter()
+                .filter_map(|id| self.classes.get(id).cloned())
+                .collect(),
+            EventScope::Service | EventScope::Tenants(_) => Vec::new(),
+        };
+        domain::maintenance::scope_label(scope, &classes)
     }
 }
 

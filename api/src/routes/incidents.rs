@@ -1,8 +1,8 @@
-//! Incidents: scoped reads (each caller sees only incidents that show on its offerings, with
+//! Incidents: scoped reads (each caller sees only incidents that affect one of its tenants, with
 //! its own impacted tenants), provider-admin writes with `If-Match` and `Idempotency-Key`.
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
-use domain::{Caller, IncidentId, Message, OfferingId, ServiceId, Title};
+use domain::{Caller, IncidentId, Message, OfferingId, ServiceId, TenantId, Title};
 use persistence::repo::incidents::{self, IncidentChanges, IncidentFilter, NewIncident, NewUpdate};
 use persistence::{Record, RepoError};
 use serde::{Deserialize, Serialize};
@@ -34,7 +34,8 @@ pub struct IncidentResponse {
     pub resolved_at: Option<OffsetDateTime>,
     /// Grows with every change; PATCH with `If-Match: <ETag>` to change only this version.
     pub version: i64,
-    /// The caller's offerings the incident shows on.
+    /// The caller's offerings the incident shows on (those covering an impacted tenant;
+    /// possibly none).
     pub offerings: Vec<OfferingRef>,
     /// The caller-visible tenants the incident affects.
     pub impacted_tenants: Vec<TenantRef>,
@@ -112,7 +113,8 @@ pub struct UpdateIncidentRequest {
 pub struct CreateIncidentUpdateRequest {
     /// The new status; absent keeps the current one. Forward moves only, except `reopen`.
     pub status: Option<IncidentStatus>,
-    /// Set to reopen a resolved incident.
+    /// Set to reopen a resolved incident: it moves to `status` if given (an open status),
+    /// else to `investigating`.
     #[serde(default)]
     pub reopen: bool,
     /// Must not name tenants.
@@ -126,6 +128,8 @@ pub struct IncidentListParams {
     /// Only incidents showing on this offering.
     pub offering_id: Option<i64>,
     pub service_id: Option<i64>,
+    /// Only incidents affecting this tenant.
+    pub tenant_id: Option<i64>,
     pub status: Option<IncidentStatus>,
     /// `true`: only unresolved incidents.
     pub active: Option<bool>,
@@ -139,7 +143,7 @@ pub struct IncidentListParams {
     pub to: Option<OffsetDateTime>,
 }
 
-/// Renders an incident for the caller; `None` when it shows on none of the caller's offerings.
+/// Renders an incident for the caller; `None` when it affects none of the caller's tenants.
 fn render(ctx: &EventContext, record: Record<domain::Incident>) -> Option<IncidentResponse> {
     let incident = record.item;
     let reach = ctx.view.reach(incident.service_id, &incident.scope)?;
@@ -180,7 +184,7 @@ fn load_one(
     Ok(response)
 }
 
-/// List the incidents that show on the caller's offerings, newest id last.
+/// List the incidents that affect one of the caller's tenants, newest id last.
 #[utoipa::path(tag = "status", params(IncidentListParams, PageParams), responses((status = 200, body = Page<IncidentResponse>), ReadProblems))]
 #[get("/incidents")]
 pub async fn list_incidents(
@@ -215,14 +219,19 @@ pub async fn list_incidents(
                 to: params.to,
             };
             let offering = params.offering_id.map(OfferingId);
+            let tenant = params.tenant_id.map(TenantId);
             visible_page(
                 |request| incidents::list(conn, &filter, request),
                 page,
                 |record| record.item.id.0,
                 |record| {
-                    render(&ctx, record).filter(|r| {
-                        offering.is_none_or(|o| r.offerings.iter().any(|shown| shown.id == o.0))
-                    })
+                    render(&ctx, record)
+                        .filter(|r| {
+                            offering.is_none_or(|o| r.offerings.iter().any(|shown| shown.id == o.0))
+                        })
+                        .filter(|r| {
+                            tenant.is_none_or(|t| r.impacted_tenants.iter().any(|i| i.id == t.0))
+                        })
                 },
             )
         })
@@ -230,7 +239,7 @@ pub async fn list_incidents(
     Ok(web::Json(Page::from_records(found, |r| r)))
 }
 
-/// Get one incident with its timeline, if it shows on one of the caller's offerings.
+/// Get one incident with its timeline, if it affects one of the caller's tenants.
 #[utoipa::path(tag = "status", params(("id" = i64, Path, description = "Incident id")), responses((status = 200, body = IncidentResponse, headers(("ETag" = String, description = "\"v{version}-{hash}\"; send as If-Match to PATCH"))), ReadProblems))]
 #[get("/incidents/{id}")]
 pub async fn get_incident(
@@ -320,17 +329,21 @@ pub async fn update_incident(
     versioned_json(response.version, &response)
 }
 
-/// An incident's timeline, oldest first.
-#[utoipa::path(tag = "status", params(("id" = i64, Path, description = "Incident id")), responses((status = 200, body = Vec<IncidentUpdateResponse>), ReadProblems))]
+/// An incident's timeline, oldest first, a page at a time.
+#[utoipa::path(tag = "status", params(("id" = i64, Path, description = "Incident id"), PageParams), responses((status = 200, body = Page<IncidentUpdateResponse>), ReadProblems))]
 #[get("/incidents/{id}/updates")]
 pub async fn list_incident_updates(
     db: web::Data<Db>,
     caller: Authenticated,
     id: web::Path<i64>,
-) -> Result<web::Json<Vec<IncidentUpdateResponse>>, ApiError> {
+    page: QueryParams<PageParams>,
+) -> Result<web::Json<Page<IncidentUpdateResponse>>, ApiError> {
+    let request = page.0.request()?;
     let (caller, id) = (caller.0, IncidentId(id.into_inner()));
     let response = db.run(move |conn| load_one(conn, &caller, id)).await?;
-    Ok(web::Json(response.updates.unwrap_or_default()))
+    let updates = response.updates.unwrap_or_default();
+    let page = persistence::Page::from_sorted(updates, request, |u| u.id);
+    Ok(web::Json(Page::from_records(page, |u| u)))
 }
 
 /// Post a timeline update, optionally moving the status (provider admins). Resolving sets

@@ -1,11 +1,14 @@
 //! Maintenance windows: scoped reads with the classifications impacted rendered as the notice
-//! writes them, provider-admin writes with `If-Match` and `Idempotency-Key`.
-
-use std::collections::BTreeSet;
+//! writes them, provider-admin writes with `If-Match` and `Idempotency-Key`. A window is scoped
+//! like an incident: the whole service, classifications (`classification_ids` is the shorthand),
+//! or an explicit set of tenants.
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use domain::maintenance::Description;
-use domain::{Caller, ClassificationId, MaintenanceId, OfferingId, ServiceId, Title};
+use domain::{
+    Caller, ClassificationId, DomainError, EventScope, MaintenanceId, OfferingId, ServiceId,
+    TenantId, Title,
+};
 use persistence::repo::maintenances::{
     self, MaintenanceChanges, MaintenanceFilter, NewMaintenance,
 };
@@ -14,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
-use super::events::{visible_page, EventContext, OfferingRef, TenantRef};
+use super::events::{visible_page, EventContext, OfferingRef, Scope, TenantRef};
 use crate::auth::Authenticated;
 use crate::conditional::{expected_version, versioned_json};
 use crate::db::Db;
@@ -43,9 +46,13 @@ pub struct MaintenanceResponse {
     pub actual_start: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub actual_end: Option<OffsetDateTime>,
-    /// The classifications impacted.
+    /// Which tenants of the service the window may impact; explicit tenants are limited to
+    /// those the caller may see.
+    pub scope: Scope,
+    /// The classifications impacted (for a classification scope; empty otherwise).
     pub classification_ids: Vec<i64>,
-    /// E.g. "SaaS 2 & 3 EU-hosted Tenants".
+    /// E.g. "SaaS 2 & 3 EU-hosted Tenants"; "All tenants" for a whole-service window and
+    /// "Selected tenants" for one aimed at tenants (names are never part of the label).
     pub impacted_label: String,
     /// The caller's offerings the window shows on.
     pub offerings: Vec<OfferingRef>,
@@ -73,8 +80,11 @@ pub struct CreateMaintenanceRequest {
     /// After `scheduled_start`.
     #[serde(with = "time::serde::rfc3339")]
     pub scheduled_end: OffsetDateTime,
-    /// At least one.
-    pub classification_ids: Vec<i64>,
+    /// Which tenants may be impacted: the whole service, classifications or tenants. Give
+    /// either this or `classification_ids`.
+    pub scope: Option<Scope>,
+    /// Shorthand for a classification scope: at least one.
+    pub classification_ids: Option<Vec<i64>>,
     /// Defaults to `scheduled`; another status records a past or running window.
     pub status: Option<MaintenanceStatus>,
     /// For recorded windows: when it really started (default: now if in progress, else the
@@ -97,6 +107,9 @@ pub struct UpdateMaintenanceRequest {
     pub scheduled_start: Option<OffsetDateTime>,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub scheduled_end: Option<OffsetDateTime>,
+    /// A new scope; give this or `classification_ids`, not both.
+    pub scope: Option<Scope>,
+    /// Shorthand for a new classification scope.
     pub classification_ids: Option<Vec<i64>>,
     /// `in_progress`, `completed` or `cancelled`.
     pub status: Option<MaintenanceStatus>,
@@ -110,8 +123,11 @@ pub struct MaintenanceListParams {
     pub offering_id: Option<i64>,
     pub service_id: Option<i64>,
     pub status: Option<MaintenanceStatus>,
-    /// Only windows impacting this classification.
+    /// Only windows that may impact tenants of this classification (whole-service windows,
+    /// windows listing it, windows aimed at one of its tenants).
     pub classification_id: Option<i64>,
+    /// Only windows that may impact this tenant.
+    pub tenant_id: Option<i64>,
     /// `upcoming`, `active` or `past`.
     pub phase: Option<Phase>,
     /// Only windows ending after this time (RFC 3339).
@@ -124,14 +140,14 @@ pub struct MaintenanceListParams {
     pub to: Option<OffsetDateTime>,
 }
 
-/// Renders a window for the caller; `None` when it shows on none of the caller's offerings.
+/// Renders a window for the caller; `None` when it may impact none of the caller's tenants.
 pub fn render(
     ctx: &EventContext,
     record: Record<domain::Maintenance>,
     now: OffsetDateTime,
 ) -> Option<MaintenanceResponse> {
     let m = record.item;
-    let reach = ctx.view.reach(m.service_id, &m.scope())?;
+    let reach = ctx.view.reach(m.service_id, &m.scope)?;
     Some(MaintenanceResponse {
         id: m.id.0,
         service_id: m.service_id.0,
@@ -144,8 +160,12 @@ pub fn render(
         scheduled_end: m.scheduled_end,
         actual_start: m.actual_start,
         actual_end: m.actual_end,
-        classification_ids: m.classifications.iter().map(|c| c.0).collect(),
-        impacted_label: ctx.label(m.classifications.iter().copied()),
+        scope: Scope::shown(&m.scope, &reach),
+        classification_ids: match &m.scope {
+            EventScope::Classifications(ids) => ids.iter().map(|c| c.0).collect(),
+            EventScope::Service | EventScope::Tenants(_) => Vec::new(),
+        },
+        impacted_label: ctx.label(&m.scope),
         offerings: ctx.offerings(&reach),
         impacted_tenants: ctx.tenants(m.service_id, &reach),
         version: m.version,
@@ -164,11 +184,32 @@ fn load_one(
     render(&ctx, record, OffsetDateTime::now_utc()).ok_or(RepoError::NotFound)
 }
 
-fn classification_set(ids: &[i64]) -> BTreeSet<ClassificationId> {
-    ids.iter().copied().map(ClassificationId).collect()
+/// The scope a request names, with the field a missing classification is reported on:
+/// `scope`, or its shorthand `classification_ids` (not both).
+fn requested_scope(
+    scope: Option<&Scope>,
+    classification_ids: Option<&[i64]>,
+) -> Result<Option<(EventScope, &'static str)>, ApiError> {
+    match (scope, classification_ids) {
+        (Some(_), Some(_)) => Err(ApiError::invalid(
+            "classification_ids",
+            "give either scope or classification_ids, not both",
+        )),
+        (Some(scope), None) => Ok(Some((scope.parse()?, "scope.classification_ids"))),
+        (None, Some([])) => Err(DomainError::invalid(
+            "classification_ids",
+            "must name at least one classification",
+        )
+        .into()),
+        (None, Some(ids)) => Ok(Some((
+            EventScope::Classifications(ids.iter().copied().map(ClassificationId).collect()),
+            "classification_ids",
+        ))),
+        (None, None) => Ok(None),
+    }
 }
 
-/// List the maintenance windows that show on the caller's offerings.
+/// List the maintenance windows that may impact one of the caller's tenants.
 #[utoipa::path(tag = "status", params(MaintenanceListParams, PageParams), responses((status = 200, body = Page<MaintenanceResponse>), ReadProblems))]
 #[get("/maintenances")]
 pub async fn list_maintenances(
@@ -202,6 +243,7 @@ pub async fn list_maintenances(
             let now = OffsetDateTime::now_utc();
             let offering = params.offering_id.map(OfferingId);
             let phase = params.phase;
+            let tenant = params.tenant_id.map(TenantId);
             visible_page(
                 |request| maintenances::list(conn, &filter, request),
                 page,
@@ -212,6 +254,9 @@ pub async fn list_maintenances(
                             offering.is_none_or(|o| r.offerings.iter().any(|shown| shown.id == o.0))
                         })
                         .filter(|r| phase.is_none_or(|p| r.phase == p))
+                        .filter(|r| {
+                            tenant.is_none_or(|t| r.impacted_tenants.iter().any(|i| i.id == t.0))
+                        })
                 },
             )
         })
@@ -219,7 +264,7 @@ pub async fn list_maintenances(
     Ok(web::Json(Page::from_records(found, |r| r)))
 }
 
-/// Get one maintenance window, if it shows on one of the caller's offerings.
+/// Get one maintenance window, if it may impact one of the caller's tenants.
 #[utoipa::path(tag = "status", params(("id" = i64, Path, description = "Maintenance id")), responses((status = 200, body = MaintenanceResponse, headers(("ETag" = String, description = "\"v{version}-{hash}\"; send as If-Match to PATCH"))), ReadProblems))]
 #[get("/maintenances/{id}")]
 pub async fn get_maintenance(
@@ -232,8 +277,7 @@ pub async fn get_maintenance(
     versioned_json(response.version, &response)
 }
 
-/// The caller-visible tenants a window may impact (its service's tenants in the impacted
-/// classifications), paginated.
+/// The caller-visible tenants a window may impact, paginated.
 #[utoipa::path(tag = "status", params(("id" = i64, Path, description = "Maintenance id"), PageParams), responses((status = 200, body = Page<TenantRef>), ReadProblems))]
 #[get("/maintenances/{id}/impacted-tenants")]
 pub async fn list_maintenance_impacted_tenants(
@@ -265,6 +309,11 @@ pub async fn create_maintenance(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_writer()?;
     let JsonBody(request, raw) = body;
+    let (scope, classes_field) = requested_scope(
+        request.scope.as_ref(),
+        request.classification_ids.as_deref(),
+    )?
+    .ok_or_else(|| ApiError::invalid("scope", "is required (or classification_ids)"))?;
     let new = NewMaintenance {
         service_id: ServiceId(request.service_id),
         title: Title::parse(&request.title)?,
@@ -272,7 +321,8 @@ pub async fn create_maintenance(
         expected_impact: request.expected_impact.into(),
         scheduled_start: request.scheduled_start,
         scheduled_end: request.scheduled_end,
-        classifications: classification_set(&request.classification_ids),
+        scope,
+        classes_field,
         status: request
             .status
             .map_or(domain::MaintenanceStatus::Scheduled, Into::into),
@@ -310,6 +360,10 @@ pub async fn update_maintenance(
         .require_writer_of(&db, move |conn| load_one(conn, &reader, id))
         .await?;
     let request = body.0;
+    let scope = requested_scope(
+        request.scope.as_ref(),
+        request.classification_ids.as_deref(),
+    )?;
     let changes = MaintenanceChanges {
         title: request.title.as_deref().map(Title::parse).transpose()?,
         description: request
@@ -320,10 +374,8 @@ pub async fn update_maintenance(
         expected_impact: request.expected_impact.map(Into::into),
         scheduled_start: request.scheduled_start,
         scheduled_end: request.scheduled_end,
-        classifications: request
-            .classification_ids
-            .as_deref()
-            .map(classification_set),
+        classes_field: scope.as_ref().map_or("scope", |(_, field)| field),
+        scope: scope.map(|(scope, _)| scope),
         status: request.status.map(Into::into),
     };
     let expected = expected_version(&req);

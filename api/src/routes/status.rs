@@ -143,10 +143,10 @@ pub async fn get_status(
             };
             for record in all_rows(|page| maintenances::list(conn, &filter, page))? {
                 let m = record.item;
-                let Some(reach) = ctx.view.reach(m.service_id, &m.scope()) else {
+                let Some(reach) = ctx.view.reach(m.service_id, &m.scope) else {
                     continue;
                 };
-                let label = ctx.label(m.classifications.iter().copied());
+                let label = ctx.label(&m.scope);
                 for offering in reach.offerings.iter().filter_map(|id| offerings.get(id)) {
                     maintenance_on
                         .entry(offering.id)

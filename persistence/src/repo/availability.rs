@@ -5,7 +5,7 @@ use domain::availability::{Outage, Planned, ScopedOutage, ScopedPlanned, Window}
 use domain::{ExpectedImpact, Impact, MaintenanceStatus, ServiceId};
 use time::PrimitiveDateTime;
 
-use super::incidents::ScopeRows;
+use super::events::ScopeRows;
 use super::maintenances::{self, MaintenanceFilter};
 use super::{all_rows, stored, utc};
 use crate::connection::DbConnection;
@@ -93,7 +93,7 @@ pub fn history(
                 start: m.actual_start.unwrap_or(m.scheduled_start),
                 end: m.actual_end.unwrap_or(m.scheduled_end),
             },
-            classifications: m.classifications,
+            scope: m.scope,
         })
         .collect();
     Ok((outages, planned))

@@ -1,26 +1,20 @@
 //! Incidents: the incident row, its scope rows, its append-only timeline, and optimistic
 //! versions for `If-Match`.
 
-use std::collections::{BTreeSet, HashMap};
-
 use diesel::prelude::*;
-use domain::incident::{
-    check_resolved_at, check_started_at, check_transition, mentioned_tenant, resolved_at_after,
-};
+use domain::incident::{check_resolved_at, check_started_at, next_status, resolved_at_after};
 use domain::{
-    ClassificationId, ContactId, DomainError, EventScope, Impact, Incident, IncidentId,
-    IncidentStatus, IncidentUpdate, IncidentUpdateId, Message, ServiceId, TenantId, Title,
+    ContactId, DomainError, EventScope, Impact, Incident, IncidentId, IncidentStatus,
+    IncidentUpdate, IncidentUpdateId, Message, ServiceId, Title,
 };
 use time::{OffsetDateTime, PrimitiveDateTime};
 
+use super::events::{check_scope, check_text, incident_scopes};
 use super::{
     catalogue, now, record, referenced, stored, transaction, utc, Page, PageRequest, Record,
 };
 use crate::connection::DbConnection;
-use crate::schema::{
-    classifications, incident_classifications, incident_tenants, incident_updates, incidents,
-    tenants,
-};
+use crate::schema::{incident_updates, incidents};
 use crate::{RepoError, RepoResult};
 
 #[derive(Queryable, Selectable)]
@@ -86,61 +80,12 @@ pub struct NewUpdate {
     pub author: ContactId,
 }
 
-/// Scope rows grouped by incident, turned into each incident's [`EventScope`].
-pub(crate) struct ScopeRows {
-    classes: HashMap<i64, BTreeSet<ClassificationId>>,
-    targets: HashMap<i64, BTreeSet<TenantId>>,
-}
-
-impl ScopeRows {
-    /// From (incident, classification) and (incident, tenant) rows.
-    pub(crate) fn new(class_rows: Vec<(i64, i64)>, tenant_rows: Vec<(i64, i64)>) -> Self {
-        let mut classes: HashMap<i64, BTreeSet<ClassificationId>> = HashMap::new();
-        for (incident, class) in class_rows {
-            classes
-                .entry(incident)
-                .or_default()
-                .insert(ClassificationId(class));
-        }
-        let mut targets: HashMap<i64, BTreeSet<TenantId>> = HashMap::new();
-        for (incident, tenant) in tenant_rows {
-            targets
-                .entry(incident)
-                .or_default()
-                .insert(TenantId(tenant));
-        }
-        Self { classes, targets }
-    }
-
-    /// The scope of incident `id`, whose stored kind is `kind`.
-    pub(crate) fn take(&mut self, id: i64, kind: &str) -> EventScope {
-        match kind {
-            "service" => EventScope::Service,
-            "classifications" => {
-                EventScope::Classifications(self.classes.remove(&id).unwrap_or_default())
-            }
-            _ => EventScope::Tenants(self.targets.remove(&id).unwrap_or_default()),
-        }
-    }
-}
-
 fn into_records(
     conn: &mut DbConnection,
     rows: Vec<IncidentRow>,
 ) -> RepoResult<Vec<Record<Incident>>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let class_rows: Vec<(i64, i64)> = incident_classifications::table
-        .filter(incident_classifications::incident_id.eq_any(&ids))
-        .select((
-            incident_classifications::incident_id,
-            incident_classifications::classification_id,
-        ))
-        .load(conn)?;
-    let tenant_rows: Vec<(i64, i64)> = incident_tenants::table
-        .filter(incident_tenants::incident_id.eq_any(&ids))
-        .select((incident_tenants::incident_id, incident_tenants::tenant_id))
-        .load(conn)?;
-    let mut scopes = ScopeRows::new(class_rows, tenant_rows);
+    let mut scopes = incident_scopes::load(conn, &ids)?;
     rows.into_iter()
         .map(|row| {
             let scope = scopes.take(row.id, &row.scope_kind);
@@ -241,110 +186,6 @@ pub fn timeline(conn: &mut DbConnection, id: IncidentId) -> RepoResult<Vec<Incid
         .collect()
 }
 
-/// Checks the scope's classifications exist and its tenants are tenants of the service.
-pub(crate) fn check_scope(
-    conn: &mut DbConnection,
-    service: ServiceId,
-    scope: &EventScope,
-    field: &'static str,
-) -> RepoResult<()> {
-    match scope {
-        EventScope::Service => Ok(()),
-        EventScope::Classifications(ids) => check_classifications(conn, ids, field),
-        EventScope::Tenants(ids) => {
-            let wanted: Vec<i64> = ids.iter().map(|t| t.0).collect();
-            let found: Vec<i64> = tenants::table
-                .filter(tenants::id.eq_any(&wanted))
-                .filter(tenants::service_id.eq(service.0))
-                .select(tenants::id)
-                .load(conn)?;
-            match wanted.iter().find(|id| !found.contains(id)) {
-                Some(missing) => Err(DomainError::invalid(
-                    "scope.tenant_ids",
-                    format!("no tenant {missing} of this service"),
-                )
-                .into()),
-                None => Ok(()),
-            }
-        }
-    }
-}
-
-/// Checks every classification id exists.
-pub(crate) fn check_classifications(
-    conn: &mut DbConnection,
-    ids: &BTreeSet<ClassificationId>,
-    field: &'static str,
-) -> RepoResult<()> {
-    let wanted: Vec<i64> = ids.iter().map(|c| c.0).collect();
-    let found: Vec<i64> = classifications::table
-        .filter(classifications::id.eq_any(&wanted))
-        .select(classifications::id)
-        .load(conn)?;
-    match wanted.iter().find(|id| !found.contains(id)) {
-        Some(missing) => {
-            Err(DomainError::invalid(field, format!("no classification with id {missing}")).into())
-        }
-        None => Ok(()),
-    }
-}
-
-/// Refuses event text that names a tenant of the service: text reaches every caller the event
-/// shows to, and tenant names belong only in each caller's own impacted-tenants list.
-pub(crate) fn check_text(
-    conn: &mut DbConnection,
-    service: ServiceId,
-    texts: &[(&'static str, &str)],
-) -> RepoResult<()> {
-    let names: Vec<String> = tenants::table
-        .filter(tenants::service_id.eq(service.0))
-        .select(tenants::name)
-        .load(conn)?;
-    for (field, text) in texts {
-        if let Some(name) = mentioned_tenant(text, names.iter().map(String::as_str)) {
-            return Err(DomainError::invalid(
-                field,
-                format!("must not name a tenant (found \"{name}\"); each caller is shown its own impacted tenants"),
-            )
-            .into());
-        }
-    }
-    Ok(())
-}
-
-fn insert_scope(conn: &mut DbConnection, incident: i64, scope: &EventScope) -> RepoResult<()> {
-    diesel::delete(
-        incident_classifications::table.filter(incident_classifications::incident_id.eq(incident)),
-    )
-    .execute(conn)?;
-    diesel::delete(incident_tenants::table.filter(incident_tenants::incident_id.eq(incident)))
-        .execute(conn)?;
-    match scope {
-        EventScope::Service => {}
-        EventScope::Classifications(ids) => {
-            for id in ids {
-                diesel::insert_into(incident_classifications::table)
-                    .values((
-                        incident_classifications::incident_id.eq(incident),
-                        incident_classifications::classification_id.eq(id.0),
-                    ))
-                    .execute(conn)?;
-            }
-        }
-        EventScope::Tenants(ids) => {
-            for id in ids {
-                diesel::insert_into(incident_tenants::table)
-                    .values((
-                        incident_tenants::incident_id.eq(incident),
-                        incident_tenants::tenant_id.eq(id.0),
-                    ))
-                    .execute(conn)?;
-            }
-        }
-    }
-    Ok(())
-}
-
 fn insert_update(
     conn: &mut DbConnection,
     incident: i64,
@@ -378,10 +219,9 @@ pub fn create(conn: &mut DbConnection, new: &NewIncident) -> RepoResult<Record<I
         check_scope(conn, new.service_id, &new.scope, "scope.classification_ids")?;
         check_text(
             conn,
-            new.service_id,
             &[
-                ("title", new.title.as_str()),
-                ("message", new.message.as_str()),
+                ("title", Some(new.title.as_str())),
+                ("message", Some(new.message.as_str())),
             ],
         )?;
         let resolved_at =
@@ -401,7 +241,7 @@ pub fn create(conn: &mut DbConnection, new: &NewIncident) -> RepoResult<Record<I
             ))
             .returning(incidents::id)
             .get_result(conn)?;
-        insert_scope(conn, id, &new.scope)?;
+        incident_scopes::replace(conn, id, &new.scope)?;
         insert_update(
             conn,
             id,
@@ -460,11 +300,12 @@ pub fn update(
         }
         if let Some(scope) = &changes.scope {
             check_scope(conn, current.service_id, scope, "scope.classification_ids")?;
-            insert_scope(conn, id.0, scope)?;
+            incident_scopes::replace(conn, id.0, scope)?;
         }
-        if let Some(title) = &changes.title {
-            check_text(conn, current.service_id, &[("title", title.as_str())])?;
-        }
+        check_text(
+            conn,
+            &[("title", changes.title.as_ref().map(Title::as_str))],
+        )?;
         diesel::update(incidents::table.find(id.0))
             .set((
                 incidents::title.eq(changes.title.as_ref().unwrap_or(&current.title).as_str()),
@@ -486,13 +327,8 @@ pub fn add_update(
 ) -> RepoResult<(Record<Incident>, IncidentUpdate)> {
     transaction(conn, |conn| {
         let current = find(conn, id)?.item;
-        let status = new.status.unwrap_or(current.status);
-        check_transition(current.status, status, new.reopen)?;
-        check_text(
-            conn,
-            current.service_id,
-            &[("message", new.message.as_str())],
-        )?;
+        let status = next_status(current.status, new.status, new.reopen)?;
+        check_text(conn, &[("message", Some(new.message.as_str()))])?;
         let now = now();
         let resolved_at = resolved_at_after(status, current.resolved_at, utc(now)).map(stored);
         diesel::update(incidents::table.find(id.0))

@@ -1,24 +1,21 @@
-//! Maintenance windows with the classifications they impact, and optimistic versions.
-
-use std::collections::{BTreeSet, HashMap};
+//! Maintenance windows with their scope (like incidents'), and optimistic versions.
 
 use diesel::prelude::*;
 use domain::maintenance::{
-    check_classifications as check_not_empty, check_maintenance_transition, check_recorded,
-    check_window, Description,
+    check_maintenance_transition, check_recorded, check_window, Description,
 };
 use domain::{
-    ClassificationId, DomainError, ExpectedImpact, Maintenance, MaintenanceId, MaintenanceStatus,
-    ServiceId, Title,
+    ClassificationId, DomainError, EventScope, ExpectedImpact, Maintenance, MaintenanceId,
+    MaintenanceStatus, ServiceId, Title,
 };
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use super::incidents::{check_classifications, check_text};
+use super::events::{check_scope, check_text, maintenance_scopes};
 use super::{
     catalogue, now, record, referenced, stored, transaction, utc, Page, PageRequest, Record,
 };
 use crate::connection::DbConnection;
-use crate::schema::{maintenance_classifications, maintenances};
+use crate::schema::{maintenance_classifications, maintenance_tenants, maintenances, tenants};
 use crate::{RepoError, RepoResult};
 
 #[derive(Queryable, Selectable)]
@@ -37,6 +34,7 @@ struct MaintenanceRow {
     version: i64,
     created_at: PrimitiveDateTime,
     updated_at: PrimitiveDateTime,
+    scope_kind: String,
 }
 
 /// Optional list filters (the phase — upcoming, active, past — is applied by the caller, as it
@@ -45,7 +43,8 @@ struct MaintenanceRow {
 pub struct MaintenanceFilter {
     pub services: Option<Vec<ServiceId>>,
     pub status: Option<MaintenanceStatus>,
-    /// Only windows impacting this classification.
+    /// Only windows that may impact tenants of this classification: whole-service windows,
+    /// windows listing it, and windows aimed at a tenant in it.
     pub classification: Option<ClassificationId>,
     /// Only windows overlapping [from, to).
     pub from: Option<OffsetDateTime>,
@@ -62,7 +61,9 @@ pub struct NewMaintenance {
     pub expected_impact: ExpectedImpact,
     pub scheduled_start: OffsetDateTime,
     pub scheduled_end: OffsetDateTime,
-    pub classifications: BTreeSet<ClassificationId>,
+    pub scope: EventScope,
+    /// The request field a missing classification is reported on.
+    pub classes_field: &'static str,
     /// `scheduled` for new windows; another status records history (see `check_recorded`).
     pub status: MaintenanceStatus,
     pub actual_start: Option<OffsetDateTime>,
@@ -77,7 +78,9 @@ pub struct MaintenanceChanges {
     pub expected_impact: Option<ExpectedImpact>,
     pub scheduled_start: Option<OffsetDateTime>,
     pub scheduled_end: Option<OffsetDateTime>,
-    pub classifications: Option<BTreeSet<ClassificationId>>,
+    pub scope: Option<EventScope>,
+    /// The request field a missing classification is reported on.
+    pub classes_field: &'static str,
     pub status: Option<MaintenanceStatus>,
 }
 
@@ -86,22 +89,10 @@ fn into_records(
     rows: Vec<MaintenanceRow>,
 ) -> RepoResult<Vec<Record<Maintenance>>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut classes: HashMap<i64, BTreeSet<ClassificationId>> = HashMap::new();
-    let class_rows: Vec<(i64, i64)> = maintenance_classifications::table
-        .filter(maintenance_classifications::maintenance_id.eq_any(&ids))
-        .select((
-            maintenance_classifications::maintenance_id,
-            maintenance_classifications::classification_id,
-        ))
-        .load(conn)?;
-    for (maintenance, class) in class_rows {
-        classes
-            .entry(maintenance)
-            .or_default()
-            .insert(ClassificationId(class));
-    }
+    let mut scopes = maintenance_scopes::load(conn, &ids)?;
     rows.into_iter()
         .map(|row| {
+            let scope = scopes.take(row.id, &row.scope_kind);
             let item = (|| {
                 Ok::<_, DomainError>(Maintenance {
                     id: MaintenanceId(row.id),
@@ -114,7 +105,7 @@ fn into_records(
                     scheduled_end: utc(row.scheduled_end),
                     actual_start: row.actual_start.map(utc),
                     actual_end: row.actual_end.map(utc),
-                    classifications: classes.remove(&row.id).unwrap_or_default(),
+                    scope,
                     version: row.version,
                 })
             })();
@@ -144,12 +135,18 @@ pub fn list(
         ]));
     }
     if let Some(class) = filter.classification {
+        let listing = maintenance_classifications::table
+            .filter(maintenance_classifications::classification_id.eq(class.0))
+            .select(maintenance_classifications::maintenance_id);
+        let aimed_in_class = maintenance_tenants::table
+            .inner_join(tenants::table)
+            .filter(tenants::classification_id.eq(class.0))
+            .select(maintenance_tenants::maintenance_id);
         query = query.filter(
-            maintenances::id.eq_any(
-                maintenance_classifications::table
-                    .filter(maintenance_classifications::classification_id.eq(class.0))
-                    .select(maintenance_classifications::maintenance_id),
-            ),
+            maintenances::scope_kind
+                .eq(EventScope::Service.kind())
+                .or(maintenances::id.eq_any(listing))
+                .or(maintenances::id.eq_any(aimed_in_class)),
         );
     }
     if let Some(to) = filter.to {
@@ -184,45 +181,21 @@ pub fn find(conn: &mut DbConnection, id: MaintenanceId) -> RepoResult<Record<Mai
         .ok_or(RepoError::NotFound)
 }
 
-fn replace_classifications(
-    conn: &mut DbConnection,
-    id: i64,
-    classes: &BTreeSet<ClassificationId>,
-) -> RepoResult<()> {
-    check_not_empty(classes)?;
-    check_classifications(conn, classes, "classification_ids")?;
-    diesel::delete(
-        maintenance_classifications::table
-            .filter(maintenance_classifications::maintenance_id.eq(id)),
-    )
-    .execute(conn)?;
-    for class in classes {
-        diesel::insert_into(maintenance_classifications::table)
-            .values((
-                maintenance_classifications::maintenance_id.eq(id),
-                maintenance_classifications::classification_id.eq(class.0),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
 /// Schedules a window, in one transaction.
 pub fn create(conn: &mut DbConnection, new: &NewMaintenance) -> RepoResult<Record<Maintenance>> {
     transaction(conn, |conn| {
         check_window(new.scheduled_start, new.scheduled_end)?;
-        check_not_empty(&new.classifications)?;
         referenced(
             catalogue::find_service(conn, new.service_id),
             "service_id",
             "service",
         )?;
+        check_scope(conn, new.service_id, &new.scope, new.classes_field)?;
         check_text(
             conn,
-            new.service_id,
             &[
-                ("title", new.title.as_str()),
-                ("description", new.description.as_str()),
+                ("title", Some(new.title.as_str())),
+                ("description", Some(new.description.as_str())),
             ],
         )?;
         let now = now();
@@ -243,13 +216,14 @@ pub fn create(conn: &mut DbConnection, new: &NewMaintenance) -> RepoResult<Recor
                 maintenances::scheduled_end.eq(stored(new.scheduled_end)),
                 maintenances::actual_start.eq(actual_start.map(stored)),
                 maintenances::actual_end.eq(actual_end.map(stored)),
+                maintenances::scope_kind.eq(new.scope.kind()),
                 maintenances::version.eq(1),
                 maintenances::created_at.eq(now),
                 maintenances::updated_at.eq(now),
             ))
             .returning(maintenances::id)
             .get_result(conn)?;
-        replace_classifications(conn, id, &new.classifications)?;
+        maintenance_scopes::replace(conn, id, &new.scope)?;
         find(conn, MaintenanceId(id))
     })
 }
@@ -276,18 +250,23 @@ pub fn update(
             (current.actual_start, current.actual_end),
             utc(now()),
         )?;
-        let title = changes.title.as_ref().unwrap_or(&current.title);
-        let description = changes.description.as_ref().unwrap_or(&current.description);
+        // Only new text is checked: a name that appeared later must not block other changes.
         check_text(
             conn,
-            current.service_id,
             &[
-                ("title", title.as_str()),
-                ("description", description.as_str()),
+                ("title", changes.title.as_ref().map(Title::as_str)),
+                (
+                    "description",
+                    changes.description.as_ref().map(Description::as_str),
+                ),
             ],
         )?;
-        if let Some(classes) = &changes.classifications {
-            replace_classifications(conn, id.0, classes)?;
+        let title = changes.title.as_ref().unwrap_or(&current.title);
+        let description = changes.description.as_ref().unwrap_or(&current.description);
+        let scope = changes.scope.as_ref().unwrap_or(&current.scope);
+        if let Some(scope) = &changes.scope {
+            check_scope(conn, current.service_id, scope, changes.classes_field)?;
+            maintenance_scopes::replace(conn, id.0, scope)?;
         }
         let rows = diesel::update(
             maintenances::table
@@ -306,6 +285,7 @@ pub fn update(
             maintenances::scheduled_end.eq(stored(end)),
             maintenances::actual_start.eq(actual_start.map(stored)),
             maintenances::actual_end.eq(actual_end.map(stored)),
+            maintenances::scope_kind.eq(scope.kind()),
             maintenances::version.eq(current.version + 1),
             maintenances::updated_at.eq(now()),
         ))

@@ -9,4 +9,5 @@ mod errors;
 mod events;
 mod openapi;
 mod operations;
+mod scoping;
 mod writes;
