@@ -21,6 +21,40 @@ pub struct Incident {
     pub version: i64,
 }
 
+impl Incident {
+    /// Where a timeline update asking for `requested` (and `reopen`) at `now` leaves the
+    /// incident: its status and resolution time (set on resolve, cleared on reopen).
+    pub fn after_update(
+        &self,
+        requested: Option<IncidentStatus>,
+        reopen: bool,
+        now: OffsetDateTime,
+    ) -> Result<(IncidentStatus, Option<OffsetDateTime>), DomainError> {
+        let status = next_status(self.status, requested, reopen)?;
+        Ok((status, resolved_at_after(status, self.resolved_at, now)))
+    }
+
+    /// Checks a new start time: it may be back-dated, never in the future, nor after the
+    /// incident's resolution.
+    pub fn check_new_start(
+        &self,
+        started_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), DomainError> {
+        check_started_at(started_at, now)?;
+        if self
+            .resolved_at
+            .is_some_and(|resolved| started_at > resolved)
+        {
+            return Err(DomainError::invalid(
+                "started_at",
+                "must not be after the incident was resolved",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// One entry of an incident's append-only timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IncidentUpdate {
@@ -125,7 +159,7 @@ fn check_transition(
 /// The status after a timeline update asking for `requested` (absent: keep the status), with
 /// `reopen` set to reopen a resolved incident — to `investigating` unless another open status
 /// is asked for. Anything the lifecycle forbids is refused, so a reopen always reopens.
-pub fn next_status(
+fn next_status(
     current: IncidentStatus,
     requested: Option<IncidentStatus>,
     reopen: bool,
@@ -145,7 +179,7 @@ pub fn next_status(
 }
 
 /// `resolved_at` after moving to `to`: set on resolve (keeping an earlier one), cleared on reopen.
-pub fn resolved_at_after(
+fn resolved_at_after(
     to: IncidentStatus,
     previous: Option<OffsetDateTime>,
     now: OffsetDateTime,

@@ -2,7 +2,7 @@
 //! versions for `If-Match`.
 
 use diesel::prelude::*;
-use domain::incident::{check_resolved_at, check_started_at, next_status, resolved_at_after};
+use domain::incident::{check_resolved_at, check_started_at};
 use domain::{
     ContactId, DomainError, EventScope, Impact, Incident, IncidentId, IncidentStatus,
     IncidentUpdate, IncidentUpdateId, Message, ServiceId, Title,
@@ -286,17 +286,7 @@ pub fn update(
             return Err(RepoError::Stale);
         }
         if let Some(started_at) = changes.started_at {
-            check_started_at(started_at, utc(now()))?;
-            if current
-                .resolved_at
-                .is_some_and(|resolved| started_at > resolved)
-            {
-                return Err(DomainError::invalid(
-                    "started_at",
-                    "must not be after the incident was resolved",
-                )
-                .into());
-            }
+            current.check_new_start(started_at, utc(now()))?;
         }
         if let Some(scope) = &changes.scope {
             check_scope(conn, current.service_id, scope, "scope.classification_ids")?;
@@ -327,14 +317,13 @@ pub fn add_update(
 ) -> RepoResult<(Record<Incident>, IncidentUpdate)> {
     transaction(conn, |conn| {
         let current = find(conn, id)?.item;
-        let status = next_status(current.status, new.status, new.reopen)?;
-        check_text(conn, &[("message", Some(new.message.as_str()))])?;
         let now = now();
-        let resolved_at = resolved_at_after(status, current.resolved_at, utc(now)).map(stored);
+        let (status, resolved_at) = current.after_update(new.status, new.reopen, utc(now))?;
+        check_text(conn, &[("message", Some(new.message.as_str()))])?;
         diesel::update(incidents::table.find(id.0))
             .set((
                 incidents::status.eq(status.as_str()),
-                incidents::resolved_at.eq(resolved_at),
+                incidents::resolved_at.eq(resolved_at.map(stored)),
             ))
             .execute(conn)?;
         insert_update(conn, id.0, status, &new.message, new.author, now)?;
