@@ -44,11 +44,30 @@ fn continues_word(c: char) -> bool {
     c.is_alphanumeric() || c == '-' || c == '_'
 }
 
+/// Lower case, with every run of whitespace as one space: "Acme  Corp" and "Acme\u{a0}Corp"
+/// name "Acme Corp".
+fn normalised(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_space = false;
+    for c in text.trim().chars() {
+        if c.is_whitespace() {
+            if !in_space {
+                out.push(' ');
+            }
+            in_space = true;
+        } else {
+            out.extend(c.to_lowercase());
+            in_space = false;
+        }
+    }
+    out
+}
+
 impl ForbiddenNames {
     pub fn new(names: impl IntoIterator<Item = (NamedKind, String)>) -> Self {
         let mut index = ForbiddenNames::default();
         for (kind, name) in names {
-            let key = name.trim().to_lowercase();
+            let key = normalised(&name);
             if key.is_empty() {
                 continue;
             }
@@ -74,7 +93,7 @@ impl ForbiddenNames {
         if self.names.is_empty() {
             return None;
         }
-        let lower = text.to_lowercase();
+        let lower = normalised(text);
         let chars: Vec<(usize, char)> = lower.char_indices().collect();
         // A name may start where the previous character does not continue a word, and end
         // where the next one does not.
@@ -152,6 +171,8 @@ mod tests {
         assert_eq!(found("prod"), tenant("prod"));
         assert_eq!(found("Linked to acme corp's outage"), account("Acme Corp"));
         assert_eq!(found("ÜNÏCODE GMBH: slow"), account("Ünïcode GmbH"));
+        assert_eq!(found("for acme \t corp"), account("Acme Corp"));
+        assert_eq!(found("for Acme\u{a0}Corp"), account("Acme Corp"));
     }
 
     #[test]
