@@ -22,6 +22,40 @@ pub const ISSUER: &str = "slr-test";
 pub const AUDIENCE: &str = "slr-test-api";
 pub const ADMIN_EMAIL: &str = "root@acme-cloud.example";
 
+/// The demo personas' e-mails (`TestApp::seed_demo`): Northwind manages Globex and Initech,
+/// Contoso manages Umbrella and Hooli, Stark is a direct customer.
+pub mod personas {
+    pub const PROVIDER: &str = super::ADMIN_EMAIL;
+    pub const NORTHWIND: &str = "alice@northwind.example";
+    pub const CONTOSO: &str = "dave@contoso.example";
+    pub const GLOBEX: &str = "carol@globex.example";
+    /// A Northwind employee's contact inside Globex: Globex's view only.
+    pub const NORTHWIND_AT_GLOBEX: &str = "northwind-support@globex.example";
+    pub const INITECH: &str = "ian@initech.example";
+    pub const UMBRELLA: &str = "uma@umbrella.example";
+    pub const HOOLI: &str = "hank@hooli.example";
+    pub const STARK: &str = "tony@stark.example";
+    /// Every persona above.
+    pub const ALL: [&str; 9] = [
+        PROVIDER,
+        NORTHWIND,
+        CONTOSO,
+        GLOBEX,
+        NORTHWIND_AT_GLOBEX,
+        INITECH,
+        UMBRELLA,
+        HOOLI,
+        STARK,
+    ];
+}
+
+/// Now plus `offset`, in RFC 3339.
+pub fn at(offset: time::Duration) -> String {
+    (time::OffsetDateTime::now_utc() + offset)
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("a time formats")
+}
+
 /// A running server and its private database.
 pub struct TestApp {
     pub address: String,

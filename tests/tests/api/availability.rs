@@ -3,13 +3,10 @@
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use slr_tests::personas::{GLOBEX, NORTHWIND, STARK};
 use slr_tests::{problem, problem_field, spawn_app, TestApp};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, Time};
-
-const NORTHWIND: &str = "alice@northwind.example";
-const GLOBEX: &str = "carol@globex.example";
-const STARK: &str = "tony@stark.example";
 
 fn iso(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap()

@@ -3,12 +3,8 @@
 
 use reqwest::StatusCode;
 use serde_json::Value;
+use slr_tests::personas::{GLOBEX, NORTHWIND, NORTHWIND_AT_GLOBEX, STARK};
 use slr_tests::{names, problem, spawn_app, TestApp};
-
-const NORTHWIND: &str = "alice@northwind.example";
-const GLOBEX: &str = "carol@globex.example";
-const NORTHWIND_AT_GLOBEX: &str = "northwind-support@globex.example";
-const STARK: &str = "tony@stark.example";
 
 async fn demo_app() -> TestApp {
     let app = spawn_app().await;

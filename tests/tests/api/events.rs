@@ -5,24 +5,11 @@ use std::collections::BTreeMap;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use slr_tests::{json_with, problem, problem_field, spawn_app, TestApp};
-use time::format_description::well_known::Rfc3339;
-use time::{Duration, OffsetDateTime};
-
-const PROVIDER: &str = slr_tests::ADMIN_EMAIL;
-const NORTHWIND: &str = "alice@northwind.example";
-const CONTOSO: &str = "dave@contoso.example";
-const GLOBEX: &str = "carol@globex.example";
-const INITECH: &str = "ian@initech.example";
-const UMBRELLA: &str = "uma@umbrella.example";
-const STARK: &str = "tony@stark.example";
-const NORTHWIND_AT_GLOBEX: &str = "northwind-support@globex.example";
-
-fn at(offset: Duration) -> String {
-    (OffsetDateTime::now_utc() + offset)
-        .format(&Rfc3339)
-        .unwrap()
-}
+use slr_tests::personas::{
+    CONTOSO, GLOBEX, INITECH, NORTHWIND, NORTHWIND_AT_GLOBEX, PROVIDER, STARK, UMBRELLA,
+};
+use slr_tests::{at, json_with, problem, problem_field, spawn_app, TestApp};
+use time::Duration;
 
 struct World {
     app: TestApp,

@@ -6,36 +6,12 @@ use std::collections::BTreeSet;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use slr_tests::{json_with, problem, problem_field, spawn_app, TestApp};
+use slr_tests::personas::{
+    ALL, CONTOSO, GLOBEX, HOOLI, INITECH, NORTHWIND, NORTHWIND_AT_GLOBEX, PROVIDER, STARK, UMBRELLA,
+};
+use slr_tests::{at, json_with, problem, problem_field, spawn_app, TestApp};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
-
-const PROVIDER: &str = slr_tests::ADMIN_EMAIL;
-const NORTHWIND: &str = "alice@northwind.example";
-const CONTOSO: &str = "dave@contoso.example";
-const GLOBEX: &str = "carol@globex.example";
-const NORTHWIND_AT_GLOBEX: &str = "northwind-support@globex.example";
-const INITECH: &str = "ian@initech.example";
-const UMBRELLA: &str = "uma@umbrella.example";
-const HOOLI: &str = "hank@hooli.example";
-const STARK: &str = "tony@stark.example";
-const PERSONAS: [&str; 9] = [
-    PROVIDER,
-    NORTHWIND,
-    CONTOSO,
-    GLOBEX,
-    NORTHWIND_AT_GLOBEX,
-    INITECH,
-    UMBRELLA,
-    HOOLI,
-    STARK,
-];
-
-fn at(offset: Duration) -> String {
-    (OffsetDateTime::now_utc() + offset)
-        .format(&Rfc3339)
-        .unwrap()
-}
 
 struct World {
     app: TestApp,
@@ -290,7 +266,7 @@ async fn event_text_naming_any_tenant_or_account_is_refused_on_every_write_path(
 /// for it in the same window, and each of those incidents answers 200.
 async fn assert_counts_match_what_each_persona_can_read(w: &World) {
     let window = last_30_days();
-    for email in PERSONAS {
+    for email in ALL {
         let token = w.app.token(email);
         for tenant in w.app.list_all("/api/v1/tenants?limit=200", &token).await {
             let id = tenant["id"].as_i64().unwrap();
