@@ -10,18 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-7}"
-PG="${SLR_BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
-DB=slr_bench_availability
-PORT=18092
-pg_isready -q -d "$PG/postgres" || { echo "bench: Postgres at $PG is not reachable" >&2; exit 1; }
-cargo build --release -q -p slr
-SLR=target/release/slr
-export DATABASE_URL="$PG/$DB" SLR_JWT_SECRET="bench-secret-bench-secret-bench-secret" SLR_BIND="127.0.0.1:$PORT" RUST_LOG=warn
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null; }
-trap cleanup EXIT
-
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_init slr_bench_availability 18092
 
 seed() { # customers-per-partner tenants-per-customer incidents
   psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"

@@ -8,18 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-30}"
-PG="${SLR_BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
-DB=slr_bench_text_guard
-PORT=18093
-pg_isready -q -d "$PG/postgres" || { echo "bench: Postgres at $PG is not reachable" >&2; exit 1; }
-cargo build --release -q -p slr
-SLR=target/release/slr
-export DATABASE_URL="$PG/$DB" SLR_JWT_SECRET="bench-secret-bench-secret-bench-secret" SLR_BIND="127.0.0.1:$PORT" RUST_LOG=warn
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null; }
-trap cleanup EXIT
-
-percentile() { sort -n | awk -v p="$1" '{a[NR]=$1} END {i=int(NR*p+0.999); if (i<1) i=1; print a[i]}'; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_init slr_bench_text_guard 18093
 
 seed() { # tenants accounts
   psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
