@@ -9,13 +9,13 @@ use crate::error::{FieldError, Problem};
 #[openapi(
     info(
         title = "slr — Service Level Reporting API",
-        description = "What is wrong, what is planned, and how available it was — for exactly the tenants the caller is responsible for.\n\nAuthenticate with `Authorization: Bearer <token>`; the token names a contact, and every answer is scoped by that contact's account. Objects outside the caller's scope answer 404. Errors are `application/problem+json` with a stable `code`.",
+        description = "What is wrong, what is planned, and how available it was — for exactly the tenants the caller is responsible for.\n\nAuthenticate with `Authorization: Bearer <token>`; the token names a contact, and every answer is scoped by that contact's account. Objects outside the caller's scope answer 404. Errors are `application/problem+json` with a stable `code`.\n\nOne rule scopes events: a caller sees an incident or maintenance window when it affects at least one tenant the caller may see; it is shown with the caller-visible tenants it affects (`impacted_tenants`) and the caller-visible offerings covering them (`offerings`, possibly empty). Event text never names a tenant or a partner or customer account (422 `name_in_text`).",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     modifiers(&BearerSecurity),
     security(("bearer" = [])),
     tags(
-        (name = "status", description = "Incidents, maintenance and the status overview: each caller sees the events that show on its offerings, with its own impacted tenants"),
+        (name = "status", description = "Incidents, maintenance and the status overview: each caller sees the events that affect one of its tenants, with its own impacted tenants"),
         (name = "availability", description = "Availability rollups per offering, per tenant and across the caller's offerings, as JSON or CSV"),
         (name = "directory", description = "Who am I, accounts, contacts, tenants and offerings, scoped by the caller"),
         (name = "catalogue", description = "Services and SaaS classifications"),

@@ -54,7 +54,8 @@ pub struct MaintenanceResponse {
     /// E.g. "SaaS 2 & 3 EU-hosted Tenants"; "All tenants" for a whole-service window and
     /// "Selected tenants" for one aimed at tenants (names are never part of the label).
     pub impacted_label: String,
-    /// The caller's offerings the window shows on.
+    /// The caller's offerings the window shows on (those covering a tenant it may impact;
+    /// possibly none).
     pub offerings: Vec<OfferingRef>,
     /// The caller-visible tenants that may be impacted (those in the classifications).
     pub impacted_tenants: Vec<TenantRef>,

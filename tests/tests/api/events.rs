@@ -127,6 +127,15 @@ async fn every_persona_sees_exactly_the_events_on_its_offerings_with_its_own_ten
         .await;
     w.maintenance("Network work", w.ob, &["saas2-eu", "saas3-us"], 3)
         .await;
+    // A window aimed at one customer's tenant: that customer, its partner and the provider.
+    w.app
+        .create(
+            "/api/v1/maintenances",
+            &json!({"service_id": w.am, "title": "Tenant restore", "description": "Restoring a backup.",
+                "expected_impact": "downtime", "scope": {"kind": "tenants", "tenant_ids": [umbrella_assets]},
+                "scheduled_start": at(Duration::days(4)), "scheduled_end": at(Duration::days(4) + Duration::hours(1))}),
+        )
+        .await;
 
     let all_sma: &[&str] = &[
         "globex-analytics",
@@ -146,7 +155,10 @@ async fn every_persona_sees_exactly_the_events_on_its_offerings_with_its_own_ten
                 ("Service-wide slowness", all_sma),
                 ("Import failures", &["umbrella-assets"]),
             ],
-            &[("Network work", &["contoso-internal", "hooli-ops"])],
+            &[
+                ("Network work", &["contoso-internal", "hooli-ops"]),
+                ("Tenant restore", &["umbrella-assets"]),
+            ],
         ),
         (
             NORTHWIND,
@@ -170,7 +182,10 @@ async fn every_persona_sees_exactly_the_events_on_its_offerings_with_its_own_ten
                 ("Service-wide slowness", &["hooli-prod", "umbrella-prod"]),
                 ("Import failures", &["umbrella-assets"]),
             ],
-            &[("Network work", &["contoso-internal", "hooli-ops"])],
+            &[
+                ("Network work", &["contoso-internal", "hooli-ops"]),
+                ("Tenant restore", &["umbrella-assets"]),
+            ],
         ),
         (
             GLOBEX,
@@ -202,7 +217,7 @@ async fn every_persona_sees_exactly_the_events_on_its_offerings_with_its_own_ten
                 ("Service-wide slowness", &["umbrella-prod"]),
                 ("Import failures", &["umbrella-assets"]),
             ],
-            &[],
+            &[("Tenant restore", &["umbrella-assets"])],
         ),
         (STARK, &[("Service-wide slowness", &["stark-prod"])], &[]),
     ];
