@@ -1,14 +1,135 @@
-//! What incidents and maintenance share on the wire: the offerings and tenants an event
-//! reaches for the caller, scopes, and paging through candidates the caller may see.
+//! What incidents and maintenance share: on the wire, the offerings and tenants an event
+//! reaches for the caller and its scope; the list filters; and the read, create and PATCH flows,
+//! written once over [`EventKind`] with the two kinds as small specialisations.
 
 use std::collections::HashMap;
+use std::fmt::Display;
 
+use actix_web::{web, HttpRequest, HttpResponse};
 use domain::catalogue::{Region, Tier};
-use domain::{CallerView, ClassificationId, EventScope, Reach, ServiceId};
+use domain::{
+    Caller, CallerView, ClassificationId, EventScope, OfferingId, Reach, ServiceId, TenantId,
+};
 use persistence::repo::catalogue;
 use persistence::{DbConnection, Page, PageRequest, RepoResult};
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use utoipa::ToSchema;
+
+use crate::auth::Authenticated;
+use crate::conditional::{expected_version, versioned_json};
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::idempotency::create_once;
+
+/// One kind of event (incidents, maintenance) as the shared flows see it.
+pub trait EventKind {
+    type Id: Copy + Display + Send + 'static;
+    type Response: Serialize + Send + 'static;
+    /// The collection's path, e.g. `/api/v1/incidents`.
+    const PATH: &'static str;
+
+    /// One event as the caller sees it; `NotFound` when the caller may not see it.
+    fn load_one(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        id: Self::Id,
+    ) -> RepoResult<Self::Response>;
+
+    fn version(response: &Self::Response) -> i64;
+}
+
+/// `GET {PATH}/{id}`: the caller's view of the event, with a versioned `ETag`.
+pub async fn get_event<K: EventKind>(
+    db: &Db,
+    caller: Caller,
+    id: K::Id,
+) -> Result<HttpResponse, ApiError> {
+    let response = db.run(move |conn| K::load_one(conn, &caller, id)).await?;
+    versioned_json(K::version(&response), &response)
+}
+
+/// `POST {PATH}`: runs `create` at most once per `Idempotency-Key` and answers 201 with the
+/// writer's view of the new event.
+pub async fn create_event<K: EventKind>(
+    db: &Db,
+    caller: &Authenticated,
+    req: &HttpRequest,
+    raw_body: &web::Bytes,
+    create: impl Fn(&mut DbConnection) -> RepoResult<K::Id> + Send + 'static,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_writer()?;
+    let writer = caller.0.clone();
+    create_once(db, &caller.0, req, raw_body, move |conn| {
+        let id = create(conn)?;
+        Ok((format!("{}/{id}", K::PATH), K::load_one(conn, &writer, id)?))
+    })
+    .await
+}
+
+/// Before a change to event `id` is even parsed: 404 when the caller may not see it, 403 when
+/// it may see but not write it.
+pub async fn require_writer_of<K: EventKind>(
+    db: &Db,
+    caller: &Authenticated,
+    id: K::Id,
+) -> Result<(), ApiError> {
+    let reader = caller.0.clone();
+    caller
+        .require_writer_of(db, move |conn| K::load_one(conn, &reader, id))
+        .await
+}
+
+/// `PATCH {PATH}/{id}`: `apply` with the `If-Match` version (412 when stale), then the fresh
+/// view with its new `ETag`.
+pub async fn patch_event<K: EventKind>(
+    db: &Db,
+    caller: Caller,
+    req: &HttpRequest,
+    id: K::Id,
+    apply: impl FnOnce(&mut DbConnection, Option<i64>) -> RepoResult<()> + Send + 'static,
+) -> Result<HttpResponse, ApiError> {
+    let expected = expected_version(req);
+    let response = db
+        .run(move |conn| {
+            apply(conn, expected)?;
+            K::load_one(conn, &caller, id)
+        })
+        .await?;
+    versioned_json(K::version(&response), &response)
+}
+
+/// The list filters both kinds share, applied to what the caller is shown of an event.
+#[derive(Debug, Clone, Copy)]
+pub struct ShownFilter {
+    /// Only events showing on this offering.
+    pub offering: Option<OfferingId>,
+    /// Only events affecting this tenant.
+    pub tenant: Option<TenantId>,
+}
+
+impl ShownFilter {
+    /// Refuses a `from`/`to` pair that is not a window.
+    pub fn check_window(
+        from: Option<OffsetDateTime>,
+        to: Option<OffsetDateTime>,
+    ) -> Result<(), ApiError> {
+        match (from, to) {
+            (Some(from), Some(to)) if to <= from => {
+                Err(ApiError::bad_parameter("to", "must be after from"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub fn keeps(&self, offerings: &[OfferingRef], tenants: &[TenantRef]) -> bool {
+        self.offering
+            .is_none_or(|o| offerings.iter().any(|shown| shown.id == o.0))
+            && self
+                .tenant
+                .is_none_or(|t| tenants.iter().any(|shown| shown.id == t.0))
+    }
+}
 
 /// An offering an event shows on, among those the caller sees.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]

@@ -4,14 +4,16 @@
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use domain::{Caller, IncidentId, Message, OfferingId, ServiceId, TenantId, Title};
 use persistence::repo::incidents::{self, IncidentChanges, IncidentFilter, NewIncident, NewUpdate};
-use persistence::{Record, RepoError};
+use persistence::{DbConnection, Record, RepoError, RepoResult};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
-use super::events::{visible_page, EventContext, OfferingRef, Scope, TenantRef};
+use super::events::{
+    create_event, get_event, patch_event, require_writer_of, visible_page, EventContext, EventKind,
+    OfferingRef, Scope, ShownFilter, TenantRef,
+};
 use crate::auth::Authenticated;
-use crate::conditional::{expected_version, versioned_json};
 use crate::db::Db;
 use crate::error::{ApiError, ReadProblems, WriteProblems};
 use crate::extract::{JsonBody, QueryParams};
@@ -165,23 +167,36 @@ fn render(ctx: &EventContext, record: Record<domain::Incident>) -> Option<Incide
     })
 }
 
-/// Loads one incident as the caller sees it (with its timeline); `NotFound` outside its view.
-fn load_one(
-    conn: &mut persistence::DbConnection,
-    caller: &Caller,
-    id: IncidentId,
-) -> persistence::RepoResult<IncidentResponse> {
-    let record = incidents::find(conn, id)?;
-    let ctx = EventContext::load(conn, caller, Some(record.item.service_id), false)?;
-    let mut response = render(&ctx, record).ok_or(RepoError::NotFound)?;
-    let timeline = incidents::timeline(conn, id)?;
-    response.updates = Some(
-        timeline
-            .into_iter()
-            .map(|u| IncidentUpdateResponse::new(u, caller))
-            .collect(),
-    );
-    Ok(response)
+/// Incidents as the shared event flows see them.
+pub struct Incidents;
+
+impl EventKind for Incidents {
+    type Id = IncidentId;
+    type Response = IncidentResponse;
+    const PATH: &'static str = "/api/v1/incidents";
+
+    /// The incident as the caller sees it, with its timeline.
+    fn load_one(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        id: IncidentId,
+    ) -> RepoResult<IncidentResponse> {
+        let record = incidents::find(conn, id)?;
+        let ctx = EventContext::load(conn, caller, Some(record.item.service_id), false)?;
+        let mut response = render(&ctx, record).ok_or(RepoError::NotFound)?;
+        let timeline = incidents::timeline(conn, id)?;
+        response.updates = Some(
+            timeline
+                .into_iter()
+                .map(|u| IncidentUpdateResponse::new(u, caller))
+                .collect(),
+        );
+        Ok(response)
+    }
+
+    fn version(response: &IncidentResponse) -> i64 {
+        response.version
+    }
 }
 
 /// List the incidents that affect one of the caller's tenants, newest id last.
@@ -195,11 +210,11 @@ pub async fn list_incidents(
 ) -> Result<web::Json<Page<IncidentResponse>>, ApiError> {
     let page = page.0.request()?;
     let params = filter.0;
-    if let (Some(from), Some(to)) = (params.from, params.to) {
-        if to <= from {
-            return Err(ApiError::bad_parameter("to", "must be after from"));
-        }
-    }
+    ShownFilter::check_window(params.from, params.to)?;
+    let shown = ShownFilter {
+        offering: params.offering_id.map(OfferingId),
+        tenant: params.tenant_id.map(TenantId),
+    };
     let caller = caller.0;
     let found = db
         .run(move |conn| {
@@ -218,20 +233,12 @@ pub async fn list_incidents(
                 from: params.from,
                 to: params.to,
             };
-            let offering = params.offering_id.map(OfferingId);
-            let tenant = params.tenant_id.map(TenantId);
             visible_page(
                 |request| incidents::list(conn, &filter, request),
                 page,
                 |record| record.item.id.0,
                 |record| {
-                    render(&ctx, record)
-                        .filter(|r| {
-                            offering.is_none_or(|o| r.offerings.iter().any(|shown| shown.id == o.0))
-                        })
-                        .filter(|r| {
-                            tenant.is_none_or(|t| r.impacted_tenants.iter().any(|i| i.id == t.0))
-                        })
+                    render(&ctx, record).filter(|r| shown.keeps(&r.offerings, &r.impacted_tenants))
                 },
             )
         })
@@ -247,9 +254,7 @@ pub async fn get_incident(
     caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let (caller, id) = (caller.0, IncidentId(id.into_inner()));
-    let response = db.run(move |conn| load_one(conn, &caller, id)).await?;
-    versioned_json(response.version, &response)
+    get_event::<Incidents>(&db, caller.0, IncidentId(id.into_inner())).await
 }
 
 /// Open an incident (provider admins). Send `Idempotency-Key` to make retries safe.
@@ -281,11 +286,8 @@ pub async fn create_incident(
         message: Message::parse(&request.message)?,
         author: caller.0.contact_id,
     };
-    let writer = caller.0.clone();
-    create_once(&db, &caller.0, &req, &raw, move |conn| {
-        let created = incidents::create(conn, &new)?;
-        let response = load_one(conn, &writer, created.item.id)?;
-        Ok((format!("/api/v1/incidents/{}", response.id), response))
+    create_event::<Incidents>(&db, &caller, &req, &raw, move |conn| {
+        incidents::create(conn, &new).map(|created| created.item.id)
     })
     .await
 }
@@ -307,10 +309,7 @@ pub async fn update_incident(
     body: JsonBody<UpdateIncidentRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = IncidentId(id.into_inner());
-    let reader = caller.0.clone();
-    caller
-        .require_writer_of(&db, move |conn| load_one(conn, &reader, id))
-        .await?;
+    require_writer_of::<Incidents>(&db, &caller, id).await?;
     let request = body.0;
     let changes = IncidentChanges {
         title: request.title.as_deref().map(Title::parse).transpose()?,
@@ -318,15 +317,10 @@ pub async fn update_incident(
         started_at: request.started_at,
         scope: request.scope.as_ref().map(Scope::parse).transpose()?,
     };
-    let expected = expected_version(&req);
-    let writer = caller.0;
-    let response = db
-        .run(move |conn| {
-            incidents::update(conn, id, expected, &changes)?;
-            load_one(conn, &writer, id)
-        })
-        .await?;
-    versioned_json(response.version, &response)
+    patch_event::<Incidents>(&db, caller.0, &req, id, move |conn, expected| {
+        incidents::update(conn, id, expected, &changes).map(drop)
+    })
+    .await
 }
 
 /// An incident's timeline, oldest first, a page at a time.
@@ -340,7 +334,9 @@ pub async fn list_incident_updates(
 ) -> Result<web::Json<Page<IncidentUpdateResponse>>, ApiError> {
     let request = page.0.request()?;
     let (caller, id) = (caller.0, IncidentId(id.into_inner()));
-    let response = db.run(move |conn| load_one(conn, &caller, id)).await?;
+    let response = db
+        .run(move |conn| Incidents::load_one(conn, &caller, id))
+        .await?;
     let updates = response.updates.unwrap_or_default();
     let page = persistence::Page::from_sorted(updates, request, |u| u.id);
     Ok(web::Json(Page::from_records(page, |u| u)))
@@ -363,10 +359,7 @@ pub async fn create_incident_update(
     body: JsonBody<CreateIncidentUpdateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = IncidentId(id.into_inner());
-    let reader = caller.0.clone();
-    caller
-        .require_writer_of(&db, move |conn| load_one(conn, &reader, id))
-        .await?;
+    require_writer_of::<Incidents>(&db, &caller, id).await?;
     let JsonBody(request, raw) = body;
     let new = NewUpdate {
         status: request.status.map(Into::into),

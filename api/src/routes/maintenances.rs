@@ -17,13 +17,14 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
-use super::events::{visible_page, EventContext, OfferingRef, Scope, TenantRef};
+use super::events::{
+    create_event, get_event, patch_event, require_writer_of, visible_page, EventContext, EventKind,
+    OfferingRef, Scope, ShownFilter, TenantRef,
+};
 use crate::auth::Authenticated;
-use crate::conditional::{expected_version, versioned_json};
 use crate::db::Db;
 use crate::error::{ApiError, ReadProblems, WriteProblems};
 use crate::extract::{JsonBody, QueryParams};
-use crate::idempotency::create_once;
 use crate::pagination::{Page, PageParams};
 use crate::wire::{ExpectedImpact, MaintenanceStatus, Phase};
 
@@ -175,14 +176,27 @@ pub fn render(
     })
 }
 
-fn load_one(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: MaintenanceId,
-) -> RepoResult<MaintenanceResponse> {
-    let record = maintenances::find(conn, id)?;
-    let ctx = EventContext::load(conn, caller, Some(record.item.service_id), true)?;
-    render(&ctx, record, OffsetDateTime::now_utc()).ok_or(RepoError::NotFound)
+/// Maintenance windows as the shared event flows see them.
+pub struct Maintenances;
+
+impl EventKind for Maintenances {
+    type Id = MaintenanceId;
+    type Response = MaintenanceResponse;
+    const PATH: &'static str = "/api/v1/maintenances";
+
+    fn load_one(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        id: MaintenanceId,
+    ) -> RepoResult<MaintenanceResponse> {
+        let record = maintenances::find(conn, id)?;
+        let ctx = EventContext::load(conn, caller, Some(record.item.service_id), true)?;
+        render(&ctx, record, OffsetDateTime::now_utc()).ok_or(RepoError::NotFound)
+    }
+
+    fn version(response: &MaintenanceResponse) -> i64 {
+        response.version
+    }
 }
 
 /// The scope a request names, with the field a missing classification is reported on:
@@ -221,11 +235,11 @@ pub async fn list_maintenances(
 ) -> Result<web::Json<Page<MaintenanceResponse>>, ApiError> {
     let page = page.0.request()?;
     let params = filter.0;
-    if let (Some(from), Some(to)) = (params.from, params.to) {
-        if to <= from {
-            return Err(ApiError::bad_parameter("to", "must be after from"));
-        }
-    }
+    ShownFilter::check_window(params.from, params.to)?;
+    let shown = ShownFilter {
+        offering: params.offering_id.map(OfferingId),
+        tenant: params.tenant_id.map(TenantId),
+    };
     let caller = caller.0;
     let found = db
         .run(move |conn| {
@@ -242,22 +256,15 @@ pub async fn list_maintenances(
                 open_only: false,
             };
             let now = OffsetDateTime::now_utc();
-            let offering = params.offering_id.map(OfferingId);
             let phase = params.phase;
-            let tenant = params.tenant_id.map(TenantId);
             visible_page(
                 |request| maintenances::list(conn, &filter, request),
                 page,
                 |record| record.item.id.0,
                 |record| {
                     render(&ctx, record, now)
-                        .filter(|r| {
-                            offering.is_none_or(|o| r.offerings.iter().any(|shown| shown.id == o.0))
-                        })
+                        .filter(|r| shown.keeps(&r.offerings, &r.impacted_tenants))
                         .filter(|r| phase.is_none_or(|p| r.phase == p))
-                        .filter(|r| {
-                            tenant.is_none_or(|t| r.impacted_tenants.iter().any(|i| i.id == t.0))
-                        })
                 },
             )
         })
@@ -273,9 +280,7 @@ pub async fn get_maintenance(
     caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let (caller, id) = (caller.0, MaintenanceId(id.into_inner()));
-    let response = db.run(move |conn| load_one(conn, &caller, id)).await?;
-    versioned_json(response.version, &response)
+    get_event::<Maintenances>(&db, caller.0, MaintenanceId(id.into_inner())).await
 }
 
 /// The caller-visible tenants a window may impact, paginated.
@@ -289,7 +294,9 @@ pub async fn list_maintenance_impacted_tenants(
 ) -> Result<web::Json<Page<TenantRef>>, ApiError> {
     let request = page.0.request()?;
     let (caller, id) = (caller.0, MaintenanceId(id.into_inner()));
-    let response = db.run(move |conn| load_one(conn, &caller, id)).await?;
+    let response = db
+        .run(move |conn| Maintenances::load_one(conn, &caller, id))
+        .await?;
     let page = persistence::Page::from_sorted(response.impacted_tenants, request, |t| t.id);
     Ok(web::Json(Page::from_records(page, |t| t)))
 }
@@ -330,11 +337,8 @@ pub async fn create_maintenance(
         actual_start: request.actual_start,
         actual_end: request.actual_end,
     };
-    let writer = caller.0.clone();
-    create_once(&db, &caller.0, &req, &raw, move |conn| {
-        let created = maintenances::create(conn, &new)?;
-        let response = load_one(conn, &writer, created.item.id)?;
-        Ok((format!("/api/v1/maintenances/{}", response.id), response))
+    create_event::<Maintenances>(&db, &caller, &req, &raw, move |conn| {
+        maintenances::create(conn, &new).map(|created| created.item.id)
     })
     .await
 }
@@ -356,10 +360,7 @@ pub async fn update_maintenance(
     body: JsonBody<UpdateMaintenanceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = MaintenanceId(id.into_inner());
-    let reader = caller.0.clone();
-    caller
-        .require_writer_of(&db, move |conn| load_one(conn, &reader, id))
-        .await?;
+    require_writer_of::<Maintenances>(&db, &caller, id).await?;
     let request = body.0;
     let scope = requested_scope(
         request.scope.as_ref(),
@@ -379,13 +380,8 @@ pub async fn update_maintenance(
         scope: scope.map(|(scope, _)| scope),
         status: request.status.map(Into::into),
     };
-    let expected = expected_version(&req);
-    let writer = caller.0;
-    let response = db
-        .run(move |conn| {
-            maintenances::update(conn, id, expected, &changes)?;
-            load_one(conn, &writer, id)
-        })
-        .await?;
-    versioned_json(response.version, &response)
+    patch_event::<Maintenances>(&db, caller.0, &req, id, move |conn, expected| {
+        maintenances::update(conn, id, expected, &changes).map(drop)
+    })
+    .await
 }
