@@ -163,12 +163,7 @@ pub fn list(
         .limit(page.limit + 1)
         .select(MaintenanceRow::as_select())
         .load(conn)?;
-    let page = Page::from_rows(rows, page, |row| row.id);
-    let items = into_records(conn, page.items)?;
-    Ok(Page {
-        items,
-        next_after: page.next_after,
-    })
+    Page::from_rows(rows, page, |row| row.id).and_then_items(|rows| into_records(conn, rows))
 }
 
 pub fn find(conn: &mut DbConnection, id: MaintenanceId) -> RepoResult<Record<Maintenance>> {

@@ -76,13 +76,20 @@ impl<T> Page<T> {
         Self::from_rows(rows, request, id)
     }
 
-    /// Converts every item, failing on the first error.
-    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
-        let items = self.items.into_iter().map(f).collect::<Result<_, _>>()?;
+    /// Replaces the items with what `f` makes of them all at once (e.g. rows into records).
+    pub fn and_then_items<U, E>(
+        self,
+        f: impl FnOnce(Vec<T>) -> Result<Vec<U>, E>,
+    ) -> Result<Page<U>, E> {
         Ok(Page {
-            items,
+            items: f(self.items)?,
             next_after: self.next_after,
         })
+    }
+
+    /// Converts every item, failing on the first error.
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        self.and_then_items(|items| items.into_iter().map(f).collect())
     }
 }
 
