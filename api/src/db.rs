@@ -1,19 +1,32 @@
 //! Runs diesel work on the blocking thread pool, never on actix's async workers.
 
+use std::sync::Arc;
+
 use actix_web::web;
+use persistence::repo::events::NameIndex;
 use persistence::{DbConnection, Pool, RepoError};
 
 use crate::error::ApiError;
 
-/// The shared connection pool, as application data.
+/// The shared connection pool, as application data, with the process's cache of the names
+/// event text must not carry.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
+    names: Arc<NameIndex>,
 }
 
 impl Db {
     pub fn new(pool: Pool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            names: Arc::default(),
+        }
+    }
+
+    /// The event-text guard's name index, for writes of event text.
+    pub fn names(&self) -> Arc<NameIndex> {
+        Arc::clone(&self.names)
     }
 
     /// Runs `work` with a pooled connection on the blocking pool.

@@ -13,6 +13,7 @@ use domain::{
 use persistence::repo::accounts::{self, NewAccount};
 use persistence::repo::catalogue::{self, NewClassification};
 use persistence::repo::contacts::{self, NewContact};
+use persistence::repo::events::NameIndex;
 use persistence::repo::incidents::{self, NewIncident};
 use persistence::repo::maintenances::{self, NewMaintenance};
 use persistence::repo::offerings::{self, NewDirectOffering};
@@ -343,6 +344,7 @@ fn seed_events(
     let now = OffsetDateTime::now_utc()
         .replace_second(0)
         .unwrap_or(OffsetDateTime::now_utc());
+    let names = NameIndex::default();
     let mut rng = Lcg(42);
     for i in 0..36u64 {
         let service = services[(i % 3) as usize];
@@ -373,6 +375,7 @@ fn seed_events(
             [Impact::Degraded, Impact::PartialOutage, Impact::MajorOutage][rng.next(3) as usize];
         incidents::create(
             conn,
+            &names,
             &NewIncident {
                 service_id: service,
                 title: Title::parse(title)?,
@@ -415,6 +418,7 @@ fn seed_events(
     for (service, impact, status, scope, title, minutes_ago) in active {
         incidents::create(
             conn,
+            &names,
             &NewIncident {
                 service_id: services[service],
                 title: Title::parse(title)?,
@@ -582,7 +586,7 @@ fn seed_events(
             MaintenanceStatus::InProgress => now - Duration::hours(1),
             _ => (now + Duration::days(days)).replace_time(time::macros::time!(22:00)),
         };
-        maintenances::create(conn, &NewMaintenance {
+        maintenances::create(conn, &names, &NewMaintenance {
             service_id: services[service],
             title: Title::parse(if expected_impact == ExpectedImpact::Downtime { "Database upgrade" } else { "Platform patching" })?,
             description: Description::parse("Planned work on the hosting platform; see the expected impact for what users will notice.")?,

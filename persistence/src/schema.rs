@@ -144,6 +144,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    change_counters (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
     idempotency_keys (contact_id, idempotency_key) {
         contact_id -> BigInt,
         idempotency_key -> Text,
@@ -185,5 +192,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     maintenances,
     maintenance_classifications,
     maintenance_tenants,
+    change_counters,
     idempotency_keys,
 );

@@ -286,8 +286,9 @@ pub async fn create_incident(
         message: Message::parse(&request.message)?,
         author: caller.0.contact_id,
     };
+    let names = db.names();
     create_event::<Incidents>(&db, &caller, &req, &raw, move |conn| {
-        incidents::create(conn, &new).map(|created| created.item.id)
+        incidents::create(conn, &names, &new).map(|created| created.item.id)
     })
     .await
 }
@@ -317,8 +318,9 @@ pub async fn update_incident(
         started_at: request.started_at,
         scope: request.scope.as_ref().map(Scope::parse).transpose()?,
     };
+    let names = db.names();
     patch_event::<Incidents>(&db, caller.0, &req, id, move |conn, expected| {
-        incidents::update(conn, id, expected, &changes).map(drop)
+        incidents::update(conn, &names, id, expected, &changes).map(drop)
     })
     .await
 }
@@ -367,9 +369,9 @@ pub async fn create_incident_update(
         message: Message::parse(&request.message)?,
         author: caller.0.contact_id,
     };
-    let writer = caller.0.clone();
+    let (writer, names) = (caller.0.clone(), db.names());
     create_once(&db, &caller.0, &req, &raw, move |conn| {
-        let (_, update) = incidents::add_update(conn, id, &new)?;
+        let (_, update) = incidents::add_update(conn, &names, id, &new)?;
         Ok((
             format!("/api/v1/incidents/{}", id.0),
             IncidentUpdateResponse::new(update, &writer),

@@ -337,8 +337,9 @@ pub async fn create_maintenance(
         actual_start: request.actual_start,
         actual_end: request.actual_end,
     };
+    let names = db.names();
     create_event::<Maintenances>(&db, &caller, &req, &raw, move |conn| {
-        maintenances::create(conn, &new).map(|created| created.item.id)
+        maintenances::create(conn, &names, &new).map(|created| created.item.id)
     })
     .await
 }
@@ -380,8 +381,9 @@ pub async fn update_maintenance(
         scope: scope.map(|(scope, _)| scope),
         status: request.status.map(Into::into),
     };
+    let names = db.names();
     patch_event::<Maintenances>(&db, caller.0, &req, id, move |conn, expected| {
-        maintenances::update(conn, id, expected, &changes).map(drop)
+        maintenances::update(conn, &names, id, expected, &changes).map(drop)
     })
     .await
 }

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use domain::account::check_managing_partner;
 use domain::{Account, AccountId, AccountKind, AccountName, AccountScope, DomainError};
 
-use super::{now, offerings, record, referenced, touched, Page, PageRequest, Record};
+use super::{events, now, offerings, record, referenced, touched, Page, PageRequest, Record};
 use crate::connection::{DbConnection, MultiBackend};
 use crate::schema::accounts;
 use crate::RepoResult;
@@ -150,6 +150,7 @@ pub fn create(conn: &mut DbConnection, new: &NewAccount) -> RepoResult<Record<Ac
             ))
             .returning(accounts::id)
             .get_result(conn)?;
+        events::names_changed(conn)?;
         find(conn, AccountScope::All, AccountId(id))
     })
 }
@@ -181,6 +182,9 @@ pub fn update(
         }
         if let Some(partner) = partner.filter(|p| Some(*p) != current.managing_partner_id) {
             offerings::ensure_partner_tenants_for_customer(conn, id, partner)?;
+        }
+        if name != current.name {
+            events::names_changed(conn)?;
         }
         find(conn, AccountScope::All, id)
     })

@@ -9,7 +9,7 @@ use domain::{
 };
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use super::events::{check_scope, check_text, incident_scopes};
+use super::events::{check_scope, incident_scopes, NameIndex};
 use super::{
     catalogue, now, record, referenced, stored, transaction, utc, Page, PageRequest, Record,
 };
@@ -202,7 +202,11 @@ fn insert_update(
 }
 
 /// Creates an incident with its scope and first timeline entry, in one transaction.
-pub fn create(conn: &mut DbConnection, new: &NewIncident) -> RepoResult<Record<Incident>> {
+pub fn create(
+    conn: &mut DbConnection,
+    names: &NameIndex,
+    new: &NewIncident,
+) -> RepoResult<Record<Incident>> {
     transaction(conn, |conn| {
         let now = now();
         check_started_at(new.started_at, utc(now))?;
@@ -212,7 +216,7 @@ pub fn create(conn: &mut DbConnection, new: &NewIncident) -> RepoResult<Record<I
             "service",
         )?;
         check_scope(conn, new.service_id, &new.scope, "scope.classification_ids")?;
-        check_text(
+        names.check(
             conn,
             &[
                 ("title", Some(new.title.as_str())),
@@ -271,6 +275,7 @@ fn bump(conn: &mut DbConnection, id: i64, version: i64) -> RepoResult<()> {
 /// Changes title, impact, start or scope; `expected_version` (from `If-Match`) must be current.
 pub fn update(
     conn: &mut DbConnection,
+    names: &NameIndex,
     id: IncidentId,
     expected_version: Option<i64>,
     changes: &IncidentChanges,
@@ -287,7 +292,7 @@ pub fn update(
             check_scope(conn, current.service_id, scope, "scope.classification_ids")?;
             incident_scopes::replace(conn, id.0, scope)?;
         }
-        check_text(
+        names.check(
             conn,
             &[("title", changes.title.as_ref().map(Title::as_str))],
         )?;
@@ -307,6 +312,7 @@ pub fn update(
 /// Appends a timeline entry, moving the status when asked (checked by the lifecycle rules).
 pub fn add_update(
     conn: &mut DbConnection,
+    names: &NameIndex,
     id: IncidentId,
     new: &NewUpdate,
 ) -> RepoResult<(Record<Incident>, IncidentUpdate)> {
@@ -314,7 +320,7 @@ pub fn add_update(
         let current = find(conn, id)?.item;
         let now = now();
         let (status, resolved_at) = current.after_update(new.status, new.reopen, utc(now))?;
-        check_text(conn, &[("message", Some(new.message.as_str()))])?;
+        names.check(conn, &[("message", Some(new.message.as_str()))])?;
         diesel::update(incidents::table.find(id.0))
             .set((
                 incidents::status.eq(status.as_str()),

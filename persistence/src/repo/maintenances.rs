@@ -10,7 +10,7 @@ use domain::{
 };
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use super::events::{check_scope, check_text, maintenance_scopes};
+use super::events::{check_scope, maintenance_scopes, NameIndex};
 use super::{
     catalogue, now, record, referenced, stored, transaction, utc, Page, PageRequest, Record,
 };
@@ -177,7 +177,11 @@ pub fn find(conn: &mut DbConnection, id: MaintenanceId) -> RepoResult<Record<Mai
 }
 
 /// Schedules a window, in one transaction.
-pub fn create(conn: &mut DbConnection, new: &NewMaintenance) -> RepoResult<Record<Maintenance>> {
+pub fn create(
+    conn: &mut DbConnection,
+    names: &NameIndex,
+    new: &NewMaintenance,
+) -> RepoResult<Record<Maintenance>> {
     transaction(conn, |conn| {
         check_window(new.scheduled_start, new.scheduled_end)?;
         referenced(
@@ -186,7 +190,7 @@ pub fn create(conn: &mut DbConnection, new: &NewMaintenance) -> RepoResult<Recor
             "service",
         )?;
         check_scope(conn, new.service_id, &new.scope, new.classes_field)?;
-        check_text(
+        names.check(
             conn,
             &[
                 ("title", Some(new.title.as_str())),
@@ -226,6 +230,7 @@ pub fn create(conn: &mut DbConnection, new: &NewMaintenance) -> RepoResult<Recor
 /// Applies changes; `expected_version` (from `If-Match`) must be current.
 pub fn update(
     conn: &mut DbConnection,
+    names: &NameIndex,
     id: MaintenanceId,
     expected_version: Option<i64>,
     changes: &MaintenanceChanges,
@@ -246,7 +251,7 @@ pub fn update(
             utc(now()),
         )?;
         // Only new text is checked: a name that appeared later must not block other changes.
-        check_text(
+        names.check(
             conn,
             &[
                 ("title", changes.title.as_ref().map(Title::as_str)),

@@ -8,7 +8,8 @@ use domain::{
 };
 
 use super::{
-    accounts, catalogue, now, offerings, record, referenced, touched, Page, PageRequest, Record,
+    accounts, catalogue, events, now, offerings, record, referenced, touched, Page, PageRequest,
+    Record,
 };
 use crate::connection::{DbConnection, MultiBackend};
 use crate::schema::{accounts as accounts_t, tenants};
@@ -163,6 +164,7 @@ pub fn create(conn: &mut DbConnection, new: &NewTenant) -> RepoResult<Record<Ten
         if let Some(partner) = partner {
             offerings::ensure_partner_tenants(conn, new.service_id, partner)?;
         }
+        events::names_changed(conn)?;
         find(conn, TenantScope::All, TenantId(id))
     })
 }
@@ -194,6 +196,13 @@ pub fn update(
             .execute(conn)?;
         if let Some(partner) = partner {
             offerings::ensure_partner_tenants(conn, current.service_id, partner)?;
+        }
+        if changes
+            .name
+            .as_ref()
+            .is_some_and(|name| *name != current.name)
+        {
+            events::names_changed(conn)?;
         }
         find(conn, TenantScope::All, id)
     })

@@ -251,14 +251,49 @@ async fn event_text_naming_any_tenant_or_account_is_refused_on_every_write_path(
         "message": "prod_eu, preprod, globex-production and the Globexian cluster are fine; Acme Cloud engineers are on it."});
     let created = w.app.post("/api/v1/incidents", &admin, &fine).await;
     assert_eq!(created.status(), StatusCode::CREATED);
-    let named = json!({"service_id": w.sma, "title": "Errors on PROD", "impact": "degraded",
-        "scope": {"kind": "service"}, "message": "M"});
+    let named = |title: &str| {
+        json!({"service_id": w.sma, "title": title, "impact": "degraded",
+        "scope": {"kind": "service"}, "message": "M"})
+    };
     problem(
-        w.app.post("/api/v1/incidents", &admin, &named).await,
+        w.app
+            .post("/api/v1/incidents", &admin, &named("Errors on PROD"))
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "name_in_text",
     )
     .await;
+
+    // Names that appear after the guard has seen the directory are caught at once: a new
+    // tenant, a renamed account (its old name is free again).
+    let refused = |title: &'static str| {
+        let (app, token, body) = (&w.app, admin.clone(), named(title));
+        async move { app.post("/api/v1/incidents", &token, &body).await.status() }
+    };
+    assert_eq!(refused("Ledger sync errors").await, StatusCode::CREATED);
+    w.tenant("ledger", "Globex", w.am, "saas3-eu").await;
+    assert_eq!(
+        refused("Ledger sync errors").await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let stark = w.id("accounts", "name", "Stark Industries").await;
+    let renamed = w
+        .app
+        .patch(
+            &format!("/api/v1/accounts/{stark}"),
+            &admin,
+            &json!({"name": "Tony Holdings"}),
+        )
+        .await;
+    assert_eq!(renamed.status(), StatusCode::OK);
+    assert_eq!(
+        refused("Tony Holdings reported it").await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        refused("Stark Industries reported it").await,
+        StatusCode::CREATED
+    );
 }
 
 /// For every persona and every tenant it can read: the tenant's availability answers (JSON,
