@@ -1,16 +1,26 @@
-//! Availability maths (PRODUCT.md "Availability"): pure functions over time intervals.
+//! Availability maths (README "Availability" is the contract): pure functions over time
+//! intervals.
 //!
-//! For one tenant over a half-open UTC window W, the weight at each instant is the largest
-//! among the events affecting it then: major outage 1.0, partial outage 0.3 (configurable),
-//! degraded 0 (counted as degraded minutes); maintenance with expected impact `downtime`
-//! weighs 1.0 over its actual window and is planned; where planned and unplanned weights tie
-//! the instant is planned. Downtime is the integral of the weight (overlaps never count twice).
+//! For one tenant over a half-open window W (stopped at now), the weight at each instant is the
+//! largest among the events affecting it then: major outage 1.0, partial outage 0.3
+//! (configurable), degraded 0 (counted as degraded minutes); maintenance with expected impact
+//! `downtime` weighs 1.0 over the window it counts over and is planned, maintenance with expected
+//! impact `degraded` counts as degraded minutes. Planned downtime wins ties and every overlap.
+//! An incident is a list of periods, each at one impact: its impact may change over its life,
+//! and the gap while a reopened incident stood resolved is not down. Downtime is the integral of
+//! the weight (overlaps never count twice).
 
-use time::{Date, Duration, Month, OffsetDateTime, Time};
+use std::collections::{BTreeMap, HashMap};
 
-use std::collections::HashMap;
+use jiff::civil::Date as CivilDate;
+use jiff::tz::TimeZone;
+use jiff::{Span, Timestamp};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime, UtcOffset};
 
-use crate::{ClassificationId, DomainError, EventScope, Impact, TenantId};
+use crate::{
+    ClassificationId, DomainError, EventScope, Impact, IncidentId, MaintenanceId, TenantId,
+};
 
 /// Weights of the incident impacts.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -21,10 +31,13 @@ pub struct Weights {
 impl Default for Weights {
     fn default() -> Self {
         Weights {
-            partial_outage: 0.3,
+            partial_outage: STATUSPAGE_PARTIAL_WEIGHT,
         }
     }
 }
+
+/// The weight Statuspage gives a partial outage; `weighted_availability` always uses it.
+pub const STATUSPAGE_PARTIAL_WEIGHT: f64 = 0.3;
 
 impl Weights {
     pub fn parse(partial_outage: f64) -> Result<Self, DomainError> {
@@ -47,7 +60,26 @@ impl Weights {
     }
 }
 
-/// An incident as the maths sees it: open incidents have no end yet.
+/// The instants slr accepts anywhere (windows, event times): from 1970 up to (not including)
+/// the year 9000, so that every calendar step stays representable.
+pub const EARLIEST: OffsetDateTime = datetime!(1970-01-01 00:00 UTC);
+pub const LATEST: OffsetDateTime = datetime!(9000-01-01 00:00 UTC);
+
+/// Checks that `at` (the value of `field`) is a supported instant, and gives it in UTC.
+pub fn check_instant(
+    field: &'static str,
+    at: OffsetDateTime,
+) -> Result<OffsetDateTime, DomainError> {
+    if at < EARLIEST || at >= LATEST {
+        return Err(DomainError::invalid(
+            field,
+            "must be between 1970-01-01T00:00:00Z and 9000-01-01T00:00:00Z",
+        ));
+    }
+    Ok(at.to_offset(UtcOffset::UTC))
+}
+
+/// One period of an incident at one impact; the last period of an open incident has no end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outage {
     pub start: OffsetDateTime,
@@ -55,15 +87,44 @@ pub struct Outage {
     pub impact: Impact,
 }
 
-/// A planned downtime window (maintenance with expected impact `downtime`, not cancelled;
-/// its actual window where recorded, else the scheduled one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Planned {
-    pub start: OffsetDateTime,
-    pub end: OffsetDateTime,
+/// An incident as the maths sees it: its periods in time order, not overlapping. A reopened
+/// incident has a gap between the period that ended at its resolution and the one that began at
+/// its reopening; an impact change splits a period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentHistory {
+    pub id: IncidentId,
+    pub periods: Vec<Outage>,
 }
 
-/// A half-open UTC window.
+impl IncidentHistory {
+    /// One period at one impact: an incident that never changed.
+    pub fn single(id: IncidentId, outage: Outage) -> Self {
+        IncidentHistory {
+            id,
+            periods: vec![outage],
+        }
+    }
+}
+
+/// What a planned window does to the tenants it reaches while it counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlannedImpact {
+    /// Planned downtime: weight 1.0, planned.
+    Downtime,
+    /// Counted as degraded minutes, planned (weight 0).
+    Degraded,
+}
+
+/// A maintenance window over the span it counts over (see `Maintenance::counted`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Planned {
+    pub id: MaintenanceId,
+    pub start: OffsetDateTime,
+    pub end: OffsetDateTime,
+    pub impact: PlannedImpact,
+}
+
+/// A half-open window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
     pub from: OffsetDateTime,
@@ -73,62 +134,91 @@ pub struct Window {
 /// The figures for one tenant (or one class of identical tenants) over one window.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Figures {
-    /// The window's length in seconds (clipped at `now`).
+    /// The window's length in seconds (stopped at now).
     pub window_seconds: f64,
+    /// Weighted unplanned downtime: major + partial weight × partial.
     pub unplanned_seconds: f64,
     pub planned_seconds: f64,
+    /// Time whose heaviest event was a degraded incident or degraded maintenance.
     pub degraded_seconds: f64,
-    /// Incidents overlapping the window.
+    /// Time whose heaviest event was a major outage (outside planned downtime), unweighted.
+    pub major_seconds: f64,
+    /// Time whose heaviest event was a partial outage (outside planned downtime), unweighted.
+    pub partial_seconds: f64,
+    /// Incidents down at some point of the window (a zero-length one: whose instant lies in it).
     pub incident_count: u32,
-    /// Their summed full durations (open ones until `now`), for the MTTR.
-    pub incident_seconds: f64,
+    /// Incidents whose final resolution lies in the window, and their summed down time (gaps
+    /// while resolved left out, not clipped to the window): the MTTR.
+    pub resolved_count: u32,
+    pub resolved_seconds: f64,
 }
 
 impl Figures {
-    /// 1 − (unplanned + planned) / |W|; 1 for an empty window.
-    pub fn availability(&self) -> f64 {
-        if self.window_seconds <= 0.0 {
-            return 1.0;
-        }
-        1.0 - (self.unplanned_seconds + self.planned_seconds) / self.window_seconds
+    /// 1 − (unplanned + planned) / |W|; `None` for a window wholly in the future.
+    pub fn availability(&self) -> Option<f64> {
+        (self.window_seconds > 0.0)
+            .then(|| 1.0 - (self.unplanned_seconds + self.planned_seconds) / self.window_seconds)
     }
 
     /// 1 − unplanned / (|W| − planned): planned maintenance is excluded, as cloud SLAs do.
-    pub fn sla_availability(&self) -> f64 {
+    /// `None` when nothing is left to judge (a future or wholly planned window).
+    pub fn sla_availability(&self) -> Option<f64> {
         let base = self.window_seconds - self.planned_seconds;
-        if base <= 0.0 {
-            return 1.0;
-        }
-        1.0 - self.unplanned_seconds / base
+        (base > 1e-9).then(|| 1.0 - self.unplanned_seconds / base)
     }
 
-    /// Mean incident duration in seconds, if any incident overlapped the window.
+    /// The way Statuspage counts it: 1 − (major + 0.3 × partial) / |W|; degraded and
+    /// maintenance time count as up. `None` for a window wholly in the future.
+    pub fn weighted_availability(&self) -> Option<f64> {
+        (self.window_seconds > 0.0).then(|| {
+            1.0 - (self.major_seconds + STATUSPAGE_PARTIAL_WEIGHT * self.partial_seconds)
+                / self.window_seconds
+        })
+    }
+
+    /// Mean down time of the incidents resolved in the window.
     pub fn mttr_seconds(&self) -> Option<f64> {
-        (self.incident_count > 0).then(|| self.incident_seconds / f64::from(self.incident_count))
+        (self.resolved_count > 0).then(|| self.resolved_seconds / f64::from(self.resolved_count))
     }
 
-    /// Whether the SLA availability meets `target_percent`.
-    pub fn sla_met(&self, target_percent: f64) -> bool {
-        self.sla_availability() * 100.0 >= target_percent - 1e-9
+    /// Whether the SLA availability meets `target_percent`; `None` when it is undefined.
+    pub fn sla_met(&self, target_percent: f64) -> Option<bool> {
+        self.sla_availability()
+            .map(|a| a * 100.0 >= target_percent - 1e-9)
     }
 
-    /// Unplanned downtime still allowed by the target, in seconds (negative when overspent).
-    pub fn error_budget_left_seconds(&self, target_percent: f64) -> f64 {
-        let allowed =
-            (1.0 - target_percent / 100.0) * (self.window_seconds - self.planned_seconds).max(0.0);
-        allowed - self.unplanned_seconds
+    /// (1 − target) × (|W| − planned) − unplanned: the unplanned downtime the target still
+    /// allows, in seconds (negative when overspent); `None` for a window wholly in the future.
+    pub fn error_budget_left_seconds(&self, target_percent: f64) -> Option<f64> {
+        (self.window_seconds > 0.0).then(|| {
+            (1.0 - target_percent / 100.0) * (self.window_seconds - self.planned_seconds).max(0.0)
+                - self.unplanned_seconds
+        })
     }
 }
 
 /// Computes the figures of one tenant over `window`, with events running until `now` at most.
 pub fn figures(
     window: Window,
-    outages: &[Outage],
+    incidents: &[IncidentHistory],
     planned: &[Planned],
     weights: Weights,
     now: OffsetDateTime,
 ) -> Figures {
-    sweep(window, &[], outages, planned, weights, now).total
+    series(window, &[], incidents, planned, weights, now).total
+}
+
+/// One history over the window and each bucket (buckets in order, inside the window).
+pub fn series(
+    window: Window,
+    buckets: &[Window],
+    incidents: &[IncidentHistory],
+    planned: &[Planned],
+    weights: Weights,
+    now: OffsetDateTime,
+) -> Series {
+    let events = Events::new(window, incidents, planned, now);
+    sweep_events(window, buckets, &events, weights, now)
 }
 
 /// Counter slots of the sweep, from planned to the worst impact.
@@ -145,19 +235,11 @@ fn slot(impact: Impact) -> usize {
     }
 }
 
-/// One sweep over the sorted event boundaries (and the bucket edges): between two boundaries
-/// the active events do not change, so each segment is classified once from counters —
-/// O(events · log events + buckets), whatever the overlaps.
-fn sweep(
-    window: Window,
-    buckets: &[Window],
-    outages: &[Outage],
-    planned: &[Planned],
-    weights: Weights,
-    now: OffsetDateTime,
-) -> Series {
-    let events = Events::new(window, outages, planned, now);
-    sweep_events(window, buckets, &events, weights, now)
+fn planned_slot(impact: PlannedImpact) -> usize {
+    match impact {
+        PlannedImpact::Downtime => PLANNED,
+        PlannedImpact::Degraded => DEGRADED,
+    }
 }
 
 /// Microseconds since the epoch: integer comparisons in the hot loop (comparing
@@ -174,21 +256,67 @@ fn span_of(window: Window, now: i64) -> (i64, i64) {
     (from, micros(window.to).min(now).max(from))
 }
 
-/// The sorted boundaries of a set of events inside a window, and the incidents' full spans.
+/// An incident's periods in microseconds (open ones until now), and its final resolution.
+#[derive(Debug, Clone, Default)]
+struct Spans {
+    periods: Vec<(i64, i64)>,
+    resolved: Option<i64>,
+}
+
+impl Spans {
+    fn new(history: &IncidentHistory, now: i64) -> Self {
+        let periods: Vec<(i64, i64)> = history
+            .periods
+            .iter()
+            .map(|p| {
+                let start = micros(p.start);
+                (start, p.end.map_or(now, micros).max(start))
+            })
+            .collect();
+        let resolved = history
+            .periods
+            .last()
+            .and_then(|p| p.end)
+            .filter(|_| history.periods.iter().all(|p| p.end.is_some()))
+            .map(micros);
+        Spans { periods, resolved }
+    }
+
+    /// Whether the incident was down in [a, b): a period overlaps it, or a zero-length one lies
+    /// in it.
+    fn down_in(&self, (a, b): (i64, i64)) -> bool {
+        self.periods
+            .iter()
+            .any(|&(s, e)| (s < b && e > a) || (s == e && a <= s && s < b))
+    }
+
+    fn down_seconds(&self) -> f64 {
+        self.periods
+            .iter()
+            .map(|&(s, e)| (e - s) as f64 / 1e6)
+            .sum()
+    }
+}
+
+/// The sorted boundaries of a set of events inside a window, and the incidents' spans.
 #[derive(Debug, Clone, Default)]
 struct Events {
     /// (time, +1 or −1, counter slot), in time order.
     boundaries: Vec<(i64, i32, usize)>,
-    /// Each incident's (start, end), for counts and MTTR.
-    spans: Vec<(i64, i64)>,
+    incidents: Vec<Spans>,
 }
 
 impl Events {
-    fn new(window: Window, outages: &[Outage], planned: &[Planned], now: OffsetDateTime) -> Self {
+    fn new(
+        window: Window,
+        incidents: &[IncidentHistory],
+        planned: &[Planned],
+        now: OffsetDateTime,
+    ) -> Self {
         let now = micros(now);
         let (from, to) = span_of(window, now);
         let clip = |t: i64| t.clamp(from, to);
-        let mut boundaries = Vec::with_capacity(2 * (outages.len() + planned.len()));
+        let mut boundaries = Vec::with_capacity(2 * (incidents.len() + planned.len()));
         let mut push = |start: i64, end: i64, slot: usize| {
             let (start, end) = (clip(start), clip(end));
             if start < end {
@@ -196,25 +324,27 @@ impl Events {
                 boundaries.push((end, -1, slot));
             }
         };
-        let spans: Vec<(i64, i64)> = outages
-            .iter()
-            .map(|o| (micros(o.start), o.end.map_or(now, micros)))
-            .collect();
-        for (o, &(start, end)) in outages.iter().zip(&spans) {
-            push(start, end, slot(o.impact));
+        let spans: Vec<Spans> = incidents.iter().map(|i| Spans::new(i, now)).collect();
+        for (incident, spans) in incidents.iter().zip(&spans) {
+            for (period, &(start, end)) in incident.periods.iter().zip(&spans.periods) {
+                push(start, end, slot(period.impact));
+            }
         }
         for p in planned {
-            push(micros(p.start), micros(p.end), PLANNED);
+            push(micros(p.start), micros(p.end), planned_slot(p.impact));
         }
         boundaries.sort_unstable_by_key(|e| e.0);
-        Events { boundaries, spans }
+        Events {
+            boundaries,
+            incidents: spans,
+        }
     }
 
     /// The union of already sorted event sets, merged in linear time.
     fn merged(parts: &[&Events]) -> Events {
         let mut merged = Events::default();
         for part in parts {
-            merged.spans.extend_from_slice(&part.spans);
+            merged.incidents.extend_from_slice(&part.incidents);
             let mut out = Vec::with_capacity(merged.boundaries.len() + part.boundaries.len());
             let (mut a, mut b) = (
                 merged.boundaries.iter().peekable(),
@@ -234,8 +364,16 @@ impl Events {
     }
 }
 
+/// What the heaviest active event class makes of a stretch of time, from the counters.
+fn classify(counts: &[i32; 4]) -> Option<usize> {
+    [PLANNED, MAJOR, PARTIAL, DEGRADED]
+        .into_iter()
+        .find(|&slot| counts[slot] > 0)
+}
+
 /// One sweep over sorted event boundaries (and the bucket edges): between two boundaries the
-/// active events do not change, so each segment is classified once from counters.
+/// active events do not change, so each segment is classified once from counters —
+/// O(events · log events + buckets), whatever the overlaps.
 fn sweep_events(
     window: Window,
     buckets: &[Window],
@@ -278,16 +416,19 @@ fn sweep_events(
         }
         let seconds = seconds_between(at, until);
         let in_bucket = cuts.get(bucket).filter(|c| c.0 <= at).map(|_| bucket);
-        let add = |f: &mut Figures| {
-            if counts[PLANNED] > 0 {
-                f.planned_seconds += seconds;
-            } else if counts[MAJOR] > 0 {
+        let class = classify(&counts);
+        let add = |f: &mut Figures| match class {
+            Some(PLANNED) => f.planned_seconds += seconds,
+            Some(MAJOR) => {
+                f.major_seconds += seconds;
                 f.unplanned_seconds += weights.of(Impact::MajorOutage) * seconds;
-            } else if counts[PARTIAL] > 0 {
-                f.unplanned_seconds += weights.of(Impact::PartialOutage) * seconds;
-            } else if counts[DEGRADED] > 0 {
-                f.degraded_seconds += seconds;
             }
+            Some(PARTIAL) => {
+                f.partial_seconds += seconds;
+                f.unplanned_seconds += weights.of(Impact::PartialOutage) * seconds;
+            }
+            Some(_) => f.degraded_seconds += seconds,
+            None => {}
         };
         add(&mut total);
         if let Some(b) = in_bucket {
@@ -298,28 +439,179 @@ fn sweep_events(
         }
         at = until;
     }
-    for &(start, end) in &events.spans {
-        let duration = seconds_between(start, end).max(0.0);
-        let overlaps = |(a, b): (i64, i64)| start < b && end > a;
-        if overlaps((from, to)) {
-            total.incident_count += 1;
-            total.incident_seconds += duration;
-        }
-        let first = cuts.partition_point(|c| c.1 <= start);
+    for incident in &events.incidents {
+        count_incident(incident, (from, to), &mut total);
+        // Periods are in time order, so the buckets they touch only move forward.
+        let first = incident
+            .periods
+            .first()
+            .map_or(cuts.len(), |&(s, _)| cuts.partition_point(|c| c.1 <= s));
         for (b, &cut) in cuts.iter().enumerate().skip(first) {
-            if cut.0 >= end {
+            let last_end = incident.periods.last().map_or(i64::MIN, |p| p.1);
+            if cut.0 > last_end {
                 break;
             }
-            if overlaps(cut) {
-                per_bucket[b].incident_count += 1;
-                per_bucket[b].incident_seconds += duration;
-            }
+            count_incident(incident, cut, &mut per_bucket[b]);
         }
     }
     Series {
         total,
         buckets: per_bucket,
     }
+}
+
+/// Adds an incident to the counts of the span [a, b): once if it was down in it, and to the
+/// MTTR if its final resolution lies in it.
+fn count_incident(incident: &Spans, (a, b): (i64, i64), figures: &mut Figures) {
+    if a >= b {
+        return;
+    }
+    if incident.down_in((a, b)) {
+        figures.incident_count += 1;
+    }
+    if incident.resolved.is_some_and(|r| a <= r && r < b) {
+        figures.resolved_count += 1;
+        figures.resolved_seconds += incident.down_seconds();
+    }
+}
+
+/// Why a tenant was down, degraded or under planned downtime for a while: the evidence behind
+/// a figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interval {
+    pub start: OffsetDateTime,
+    pub end: OffsetDateTime,
+    /// The weight counted (0 for degraded time).
+    pub weight: f64,
+    /// Planned (maintenance) rather than unplanned (incidents).
+    pub planned: bool,
+    /// Degraded time (weight 0) rather than downtime.
+    pub degraded: bool,
+    /// The incidents of the deciding kind active then (the heaviest impact), in id order.
+    pub incidents: Vec<IncidentId>,
+    /// The maintenance windows of the deciding kind active then, in id order.
+    pub maintenances: Vec<MaintenanceId>,
+}
+
+/// What caused a boundary in [`intervals`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Cause {
+    Incident(IncidentId),
+    Maintenance(MaintenanceId),
+}
+
+/// The stretches of `window` (stopped at now) where the tenant's weight was above zero or it
+/// was degraded, each with the events behind it; adjacent stretches with the same weight, kind
+/// and events are one.
+pub fn intervals(
+    window: Window,
+    incidents: &[IncidentHistory],
+    planned: &[Planned],
+    weights: Weights,
+    now: OffsetDateTime,
+) -> Vec<Interval> {
+    let now_us = micros(now);
+    let (from, to) = span_of(window, now_us);
+    let mut boundaries: Vec<(i64, i32, usize, Cause)> = Vec::new();
+    let mut push = |start: i64, end: i64, slot: usize, cause: Cause| {
+        let (start, end) = (start.clamp(from, to), end.clamp(from, to));
+        if start < end {
+            boundaries.push((start, 1, slot, cause));
+            boundaries.push((end, -1, slot, cause));
+        }
+    };
+    for incident in incidents {
+        for p in &incident.periods {
+            let end = p.end.map_or(now_us, micros);
+            push(
+                micros(p.start),
+                end,
+                slot(p.impact),
+                Cause::Incident(incident.id),
+            );
+        }
+    }
+    for p in planned {
+        let slot = planned_slot(p.impact);
+        push(
+            micros(p.start),
+            micros(p.end),
+            slot,
+            Cause::Maintenance(p.id),
+        );
+    }
+    boundaries.sort_unstable_by_key(|b| b.0);
+    let mut active: [BTreeMap<Cause, i32>; 4] = Default::default();
+    let mut result: Vec<Interval> = Vec::new();
+    let mut next = 0;
+    while next < boundaries.len() {
+        let at = boundaries[next].0;
+        while next < boundaries.len() && boundaries[next].0 == at {
+            let (_, delta, slot, cause) = boundaries[next];
+            let count = active[slot].entry(cause).or_default();
+            *count += delta;
+            if *count == 0 {
+                active[slot].remove(&cause);
+            }
+            next += 1;
+        }
+        let Some(&(until, ..)) = boundaries.get(next) else {
+            break;
+        };
+        let counts = active.each_ref().map(|a| i32::from(!a.is_empty()));
+        let Some(class) = classify(&counts) else {
+            continue;
+        };
+        let weight = match class {
+            PLANNED => 1.0,
+            MAJOR => weights.of(Impact::MajorOutage),
+            PARTIAL => weights.of(Impact::PartialOutage),
+            _ => 0.0,
+        };
+        let (mut incident_ids, mut maintenance_ids) = (Vec::new(), Vec::new());
+        for cause in active[class].keys() {
+            match *cause {
+                Cause::Incident(id) => incident_ids.push(id),
+                Cause::Maintenance(id) => maintenance_ids.push(id),
+            }
+        }
+        let interval = Interval {
+            start: from_micros(at),
+            end: from_micros(until),
+            weight,
+            planned: incident_ids.is_empty(),
+            degraded: class == DEGRADED,
+            incidents: incident_ids,
+            maintenances: maintenance_ids,
+        };
+        match result.last_mut() {
+            Some(last)
+                if last.end == interval.start
+                    && (
+                        last.weight,
+                        last.planned,
+                        last.degraded,
+                        &last.incidents,
+                        &last.maintenances,
+                    ) == (
+                        interval.weight,
+                        interval.planned,
+                        interval.degraded,
+                        &interval.incidents,
+                        &interval.maintenances,
+                    ) =>
+            {
+                last.end = interval.end;
+            }
+            _ => result.push(interval),
+        }
+    }
+    result
+}
+
+fn from_micros(us: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 /// Bucket sizes for a series.
@@ -344,47 +636,121 @@ impl Granularity {
             )),
         }
     }
+}
 
-    /// The start of the bucket containing `t` (UTC).
-    fn floor(self, t: OffsetDateTime) -> OffsetDateTime {
-        let date = t.date();
-        let date = match self {
-            Granularity::Day => date,
-            Granularity::Week => {
-                date - Duration::days(i64::from(date.weekday().number_days_from_monday()))
-            }
-            Granularity::Month => {
-                Date::from_calendar_date(date.year(), date.month(), 1).unwrap_or(date)
-            }
-        };
-        date.with_time(Time::MIDNIGHT).assume_utc()
-    }
+/// The calendar buckets follow: UTC, or an IANA time zone whose days, weeks and months start at
+/// local midnight — so a day is 23 or 25 hours long when the clocks change.
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    zone: TimeZone,
+    name: String,
+}
 
-    fn next(self, start: OffsetDateTime) -> OffsetDateTime {
-        match self {
-            Granularity::Day => start + Duration::days(1),
-            Granularity::Week => start + Duration::weeks(1),
-            Granularity::Month => {
-                let date = start.date();
-                let (year, month) = match date.month() {
-                    Month::December => (date.year() + 1, Month::January),
-                    m => (date.year(), m.next()),
-                };
-                Date::from_calendar_date(year, month, 1)
-                    .unwrap_or(date)
-                    .with_time(Time::MIDNIGHT)
-                    .assume_utc()
-            }
+impl Default for Calendar {
+    fn default() -> Self {
+        Calendar {
+            zone: TimeZone::UTC,
+            name: "UTC".to_owned(),
         }
     }
+}
+
+impl Calendar {
+    /// From an IANA name such as `Europe/Berlin` (the bundled time zone database).
+    pub fn parse(name: &str) -> Result<Self, DomainError> {
+        let zone = TimeZone::get(name).map_err(|_| {
+            DomainError::invalid("tz", "must be an IANA time zone name, e.g. Europe/Berlin")
+        })?;
+        Ok(Calendar {
+            zone,
+            name: name.to_owned(),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `at` with the zone's offset then: how bucket edges are labelled.
+    pub fn local(&self, at: OffsetDateTime) -> OffsetDateTime {
+        let offset = self
+            .timestamp(at)
+            .map(|ts| self.zone.to_offset(ts).seconds());
+        offset
+            .ok()
+            .and_then(|seconds| UtcOffset::from_whole_seconds(seconds).ok())
+            .map_or(at, |offset| at.to_offset(offset))
+    }
+
+    fn timestamp(&self, at: OffsetDateTime) -> Result<Timestamp, DomainError> {
+        Timestamp::from_microsecond(micros(at)).map_err(|_| out_of_range())
+    }
+
+    /// The instant local midnight of `date` begins (the first instant of the day, should
+    /// midnight fall into a DST gap).
+    fn start_of(&self, date: CivilDate) -> Result<OffsetDateTime, DomainError> {
+        let start = date
+            .to_zoned_datetime(self.zone.clone())
+            .map_err(|_| out_of_range())?;
+        OffsetDateTime::from_unix_timestamp_nanos(start.timestamp().as_nanosecond())
+            .map_err(|_| out_of_range())
+    }
+
+    fn date_of(&self, at: OffsetDateTime) -> Result<CivilDate, DomainError> {
+        Ok(self
+            .timestamp(at)?
+            .to_zoned_datetime(self.zone.clone())
+            .date())
+    }
+
+    /// The start of the bucket containing `at`.
+    fn floor(
+        &self,
+        granularity: Granularity,
+        at: OffsetDateTime,
+    ) -> Result<OffsetDateTime, DomainError> {
+        let date = self.date_of(at)?;
+        let first = match granularity {
+            Granularity::Day => date,
+            Granularity::Week => date
+                .checked_sub(Span::new().days(date.weekday().to_monday_zero_offset()))
+                .map_err(|_| out_of_range())?,
+            Granularity::Month => date.first_of_month(),
+        };
+        self.start_of(first)
+    }
+
+    /// The start of the bucket after the one starting at `start`.
+    fn next(
+        &self,
+        granularity: Granularity,
+        start: OffsetDateTime,
+    ) -> Result<OffsetDateTime, DomainError> {
+        let date = self.date_of(start)?;
+        let next = match granularity {
+            Granularity::Day => date.tomorrow(),
+            Granularity::Week => date.checked_add(Span::new().days(7)),
+            Granularity::Month => date.first_of_month().checked_add(Span::new().months(1)),
+        }
+        .map_err(|_| out_of_range())?;
+        self.start_of(next)
+    }
+}
+
+fn out_of_range() -> DomainError {
+    DomainError::invalid("to", "is out of the supported range")
 }
 
 /// The longest window accepted, and the most buckets in a series.
 pub const MAX_WINDOW_DAYS: i64 = 400;
 pub const MAX_BUCKETS: usize = 1000;
 
-/// Checks a requested window.
-pub fn check_window(window: Window) -> Result<(), DomainError> {
+/// Checks a requested window: supported instants, `to` after `from`, at most 400 days.
+pub fn check_window(window: Window) -> Result<Window, DomainError> {
+    let window = Window {
+        from: check_instant("from", window.from)?,
+        to: check_instant("to", window.to)?,
+    };
     if window.to <= window.from {
         return Err(DomainError::invalid("to", "must be after from"));
     }
@@ -394,16 +760,20 @@ pub fn check_window(window: Window) -> Result<(), DomainError> {
             format!("the window must be at most {MAX_WINDOW_DAYS} days"),
         ));
     }
-    Ok(())
+    Ok(window)
 }
 
-/// The buckets of `window`, aligned to the calendar and clipped to the window.
-pub fn buckets(window: Window, granularity: Granularity) -> Result<Vec<Window>, DomainError> {
-    check_window(window)?;
+/// The buckets of `window` in `calendar`, clipped to the window: they tile it exactly.
+pub fn buckets(
+    window: Window,
+    granularity: Granularity,
+    calendar: &Calendar,
+) -> Result<Vec<Window>, DomainError> {
+    let window = check_window(window)?;
     let mut result = Vec::new();
-    let mut start = granularity.floor(window.from);
+    let mut start = calendar.floor(granularity, window.from)?;
     while start < window.to {
-        let end = granularity.next(start);
+        let end = calendar.next(granularity, start)?;
         result.push(Window {
             from: start.max(window.from),
             to: end.min(window.to),
@@ -419,33 +789,67 @@ pub fn buckets(window: Window, granularity: Granularity) -> Result<Vec<Window>, 
     Ok(result)
 }
 
-/// An incident as a rollup sees it: its scope and its outage.
+/// An incident as a rollup sees it: its scope and its history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScopedOutage {
     pub scope: EventScope,
-    pub outage: Outage,
+    pub history: IncidentHistory,
 }
 
-/// A downtime maintenance window with its scope.
+/// A counted maintenance window with its scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScopedPlanned {
     pub scope: EventScope,
     pub planned: Planned,
 }
 
-/// Outages and planned windows that reach the same tenants.
+/// Whether an event with `scope` reaches the tenant `id` of classification `class`.
+fn reaches(scope: &EventScope, id: TenantId, class: ClassificationId) -> bool {
+    match scope {
+        EventScope::Service => true,
+        EventScope::Classifications(classes) => classes.contains(&class),
+        EventScope::Tenants(ids) => ids.contains(&id),
+    }
+}
+
+/// The events of a service's history that reach one tenant.
+pub fn affecting(
+    tenant: (TenantId, ClassificationId),
+    incidents: &[ScopedOutage],
+    maintenance: &[ScopedPlanned],
+) -> (Vec<IncidentHistory>, Vec<Planned>) {
+    let (id, class) = tenant;
+    (
+        incidents
+            .iter()
+            .filter(|i| reaches(&i.scope, id, class))
+            .map(|i| i.history.clone())
+            .collect(),
+        maintenance
+            .iter()
+            .filter(|m| reaches(&m.scope, id, class))
+            .map(|m| m.planned)
+            .collect(),
+    )
+}
+
+/// Incidents and planned windows that reach the same tenants.
 #[derive(Debug, Clone, Default)]
 struct Parts {
-    outages: Vec<Outage>,
+    incidents: Vec<IncidentHistory>,
     planned: Vec<Planned>,
 }
 
 impl Parts {
     fn push(&mut self, event: Aimed, incidents: &[ScopedOutage], maintenance: &[ScopedPlanned]) {
         match event {
-            Aimed::Outage(at) => self.outages.push(incidents[at].outage),
+            Aimed::Outage(at) => self.incidents.push(incidents[at].history.clone()),
             Aimed::Planned(at) => self.planned.push(maintenance[at].planned),
         }
+    }
+
+    fn events(&self, window: Window, now: OffsetDateTime) -> Events {
+        Events::new(window, &self.incidents, &self.planned, now)
     }
 }
 
@@ -508,16 +912,13 @@ pub fn per_tenant(
         classes.entry((class, targeted)).or_default().push(tenant);
     }
     // Each part's boundaries are sorted once; a class merges its parts in linear time.
-    let shared = Events::new(window, &service_wide.outages, &service_wide.planned, now);
+    let shared = service_wide.events(window, now);
     let mut per_class: HashMap<ClassificationId, Events> = HashMap::new();
     let mut result = HashMap::new();
     for ((class, targeted), members) in classes {
         let base = per_class.entry(class).or_insert_with(|| {
             let own = by_class.get(&class).cloned().unwrap_or_default();
-            Events::merged(&[
-                &shared,
-                &Events::new(window, &own.outages, &own.planned, now),
-            ])
+            Events::merged(&[&shared, &own.events(window, now)])
         });
         let series = if targeted.is_empty() {
             sweep_events(window, buckets, base, weights, now)
@@ -526,14 +927,8 @@ pub fn per_tenant(
             for event in &targeted {
                 aimed.push(*event, incidents, maintenance);
             }
-            let own = Events::new(window, &aimed.outages, &aimed.planned, now);
-            sweep_events(
-                window,
-                buckets,
-                &Events::merged(&[base, &own]),
-                weights,
-                now,
-            )
+            let events = Events::merged(&[base, &aimed.events(window, now)]);
+            sweep_events(window, buckets, &events, weights, now)
         };
         for tenant in members {
             result.insert(tenant, series.clone());
@@ -542,59 +937,55 @@ pub fn per_tenant(
     result
 }
 
-/// One history over the window and each bucket (buckets in order, inside the window).
-pub fn series(
-    window: Window,
-    buckets: &[Window],
-    outages: &[Outage],
-    planned: &[Planned],
-    weights: Weights,
-    now: OffsetDateTime,
-) -> Series {
-    sweep(window, buckets, outages, planned, weights, now)
-}
-
-/// An offering's rollup over its tenants' figures.
+/// An offering's rollup over its tenants' figures. Worst tenant and tenants below target are
+/// judged on the same figure: the SLA availability.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rollup<T> {
-    /// Tenant-weighted mean availability (1 without tenants).
-    pub availability: f64,
-    pub sla_availability: f64,
-    /// The tenant with the lowest availability.
+    /// Tenant-weighted means over the tenants where the figure is defined; `None` without any.
+    pub availability: Option<f64>,
+    pub sla_availability: Option<f64>,
+    pub weighted_availability: Option<f64>,
+    /// The tenant with the lowest SLA availability.
     pub worst: Option<(T, f64)>,
     /// Tenants whose SLA availability misses the target.
     pub below_target: Vec<T>,
 }
 
-/// Tenant-weighted mean availability and SLA availability (1 and 1 without tenants).
-pub fn means<'a>(figures: impl Iterator<Item = &'a Figures>) -> (f64, f64) {
-    let (mut count, mut availability, mut sla) = (0usize, 0.0, 0.0);
-    for f in figures {
-        count += 1;
-        availability += f.availability();
-        sla += f.sla_availability();
+/// Tenant-weighted means of availability, SLA availability and weighted availability, each
+/// over the tenants where it is defined (`None` where no tenant has it).
+pub fn means<'a>(
+    figures: impl Iterator<Item = &'a Figures> + Clone,
+) -> (Option<f64>, Option<f64>, Option<f64>) {
+    fn mean(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
+        let (count, sum) = values
+            .flatten()
+            .fold((0usize, 0.0), |(n, s), v| (n + 1, s + v));
+        (count > 0).then(|| sum / count as f64)
     }
-    if count == 0 {
-        (1.0, 1.0)
-    } else {
-        (availability / count as f64, sla / count as f64)
-    }
+    (
+        mean(figures.clone().map(Figures::availability)),
+        mean(figures.clone().map(Figures::sla_availability)),
+        mean(figures.map(Figures::weighted_availability)),
+    )
 }
 
 /// Rolls tenants' figures up: means, worst tenant, tenants below `target_percent`.
 pub fn rollup<T: Clone>(tenants: &[(T, Figures)], target_percent: f64) -> Rollup<T> {
-    let (availability, sla_availability) = means(tenants.iter().map(|(_, f)| f));
+    let (availability, sla_availability, weighted_availability) =
+        means(tenants.iter().map(|(_, f)| f));
     let worst = tenants
         .iter()
-        .min_by(|a, b| a.1.availability().total_cmp(&b.1.availability()))
-        .map(|(t, f)| (t.clone(), f.availability()));
+        .filter_map(|(t, f)| f.sla_availability().map(|a| (t, a)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(t, a)| (t.clone(), a));
     Rollup {
         availability,
         sla_availability,
+        weighted_availability,
         worst,
         below_target: tenants
             .iter()
-            .filter(|(_, f)| !f.sla_met(target_percent))
+            .filter(|(_, f)| f.sla_met(target_percent) == Some(false))
             .map(|(t, _)| t.clone())
             .collect(),
     }
@@ -612,11 +1003,25 @@ mod tests {
         T0 + Duration::minutes(minutes)
     }
 
-    fn outage(from: i64, to: Option<i64>, impact: Impact) -> Outage {
+    fn period(from: i64, to: Option<i64>, impact: Impact) -> Outage {
         Outage {
             start: at(from),
             end: to.map(at),
             impact,
+        }
+    }
+
+    /// An incident with one period.
+    fn outage(from: i64, to: Option<i64>, impact: Impact) -> IncidentHistory {
+        IncidentHistory::single(IncidentId(from), period(from, to, impact))
+    }
+
+    fn downtime(id: i64, from: i64, to: i64) -> Planned {
+        Planned {
+            id: MaintenanceId(id),
+            start: at(from),
+            end: at(to),
+            impact: PlannedImpact::Downtime,
         }
     }
 
@@ -628,6 +1033,10 @@ mod tests {
     }
 
     const FAR: i64 = 1_000_000;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-6
+    }
 
     #[test]
     fn overlapping_major_and_partial_count_the_larger_weight_once() {
@@ -643,10 +1052,25 @@ mod tests {
             Weights::default(),
             at(FAR),
         );
-        assert!((f.unplanned_seconds - 78.0 * 60.0).abs() < 1e-6);
-        assert!((f.availability() - (1.0 - 78.0 / 1000.0)).abs() < 1e-12);
+        assert!(close(f.unplanned_seconds, 78.0 * 60.0));
+        assert!((f.availability().unwrap() - (1.0 - 78.0 / 1000.0)).abs() < 1e-12);
         assert_eq!(f.incident_count, 2);
         assert_eq!(f.mttr_seconds(), Some(75.0 * 60.0));
+        // Statuspage: major 60 min + 0.3 × the 60 partial-only minutes.
+        assert!((f.weighted_availability().unwrap() - (1.0 - 78.0 / 1000.0)).abs() < 1e-12);
+        let heavier = Weights::parse(0.5).unwrap();
+        let f = figures(
+            window(0, 1000),
+            &[outage(0, Some(100), Impact::PartialOutage)],
+            &[],
+            heavier,
+            at(FAR),
+        );
+        assert!(close(f.unplanned_seconds, 50.0 * 60.0));
+        assert!(
+            (f.weighted_availability().unwrap() - (1.0 - 30.0 / 1000.0)).abs() < 1e-12,
+            "the Statuspage method keeps its own 0.3"
+        );
     }
 
     #[test]
@@ -655,35 +1079,146 @@ mod tests {
         let f = figures(
             window(0, 1000),
             &[outage(150, Some(250), Impact::MajorOutage)],
-            &[Planned {
-                start: at(100),
-                end: at(200),
-            }],
+            &[downtime(1, 100, 200)],
             Weights::default(),
             at(FAR),
         );
-        assert!((f.planned_seconds - 6000.0).abs() < 1e-6);
-        assert!((f.unplanned_seconds - 3000.0).abs() < 1e-6);
-        assert!((f.availability() - 0.85).abs() < 1e-12);
+        assert!(close(f.planned_seconds, 6000.0));
+        assert!(close(f.unplanned_seconds, 3000.0));
+        assert!((f.availability().unwrap() - 0.85).abs() < 1e-12);
         // SLA: 1 − 50 / (1000 − 100).
-        assert!((f.sla_availability() - (1.0 - 50.0 / 900.0)).abs() < 1e-12);
+        assert!((f.sla_availability().unwrap() - (1.0 - 50.0 / 900.0)).abs() < 1e-12);
+        // Statuspage counts maintenance as up: only the 50 unplanned major minutes.
+        assert!((f.weighted_availability().unwrap() - 0.95).abs() < 1e-12);
     }
 
     #[test]
-    fn incidents_spanning_the_window_edge_count_only_inside() {
+    fn degraded_maintenance_counts_as_degraded_minutes_and_a_degraded_incident_under_downtime_as_planned(
+    ) {
+        let degraded_window = Planned {
+            impact: PlannedImpact::Degraded,
+            ..downtime(2, 300, 360)
+        };
         let f = figures(
-            window(100, 200),
+            window(0, 1000),
+            &[
+                outage(0, Some(30), Impact::Degraded),
+                outage(330, Some(340), Impact::PartialOutage),
+            ],
+            &[downtime(1, 10, 20), degraded_window],
+            Weights::default(),
+            at(FAR),
+        );
+        // Degraded: 0..10 and 20..30 (the downtime window wins 10..20), 300..330 and 340..360.
+        assert!(close(f.degraded_seconds, (20.0 + 50.0) * 60.0));
+        assert!(close(f.planned_seconds, 10.0 * 60.0));
+        assert!(close(f.unplanned_seconds, 0.3 * 10.0 * 60.0));
+    }
+
+    #[test]
+    fn impact_changes_weigh_each_period_at_its_own_impact_and_a_reopened_gap_is_up() {
+        // Major for 20 minutes, then partial for 40; resolved; reopened 100 minutes later as
+        // partial for 10 minutes.
+        let incident = IncidentHistory {
+            id: IncidentId(7),
+            periods: vec![
+                period(0, Some(20), Impact::MajorOutage),
+                period(20, Some(60), Impact::PartialOutage),
+                period(160, Some(170), Impact::PartialOutage),
+            ],
+        };
+        let f = figures(
+            window(0, 1440),
+            std::slice::from_ref(&incident),
+            &[],
+            Weights::default(),
+            at(FAR),
+        );
+        assert!(close(f.unplanned_seconds, (20.0 + 0.3 * 50.0) * 60.0));
+        assert!(close(f.major_seconds, 20.0 * 60.0));
+        assert!(close(f.partial_seconds, 50.0 * 60.0));
+        assert_eq!(f.incident_count, 1);
+        assert_eq!(
+            f.mttr_seconds(),
+            Some(70.0 * 60.0),
+            "down time, the resolved gap left out"
+        );
+        // In the gap alone the incident is not down and not counted.
+        let gap = figures(
+            window(60, 160),
+            &[incident],
+            &[],
+            Weights::default(),
+            at(FAR),
+        );
+        assert_eq!((gap.unplanned_seconds, gap.incident_count), (0.0, 0));
+    }
+
+    #[test]
+    fn zero_length_incidents_count_in_the_span_holding_their_instant() {
+        let blip = outage(100, Some(100), Impact::MajorOutage);
+        let days = [window(0, 100), window(100, 200)];
+        let s = series(
+            window(0, 200),
+            &days,
+            std::slice::from_ref(&blip),
+            &[],
+            Weights::default(),
+            at(FAR),
+        );
+        assert_eq!(s.total.incident_count, 1);
+        assert_eq!(s.total.unplanned_seconds, 0.0);
+        assert_eq!(
+            (s.buckets[0].incident_count, s.buckets[1].incident_count),
+            (0, 1),
+            "half-open: the instant belongs to the later bucket"
+        );
+        assert_eq!(s.total.mttr_seconds(), Some(0.0));
+        // A long incident counts in every bucket it overlaps, and once in the window.
+        let long = series(
+            window(0, 200),
+            &days,
             &[outage(50, Some(150), Impact::MajorOutage)],
             &[],
             Weights::default(),
             at(FAR),
         );
-        assert!((f.unplanned_seconds - 50.0 * 60.0).abs() < 1e-6);
-        assert_eq!(f.incident_count, 1);
+        assert_eq!(long.total.incident_count, 1);
+        assert_eq!(
+            (
+                long.buckets[0].incident_count,
+                long.buckets[1].incident_count
+            ),
+            (1, 1)
+        );
+        assert_eq!(
+            (
+                long.buckets[0].resolved_count,
+                long.buckets[1].resolved_count
+            ),
+            (0, 1),
+            "the MTTR counts it where it was resolved"
+        );
+    }
+
+    #[test]
+    fn incidents_spanning_the_window_edge_count_only_inside_and_mttr_needs_a_resolution_inside() {
+        let f = figures(
+            window(100, 200),
+            &[
+                outage(50, Some(150), Impact::MajorOutage),
+                outage(180, Some(300), Impact::MajorOutage),
+            ],
+            &[],
+            Weights::default(),
+            at(FAR),
+        );
+        assert!(close(f.unplanned_seconds, 70.0 * 60.0));
+        assert_eq!(f.incident_count, 2);
         assert_eq!(
             f.mttr_seconds(),
             Some(100.0 * 60.0),
-            "MTTR uses the full duration"
+            "full duration of the one resolved inside"
         );
     }
 
@@ -696,13 +1231,14 @@ mod tests {
             Weights::default(),
             at(500),
         );
-        assert!((f.window_seconds - 500.0 * 60.0).abs() < 1e-6);
-        assert!((f.unplanned_seconds - 100.0 * 60.0).abs() < 1e-6);
-        assert!((f.availability() - 0.8).abs() < 1e-12);
+        assert!(close(f.window_seconds, 500.0 * 60.0));
+        assert!(close(f.unplanned_seconds, 100.0 * 60.0));
+        assert!((f.availability().unwrap() - 0.8).abs() < 1e-12);
+        assert_eq!(f.mttr_seconds(), None, "not resolved");
     }
 
     #[test]
-    fn an_empty_window_is_fully_available() {
+    fn empty_cases_say_what_is_known() {
         let f = figures(window(0, 1440), &[], &[], Weights::default(), at(FAR));
         assert_eq!(
             (
@@ -711,10 +1247,36 @@ mod tests {
                 f.incident_count,
                 f.mttr_seconds()
             ),
-            (1.0, 1.0, 0, None)
+            (Some(1.0), Some(1.0), 0, None)
         );
-        assert!(f.sla_met(99.9));
-        assert!((f.error_budget_left_seconds(99.9) - 0.001 * 1440.0 * 60.0).abs() < 1e-6);
+        assert_eq!(f.sla_met(99.9), Some(true));
+        assert!(close(
+            f.error_budget_left_seconds(99.9).unwrap(),
+            0.001 * 1440.0 * 60.0
+        ));
+        // A window in the future: nothing measured yet.
+        let future = figures(window(100, 200), &[], &[], Weights::default(), at(50));
+        assert_eq!(future.availability(), None);
+        assert_eq!(future.sla_met(99.9), None);
+        assert_eq!(future.error_budget_left_seconds(99.9), None);
+        // A wholly planned window: down (planned), nothing left for the SLA to judge.
+        let planned = figures(
+            window(0, 60),
+            &[],
+            &[downtime(1, 0, 60)],
+            Weights::default(),
+            at(FAR),
+        );
+        assert_eq!(planned.availability(), Some(0.0));
+        assert_eq!(planned.sla_availability(), None);
+        assert_eq!(planned.weighted_availability(), Some(1.0));
+        assert_eq!(planned.error_budget_left_seconds(99.9), Some(0.0));
+        // An offering without tenants.
+        let r = rollup::<TenantId>(&[], 99.9);
+        assert_eq!(
+            (r.availability, r.sla_availability, r.worst),
+            (None, None, None)
+        );
     }
 
     #[test]
@@ -729,19 +1291,56 @@ mod tests {
             Weights::default(),
             at(FAR),
         );
-        assert!((f.degraded_seconds - 20.0 * 60.0).abs() < 1e-6);
-        assert!((f.unplanned_seconds - 10.0 * 60.0).abs() < 1e-6);
-        assert!(!f.sla_met(99.9));
-        assert!(f.sla_met(98.0));
-        assert!(f.error_budget_left_seconds(99.9) < 0.0);
-        let heavier = figures(
-            window(0, 1000),
-            &[outage(0, Some(100), Impact::PartialOutage)],
-            &[],
-            Weights::parse(0.5).unwrap(),
+        assert!(close(f.degraded_seconds, 20.0 * 60.0));
+        assert!(close(f.unplanned_seconds, 10.0 * 60.0));
+        assert_eq!(f.sla_met(99.9), Some(false));
+        assert_eq!(f.sla_met(98.0), Some(true));
+        assert!(f.error_budget_left_seconds(99.9).unwrap() < 0.0);
+    }
+
+    #[test]
+    fn intervals_show_the_evidence_behind_the_figures() {
+        let incidents = [
+            IncidentHistory {
+                id: IncidentId(1),
+                periods: vec![
+                    period(10, Some(20), Impact::MajorOutage),
+                    period(20, Some(40), Impact::PartialOutage),
+                ],
+            },
+            IncidentHistory::single(IncidentId(2), period(30, Some(50), Impact::Degraded)),
+        ];
+        let got = intervals(
+            window(0, 100),
+            &incidents,
+            &[downtime(9, 35, 45)],
+            Weights::default(),
             at(FAR),
         );
-        assert!((heavier.unplanned_seconds - 50.0 * 60.0).abs() < 1e-6);
+        type Summary = (i64, i64, f64, bool, bool, Vec<i64>, Vec<i64>);
+        let summary: Vec<Summary> = got
+            .iter()
+            .map(|i| {
+                (
+                    (i.start - T0).whole_minutes(),
+                    (i.end - T0).whole_minutes(),
+                    i.weight,
+                    i.planned,
+                    i.degraded,
+                    i.incidents.iter().map(|i| i.0).collect(),
+                    i.maintenances.iter().map(|m| m.0).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (10, 20, 1.0, false, false, vec![1], vec![]),
+                (20, 35, 0.3, false, false, vec![1], vec![]),
+                (35, 45, 1.0, true, false, vec![], vec![9]),
+                (45, 50, 0.0, false, true, vec![2], vec![]),
+            ]
+        );
     }
 
     #[test]
@@ -750,7 +1349,8 @@ mod tests {
             from: datetime!(2026-01-30 12:00 UTC),
             to: datetime!(2026-03-02 00:00 UTC),
         };
-        let months = buckets(w, Granularity::Month).unwrap();
+        let utc = Calendar::default();
+        let months = buckets(w, Granularity::Month, &utc).unwrap();
         assert_eq!(months.len(), 3);
         assert_eq!(
             months[0],
@@ -759,18 +1359,11 @@ mod tests {
                 to: datetime!(2026-02-01 00:00 UTC)
             }
         );
-        assert_eq!(
-            months[1],
-            Window {
-                from: datetime!(2026-02-01 00:00 UTC),
-                to: datetime!(2026-03-01 00:00 UTC)
-            }
-        );
-        let weeks = buckets(w, Granularity::Week).unwrap();
+        let weeks = buckets(w, Granularity::Week, &utc).unwrap();
         assert_eq!(weeks[1].from.weekday(), time::Weekday::Monday);
         assert_eq!(weeks[1].from, datetime!(2026-02-02 00:00 UTC));
         assert_eq!(
-            buckets(w, Granularity::Day).unwrap().len(),
+            buckets(w, Granularity::Day, &utc).unwrap().len(),
             31,
             "Jan 30 (from noon), Jan 31, 28 days of February, March 1"
         );
@@ -779,7 +1372,8 @@ mod tests {
                 from: w.to,
                 to: w.from
             },
-            Granularity::Day
+            Granularity::Day,
+            &utc
         )
         .is_err());
         let long = Window {
@@ -787,8 +1381,65 @@ mod tests {
             to: T0 + Duration::days(401),
         };
         assert_eq!(
-            buckets(long, Granularity::Day).unwrap_err(),
+            buckets(long, Granularity::Day, &utc).unwrap_err(),
             DomainError::invalid("to", "the window must be at most 400 days")
+        );
+    }
+
+    #[test]
+    fn zone_buckets_start_at_local_midnight_and_follow_daylight_saving() {
+        let berlin = Calendar::parse("Europe/Berlin").unwrap();
+        // Berlin moves to summer time on 2026-03-29 and back on 2026-10-25.
+        let spring = Window {
+            from: datetime!(2026-03-27 23:00 UTC),
+            to: datetime!(2026-03-30 22:00 UTC),
+        };
+        let days = buckets(spring, Granularity::Day, &berlin).unwrap();
+        let hours: Vec<i64> = days.iter().map(|d| (d.to - d.from).whole_hours()).collect();
+        assert_eq!(hours, [24, 23, 24]);
+        assert_eq!(days[1].from, datetime!(2026-03-28 23:00 UTC));
+        assert_eq!(
+            berlin.local(days[2].from),
+            datetime!(2026-03-30 00:00 +02:00)
+        );
+        let autumn = Window {
+            from: datetime!(2026-10-24 22:00 UTC),
+            to: datetime!(2026-10-26 23:00 UTC),
+        };
+        let hours: Vec<i64> = buckets(autumn, Granularity::Day, &berlin)
+            .unwrap()
+            .iter()
+            .map(|d| (d.to - d.from).whole_hours())
+            .collect();
+        assert_eq!(hours, [25, 24]);
+        let months = buckets(
+            Window {
+                from: datetime!(2026-01-15 00:00 UTC),
+                to: datetime!(2026-03-15 00:00 UTC),
+            },
+            Granularity::Month,
+            &berlin,
+        )
+        .unwrap();
+        assert_eq!(months[1].from, datetime!(2026-01-31 23:00 UTC));
+        assert_eq!(
+            Calendar::parse("Mars/Olympus").unwrap_err().to_string(),
+            "tz: must be an IANA time zone name, e.g. Europe/Berlin"
+        );
+    }
+
+    #[test]
+    fn instants_outside_the_supported_range_are_refused_not_panicked_on() {
+        let far = Window {
+            from: datetime!(8999-12-01 00:00 UTC),
+            to: datetime!(9999-12-31 23:59:59 UTC),
+        };
+        assert!(check_window(far).is_err());
+        assert!(buckets(far, Granularity::Day, &Calendar::default()).is_err());
+        assert!(check_instant("started_at", datetime!(0000-01-01 00:00 +23:59)).is_err());
+        assert_eq!(
+            check_instant("from", datetime!(2026-11-18 00:00 +02:00)).unwrap(),
+            datetime!(2026-11-17 22:00 UTC)
         );
     }
 
@@ -805,35 +1456,31 @@ mod tests {
         let incidents = [
             ScopedOutage {
                 scope: EventScope::Classifications([eu2].into_iter().collect()),
-                outage: outage(0, Some(60), Impact::MajorOutage),
+                history: outage(0, Some(60), Impact::MajorOutage),
             },
             ScopedOutage {
                 scope: EventScope::Tenants([TenantId(3)].into_iter().collect()),
-                outage: outage(100, Some(160), Impact::MajorOutage),
+                history: outage(100, Some(160), Impact::MajorOutage),
             },
         ];
-        let planned = |from, to| Planned {
-            start: at(from),
-            end: at(to),
-        };
         let maintenance = [
             ScopedPlanned {
                 scope: EventScope::Classifications([eu3].into_iter().collect()),
-                planned: planned(200, 230),
+                planned: downtime(1, 200, 230),
             },
             // A window for tenant 2 alone splits it from tenant 1; one for the whole service
             // reaches everyone.
             ScopedPlanned {
                 scope: EventScope::Tenants([TenantId(2)].into_iter().collect()),
-                planned: planned(300, 310),
+                planned: downtime(2, 300, 310),
             },
             ScopedPlanned {
                 scope: EventScope::Service,
-                planned: planned(500, 505),
+                planned: downtime(3, 500, 505),
             },
         ];
         let w = window(0, 1440);
-        let days = buckets(w, Granularity::Day).unwrap();
+        let days = buckets(w, Granularity::Day, &Calendar::default()).unwrap();
         let all = per_tenant(
             &tenants,
             &incidents,
@@ -847,9 +1494,15 @@ mod tests {
         assert_eq!(all[&TenantId(2)].total.unplanned_seconds, 3600.0);
         assert_eq!(all[&TenantId(1)].total.planned_seconds, 300.0);
         assert_eq!(all[&TenantId(2)].total.planned_seconds, 900.0);
-        assert!((all[&TenantId(3)].total.unplanned_seconds - 7200.0).abs() < 1e-6);
-        assert!((all[&TenantId(4)].total.planned_seconds - 2100.0).abs() < 1e-6);
+        assert!(close(all[&TenantId(3)].total.unplanned_seconds, 7200.0));
+        assert!(close(all[&TenantId(4)].total.planned_seconds, 2100.0));
         assert_eq!(all[&TenantId(4)].total.unplanned_seconds, 0.0);
+        // The same figures as computing one tenant from the events that reach it.
+        for &(tenant, class) in &tenants {
+            let (own_incidents, own_planned) = affecting((tenant, class), &incidents, &maintenance);
+            let alone = figures(w, &own_incidents, &own_planned, Weights::default(), at(FAR));
+            assert_eq!(all[&tenant].total, alone, "tenant {tenant}");
+        }
         let figures: Vec<(TenantId, Figures)> = all.iter().map(|(t, s)| (*t, s.total)).collect();
         let r = rollup(&figures, 99.9);
         assert_eq!(r.worst.map(|(t, _)| t), Some(TenantId(3)));
@@ -857,34 +1510,47 @@ mod tests {
         let expected = (3.0 * (1.0 - 65.0 / 1440.0) - 60.0 / 1440.0 - 10.0 / 1440.0
             + (1.0 - 35.0 / 1440.0))
             / 4.0;
-        assert!((r.availability - expected).abs() < 1e-12);
+        assert!((r.availability.unwrap() - expected).abs() < 1e-12);
     }
 
-    /// The obviously-correct reference: minute by minute.
+    /// The obviously-correct reference: minute by minute. An incident is a list of
+    /// (start, end, impact) periods; planned windows are (start, end, downtime?).
     fn reference(
         w: (i64, i64),
-        outages: &[(i64, i64, Impact)],
-        planned: &[(i64, i64)],
+        incidents: &[Vec<(i64, i64, Impact)>],
+        planned: &[(i64, i64, bool)],
         weights: Weights,
-    ) -> (f64, f64, f64) {
-        let (mut unplanned, mut planned_min, mut degraded) = (0.0, 0.0, 0.0);
+    ) -> (f64, f64, f64, f64) {
+        let (mut unplanned, mut planned_min, mut degraded, mut weighted) = (0.0, 0.0, 0.0, 0.0);
         for minute in w.0..w.1 {
-            if planned.iter().any(|&(s, e)| s <= minute && minute < e) {
+            let inside = |s: i64, e: i64| s <= minute && minute < e;
+            if planned.iter().any(|&(s, e, down)| down && inside(s, e)) {
                 planned_min += 1.0;
                 continue;
             }
-            let worst = outages
+            let worst = incidents
                 .iter()
-                .filter(|&&(s, e, _)| s <= minute && minute < e)
+                .flatten()
+                .filter(|&&(s, e, _)| inside(s, e))
                 .map(|&(_, _, i)| i)
                 .max_by_key(|i| i.severity());
+            let degraded_window = planned.iter().any(|&(s, e, down)| !down && inside(s, e));
             match worst {
                 Some(Impact::Degraded) => degraded += 1.0,
-                Some(i) => unplanned += weights.of(i),
+                Some(i) => {
+                    unplanned += weights.of(i);
+                    weighted += Weights::default().of(i);
+                }
+                None if degraded_window => degraded += 1.0,
                 None => {}
             }
         }
-        (unplanned * 60.0, planned_min * 60.0, degraded * 60.0)
+        (
+            unplanned * 60.0,
+            planned_min * 60.0,
+            degraded * 60.0,
+            weighted * 60.0,
+        )
     }
 
     fn impact() -> impl Strategy<Value = Impact> {
@@ -895,48 +1561,127 @@ mod tests {
         ]
     }
 
+    /// An incident: a start, then (gap, length, impact) steps — a gap of 0 is an impact change,
+    /// a longer one a resolution and a reopening.
+    fn incident() -> impl Strategy<Value = Vec<(i64, i64, Impact)>> {
+        (
+            0i64..1000,
+            prop::collection::vec(
+                (prop_oneof![Just(0i64), 1i64..100], 0i64..200, impact()),
+                1..4,
+            ),
+        )
+            .prop_map(|(start, steps)| {
+                let mut at = start;
+                steps
+                    .into_iter()
+                    .map(|(gap, len, impact)| {
+                        let period = (at + gap, at + gap + len, impact);
+                        at = period.1;
+                        period
+                    })
+                    .collect()
+            })
+    }
+
+    fn zone() -> impl Strategy<Value = &'static str> {
+        prop_oneof![
+            Just("UTC"),
+            Just("Europe/Berlin"),
+            Just("America/New_York"),
+            Just("Australia/Lord_Howe"),
+            Just("Asia/Kolkata"),
+        ]
+    }
+
     proptest! {
         #[test]
         fn the_sweep_matches_the_minute_by_minute_reference(
             from in 0i64..300,
             len in 1i64..600,
-            outages in prop::collection::vec((0i64..1000, 0i64..300, impact()), 0..8),
-            planned in prop::collection::vec((0i64..1000, 1i64..200), 0..4),
+            incidents in prop::collection::vec(incident(), 0..6),
+            planned in prop::collection::vec((0i64..1000, 1i64..200, any::<bool>()), 0..4),
             partial in 0.0f64..=1.0,
         ) {
             let w = (from, from + len);
-            let outages: Vec<(i64, i64, Impact)> = outages.into_iter().map(|(s, d, i)| (s, s + d, i)).collect();
-            let planned: Vec<(i64, i64)> = planned.into_iter().map(|(s, d)| (s, s + d)).collect();
+            let planned: Vec<(i64, i64, bool)> = planned.into_iter().map(|(s, d, down)| (s, s + d, down)).collect();
             let weights = Weights::parse(partial).unwrap();
-            let f = figures(
-                window(w.0, w.1),
-                &outages.iter().map(|&(s, e, i)| outage(s, Some(e), i)).collect::<Vec<_>>(),
-                &planned.iter().map(|&(s, e)| Planned { start: at(s), end: at(e) }).collect::<Vec<_>>(),
-                weights,
-                at(FAR),
-            );
-            let (unplanned, planned_s, degraded) = reference(w, &outages, &planned, weights);
-            prop_assert!((f.unplanned_seconds - unplanned).abs() < 1e-6, "unplanned {} vs {}", f.unplanned_seconds, unplanned);
-            prop_assert!((f.planned_seconds - planned_s).abs() < 1e-6);
-            prop_assert!((f.degraded_seconds - degraded).abs() < 1e-6);
-            prop_assert!(f.availability() >= 0.0 && f.availability() <= 1.0);
-            // Daily-ish buckets of 97 minutes partition the window: their downtime adds up.
+            let histories: Vec<IncidentHistory> = incidents
+                .iter()
+                .enumerate()
+                .map(|(id, periods)| IncidentHistory {
+                    id: IncidentId(id as i64),
+                    periods: periods.iter().map(|&(s, e, i)| period(s, Some(e), i)).collect(),
+                })
+                .collect();
+            let windows: Vec<Planned> = planned
+                .iter()
+                .enumerate()
+                .map(|(id, &(s, e, down))| Planned {
+                    impact: if down { PlannedImpact::Downtime } else { PlannedImpact::Degraded },
+                    ..downtime(id as i64, s, e)
+                })
+                .collect();
+            let f = figures(window(w.0, w.1), &histories, &windows, weights, at(FAR));
+            let (unplanned, planned_s, degraded, weighted) = reference(w, &incidents, &planned, weights);
+            prop_assert!(close(f.unplanned_seconds, unplanned), "unplanned {} vs {}", f.unplanned_seconds, unplanned);
+            prop_assert!(close(f.planned_seconds, planned_s));
+            prop_assert!(close(f.degraded_seconds, degraded));
+            let t = (len * 60) as f64;
+            prop_assert!((f.weighted_availability().unwrap() - (1.0 - weighted / t)).abs() < 1e-9);
+            let a = f.availability().unwrap();
+            prop_assert!((0.0..=1.0).contains(&a));
+            // Buckets of 97 minutes partition the window: their downtime adds up.
             let mut cuts = Vec::new();
             let mut start = w.0;
             while start < w.1 {
                 cuts.push(window(start, (start + 97).min(w.1)));
                 start += 97;
             }
-            let outage_list: Vec<Outage> = outages.iter().map(|&(s, e, i)| outage(s, Some(e), i)).collect();
-            let planned_list: Vec<Planned> = planned.iter().map(|&(s, e)| Planned { start: at(s), end: at(e) }).collect();
-            let s = series(window(w.0, w.1), &cuts, &outage_list, &planned_list, weights, at(FAR));
-            prop_assert!((s.total.unplanned_seconds - unplanned).abs() < 1e-6);
+            let s = series(window(w.0, w.1), &cuts, &histories, &windows, weights, at(FAR));
+            prop_assert!(close(s.total.unplanned_seconds, f.unplanned_seconds));
+            prop_assert_eq!((s.total.incident_count, s.total.resolved_count), (f.incident_count, f.resolved_count));
             let sum = |f: fn(&Figures) -> f64| s.buckets.iter().map(f).sum::<f64>();
-            prop_assert!((sum(|b| b.unplanned_seconds) - unplanned).abs() < 1e-6);
-            prop_assert!((sum(|b| b.planned_seconds) - planned_s).abs() < 1e-6);
-            prop_assert!((sum(|b| b.degraded_seconds) - degraded).abs() < 1e-6);
-            prop_assert!((sum(|b| b.window_seconds) - (len * 60) as f64).abs() < 1e-6);
-            prop_assert!(f.sla_availability() >= f.availability() - 1e-12);
+            prop_assert!(close(sum(|b| b.unplanned_seconds), unplanned));
+            prop_assert!(close(sum(|b| b.planned_seconds), planned_s));
+            prop_assert!(close(sum(|b| b.degraded_seconds), degraded));
+            prop_assert!(close(sum(|b| b.window_seconds), t));
+            prop_assert!(f.sla_availability().is_none_or(|sla| sla >= a - 1e-12));
+            // The intervals add up to the same downtime.
+            let evidence = intervals(window(w.0, w.1), &histories, &windows, weights, at(FAR));
+            let minutes = |i: &Interval| (i.end - i.start).as_seconds_f64();
+            let down: f64 = evidence.iter().filter(|i| !i.planned).map(|i| i.weight * minutes(i)).sum();
+            let planned_down: f64 = evidence.iter().filter(|i| i.planned && !i.degraded).map(minutes).sum();
+            prop_assert!(close(down, unplanned), "intervals {} vs {}", down, unplanned);
+            prop_assert!(close(planned_down, planned_s));
+        }
+
+        #[test]
+        fn zone_buckets_tile_the_window_and_start_at_local_midnight(
+            zone in zone(),
+            start in 0i64..(5 * 365 * 24),
+            hours in 1i64..(400 * 24),
+            granularity in prop_oneof![Just(Granularity::Day), Just(Granularity::Week), Just(Granularity::Month)],
+        ) {
+            let calendar = Calendar::parse(zone).unwrap();
+            let from = datetime!(2024-01-01 00:00 UTC) + Duration::hours(start);
+            let w = Window { from, to: from + Duration::hours(hours) };
+            let all = buckets(w, granularity, &calendar).unwrap();
+            prop_assert_eq!(all.first().map(|b| b.from), Some(w.from));
+            prop_assert_eq!(all.last().map(|b| b.to), Some(w.to));
+            for pair in all.windows(2) {
+                prop_assert_eq!(pair[0].to, pair[1].from);
+                let local = calendar.local(pair[1].from);
+                prop_assert_eq!((local.hour(), local.minute()), (0, 0), "{} in {}", local, zone);
+                match granularity {
+                    Granularity::Day => {}
+                    Granularity::Week => prop_assert_eq!(local.weekday(), time::Weekday::Monday),
+                    Granularity::Month => prop_assert_eq!(local.day(), 1),
+                }
+            }
+            for b in &all {
+                prop_assert!(b.from < b.to);
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use time::{Duration, OffsetDateTime};
 
+use crate::availability::{IncidentHistory, Outage};
 use crate::text::{text_type, wire_enum};
 use crate::{ContactId, DomainError, EventScope, IncidentId, IncidentUpdateId, ServiceId};
 
@@ -12,7 +13,11 @@ pub struct Incident {
     pub id: IncidentId,
     pub service_id: ServiceId,
     pub title: Title,
+    /// The impact in effect now (the last of its history).
     pub impact: Impact,
+    /// The impact it started with, and each later change from the instant it took effect.
+    pub initial_impact: Impact,
+    pub impact_changes: Vec<(OffsetDateTime, Impact)>,
     pub status: IncidentStatus,
     pub scope: EventScope,
     pub started_at: OffsetDateTime,
@@ -21,7 +26,29 @@ pub struct Incident {
     pub version: i64,
 }
 
+/// What asking for an impact does to an incident's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImpactChange {
+    Unchanged,
+    /// A change taking effect from this instant (the incident is or becomes open).
+    From(OffsetDateTime, Impact),
+    /// A correction of a resolved incident: its whole history becomes this impact.
+    Correction(Impact),
+}
+
 impl Incident {
+    /// Asking for `impact` at `now`, with the incident open (before or after the request):
+    /// open incidents change from now; a resolved one is corrected as a whole.
+    pub fn impact_change(&self, impact: Impact, open: bool, now: OffsetDateTime) -> ImpactChange {
+        if impact == self.impact {
+            ImpactChange::Unchanged
+        } else if open {
+            ImpactChange::From(now, impact)
+        } else {
+            ImpactChange::Correction(impact)
+        }
+    }
+
     /// Where a timeline update asking for `requested` (and `reopen`) at `now` leaves the
     /// incident: its status and resolution time (set on resolve, cleared on reopen).
     pub fn after_update(
@@ -190,6 +217,100 @@ fn resolved_at_after(
     }
 }
 
+/// Checks a back-filled impact history: changes in time order, after the start, not after the
+/// resolution (of a resolved incident) nor in the future.
+pub fn check_impact_changes(
+    started_at: OffsetDateTime,
+    resolved_at: Option<OffsetDateTime>,
+    changes: &[(OffsetDateTime, Impact)],
+    now: OffsetDateTime,
+) -> Result<(), DomainError> {
+    let mut after = started_at;
+    for &(at, _) in changes {
+        if at <= after {
+            return Err(DomainError::invalid(
+                "impact_changes",
+                "each change must come after started_at and after the change before it",
+            ));
+        }
+        if resolved_at.is_some_and(|resolved| at > resolved) || at > now + CLOCK_SKEW {
+            return Err(DomainError::invalid(
+                "impact_changes",
+                "a change must not come after the resolution nor lie in the future",
+            ));
+        }
+        after = at;
+    }
+    Ok(())
+}
+
+/// The stretches an incident stood open: from its start to its resolution — or, for a reopened
+/// incident, from the start to each resolution and from each reopening to the next resolution,
+/// read from its timeline's status entries (oldest first); the last may still be open.
+pub fn open_periods(
+    started_at: OffsetDateTime,
+    resolved_at: Option<OffsetDateTime>,
+    reopened_timeline: Option<&[(OffsetDateTime, IncidentStatus)]>,
+) -> Vec<(OffsetDateTime, Option<OffsetDateTime>)> {
+    let Some(timeline) = reopened_timeline else {
+        return vec![(started_at, resolved_at)];
+    };
+    let mut periods = Vec::new();
+    let mut open = Some(started_at);
+    for &(at, status) in timeline {
+        let at = at.max(started_at);
+        match (status, open) {
+            (IncidentStatus::Resolved, Some(from)) => {
+                periods.push((from, Some(at)));
+                open = None;
+            }
+            (status, None) if status.is_active() => open = Some(at),
+            _ => {}
+        }
+    }
+    if let Some(from) = open {
+        periods.push((from, None));
+    }
+    periods
+}
+
+/// An incident as the availability maths sees it: its open periods split wherever the impact
+/// changed, each at the impact in effect then (`initial` until the first change).
+pub fn outage_history(
+    id: IncidentId,
+    open: &[(OffsetDateTime, Option<OffsetDateTime>)],
+    initial: Impact,
+    changes: &[(OffsetDateTime, Impact)],
+) -> IncidentHistory {
+    let impact_at = |t: OffsetDateTime| {
+        changes
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= t)
+            .map_or(initial, |&(_, impact)| impact)
+    };
+    let mut periods = Vec::new();
+    for &(start, end) in open {
+        let mut from = start;
+        for &(at, _) in changes {
+            if at > from && end.is_none_or(|end| at < end) {
+                periods.push(Outage {
+                    start: from,
+                    end: Some(at),
+                    impact: impact_at(from),
+                });
+                from = at;
+            }
+        }
+        periods.push(Outage {
+            start: from,
+            end,
+            impact: impact_at(from),
+        });
+    }
+    IncidentHistory { id, periods }
+}
+
 /// How far in the future a client's clock may be before a start time is refused.
 pub const CLOCK_SKEW: Duration = Duration::minutes(1);
 
@@ -306,6 +427,107 @@ mod tests {
             "small clock skew"
         );
         assert!(check_started_at(now + Duration::hours(1), now).is_err());
+    }
+
+    #[test]
+    fn a_reopened_incident_is_down_in_periods_split_where_its_impact_changed() {
+        let t = |minutes: i64| OffsetDateTime::UNIX_EPOCH + Duration::minutes(minutes);
+        let timeline = [
+            (t(0), Investigating),
+            (t(30), Resolved),
+            (t(30), Resolved),
+            (t(100), Investigating),
+            (t(120), Monitoring),
+            (t(150), Resolved),
+            (t(200), Identified),
+        ];
+        let open = open_periods(t(0), None, Some(&timeline));
+        assert_eq!(
+            open,
+            [(t(0), Some(t(30))), (t(100), Some(t(150))), (t(200), None)]
+        );
+        assert_eq!(open_periods(t(0), Some(t(9)), None), [(t(0), Some(t(9)))]);
+        let history = outage_history(
+            IncidentId(1),
+            &open,
+            Impact::MajorOutage,
+            &[(t(20), Impact::PartialOutage), (t(110), Impact::Degraded)],
+        );
+        let periods: Vec<(i64, Option<i64>, Impact)> = history
+            .periods
+            .iter()
+            .map(|p| {
+                (
+                    (p.start - t(0)).whole_minutes(),
+                    p.end.map(|e| (e - t(0)).whole_minutes()),
+                    p.impact,
+                )
+            })
+            .collect();
+        assert_eq!(
+            periods,
+            [
+                (0, Some(20), Impact::MajorOutage),
+                (20, Some(30), Impact::PartialOutage),
+                (100, Some(110), Impact::PartialOutage),
+                (110, Some(150), Impact::Degraded),
+                (200, None, Impact::Degraded),
+            ]
+        );
+    }
+
+    #[test]
+    fn impact_changes_take_effect_from_now_or_correct_a_resolved_incident() {
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(10);
+        let incident = Incident {
+            id: IncidentId(1),
+            service_id: ServiceId(1),
+            title: Title::parse("t").unwrap(),
+            impact: Impact::MajorOutage,
+            initial_impact: Impact::MajorOutage,
+            impact_changes: vec![],
+            status: Resolved,
+            scope: EventScope::Service,
+            started_at: now - Duration::hours(2),
+            resolved_at: Some(now - Duration::hours(1)),
+            version: 1,
+        };
+        assert_eq!(
+            incident.impact_change(Impact::Degraded, true, now),
+            ImpactChange::From(now, Impact::Degraded)
+        );
+        assert_eq!(
+            incident.impact_change(Impact::Degraded, false, now),
+            ImpactChange::Correction(Impact::Degraded)
+        );
+        assert_eq!(
+            incident.impact_change(Impact::MajorOutage, true, now),
+            ImpactChange::Unchanged
+        );
+        let start = incident.started_at;
+        let h = Duration::hours;
+        assert!(
+            check_impact_changes(start, Some(now), &[(start + h(1), Impact::Degraded)], now)
+                .is_ok()
+        );
+        assert!(check_impact_changes(start, Some(now), &[(start, Impact::Degraded)], now).is_err());
+        assert!(check_impact_changes(
+            start,
+            Some(start + h(1)),
+            &[(start + h(1) + h(1), Impact::Degraded)],
+            now
+        )
+        .is_err());
+        assert!(check_impact_changes(
+            start,
+            None,
+            &[
+                (start + h(1), Impact::Degraded),
+                (start + h(1), Impact::PartialOutage)
+            ],
+            now
+        )
+        .is_err());
     }
 
     #[test]

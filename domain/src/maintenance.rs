@@ -3,6 +3,7 @@
 
 use time::OffsetDateTime;
 
+use crate::availability::{Planned, PlannedImpact};
 use crate::catalogue::{Region, Tier};
 use crate::text::{text_type, wire_enum};
 use crate::{DomainError, EventScope, MaintenanceId, ServiceId, Title};
@@ -31,6 +32,32 @@ pub struct Maintenance {
 }
 
 impl Maintenance {
+    /// What availability counts of this window, if anything (README "Availability"):
+    /// expected impact `none` and cancelled windows never count; a completed window counts over
+    /// its actual start and end; one in progress from its actual start until now (however far
+    /// it overruns its schedule); a scheduled window nobody marked as started counts over its
+    /// scheduled window — what customers were told to expect (cancel it if it did not happen).
+    pub fn counted(&self, now: OffsetDateTime) -> Option<Planned> {
+        let impact = match self.expected_impact {
+            ExpectedImpact::None => return None,
+            ExpectedImpact::Degraded => PlannedImpact::Degraded,
+            ExpectedImpact::Downtime => PlannedImpact::Downtime,
+        };
+        let start = self.actual_start.unwrap_or(self.scheduled_start);
+        let end = match self.status {
+            MaintenanceStatus::Cancelled => return None,
+            MaintenanceStatus::InProgress => now.max(start),
+            MaintenanceStatus::Completed => self.actual_end.unwrap_or(self.scheduled_end),
+            MaintenanceStatus::Scheduled => self.scheduled_end,
+        };
+        Some(Planned {
+            id: self.id,
+            start,
+            end,
+            impact,
+        })
+    }
+
     /// Where the window stands at `now`.
     pub fn phase(&self, now: OffsetDateTime) -> Phase {
         match self.status {
@@ -234,7 +261,133 @@ fn english_list(items: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::availability::{figures, Weights, Window};
+    use crate::ClassificationId;
+    use proptest::prelude::*;
     use time::Duration;
+
+    fn window_at(
+        status: MaintenanceStatus,
+        expected_impact: ExpectedImpact,
+        scheduled: (OffsetDateTime, OffsetDateTime),
+        actual: (Option<OffsetDateTime>, Option<OffsetDateTime>),
+    ) -> Maintenance {
+        Maintenance {
+            id: MaintenanceId(1),
+            service_id: ServiceId(1),
+            title: Title::parse("t").unwrap(),
+            description: Description::parse("d").unwrap(),
+            status,
+            expected_impact,
+            scheduled_start: scheduled.0,
+            scheduled_end: scheduled.1,
+            actual_start: actual.0,
+            actual_end: actual.1,
+            scope: EventScope::Classifications([ClassificationId(1)].into_iter().collect()),
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn maintenance_counts_over_the_window_it_really_ran() {
+        use MaintenanceStatus::*;
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(100);
+        let h = Duration::hours;
+        // Scheduled ten days ago for 2 h, really run from 3 h ago to 1 h ago.
+        let scheduled = (now - Duration::days(10), now - Duration::days(10) + h(2));
+        let done = window_at(
+            Completed,
+            ExpectedImpact::Downtime,
+            scheduled,
+            (Some(now - h(3)), Some(now - h(1))),
+        );
+        let counted = done.counted(now).unwrap();
+        assert_eq!((counted.start, counted.end), (now - h(3), now - h(1)));
+        // Started now though scheduled days ahead, and overrunning: from its start until now.
+        let running = window_at(
+            InProgress,
+            ExpectedImpact::Downtime,
+            (now + Duration::days(3), now + Duration::days(3) + h(1)),
+            (Some(now - h(5)), None),
+        );
+        let counted = running.counted(now).unwrap();
+        assert_eq!((counted.start, counted.end), (now - h(5), now));
+        let never_started = window_at(Scheduled, ExpectedImpact::Downtime, scheduled, (None, None));
+        assert_eq!(
+            never_started.counted(now).map(|p| (p.start, p.end)),
+            Some(scheduled)
+        );
+        assert_eq!(
+            window_at(
+                Cancelled,
+                ExpectedImpact::Downtime,
+                scheduled,
+                (Some(now - h(3)), Some(now - h(2)))
+            )
+            .counted(now),
+            None
+        );
+        assert_eq!(
+            window_at(Completed, ExpectedImpact::None, scheduled, (None, None)).counted(now),
+            None
+        );
+        assert_eq!(
+            window_at(Completed, ExpectedImpact::Degraded, scheduled, (None, None))
+                .counted(now)
+                .map(|p| p.impact),
+            Some(PlannedImpact::Degraded)
+        );
+    }
+
+    fn status() -> impl Strategy<Value = MaintenanceStatus> {
+        prop_oneof![
+            Just(MaintenanceStatus::Scheduled),
+            Just(MaintenanceStatus::InProgress),
+            Just(MaintenanceStatus::Completed),
+            Just(MaintenanceStatus::Cancelled),
+        ]
+    }
+
+    proptest! {
+        /// Minute by minute: a minute is planned downtime when the window counted it — actual
+        /// times where recorded, until now while in progress, never when cancelled.
+        #[test]
+        fn planned_minutes_follow_actual_rather_than_scheduled_windows(
+            status in status(),
+            sched in (0i64..600, 1i64..180),
+            actual in (prop::option::of(0i64..600), prop::option::of(1i64..240)),
+            now in 0i64..800,
+            w in (0i64..400, 1i64..400),
+        ) {
+            let t = |m: i64| OffsetDateTime::UNIX_EPOCH + Duration::minutes(m);
+            let (sched_start, sched_end) = (sched.0, sched.0 + sched.1);
+            let actual_start = match status {
+                MaintenanceStatus::Scheduled => None,
+                _ => actual.0.map(|s| s.min(now)),
+            };
+            let actual_end = match (status, actual_start) {
+                (MaintenanceStatus::Completed | MaintenanceStatus::Cancelled, Some(s)) => actual.1.map(|d| (s + d).min(now).max(s)),
+                _ => None,
+            };
+            let m = window_at(status, ExpectedImpact::Downtime, (t(sched_start), t(sched_end)), (actual_start.map(t), actual_end.map(t)));
+            let window = Window { from: t(w.0), to: t(w.0 + w.1) };
+            let planned: Vec<_> = m.counted(t(now)).into_iter().collect();
+            let f = figures(window, &[], &planned, Weights::default(), t(now));
+            let mut expected = 0;
+            for minute in w.0..(w.0 + w.1).min(now) {
+                let (start, end) = match status {
+                    MaintenanceStatus::Cancelled => continue,
+                    MaintenanceStatus::Scheduled => (sched_start, sched_end),
+                    MaintenanceStatus::InProgress => (actual_start.unwrap_or(sched_start), i64::MAX),
+                    MaintenanceStatus::Completed => (actual_start.unwrap_or(sched_start), actual_end.unwrap_or(sched_end)),
+                };
+                if start <= minute && minute < end {
+                    expected += 1;
+                }
+            }
+            prop_assert!((f.planned_seconds - (expected * 60) as f64).abs() < 1e-6, "{} vs {} minutes", f.planned_seconds / 60.0, expected);
+        }
+    }
 
     fn class(tier: i64, region: &str) -> (Tier, Region) {
         (Tier::parse(tier).unwrap(), Region::parse(region).unwrap())

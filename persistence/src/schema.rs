@@ -82,6 +82,17 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        initial_impact -> Text,
+        reopened -> Bool,
+    }
+}
+
+diesel::table! {
+    incident_impacts (id) {
+        id -> BigInt,
+        incident_id -> BigInt,
+        impact -> Text,
+        effective_at -> Timestamp,
     }
 }
 
@@ -172,6 +183,7 @@ diesel::joinable!(incidents -> services (service_id));
 diesel::joinable!(incident_updates -> incidents (incident_id));
 diesel::joinable!(incident_classifications -> incidents (incident_id));
 diesel::joinable!(incident_tenants -> incidents (incident_id));
+diesel::joinable!(incident_impacts -> incidents (incident_id));
 diesel::joinable!(maintenance_classifications -> maintenances (maintenance_id));
 diesel::joinable!(maintenance_tenants -> maintenances (maintenance_id));
 diesel::joinable!(maintenance_tenants -> tenants (tenant_id));
@@ -189,6 +201,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     incident_classifications,
     incident_tenants,
     incident_updates,
+    incident_impacts,
     maintenances,
     maintenance_classifications,
     maintenance_tenants,

@@ -1,11 +1,12 @@
-//! Availability rollups (PRODUCT.md "Availability"), scoped exactly like status: per offering,
-//! per tenant and partner-wide, as JSON or CSV (`Accept: text/csv` or a `.csv` path).
+//! Availability rollups (README "Availability" is the contract), scoped like events: per
+//! offering, per tenant, partner-wide, and the outage intervals behind a tenant's figures — each
+//! as JSON or CSV (`Accept: text/csv` or a `.csv` path).
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use domain::availability::{
-    buckets as bucket_windows, check_window, means, per_tenant, rollup, Figures, Granularity,
-    Series, Weights, Window,
+    affecting, buckets as bucket_windows, check_instant, check_window, intervals, means,
+    per_tenant, rollup, Calendar, Figures, Granularity, Interval, Series, Weights, Window,
 };
 use domain::{Caller, Offering, OfferingId, ScopedTenant, ServiceId, TenantId};
 use persistence::repo::{availability, events, offerings, tenants};
@@ -21,7 +22,7 @@ use crate::extract::QueryParams;
 use crate::pagination::{Page, PageParams};
 use crate::wire::OfferingKind;
 
-/// `day`, `week` (ISO, from Monday) or `month` (calendar), in UTC.
+/// `day`, `week` (ISO, from Monday) or `month` (calendar), in the calendar of `tz`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum BucketSize {
@@ -41,7 +42,8 @@ impl From<BucketSize> for Granularity {
     }
 }
 
-/// The reporting window: half-open, UTC; at most 400 days and 1,000 buckets.
+/// The reporting window: half-open; at most 400 days and 1,000 buckets; instants from 1970 to
+/// before 9000. Any UTC offset is accepted and normalised: answers are in UTC unless `tz`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct WindowParams {
@@ -55,28 +57,36 @@ pub struct WindowParams {
     pub to: Option<OffsetDateTime>,
     /// Bucket size of the series (default `day`).
     pub granularity: Option<BucketSize>,
+    /// IANA time zone (e.g. `Europe/Berlin`) whose calendar the buckets follow — local
+    /// midnights, so a day is 23 or 25 hours when the clocks change — and whose offsets label
+    /// them. Default `UTC`.
+    #[param(example = "Europe/Berlin")]
+    pub tz: Option<String>,
 }
 
 struct Period {
     window: Window,
     size: BucketSize,
     buckets: Vec<Window>,
+    calendar: Calendar,
     now: OffsetDateTime,
 }
 
 impl WindowParams {
-    /// The window, and its buckets when the answer carries a series.
+    /// The window (in UTC), and its buckets when the answer carries a series.
     fn period(&self, with_series: bool) -> Result<Period, ApiError> {
         let now = OffsetDateTime::now_utc();
-        let to = self.to.unwrap_or(now);
-        let window = Window {
-            from: self.from.unwrap_or(to - Duration::days(30)),
-            to,
+        let calendar = match &self.tz {
+            Some(name) => Calendar::parse(name)?,
+            None => Calendar::default(),
         };
+        // `to` is checked first, so the default `from` is computed from a supported instant.
+        let to = check_instant("to", self.to.unwrap_or(now))?;
+        let from = self.from.unwrap_or(to - Duration::days(30));
+        let window = check_window(Window { from, to })?;
         let size = self.granularity.unwrap_or_default();
-        check_window(window)?;
         let buckets = if with_series {
-            bucket_windows(window, size.into())?
+            bucket_windows(window, size.into(), &calendar)?
         } else {
             Vec::new()
         };
@@ -84,13 +94,63 @@ impl WindowParams {
             window,
             size,
             buckets,
+            calendar,
             now,
         })
     }
 }
 
+/// Minutes, rounded to 0.001.
 fn minutes(seconds: f64) -> f64 {
     (seconds / 60.0 * 1000.0).round() / 1000.0
+}
+
+/// The figures of one span (a window or a bucket). Ratios are fractions (0.9995, not
+/// percent), unrounded; minutes are rounded to 0.001. A figure that cannot be known is `null`:
+/// every ratio for a span wholly in the future, `sla_availability`/`sla_met` for a wholly
+/// planned span, `mttr_minutes` when no incident was resolved in it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct Measures {
+    /// 1 − (unplanned + planned downtime) / span.
+    pub availability: Option<f64>,
+    /// 1 − unplanned downtime / (span − planned downtime): maintenance excluded, as cloud SLAs do.
+    pub sla_availability: Option<f64>,
+    /// The way Statuspage counts it: 1 − (major + 0.3 × partial outage) / span; degraded and
+    /// maintenance time count as up.
+    pub weighted_availability: Option<f64>,
+    /// Weighted: major outage minutes + partial outage weight × partial outage minutes.
+    pub unplanned_downtime_minutes: f64,
+    pub planned_downtime_minutes: f64,
+    /// Minutes whose heaviest event was a degraded incident or maintenance expected to degrade.
+    pub degraded_minutes: f64,
+    /// Incidents down at some point of the span (a zero-length one: whose instant lies in it);
+    /// an incident spanning several buckets counts in each.
+    pub incident_count: u32,
+    /// Mean down time of the incidents resolved in the span (their full down time, the gap of a
+    /// reopened incident left out; degraded ones included).
+    pub mttr_minutes: Option<f64>,
+    /// Whether `sla_availability` meets the SLA target.
+    pub sla_met: Option<bool>,
+    /// (1 − target) × (span − planned) − unplanned: unplanned downtime the target still allows
+    /// (negative when overspent).
+    pub error_budget_left_minutes: Option<f64>,
+}
+
+impl Measures {
+    fn new(f: &Figures, target: f64) -> Self {
+        Self {
+            availability: f.availability(),
+            sla_availability: f.sla_availability(),
+            weighted_availability: f.weighted_availability(),
+            unplanned_downtime_minutes: minutes(f.unplanned_seconds),
+            planned_downtime_minutes: minutes(f.planned_seconds),
+            degraded_minutes: minutes(f.degraded_seconds),
+            incident_count: f.incident_count,
+            mttr_minutes: f.mttr_seconds().map(minutes),
+            sla_met: f.sla_met(target),
+            error_budget_left_minutes: f.error_budget_left_seconds(target).map(minutes),
+        }
+    }
 }
 
 /// One tenant's figures over the window.
@@ -99,22 +159,11 @@ pub struct TenantFigures {
     pub tenant_id: i64,
     pub tenant_name: String,
     pub classification_id: i64,
-    /// 1 − (unplanned + planned downtime) / window.
-    pub availability: f64,
-    /// 1 − unplanned downtime / (window − planned downtime).
-    pub sla_availability: f64,
-    pub unplanned_downtime_minutes: f64,
-    pub planned_downtime_minutes: f64,
-    /// Minutes whose worst active incident was `degraded` (weight 0).
-    pub degraded_minutes: f64,
-    pub incident_count: u32,
-    /// Mean incident duration, if any incident overlapped the window.
-    pub mttr_minutes: Option<f64>,
-    /// The target judged against, in percent.
+    /// The target judged against, in percent: the strictest among the caller's offerings
+    /// covering the tenant (99.9 where none does).
     pub sla_target: f64,
-    pub sla_met: bool,
-    /// Unplanned downtime the target still allows (negative when overspent).
-    pub error_budget_left_minutes: f64,
+    #[serde(flatten)]
+    pub measures: Measures,
 }
 
 impl TenantFigures {
@@ -123,16 +172,8 @@ impl TenantFigures {
             tenant_id: tenant.id.0,
             tenant_name: tenant.name.clone(),
             classification_id: tenant.classification_id.0,
-            availability: f.availability(),
-            sla_availability: f.sla_availability(),
-            unplanned_downtime_minutes: minutes(f.unplanned_seconds),
-            planned_downtime_minutes: minutes(f.planned_seconds),
-            degraded_minutes: minutes(f.degraded_seconds),
-            incident_count: f.incident_count,
-            mttr_minutes: f.mttr_seconds().map(minutes),
             sla_target: target,
-            sla_met: f.sla_met(target),
-            error_budget_left_minutes: minutes(f.error_budget_left_seconds(target)),
+            measures: Measures::new(f, target),
         }
     }
 }
@@ -144,25 +185,56 @@ pub struct TenantBucket {
     pub from: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub to: OffsetDateTime,
-    pub availability: f64,
-    pub sla_availability: f64,
-    pub unplanned_downtime_minutes: f64,
-    pub planned_downtime_minutes: f64,
-    pub degraded_minutes: f64,
-    pub incident_count: u32,
+    #[serde(flatten)]
+    pub measures: Measures,
 }
 
-impl TenantBucket {
-    fn new(window: &Window, f: &Figures) -> Self {
+/// A CSV row of figures: `row` says what it is (`bucket`, `total`, `tenant`), the rest are the
+/// [`Measures`] columns (the csv crate cannot flatten).
+#[derive(Debug, Serialize)]
+struct MeasuresRow<'a> {
+    row: &'static str,
+    #[serde(with = "time::serde::rfc3339")]
+    from: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    to: OffsetDateTime,
+    tenant_id: Option<i64>,
+    tenant_name: Option<&'a str>,
+    availability: Option<f64>,
+    sla_availability: Option<f64>,
+    weighted_availability: Option<f64>,
+    unplanned_downtime_minutes: f64,
+    planned_downtime_minutes: f64,
+    degraded_minutes: f64,
+    incident_count: u32,
+    mttr_minutes: Option<f64>,
+    sla_met: Option<bool>,
+    error_budget_left_minutes: Option<f64>,
+}
+
+impl<'a> MeasuresRow<'a> {
+    fn new(
+        row: &'static str,
+        (from, to): (OffsetDateTime, OffsetDateTime),
+        tenant: Option<(i64, &'a str)>,
+        m: &Measures,
+    ) -> Self {
         Self {
-            from: window.from,
-            to: window.to,
-            availability: f.availability(),
-            sla_availability: f.sla_availability(),
-            unplanned_downtime_minutes: minutes(f.unplanned_seconds),
-            planned_downtime_minutes: minutes(f.planned_seconds),
-            degraded_minutes: minutes(f.degraded_seconds),
-            incident_count: f.incident_count,
+            row,
+            from,
+            to,
+            tenant_id: tenant.map(|t| t.0),
+            tenant_name: tenant.map(|t| t.1),
+            availability: m.availability,
+            sla_availability: m.sla_availability,
+            weighted_availability: m.weighted_availability,
+            unplanned_downtime_minutes: m.unplanned_downtime_minutes,
+            planned_downtime_minutes: m.planned_downtime_minutes,
+            degraded_minutes: m.degraded_minutes,
+            incident_count: m.incident_count,
+            mttr_minutes: m.mttr_minutes,
+            sla_met: m.sla_met,
+            error_budget_left_minutes: m.error_budget_left_minutes,
         }
     }
 }
@@ -174,9 +246,12 @@ pub struct OfferingBucket {
     pub from: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub to: OffsetDateTime,
-    /// Tenant-weighted mean.
-    pub availability: f64,
-    pub sla_availability: f64,
+    /// Tenant-weighted means over the tenants where each is defined (`null` when none is).
+    pub availability: Option<f64>,
+    pub sla_availability: Option<f64>,
+    pub weighted_availability: Option<f64>,
+    /// How many tenants miss the target in this bucket.
+    pub tenants_below_target: usize,
 }
 
 /// A tenant named in a rollup.
@@ -184,8 +259,8 @@ pub struct OfferingBucket {
 pub struct TenantBrief {
     pub tenant_id: i64,
     pub tenant_name: String,
-    pub availability: f64,
-    pub sla_availability: f64,
+    pub availability: Option<f64>,
+    pub sla_availability: Option<f64>,
 }
 
 /// An offering's availability: the rollup over its (caller-visible) tenants and a series.
@@ -199,14 +274,80 @@ pub struct OfferingAvailabilityResponse {
     #[serde(with = "time::serde::rfc3339")]
     pub to: OffsetDateTime,
     pub granularity: BucketSize,
+    /// The calendar of the buckets (`UTC` unless `tz`).
+    pub tz: String,
     pub tenant_count: usize,
-    /// Tenant-weighted mean availability.
-    pub availability: f64,
-    pub sla_availability: f64,
+    /// Tenant-weighted means (`null` without tenants, or when no tenant has the figure).
+    pub availability: Option<f64>,
+    pub sla_availability: Option<f64>,
+    pub weighted_availability: Option<f64>,
+    /// The tenant with the lowest SLA availability — the figure below-target is judged on.
     pub worst_tenant: Option<TenantBrief>,
     /// Tenants whose SLA availability misses the target.
     pub tenants_below_target: Vec<TenantBrief>,
     pub buckets: Vec<OfferingBucket>,
+}
+
+/// A CSV row of an offering report: a `bucket`, or the closing `rollup` over the window.
+#[derive(Debug, Serialize)]
+struct OfferingRow<'a> {
+    row: &'static str,
+    #[serde(with = "time::serde::rfc3339")]
+    from: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    to: OffsetDateTime,
+    availability: Option<f64>,
+    sla_availability: Option<f64>,
+    weighted_availability: Option<f64>,
+    tenants_below_target: usize,
+    worst_tenant_id: Option<i64>,
+    worst_tenant_name: Option<&'a str>,
+    worst_tenant_sla_availability: Option<f64>,
+    /// Ids separated by spaces (rollup row).
+    tenants_below_target_ids: String,
+}
+
+impl OfferingAvailabilityResponse {
+    fn csv_rows(&self) -> Vec<OfferingRow<'_>> {
+        let bucket = |b: &OfferingBucket| OfferingRow {
+            row: "bucket",
+            from: b.from,
+            to: b.to,
+            availability: b.availability,
+            sla_availability: b.sla_availability,
+            weighted_availability: b.weighted_availability,
+            tenants_below_target: b.tenants_below_target,
+            worst_tenant_id: None,
+            worst_tenant_name: None,
+            worst_tenant_sla_availability: None,
+            tenants_below_target_ids: String::new(),
+        };
+        let ids: Vec<String> = self
+            .tenants_below_target
+            .iter()
+            .map(|t| t.tenant_id.to_string())
+            .collect();
+        self.buckets
+            .iter()
+            .map(bucket)
+            .chain(std::iter::once(OfferingRow {
+                row: "rollup",
+                from: self.from,
+                to: self.to,
+                availability: self.availability,
+                sla_availability: self.sla_availability,
+                weighted_availability: self.weighted_availability,
+                tenants_below_target: self.tenants_below_target.len(),
+                worst_tenant_id: self.worst_tenant.as_ref().map(|t| t.tenant_id),
+                worst_tenant_name: self.worst_tenant.as_ref().map(|t| t.tenant_name.as_str()),
+                worst_tenant_sla_availability: self
+                    .worst_tenant
+                    .as_ref()
+                    .and_then(|t| t.sla_availability),
+                tenants_below_target_ids: ids.join(" "),
+            }))
+            .collect()
+    }
 }
 
 /// One tenant's availability with its series.
@@ -218,7 +359,26 @@ pub struct TenantAvailabilityResponse {
     #[serde(with = "time::serde::rfc3339")]
     pub to: OffsetDateTime,
     pub granularity: BucketSize,
+    /// The calendar of the buckets (`UTC` unless `tz`).
+    pub tz: String,
+    /// Each bucket with its own SLA verdict and error budget.
     pub buckets: Vec<TenantBucket>,
+}
+
+impl TenantAvailabilityResponse {
+    /// The buckets, then a `total` row over the window.
+    fn csv_rows(&self) -> Vec<MeasuresRow<'_>> {
+        self.buckets
+            .iter()
+            .map(|b| MeasuresRow::new("bucket", (b.from, b.to), None, &b.measures))
+            .chain(std::iter::once(MeasuresRow::new(
+                "total",
+                (self.from, self.to),
+                Some((self.tenant.tenant_id, &self.tenant.tenant_name)),
+                &self.tenant.measures,
+            )))
+            .collect()
+    }
 }
 
 /// One offering's row of the overview.
@@ -230,9 +390,11 @@ pub struct OfferingAvailabilityRow {
     pub service_id: i64,
     pub sla_target: f64,
     pub tenant_count: usize,
-    pub availability: f64,
-    pub sla_availability: f64,
-    pub worst_tenant_availability: Option<f64>,
+    pub availability: Option<f64>,
+    pub sla_availability: Option<f64>,
+    pub weighted_availability: Option<f64>,
+    /// The lowest SLA availability among the tenants.
+    pub worst_tenant_sla_availability: Option<f64>,
     pub tenants_below_target: usize,
 }
 
@@ -244,6 +406,95 @@ pub struct AvailabilityOverview {
     #[serde(with = "time::serde::rfc3339")]
     pub to: OffsetDateTime,
     pub offerings: Vec<OfferingAvailabilityRow>,
+}
+
+/// Why a tenant was down, degraded or under planned downtime for a while.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OutageInterval {
+    #[serde(with = "time::serde::rfc3339")]
+    pub start: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub end: OffsetDateTime,
+    /// Rounded to 0.001.
+    pub minutes: f64,
+    /// The weight counted: 1 for major outages and planned downtime, the partial-outage weight,
+    /// 0 for degraded time.
+    pub weight: f64,
+    /// Planned (maintenance) rather than unplanned (incidents).
+    pub planned: bool,
+    /// Degraded time (weight 0) rather than downtime.
+    pub degraded: bool,
+    /// The incidents behind it: those active at the deciding impact.
+    pub incident_ids: Vec<i64>,
+    /// The maintenance windows behind it.
+    pub maintenance_ids: Vec<i64>,
+}
+
+impl OutageInterval {
+    fn new(interval: &Interval, calendar: &Calendar) -> Self {
+        Self {
+            start: calendar.local(interval.start),
+            end: calendar.local(interval.end),
+            minutes: minutes((interval.end - interval.start).as_seconds_f64()),
+            weight: interval.weight,
+            planned: interval.planned,
+            degraded: interval.degraded,
+            incident_ids: interval.incidents.iter().map(|i| i.0).collect(),
+            maintenance_ids: interval.maintenances.iter().map(|m| m.0).collect(),
+        }
+    }
+}
+
+/// The evidence behind a tenant's figures over a window.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TenantIntervalsResponse {
+    pub tenant_id: i64,
+    pub tenant_name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub from: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub to: OffsetDateTime,
+    /// In time order; the window stops at now.
+    pub intervals: Vec<OutageInterval>,
+}
+
+/// A CSV row of intervals (ids separated by spaces).
+#[derive(Debug, Serialize)]
+struct IntervalRow {
+    #[serde(with = "time::serde::rfc3339")]
+    start: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    end: OffsetDateTime,
+    minutes: f64,
+    weight: f64,
+    planned: bool,
+    degraded: bool,
+    incident_ids: String,
+    maintenance_ids: String,
+}
+
+impl TenantIntervalsResponse {
+    fn csv_rows(&self) -> Vec<IntervalRow> {
+        let join = |ids: &[i64]| {
+            ids.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        self.intervals
+            .iter()
+            .map(|i| IntervalRow {
+                start: i.start,
+                end: i.end,
+                minutes: i.minutes,
+                weight: i.weight,
+                planned: i.planned,
+                degraded: i.degraded,
+                incident_ids: join(&i.incident_ids),
+                maintenance_ids: join(&i.maintenance_ids),
+            })
+            .collect()
+    }
 }
 
 /// The series of the caller-visible tenants `offering` covers, in tenant id order.
@@ -260,7 +511,8 @@ fn covered_series(
         .iter()
         .filter(|t| offering.covers_scoped(t))
         .collect();
-    let (outages, planned) = availability::history(conn, offering.service_id, period.window)?;
+    let (outages, planned) =
+        availability::history(conn, offering.service_id, period.window, period.now)?;
     let keys: Vec<(TenantId, domain::ClassificationId)> = covered
         .iter()
         .map(|t| (t.id, t.classification_id))
@@ -311,13 +563,15 @@ fn offering_availability(
         .iter()
         .enumerate()
         .map(|(at, window)| {
-            let (availability, sla_availability) =
-                means(series.iter().map(|(_, s)| &s.buckets[at]));
+            let figures = series.iter().map(|(_, s)| &s.buckets[at]);
+            let (availability, sla_availability, weighted_availability) = means(figures.clone());
             OfferingBucket {
-                from: window.from,
-                to: window.to,
+                from: period.calendar.local(window.from),
+                to: period.calendar.local(window.to),
                 availability,
                 sla_availability,
+                weighted_availability,
+                tenants_below_target: figures.filter(|f| f.sla_met(target) == Some(false)).count(),
             }
         })
         .collect();
@@ -326,12 +580,14 @@ fn offering_availability(
         offering_id: offering.id.0,
         offering_name: offering.name.to_string(),
         sla_target: target,
-        from: period.window.from,
-        to: period.window.to,
+        from: period.calendar.local(period.window.from),
+        to: period.calendar.local(period.window.to),
         granularity: period.size,
+        tz: period.calendar.name().to_owned(),
         tenant_count: series.len(),
         availability: summary.availability,
         sla_availability: summary.sla_availability,
+        weighted_availability: summary.weighted_availability,
         worst_tenant: summary.worst.map(|(at, _)| named(at)),
         tenants_below_target: summary.below_target.iter().map(|&at| named(at)).collect(),
         buckets,
@@ -345,7 +601,7 @@ fn wants_csv(req: &HttpRequest) -> bool {
         .is_some_and(|accept| accept.split(',').any(|t| t.trim().starts_with("text/csv")))
 }
 
-/// RFC 4180 CSV with a header row, via the csv crate.
+/// RFC 4180 CSV with a header row, via the csv crate (empty cells for `null`).
 fn csv_response<T: Serialize>(rows: &[T], filename: &str) -> Result<HttpResponse, ApiError> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
@@ -363,15 +619,14 @@ fn csv_response<T: Serialize>(rows: &[T], filename: &str) -> Result<HttpResponse
         .body(bytes))
 }
 
-/// Answers JSON, or CSV rows when asked.
-fn respond<T: Serialize, R: Serialize>(
+/// Answers JSON, or the report's CSV when asked.
+fn respond<T: Serialize>(
     csv: bool,
     body: &T,
-    rows: impl FnOnce() -> Vec<R>,
-    filename: &str,
+    as_csv: impl FnOnce(&T) -> Result<HttpResponse, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     if csv {
-        csv_response(&rows(), filename)
+        as_csv(body)
     } else {
         Ok(HttpResponse::Ok().json(body))
     }
@@ -390,17 +645,14 @@ async fn offering_report(
     let response = db
         .run(move |conn| offering_availability(conn, &caller, id, &period, weights))
         .await?;
-    respond(
-        csv,
-        &response,
-        || response.buckets.clone(),
-        "offering-availability.csv",
-    )
+    respond(csv, &response, |r| {
+        csv_response(&r.csv_rows(), "offering-availability.csv")
+    })
 }
 
 /// An offering's availability over a window: the rollup over its tenants the caller may see
-/// (tenant-weighted mean, worst tenant, tenants below target) and a series of buckets.
-/// `Accept: text/csv` answers the buckets as CSV.
+/// (tenant-weighted means, worst tenant, tenants below target) and a series of buckets.
+/// `Accept: text/csv` answers the buckets and a closing rollup row as CSV.
 #[utoipa::path(
     tag = "availability",
     params(("id" = i64, Path, description = "Offering id"), WindowParams),
@@ -426,11 +678,11 @@ pub async fn get_offering_availability(
     .await
 }
 
-/// The same as `GET /offerings/{id}/availability`, as CSV: one row per bucket.
+/// The same as `GET /offerings/{id}/availability`, as CSV: one row per bucket, then the rollup.
 #[utoipa::path(
     tag = "availability",
     params(("id" = i64, Path, description = "Offering id"), WindowParams),
-    responses((status = 200, description = "One row per bucket", body = String, content_type = "text/csv"), (status = 422, description = "Bad window", body = crate::error::Problem, content_type = "application/problem+json"), ReadProblems)
+    responses((status = 200, description = "One row per bucket and a rollup row", body = String, content_type = "text/csv"), (status = 422, description = "Bad window", body = crate::error::Problem, content_type = "application/problem+json"), ReadProblems)
 )]
 #[get("/offerings/{id}/availability.csv")]
 pub async fn get_offering_availability_csv(
@@ -450,10 +702,14 @@ async fn tenants_report(
     params: &WindowParams,
     page: Option<&PageParams>,
     weights: Weights,
-) -> Result<(Vec<TenantFigures>, Option<String>), ApiError> {
+) -> Result<(Vec<TenantFigures>, Option<String>, Window), ApiError> {
     let period = params.period(false)?;
     let request = page.map(PageParams::request).transpose()?;
     let id = OfferingId(id);
+    let window = Window {
+        from: period.calendar.local(period.window.from),
+        to: period.calendar.local(period.window.to),
+    };
     let rows = db
         .run(move |conn| {
             let offering = offerings::find(conn, caller.offering_scope(), id)?.item;
@@ -466,15 +722,29 @@ async fn tenants_report(
         })
         .await?;
     Ok(match request {
-        None => (rows, None),
+        None => (rows, None, window),
         Some(request) => {
             let page = Page::from_records(
                 persistence::Page::from_sorted(rows, request, |r| r.tenant_id),
                 |r| r,
             );
-            (page.items, page.next_cursor)
+            (page.items, page.next_cursor, window)
         }
     })
+}
+
+/// Every tenant's figures as CSV rows.
+fn tenant_rows(rows: &[TenantFigures], window: Window) -> Vec<MeasuresRow<'_>> {
+    rows.iter()
+        .map(|t| {
+            MeasuresRow::new(
+                "tenant",
+                (window.from, window.to),
+                Some((t.tenant_id, &t.tenant_name)),
+                &t.measures,
+            )
+        })
+        .collect()
 }
 
 /// Per-tenant figures of an offering's caller-visible tenants, paginated by tenant.
@@ -495,11 +765,11 @@ pub async fn list_offering_tenant_availability(
     page: QueryParams<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     if wants_csv(&req) {
-        let (rows, _) =
+        let (rows, _, window) =
             tenants_report(&db, caller.0, id.into_inner(), &params.0, None, **weights).await?;
-        return csv_response(&rows, "tenant-availability.csv");
+        return csv_response(&tenant_rows(&rows, window), "tenant-availability.csv");
     }
-    let (items, next_cursor) = tenants_report(
+    let (items, next_cursor, _) = tenants_report(
         &db,
         caller.0,
         id.into_inner(),
@@ -525,9 +795,48 @@ pub async fn list_offering_tenant_availability_csv(
     id: web::Path<i64>,
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (rows, _) =
+    let (rows, _, window) =
         tenants_report(&db, caller.0, id.into_inner(), &params.0, None, **weights).await?;
-    csv_response(&rows, "tenant-availability.csv")
+    csv_response(&tenant_rows(&rows, window), "tenant-availability.csv")
+}
+
+/// A tenant the caller may see, with the strictest SLA target among the caller's offerings
+/// covering it (99.9 where none does), and its service's history over the window.
+struct TenantHistory {
+    tenant: ScopedTenant,
+    target: f64,
+    incidents: Vec<domain::availability::ScopedOutage>,
+    planned: Vec<domain::availability::ScopedPlanned>,
+}
+
+fn tenant_history(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: TenantId,
+    period: &Period,
+) -> RepoResult<TenantHistory> {
+    let tenant = tenants::find(conn, caller.tenant_scope(), id)?.item;
+    let view = events::caller_view(conn, caller, Some(tenant.service_id))?;
+    let scoped = view
+        .tenant(tenant.service_id, id)
+        .cloned()
+        .ok_or(RepoError::NotFound)?;
+    let target = view
+        .offerings()
+        .filter(|o| o.covers_scoped(&scoped))
+        .map(|o| o.sla_target.percent())
+        .fold(None, |best: Option<f64>, t| {
+            Some(best.map_or(t, |b| b.max(t)))
+        })
+        .unwrap_or(domain::SlaTarget::DEFAULT.percent());
+    let (incidents, planned) =
+        availability::history(conn, tenant.service_id, period.window, period.now)?;
+    Ok(TenantHistory {
+        tenant: scoped,
+        target,
+        incidents,
+        planned,
+    })
 }
 
 fn tenant_availability(
@@ -537,26 +846,11 @@ fn tenant_availability(
     period: &Period,
     weights: Weights,
 ) -> RepoResult<TenantAvailabilityResponse> {
-    let tenant = tenants::find(conn, caller.tenant_scope(), id)?.item;
-    let view = events::caller_view(conn, caller, Some(tenant.service_id))?;
-    let scoped = view
-        .tenant(tenant.service_id, id)
-        .cloned()
-        .ok_or(RepoError::NotFound)?;
-    // The strictest target among the caller's offerings covering the tenant.
-    let target = view
-        .offerings()
-        .filter(|o| o.covers_scoped(&scoped))
-        .map(|o| o.sla_target.percent())
-        .fold(None, |best: Option<f64>, t| {
-            Some(best.map_or(t, |b| b.max(t)))
-        })
-        .unwrap_or(domain::SlaTarget::DEFAULT.percent());
-    let (outages, planned) = availability::history(conn, tenant.service_id, period.window)?;
+    let h = tenant_history(conn, caller, id, period)?;
     let series = per_tenant(
-        &[(id, scoped.classification_id)],
-        &outages,
-        &planned,
+        &[(id, h.tenant.classification_id)],
+        &h.incidents,
+        &h.planned,
         period.window,
         &period.buckets,
         weights,
@@ -565,15 +859,20 @@ fn tenant_availability(
     .remove(&id)
     .ok_or(RepoError::NotFound)?;
     Ok(TenantAvailabilityResponse {
-        tenant: TenantFigures::new(&scoped, &series.total, target),
-        from: period.window.from,
-        to: period.window.to,
+        tenant: TenantFigures::new(&h.tenant, &series.total, h.target),
+        from: period.calendar.local(period.window.from),
+        to: period.calendar.local(period.window.to),
         granularity: period.size,
+        tz: period.calendar.name().to_owned(),
         buckets: period
             .buckets
             .iter()
             .zip(&series.buckets)
-            .map(|(w, f)| TenantBucket::new(w, f))
+            .map(|(w, f)| TenantBucket {
+                from: period.calendar.local(w.from),
+                to: period.calendar.local(w.to),
+                measures: Measures::new(f, h.target),
+            })
             .collect(),
     })
 }
@@ -591,17 +890,15 @@ async fn tenant_report(
     let response = db
         .run(move |conn| tenant_availability(conn, &caller, id, &period, weights))
         .await?;
-    respond(
-        csv,
-        &response,
-        || response.buckets.clone(),
-        "tenant-availability.csv",
-    )
+    respond(csv, &response, |r| {
+        csv_response(&r.csv_rows(), "tenant-availability.csv")
+    })
 }
 
-/// One tenant's availability and series. The figures are the same whichever offering the
-/// tenant is reached through; the SLA target is the strictest of the caller's offerings
-/// covering it. `Accept: text/csv` answers the buckets as CSV.
+/// One tenant's availability and series, each bucket with its own SLA verdict and error
+/// budget. The figures are the same whichever offering the tenant is reached through; the SLA
+/// target is the strictest of the caller's offerings covering it (99.9 where none does).
+/// `Accept: text/csv` answers the buckets and a closing totals row as CSV.
 #[utoipa::path(
     tag = "availability",
     params(("id" = i64, Path, description = "Tenant id"), WindowParams),
@@ -627,11 +924,11 @@ pub async fn get_tenant_availability(
     .await
 }
 
-/// The same as `GET /tenants/{id}/availability`, as CSV: one row per bucket.
+/// The same as `GET /tenants/{id}/availability`, as CSV: one row per bucket, then the totals.
 #[utoipa::path(
     tag = "availability",
     params(("id" = i64, Path, description = "Tenant id"), WindowParams),
-    responses((status = 200, description = "One row per bucket", body = String, content_type = "text/csv"), (status = 422, description = "Bad window", body = crate::error::Problem, content_type = "application/problem+json"), ReadProblems)
+    responses((status = 200, description = "One row per bucket and a totals row", body = String, content_type = "text/csv"), (status = 422, description = "Bad window", body = crate::error::Problem, content_type = "application/problem+json"), ReadProblems)
 )]
 #[get("/tenants/{id}/availability.csv")]
 pub async fn get_tenant_availability_csv(
@@ -642,6 +939,84 @@ pub async fn get_tenant_availability_csv(
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
     tenant_report(&db, caller.0, id.into_inner(), &params.0, **weights, true).await
+}
+
+async fn intervals_report(
+    db: &Db,
+    caller: Caller,
+    id: i64,
+    params: &WindowParams,
+    weights: Weights,
+    csv: bool,
+) -> Result<HttpResponse, ApiError> {
+    let period = params.period(false)?;
+    let id = TenantId(id);
+    let response = db
+        .run(move |conn| {
+            let h = tenant_history(conn, &caller, id, &period)?;
+            let (incidents, planned) =
+                affecting((id, h.tenant.classification_id), &h.incidents, &h.planned);
+            let found = intervals(period.window, &incidents, &planned, weights, period.now);
+            Ok(TenantIntervalsResponse {
+                tenant_id: id.0,
+                tenant_name: h.tenant.name,
+                from: period.calendar.local(period.window.from),
+                to: period.calendar.local(period.window.to),
+                intervals: found
+                    .iter()
+                    .map(|i| OutageInterval::new(i, &period.calendar))
+                    .collect(),
+            })
+        })
+        .await?;
+    respond(csv, &response, |r| {
+        csv_response(&r.csv_rows(), "tenant-intervals.csv")
+    })
+}
+
+/// The evidence behind a tenant's figures: each interval of the window where its weight was
+/// above zero or it was degraded, with the weight, planned or not, and the incidents or
+/// maintenance windows behind it. `Accept: text/csv` answers CSV.
+#[utoipa::path(
+    tag = "availability",
+    params(("id" = i64, Path, description = "Tenant id"), WindowParams),
+    responses((status = 200, description = "The intervals", content((TenantIntervalsResponse = "application/json"), (String = "text/csv"))), (status = 422, description = "Bad window", body = crate::error::Problem, content_type = "application/problem+json"), ReadProblems)
+)]
+#[get("/tenants/{id}/availability/intervals")]
+pub async fn list_tenant_availability_intervals(
+    db: web::Data<Db>,
+    weights: web::Data<Weights>,
+    caller: Authenticated,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    params: QueryParams<WindowParams>,
+) -> Result<HttpResponse, ApiError> {
+    intervals_report(
+        &db,
+        caller.0,
+        id.into_inner(),
+        &params.0,
+        **weights,
+        wants_csv(&req),
+    )
+    .await
+}
+
+/// The same as `GET /tenants/{id}/availability/intervals`, as CSV.
+#[utoipa::path(
+    tag = "availability",
+    params(("id" = i64, Path, description = "Tenant id"), WindowParams),
+    responses((status = 200, description = "One row per interval", body = String, content_type = "text/csv"), (status = 422, description = "Bad window", body = crate::error::Problem, content_type = "application/problem+json"), ReadProblems)
+)]
+#[get("/tenants/{id}/availability/intervals.csv")]
+pub async fn list_tenant_availability_intervals_csv(
+    db: web::Data<Db>,
+    weights: web::Data<Weights>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+    params: QueryParams<WindowParams>,
+) -> Result<HttpResponse, ApiError> {
+    intervals_report(&db, caller.0, id.into_inner(), &params.0, **weights, true).await
 }
 
 fn overview(
@@ -664,7 +1039,7 @@ fn overview(
             .iter()
             .map(|t| (t.id, t.classification_id))
             .collect();
-        let (outages, planned) = availability::history(conn, service, period.window)?;
+        let (outages, planned) = availability::history(conn, service, period.window, period.now)?;
         let series = per_tenant(
             &keys,
             &outages,
@@ -691,15 +1066,16 @@ fn overview(
                 tenant_count: figures.len(),
                 availability: r.availability,
                 sla_availability: r.sla_availability,
-                worst_tenant_availability: r.worst.map(|(_, a)| a),
+                weighted_availability: r.weighted_availability,
+                worst_tenant_sla_availability: r.worst.map(|(_, a)| a),
                 tenants_below_target: r.below_target.len(),
             });
         }
     }
     rows.sort_by_key(|r| r.offering_id);
     Ok(AvailabilityOverview {
-        from: period.window.from,
-        to: period.window.to,
+        from: period.calendar.local(period.window.from),
+        to: period.calendar.local(period.window.to),
         offerings: rows,
     })
 }
@@ -715,12 +1091,9 @@ async fn overview_report(
     let response = db
         .run(move |conn| overview(conn, &caller, &period, weights))
         .await?;
-    respond(
-        csv,
-        &response,
-        || response.offerings.clone(),
-        "availability.csv",
-    )
+    respond(csv, &response, |r| {
+        csv_response(&r.offerings, "availability.csv")
+    })
 }
 
 /// One row per offering the caller sees (the partner's dashboard): mean and worst tenant

@@ -27,7 +27,11 @@ pub struct IncidentResponse {
     pub id: i64,
     pub service_id: i64,
     pub title: String,
+    /// The impact in effect now.
     pub impact: Impact,
+    /// Every impact the incident had, oldest first, each from when it took effect (the first
+    /// from `started_at`): availability weighs each instant at the impact in effect then.
+    pub impact_history: Vec<ImpactEntry>,
     pub status: IncidentStatus,
     pub scope: Scope,
     #[serde(with = "time::serde::rfc3339")]
@@ -48,6 +52,15 @@ pub struct IncidentResponse {
     /// The timeline, oldest first (on single-incident reads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updates: Option<Vec<IncidentUpdateResponse>>,
+}
+
+/// An impact and the instant it took effect.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImpactEntry {
+    pub impact: Impact,
+    #[serde(with = "time::serde::rfc3339")]
+    pub from: OffsetDateTime,
 }
 
 /// One entry of an incident's timeline.
@@ -84,7 +97,12 @@ pub struct CreateIncidentRequest {
     pub service_id: i64,
     /// Must not name tenants: it is shown to every caller the incident reaches.
     pub title: String,
+    /// The impact it started with.
     pub impact: Impact,
+    /// Recording history: each later impact and when it took effect, in time order, after
+    /// `started_at` and not after `resolved_at` (nor in the future).
+    #[serde(default)]
+    pub impact_changes: Vec<ImpactEntry>,
     /// Defaults to `investigating`.
     pub status: Option<IncidentStatus>,
     pub scope: Scope,
@@ -103,6 +121,8 @@ pub struct CreateIncidentRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateIncidentRequest {
     pub title: Option<String>,
+    /// On an open incident a change from now (added to `impact_history`); on a resolved one a
+    /// correction of its whole history.
     pub impact: Option<Impact>,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub started_at: Option<OffsetDateTime>,
@@ -115,6 +135,9 @@ pub struct UpdateIncidentRequest {
 pub struct CreateIncidentUpdateRequest {
     /// The new status; absent keeps the current one. Forward moves only, except `reopen`.
     pub status: Option<IncidentStatus>,
+    /// A new impact, in effect from this update (on a resolved incident that stays resolved:
+    /// a correction of its whole history).
+    pub impact: Option<Impact>,
     /// Set to reopen a resolved incident: it moves to `status` if given (an open status),
     /// else to `investigating`.
     #[serde(default)]
@@ -154,6 +177,13 @@ fn render(ctx: &EventContext, record: Record<domain::Incident>) -> Option<Incide
         service_id: incident.service_id.0,
         title: incident.title.to_string(),
         impact: incident.impact.into(),
+        impact_history: std::iter::once((incident.started_at, incident.initial_impact))
+            .chain(incident.impact_changes.iter().copied())
+            .map(|(from, impact)| ImpactEntry {
+                impact: impact.into(),
+                from,
+            })
+            .collect(),
         status: incident.status.into(),
         scope: Scope::shown(&incident.scope, &reach),
         started_at: incident.started_at,
@@ -277,6 +307,11 @@ pub async fn create_incident(
         service_id: ServiceId(request.service_id),
         title: Title::parse(&request.title)?,
         impact: request.impact.into(),
+        impact_changes: request
+            .impact_changes
+            .iter()
+            .map(|entry| (entry.from, entry.impact.into()))
+            .collect(),
         status: request
             .status
             .map_or(domain::IncidentStatus::Investigating, Into::into),
@@ -365,6 +400,7 @@ pub async fn create_incident_update(
     let JsonBody(request, raw) = body;
     let new = NewUpdate {
         status: request.status.map(Into::into),
+        impact: request.impact.map(Into::into),
         reopen: request.reopen,
         message: Message::parse(&request.message)?,
         author: caller.0.contact_id,

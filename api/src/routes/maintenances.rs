@@ -254,6 +254,7 @@ pub async fn list_maintenances(
                 from: params.from,
                 to: params.to,
                 open_only: false,
+                counted_only: false,
             };
             let now = OffsetDateTime::now_utc();
             let phase = params.phase;

@@ -66,5 +66,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(availability::list_offering_tenant_availability)
         .service(availability::list_offering_tenant_availability_csv)
         .service(availability::get_tenant_availability)
-        .service(availability::get_tenant_availability_csv);
+        .service(availability::get_tenant_availability_csv)
+        .service(availability::list_tenant_availability_intervals)
+        .service(availability::list_tenant_availability_intervals_csv);
 }

@@ -1,49 +1,62 @@
 //! Loads the event history the availability maths needs for one service and window.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
-use domain::availability::{Outage, Planned, ScopedOutage, ScopedPlanned, Window};
-use domain::{ExpectedImpact, Impact, MaintenanceStatus, ServiceId};
-use time::PrimitiveDateTime;
+use domain::availability::{ScopedOutage, ScopedPlanned, Window};
+use domain::incident::{open_periods, outage_history};
+use domain::{Impact, IncidentId, IncidentStatus, ServiceId};
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::events::ScopeRows;
+use super::incidents::impact_changes;
 use super::maintenances::{self, MaintenanceFilter};
 use super::{all_rows, stored, utc};
 use crate::connection::DbConnection;
-use crate::schema::{incident_classifications, incident_tenants, incidents};
+use crate::schema::{incident_classifications, incident_tenants, incident_updates, incidents};
 use crate::{RepoError, RepoResult};
 
-/// Incidents of `service` running at some point in the window, and its downtime maintenance
-/// (not cancelled) overlapping it: actual window where recorded, else the scheduled one.
+fn corrupt(error: domain::DomainError) -> RepoError {
+    RepoError::Corrupt(error.to_string())
+}
+
+/// Incidents of `service` running at some point in the window, as periods at one impact each,
+/// and its maintenance counted over some part of the window (README "Availability").
 pub fn history(
     conn: &mut DbConnection,
     service: ServiceId,
     window: Window,
+    now: OffsetDateTime,
 ) -> RepoResult<(Vec<ScopedOutage>, Vec<ScopedPlanned>)> {
-    // A lean read of only what the maths needs, in three queries (rows, classification and
-    // tenant scope rows), instead of paging through full incident records.
+    // A lean read of only what the maths needs: the rows, their scope rows, the impact changes
+    // (few incidents have any) and the timeline of reopened incidents only.
     let (from, to) = (stored(window.from), stored(window.to));
     let in_window = incidents::service_id
         .eq(service.0)
         .and(incidents::started_at.lt(to))
         .and(
+            // The last resolution ends the last period, reopened or not.
             incidents::resolved_at
                 .is_null()
                 .or(incidents::resolved_at.ge(from)),
         );
-    let rows: Vec<(
+    type Row = (
         i64,
         String,
         String,
         PrimitiveDateTime,
         Option<PrimitiveDateTime>,
-    )> = incidents::table
+        bool,
+    );
+    let rows: Vec<Row> = incidents::table
         .filter(in_window)
         .select((
             incidents::id,
-            incidents::impact,
+            incidents::initial_impact,
             incidents::scope_kind,
             incidents::started_at,
             incidents::resolved_at,
+            incidents::reopened,
         ))
         .load(conn)?;
     let class_rows: Vec<(i64, i64)> = incident_classifications::table
@@ -60,18 +73,20 @@ pub fn history(
         .select((incident_tenants::incident_id, incident_tenants::tenant_id))
         .load(conn)?;
     let mut scopes = ScopeRows::new(class_rows, tenant_rows);
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let mut changes = impact_changes(conn, &ids)?;
+    let reopened: Vec<i64> = rows.iter().filter(|r| r.5).map(|r| r.0).collect();
+    let mut timelines = status_timelines(conn, &reopened)?;
     let outages = rows
         .into_iter()
-        .map(|(id, impact, kind, started_at, resolved_at)| {
-            let scope = scopes.take(id, &kind);
-            let impact = Impact::parse(&impact).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+        .map(|(id, initial, kind, started_at, resolved_at, _)| {
+            let initial = Impact::parse(&initial).map_err(corrupt)?;
+            let timeline = timelines.remove(&id);
+            let open = open_periods(utc(started_at), resolved_at.map(utc), timeline.as_deref());
+            let changes = changes.remove(&id).unwrap_or_default();
             Ok(ScopedOutage {
-                scope,
-                outage: Outage {
-                    start: utc(started_at),
-                    end: resolved_at.map(utc),
-                    impact,
-                },
+                scope: scopes.take(id, &kind),
+                history: outage_history(IncidentId(id), &open, initial, &changes),
             })
         })
         .collect::<RepoResult<Vec<_>>>()?;
@@ -79,22 +94,43 @@ pub fn history(
         services: Some(vec![service]),
         from: Some(window.from),
         to: Some(window.to),
+        counted_only: true,
         ..MaintenanceFilter::default()
     };
     let planned = all_rows(|page| maintenances::list(conn, &filter, page))?
         .into_iter()
-        .map(|r| r.item)
-        .filter(|m| {
-            m.expected_impact == ExpectedImpact::Downtime
-                && m.status != MaintenanceStatus::Cancelled
-        })
-        .map(|m| ScopedPlanned {
-            planned: Planned {
-                start: m.actual_start.unwrap_or(m.scheduled_start),
-                end: m.actual_end.unwrap_or(m.scheduled_end),
-            },
-            scope: m.scope,
+        .filter_map(|record| {
+            let m = record.item;
+            m.counted(now).map(|planned| ScopedPlanned {
+                scope: m.scope,
+                planned,
+            })
         })
         .collect();
     Ok((outages, planned))
+}
+
+/// The status entries of these incidents' timelines, oldest first.
+fn status_timelines(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> RepoResult<HashMap<i64, Vec<(OffsetDateTime, IncidentStatus)>>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, String, PrimitiveDateTime)> = incident_updates::table
+        .filter(incident_updates::incident_id.eq_any(ids))
+        .order((incident_updates::created_at, incident_updates::id))
+        .select((
+            incident_updates::incident_id,
+            incident_updates::status,
+            incident_updates::created_at,
+        ))
+        .load(conn)?;
+    let mut timelines: HashMap<i64, Vec<(OffsetDateTime, IncidentStatus)>> = HashMap::new();
+    for (id, status, at) in rows {
+        let status = IncidentStatus::parse(&status).map_err(corrupt)?;
+        timelines.entry(id).or_default().push((utc(at), status));
+    }
+    Ok(timelines)
 }

@@ -1,8 +1,10 @@
 //! Incidents: the incident row, its scope rows, its append-only timeline, and optimistic
 //! versions for `If-Match`.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
-use domain::incident::{check_resolved_at, check_started_at};
+use domain::incident::{check_impact_changes, check_resolved_at, check_started_at, ImpactChange};
 use domain::{
     ContactId, DomainError, EventScope, Impact, Incident, IncidentId, IncidentStatus,
     IncidentUpdate, IncidentUpdateId, Message, ServiceId, Title,
@@ -14,7 +16,7 @@ use super::{
     catalogue, now, record, referenced, stored, transaction, utc, Page, PageRequest, Record,
 };
 use crate::connection::DbConnection;
-use crate::schema::{incident_updates, incidents};
+use crate::schema::{incident_impacts, incident_updates, incidents};
 use crate::{RepoError, RepoResult};
 
 #[derive(Queryable, Selectable)]
@@ -31,6 +33,7 @@ struct IncidentRow {
     version: i64,
     created_at: PrimitiveDateTime,
     updated_at: PrimitiveDateTime,
+    initial_impact: String,
 }
 
 /// Optional list filters.
@@ -50,7 +53,10 @@ pub struct IncidentFilter {
 pub struct NewIncident {
     pub service_id: ServiceId,
     pub title: Title,
+    /// The impact it started with.
     pub impact: Impact,
+    /// Back-filled history: later impacts and when each took effect, in time order.
+    pub impact_changes: Vec<(OffsetDateTime, Impact)>,
     pub status: IncidentStatus,
     pub scope: EventScope,
     pub started_at: OffsetDateTime,
@@ -71,10 +77,11 @@ pub struct IncidentChanges {
     pub scope: Option<EventScope>,
 }
 
-/// A new timeline entry, optionally changing the status.
+/// A new timeline entry, optionally changing the status and the impact (from now).
 #[derive(Debug, Clone)]
 pub struct NewUpdate {
     pub status: Option<IncidentStatus>,
+    pub impact: Option<Impact>,
     pub reopen: bool,
     pub message: Message,
     pub author: ContactId,
@@ -86,6 +93,7 @@ fn into_records(
 ) -> RepoResult<Vec<Record<Incident>>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut scopes = incident_scopes::load(conn, &ids)?;
+    let mut changes = impact_changes(conn, &ids)?;
     rows.into_iter()
         .map(|row| {
             let scope = scopes.take(row.id, &row.scope_kind);
@@ -95,6 +103,8 @@ fn into_records(
                     service_id: ServiceId(row.service_id),
                     title: Title::parse(&row.title)?,
                     impact: Impact::parse(&row.impact)?,
+                    initial_impact: Impact::parse(&row.initial_impact)?,
+                    impact_changes: changes.remove(&row.id).unwrap_or_default(),
                     status: IncidentStatus::parse(&row.status)?,
                     scope,
                     started_at: utc(row.started_at),
@@ -105,6 +115,62 @@ fn into_records(
             record(item, row.created_at, row.updated_at)
         })
         .collect()
+}
+
+/// The impact changes of these incidents, each in time order.
+pub(crate) fn impact_changes(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> RepoResult<HashMap<i64, Vec<(OffsetDateTime, Impact)>>> {
+    let rows: Vec<(i64, String, PrimitiveDateTime)> = incident_impacts::table
+        .filter(incident_impacts::incident_id.eq_any(ids))
+        .order((
+            incident_impacts::incident_id,
+            incident_impacts::effective_at,
+        ))
+        .select((
+            incident_impacts::incident_id,
+            incident_impacts::impact,
+            incident_impacts::effective_at,
+        ))
+        .load(conn)?;
+    let mut changes: HashMap<i64, Vec<(OffsetDateTime, Impact)>> = HashMap::new();
+    for (id, impact, at) in rows {
+        let impact = Impact::parse(&impact).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+        changes.entry(id).or_default().push((utc(at), impact));
+    }
+    Ok(changes)
+}
+
+/// Records an impact change: from an instant (a new history entry), or as a correction of the
+/// whole history. Keeps `impact` the impact in effect now.
+fn record_impact(conn: &mut DbConnection, id: i64, change: ImpactChange) -> RepoResult<()> {
+    match change {
+        ImpactChange::Unchanged => {}
+        ImpactChange::From(at, impact) => {
+            diesel::insert_into(incident_impacts::table)
+                .values((
+                    incident_impacts::incident_id.eq(id),
+                    incident_impacts::impact.eq(impact.as_str()),
+                    incident_impacts::effective_at.eq(stored(at)),
+                ))
+                .execute(conn)?;
+            diesel::update(incidents::table.find(id))
+                .set(incidents::impact.eq(impact.as_str()))
+                .execute(conn)?;
+        }
+        ImpactChange::Correction(impact) => {
+            diesel::delete(incident_impacts::table.filter(incident_impacts::incident_id.eq(id)))
+                .execute(conn)?;
+            diesel::update(incidents::table.find(id))
+                .set((
+                    incidents::impact.eq(impact.as_str()),
+                    incidents::initial_impact.eq(impact.as_str()),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
 }
 
 pub fn list(
@@ -223,13 +289,15 @@ pub fn create(
                 ("message", Some(new.message.as_str())),
             ],
         )?;
-        let resolved_at =
-            check_resolved_at(new.status, new.started_at, new.resolved_at, utc(now))?.map(stored);
+        let resolved_at = check_resolved_at(new.status, new.started_at, new.resolved_at, utc(now))?;
+        check_impact_changes(new.started_at, resolved_at, &new.impact_changes, utc(now))?;
+        let resolved_at = resolved_at.map(stored);
         let id: i64 = diesel::insert_into(incidents::table)
             .values((
                 incidents::service_id.eq(new.service_id.0),
                 incidents::title.eq(new.title.as_str()),
                 incidents::impact.eq(new.impact.as_str()),
+                incidents::initial_impact.eq(new.impact.as_str()),
                 incidents::status.eq(new.status.as_str()),
                 incidents::scope_kind.eq(new.scope.kind()),
                 incidents::started_at.eq(stored(new.started_at)),
@@ -241,6 +309,9 @@ pub fn create(
             .returning(incidents::id)
             .get_result(conn)?;
         incident_scopes::replace(conn, id, &new.scope)?;
+        for &(at, impact) in &new.impact_changes {
+            record_impact(conn, id, ImpactChange::From(at, impact))?;
+        }
         insert_update(
             conn,
             id,
@@ -292,6 +363,10 @@ pub fn update(
             check_scope(conn, current.service_id, scope, "scope.classification_ids")?;
             incident_scopes::replace(conn, id.0, scope)?;
         }
+        if let Some(impact) = changes.impact {
+            let open = current.status.is_active();
+            record_impact(conn, id.0, current.impact_change(impact, open, utc(now())))?;
+        }
         names.check(
             conn,
             &[("title", changes.title.as_ref().map(Title::as_str))],
@@ -299,7 +374,6 @@ pub fn update(
         diesel::update(incidents::table.find(id.0))
             .set((
                 incidents::title.eq(changes.title.as_ref().unwrap_or(&current.title).as_str()),
-                incidents::impact.eq(changes.impact.unwrap_or(current.impact).as_str()),
                 incidents::scope_kind.eq(changes.scope.as_ref().unwrap_or(&current.scope).kind()),
                 incidents::started_at.eq(stored(changes.started_at.unwrap_or(current.started_at))),
             ))
@@ -321,12 +395,22 @@ pub fn add_update(
         let now = now();
         let (status, resolved_at) = current.after_update(new.status, new.reopen, utc(now))?;
         names.check(conn, &[("message", Some(new.message.as_str()))])?;
+        let reopened = !current.status.is_active() && status.is_active();
         diesel::update(incidents::table.find(id.0))
             .set((
                 incidents::status.eq(status.as_str()),
                 incidents::resolved_at.eq(resolved_at.map(stored)),
             ))
             .execute(conn)?;
+        if reopened {
+            diesel::update(incidents::table.find(id.0))
+                .set(incidents::reopened.eq(true))
+                .execute(conn)?;
+        }
+        if let Some(impact) = new.impact {
+            let open = current.status.is_active() || status.is_active();
+            record_impact(conn, id.0, current.impact_change(impact, open, utc(now)))?;
+        }
         insert_update(conn, id.0, status, &new.message, new.author, now)?;
         bump(conn, id.0, current.version)?;
         let update = timeline(conn, id)?.pop().ok_or(RepoError::NotFound)?;

@@ -46,11 +46,14 @@ pub struct MaintenanceFilter {
     /// Only windows that may impact tenants of this classification: whole-service windows,
     /// windows listing it, and windows aimed at a tenant in it.
     pub classification: Option<ClassificationId>,
-    /// Only windows overlapping [from, to).
+    /// Only windows overlapping [from, to): the window each really ran (or runs) where
+    /// recorded — actual start and end, until now while in progress — else the scheduled one.
     pub from: Option<OffsetDateTime>,
     pub to: Option<OffsetDateTime>,
     /// Leave out completed and cancelled windows.
     pub open_only: bool,
+    /// Only windows availability may count: not cancelled, expected impact other than `none`.
+    pub counted_only: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -149,11 +152,35 @@ pub fn list(
                 .or(maintenances::id.eq_any(aimed_in_class)),
         );
     }
+    if filter.counted_only {
+        query = query
+            .filter(maintenances::status.ne(MaintenanceStatus::Cancelled.as_str()))
+            .filter(maintenances::expected_impact.ne(ExpectedImpact::None.as_str()));
+    }
+    // The window a maintenance counts over (`Maintenance::counted`): its actual start where
+    // recorded, else the scheduled one; its actual end where recorded, now while in progress,
+    // else the scheduled end.
     if let Some(to) = filter.to {
-        query = query.filter(maintenances::scheduled_start.lt(stored(to)));
+        let to = stored(to);
+        query = query.filter(
+            maintenances::actual_start
+                .lt(to)
+                .or(maintenances::actual_start
+                    .is_null()
+                    .and(maintenances::scheduled_start.lt(to))),
+        );
     }
     if let Some(from) = filter.from {
-        query = query.filter(maintenances::scheduled_end.gt(stored(from)));
+        let from = stored(from);
+        query = query.filter(
+            maintenances::actual_end
+                .gt(from)
+                .or(maintenances::actual_end.is_null().and(
+                    maintenances::status
+                        .eq(MaintenanceStatus::InProgress.as_str())
+                        .or(maintenances::scheduled_end.gt(from)),
+                )),
+        );
     }
     if let Some(after) = page.after {
         query = query.filter(maintenances::id.gt(after));
