@@ -4,6 +4,7 @@
 mod architecture;
 mod auth;
 mod availability;
+mod billing;
 mod directory;
 mod errors;
 mod events;
