@@ -44,6 +44,7 @@ INSERT INTO incidents (service_id, title, impact, status, scope_kind, started_at
          :now - interval '365 days' + i * (interval '365 days' / :incidents) + (10 + i % 240) * interval '1 minute',
          1, :now, :now
   FROM generate_series(1, :incidents) i JOIN s ON s.n = i % 3;
+UPDATE incidents SET initial_impact = impact;
 INSERT INTO incident_classifications (incident_id, classification_id)
   SELECT i.id, k.id FROM incidents i JOIN k ON k.n = i.id % 4 WHERE i.scope_kind = 'classifications';
 INSERT INTO incident_tenants (incident_id, tenant_id)

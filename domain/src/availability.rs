@@ -1682,6 +1682,24 @@ mod tests {
             for b in &all {
                 prop_assert!(b.from < b.to);
             }
+            // The sweep over these buckets adds up to the window's figures.
+            let minutes = |m: i64| from + Duration::minutes(m);
+            let total_minutes = hours * 60;
+            let histories: Vec<IncidentHistory> = (0..8)
+                .map(|i| {
+                    let start = (i * 7919 + start) % total_minutes;
+                    IncidentHistory::single(IncidentId(i), Outage {
+                        start: minutes(start),
+                        end: Some(minutes(start + 30 + i * 97)),
+                        impact: [Impact::MajorOutage, Impact::PartialOutage, Impact::Degraded][(i % 3) as usize],
+                    })
+                })
+                .collect();
+            let s = series(w, &all, &histories, &[], Weights::default(), w.to);
+            let sum = |f: fn(&Figures) -> f64| s.buckets.iter().map(f).sum::<f64>();
+            prop_assert!(close(sum(|b| b.unplanned_seconds), s.total.unplanned_seconds));
+            prop_assert!(close(sum(|b| b.degraded_seconds), s.total.degraded_seconds));
+            prop_assert!(close(sum(|b| b.window_seconds), s.total.window_seconds));
         }
     }
 }
