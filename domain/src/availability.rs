@@ -256,45 +256,52 @@ fn span_of(window: Window, now: i64) -> (i64, i64) {
     (from, micros(window.to).min(now).max(from))
 }
 
-/// An incident's periods in microseconds (open ones until now), and its final resolution.
+/// An incident's periods in microseconds (open ones until now), and its final resolution. The
+/// first period is kept inline: most incidents have one, and this runs for every incident.
 #[derive(Debug, Clone, Default)]
 struct Spans {
-    periods: Vec<(i64, i64)>,
+    first: Option<(i64, i64)>,
+    rest: Vec<(i64, i64)>,
     resolved: Option<i64>,
 }
 
 impl Spans {
     fn new(history: &IncidentHistory, now: i64) -> Self {
-        let periods: Vec<(i64, i64)> = history
-            .periods
-            .iter()
-            .map(|p| {
-                let start = micros(p.start);
-                (start, p.end.map_or(now, micros).max(start))
-            })
-            .collect();
+        let mut periods = history.periods.iter().map(|p| {
+            let start = micros(p.start);
+            (start, p.end.map_or(now, micros).max(start))
+        });
+        let first = periods.next();
         let resolved = history
             .periods
             .last()
             .and_then(|p| p.end)
             .filter(|_| history.periods.iter().all(|p| p.end.is_some()))
             .map(micros);
-        Spans { periods, resolved }
+        Spans {
+            first,
+            rest: periods.collect(),
+            resolved,
+        }
+    }
+
+    fn periods(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
+        self.first.into_iter().chain(self.rest.iter().copied())
+    }
+
+    fn last_end(&self) -> Option<i64> {
+        self.rest.last().copied().or(self.first).map(|p| p.1)
     }
 
     /// Whether the incident was down in [a, b): a period overlaps it, or a zero-length one lies
     /// in it.
     fn down_in(&self, (a, b): (i64, i64)) -> bool {
-        self.periods
-            .iter()
-            .any(|&(s, e)| (s < b && e > a) || (s == e && a <= s && s < b))
+        self.periods()
+            .any(|(s, e)| (s < b && e > a) || (s == e && a <= s && s < b))
     }
 
     fn down_seconds(&self) -> f64 {
-        self.periods
-            .iter()
-            .map(|&(s, e)| (e - s) as f64 / 1e6)
-            .sum()
+        self.periods().map(|(s, e)| (e - s) as f64 / 1e6).sum()
     }
 }
 
@@ -307,16 +314,17 @@ struct Events {
 }
 
 impl Events {
-    fn new(
+    fn new<'a>(
         window: Window,
-        incidents: &[IncidentHistory],
+        incidents: impl IntoIterator<Item = &'a IncidentHistory>,
         planned: &[Planned],
         now: OffsetDateTime,
     ) -> Self {
         let now = micros(now);
         let (from, to) = span_of(window, now);
         let clip = |t: i64| t.clamp(from, to);
-        let mut boundaries = Vec::with_capacity(2 * (incidents.len() + planned.len()));
+        let incidents = incidents.into_iter();
+        let mut boundaries = Vec::with_capacity(2 * (incidents.size_hint().0 + planned.len()));
         let mut push = |start: i64, end: i64, slot: usize| {
             let (start, end) = (clip(start), clip(end));
             if start < end {
@@ -324,11 +332,13 @@ impl Events {
                 boundaries.push((end, -1, slot));
             }
         };
-        let spans: Vec<Spans> = incidents.iter().map(|i| Spans::new(i, now)).collect();
-        for (incident, spans) in incidents.iter().zip(&spans) {
-            for (period, &(start, end)) in incident.periods.iter().zip(&spans.periods) {
+        let mut spans: Vec<Spans> = Vec::with_capacity(incidents.size_hint().0);
+        for incident in incidents {
+            let span = Spans::new(incident, now);
+            for (period, (start, end)) in incident.periods.iter().zip(span.periods()) {
                 push(start, end, slot(period.impact));
             }
+            spans.push(span);
         }
         for p in planned {
             push(micros(p.start), micros(p.end), planned_slot(p.impact));
@@ -443,11 +453,10 @@ fn sweep_events(
         count_incident(incident, (from, to), &mut total);
         // Periods are in time order, so the buckets they touch only move forward.
         let first = incident
-            .periods
-            .first()
-            .map_or(cuts.len(), |&(s, _)| cuts.partition_point(|c| c.1 <= s));
+            .first
+            .map_or(cuts.len(), |(s, _)| cuts.partition_point(|c| c.1 <= s));
+        let last_end = incident.last_end().unwrap_or(i64::MIN);
         for (b, &cut) in cuts.iter().enumerate().skip(first) {
-            let last_end = incident.periods.last().map_or(i64::MIN, |p| p.1);
             if cut.0 > last_end {
                 break;
             }
@@ -835,21 +844,21 @@ pub fn affecting(
 
 /// Incidents and planned windows that reach the same tenants.
 #[derive(Debug, Clone, Default)]
-struct Parts {
-    incidents: Vec<IncidentHistory>,
+struct Parts<'a> {
+    incidents: Vec<&'a IncidentHistory>,
     planned: Vec<Planned>,
 }
 
-impl Parts {
-    fn push(&mut self, event: Aimed, incidents: &[ScopedOutage], maintenance: &[ScopedPlanned]) {
+impl<'a> Parts<'a> {
+    fn push(&mut self, event: Aimed, incidents: &'a [ScopedOutage], maintenance: &[ScopedPlanned]) {
         match event {
-            Aimed::Outage(at) => self.incidents.push(incidents[at].history.clone()),
+            Aimed::Outage(at) => self.incidents.push(&incidents[at].history),
             Aimed::Planned(at) => self.planned.push(maintenance[at].planned),
         }
     }
 
     fn events(&self, window: Window, now: OffsetDateTime) -> Events {
-        Events::new(window, &self.incidents, &self.planned, now)
+        Events::new(window, self.incidents.iter().copied(), &self.planned, now)
     }
 }
 
@@ -881,7 +890,7 @@ pub fn per_tenant(
 ) -> HashMap<TenantId, Series> {
     // Split the events once: service-wide, by classification, and aimed at tenants.
     let mut service_wide = Parts::default();
-    let mut by_class: HashMap<ClassificationId, Parts> = HashMap::new();
+    let mut by_class: HashMap<ClassificationId, Parts<'_>> = HashMap::new();
     let mut targeting: HashMap<TenantId, Vec<Aimed>> = HashMap::new();
     let events = incidents
         .iter()
@@ -894,12 +903,14 @@ pub fn per_tenant(
                 .map(|(at, m)| (&m.scope, Aimed::Planned(at))),
         );
     for (scope, event) in events {
-        let part = |parts: &mut Parts| parts.push(event, incidents, maintenance);
         match scope {
-            EventScope::Service => part(&mut service_wide),
-            EventScope::Classifications(ids) => ids
-                .iter()
-                .for_each(|c| part(by_class.entry(*c).or_default())),
+            EventScope::Service => service_wide.push(event, incidents, maintenance),
+            EventScope::Classifications(ids) => ids.iter().for_each(|c| {
+                by_class
+                    .entry(*c)
+                    .or_default()
+                    .push(event, incidents, maintenance)
+            }),
             EventScope::Tenants(ids) => ids
                 .iter()
                 .for_each(|t| targeting.entry(*t).or_default().push(event)),
@@ -917,8 +928,11 @@ pub fn per_tenant(
     let mut result = HashMap::new();
     for ((class, targeted), members) in classes {
         let base = per_class.entry(class).or_insert_with(|| {
-            let own = by_class.get(&class).cloned().unwrap_or_default();
-            Events::merged(&[&shared, &own.events(window, now)])
+            let own = by_class
+                .get(&class)
+                .map(|own| own.events(window, now))
+                .unwrap_or_default();
+            Events::merged(&[&shared, &own])
         });
         let series = if targeted.is_empty() {
             sweep_events(window, buckets, base, weights, now)

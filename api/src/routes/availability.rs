@@ -308,6 +308,10 @@ struct OfferingRow<'a> {
 }
 
 impl OfferingAvailabilityResponse {
+    fn csv(&self) -> Result<HttpResponse, ApiError> {
+        csv_response(&self.csv_rows(), "offering-availability.csv")
+    }
+
     fn csv_rows(&self) -> Vec<OfferingRow<'_>> {
         let bucket = |b: &OfferingBucket| OfferingRow {
             row: "bucket",
@@ -366,6 +370,10 @@ pub struct TenantAvailabilityResponse {
 }
 
 impl TenantAvailabilityResponse {
+    fn csv(&self) -> Result<HttpResponse, ApiError> {
+        csv_response(&self.csv_rows(), "tenant-availability.csv")
+    }
+
     /// The buckets, then a `total` row over the window.
     fn csv_rows(&self) -> Vec<MeasuresRow<'_>> {
         self.buckets
@@ -406,6 +414,12 @@ pub struct AvailabilityOverview {
     #[serde(with = "time::serde::rfc3339")]
     pub to: OffsetDateTime,
     pub offerings: Vec<OfferingAvailabilityRow>,
+}
+
+impl AvailabilityOverview {
+    fn csv(&self) -> Result<HttpResponse, ApiError> {
+        csv_response(&self.offerings, "availability.csv")
+    }
 }
 
 /// Why a tenant was down, degraded or under planned downtime for a while.
@@ -474,6 +488,10 @@ struct IntervalRow {
 }
 
 impl TenantIntervalsResponse {
+    fn csv(&self) -> Result<HttpResponse, ApiError> {
+        csv_response(&self.csv_rows(), "tenant-intervals.csv")
+    }
+
     fn csv_rows(&self) -> Vec<IntervalRow> {
         let join = |ids: &[i64]| {
             ids.iter()
@@ -619,16 +637,23 @@ fn csv_response<T: Serialize>(rows: &[T], filename: &str) -> Result<HttpResponse
         .body(bytes))
 }
 
-/// Answers JSON, or the report's CSV when asked.
-fn respond<T: Serialize>(
-    csv: bool,
-    body: &T,
-    as_csv: impl FnOnce(&T) -> Result<HttpResponse, ApiError>,
+/// How a report answers as CSV, when it does.
+type Csv<T> = Option<fn(&T) -> Result<HttpResponse, ApiError>>;
+
+/// One report: the period from the query, the figures computed off the async threads, and the
+/// answer as JSON or, when `csv` is given, as the report's CSV.
+async fn report<T: Serialize + Send + 'static>(
+    db: &Db,
+    params: &WindowParams,
+    with_series: bool,
+    csv: Csv<T>,
+    compute: impl FnOnce(&mut DbConnection, &Period) -> RepoResult<T> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
-    if csv {
-        as_csv(body)
-    } else {
-        Ok(HttpResponse::Ok().json(body))
+    let period = params.period(with_series)?;
+    let body = db.run(move |conn| compute(conn, &period)).await?;
+    match csv {
+        Some(as_csv) => as_csv(&body),
+        None => Ok(HttpResponse::Ok().json(&body)),
     }
 }
 
@@ -638,16 +663,13 @@ async fn offering_report(
     id: i64,
     params: &WindowParams,
     weights: Weights,
-    csv: bool,
+    csv: Csv<OfferingAvailabilityResponse>,
 ) -> Result<HttpResponse, ApiError> {
-    let period = params.period(true)?;
     let id = OfferingId(id);
-    let response = db
-        .run(move |conn| offering_availability(conn, &caller, id, &period, weights))
-        .await?;
-    respond(csv, &response, |r| {
-        csv_response(&r.csv_rows(), "offering-availability.csv")
+    report(db, params, true, csv, move |conn, period| {
+        offering_availability(conn, &caller, id, period, weights)
     })
+    .await
 }
 
 /// An offering's availability over a window: the rollup over its tenants the caller may see
@@ -667,15 +689,8 @@ pub async fn get_offering_availability(
     id: web::Path<i64>,
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
-    offering_report(
-        &db,
-        caller.0,
-        id.into_inner(),
-        &params.0,
-        **weights,
-        wants_csv(&req),
-    )
-    .await
+    let csv = wants_csv(&req).then_some(OfferingAvailabilityResponse::csv as _);
+    offering_report(&db, caller.0, id.into_inner(), &params.0, **weights, csv).await
 }
 
 /// The same as `GET /offerings/{id}/availability`, as CSV: one row per bucket, then the rollup.
@@ -692,7 +707,8 @@ pub async fn get_offering_availability_csv(
     id: web::Path<i64>,
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
-    offering_report(&db, caller.0, id.into_inner(), &params.0, **weights, true).await
+    let csv = Some(OfferingAvailabilityResponse::csv as _);
+    offering_report(&db, caller.0, id.into_inner(), &params.0, **weights, csv).await
 }
 
 async fn tenants_report(
@@ -877,22 +893,42 @@ fn tenant_availability(
     })
 }
 
+fn tenant_intervals(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: TenantId,
+    period: &Period,
+    weights: Weights,
+) -> RepoResult<TenantIntervalsResponse> {
+    let h = tenant_history(conn, caller, id, period)?;
+    let (incidents, planned) =
+        affecting((id, h.tenant.classification_id), &h.incidents, &h.planned);
+    let found = intervals(period.window, &incidents, &planned, weights, period.now);
+    Ok(TenantIntervalsResponse {
+        tenant_id: id.0,
+        tenant_name: h.tenant.name,
+        from: period.calendar.local(period.window.from),
+        to: period.calendar.local(period.window.to),
+        intervals: found
+            .iter()
+            .map(|i| OutageInterval::new(i, &period.calendar))
+            .collect(),
+    })
+}
+
 async fn tenant_report(
     db: &Db,
     caller: Caller,
     id: i64,
     params: &WindowParams,
     weights: Weights,
-    csv: bool,
+    csv: Csv<TenantAvailabilityResponse>,
 ) -> Result<HttpResponse, ApiError> {
-    let period = params.period(true)?;
     let id = TenantId(id);
-    let response = db
-        .run(move |conn| tenant_availability(conn, &caller, id, &period, weights))
-        .await?;
-    respond(csv, &response, |r| {
-        csv_response(&r.csv_rows(), "tenant-availability.csv")
+    report(db, params, true, csv, move |conn, period| {
+        tenant_availability(conn, &caller, id, period, weights)
     })
+    .await
 }
 
 /// One tenant's availability and series, each bucket with its own SLA verdict and error
@@ -913,15 +949,8 @@ pub async fn get_tenant_availability(
     id: web::Path<i64>,
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
-    tenant_report(
-        &db,
-        caller.0,
-        id.into_inner(),
-        &params.0,
-        **weights,
-        wants_csv(&req),
-    )
-    .await
+    let csv = wants_csv(&req).then_some(TenantAvailabilityResponse::csv as _);
+    tenant_report(&db, caller.0, id.into_inner(), &params.0, **weights, csv).await
 }
 
 /// The same as `GET /tenants/{id}/availability`, as CSV: one row per bucket, then the totals.
@@ -938,7 +967,8 @@ pub async fn get_tenant_availability_csv(
     id: web::Path<i64>,
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
-    tenant_report(&db, caller.0, id.into_inner(), &params.0, **weights, true).await
+    let csv = Some(TenantAvailabilityResponse::csv as _);
+    tenant_report(&db, caller.0, id.into_inner(), &params.0, **weights, csv).await
 }
 
 async fn intervals_report(
@@ -947,31 +977,13 @@ async fn intervals_report(
     id: i64,
     params: &WindowParams,
     weights: Weights,
-    csv: bool,
+    csv: Csv<TenantIntervalsResponse>,
 ) -> Result<HttpResponse, ApiError> {
-    let period = params.period(false)?;
     let id = TenantId(id);
-    let response = db
-        .run(move |conn| {
-            let h = tenant_history(conn, &caller, id, &period)?;
-            let (incidents, planned) =
-                affecting((id, h.tenant.classification_id), &h.incidents, &h.planned);
-            let found = intervals(period.window, &incidents, &planned, weights, period.now);
-            Ok(TenantIntervalsResponse {
-                tenant_id: id.0,
-                tenant_name: h.tenant.name,
-                from: period.calendar.local(period.window.from),
-                to: period.calendar.local(period.window.to),
-                intervals: found
-                    .iter()
-                    .map(|i| OutageInterval::new(i, &period.calendar))
-                    .collect(),
-            })
-        })
-        .await?;
-    respond(csv, &response, |r| {
-        csv_response(&r.csv_rows(), "tenant-intervals.csv")
+    report(db, params, false, csv, move |conn, period| {
+        tenant_intervals(conn, &caller, id, period, weights)
     })
+    .await
 }
 
 /// The evidence behind a tenant's figures: each interval of the window where its weight was
@@ -991,15 +1003,8 @@ pub async fn list_tenant_availability_intervals(
     id: web::Path<i64>,
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
-    intervals_report(
-        &db,
-        caller.0,
-        id.into_inner(),
-        &params.0,
-        **weights,
-        wants_csv(&req),
-    )
-    .await
+    let csv = wants_csv(&req).then_some(TenantIntervalsResponse::csv as _);
+    intervals_report(&db, caller.0, id.into_inner(), &params.0, **weights, csv).await
 }
 
 /// The same as `GET /tenants/{id}/availability/intervals`, as CSV.
@@ -1016,7 +1021,8 @@ pub async fn list_tenant_availability_intervals_csv(
     id: web::Path<i64>,
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
-    intervals_report(&db, caller.0, id.into_inner(), &params.0, **weights, true).await
+    let csv = Some(TenantIntervalsResponse::csv as _);
+    intervals_report(&db, caller.0, id.into_inner(), &params.0, **weights, csv).await
 }
 
 fn overview(
@@ -1080,22 +1086,6 @@ fn overview(
     })
 }
 
-async fn overview_report(
-    db: &Db,
-    caller: Caller,
-    params: &WindowParams,
-    weights: Weights,
-    csv: bool,
-) -> Result<HttpResponse, ApiError> {
-    let period = params.period(false)?;
-    let response = db
-        .run(move |conn| overview(conn, &caller, &period, weights))
-        .await?;
-    respond(csv, &response, |r| {
-        csv_response(&r.offerings, "availability.csv")
-    })
-}
-
 /// One row per offering the caller sees (the partner's dashboard): mean and worst tenant
 /// availability and how many tenants miss the target. `Accept: text/csv` answers CSV.
 #[utoipa::path(
@@ -1111,7 +1101,11 @@ pub async fn get_availability(
     req: HttpRequest,
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
-    overview_report(&db, caller.0, &params.0, **weights, wants_csv(&req)).await
+    let csv = wants_csv(&req).then_some(AvailabilityOverview::csv as _);
+    report(&db, &params.0, false, csv, move |conn, period| {
+        overview(conn, &caller.0, period, **weights)
+    })
+    .await
 }
 
 /// The same as `GET /availability`, as CSV: one row per offering.
@@ -1127,5 +1121,9 @@ pub async fn get_availability_csv(
     caller: Authenticated,
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
-    overview_report(&db, caller.0, &params.0, **weights, true).await
+    let csv = Some(AvailabilityOverview::csv as _);
+    report(&db, &params.0, false, csv, move |conn, period| {
+        overview(conn, &caller.0, period, **weights)
+    })
+    .await
 }

@@ -9,11 +9,13 @@ use domain::{Impact, IncidentId, IncidentStatus, ServiceId};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::events::ScopeRows;
-use super::incidents::impact_changes;
+use super::incidents::impact_changes_by_incident;
 use super::maintenances::{self, MaintenanceFilter};
 use super::{all_rows, stored, utc};
 use crate::connection::DbConnection;
-use crate::schema::{incident_classifications, incident_tenants, incident_updates, incidents};
+use crate::schema::{
+    incident_classifications, incident_impacts, incident_tenants, incident_updates, incidents,
+};
 use crate::{RepoError, RepoResult};
 
 fn corrupt(error: domain::DomainError) -> RepoError {
@@ -73,8 +75,20 @@ pub fn history(
         .select((incident_tenants::incident_id, incident_tenants::tenant_id))
         .load(conn)?;
     let mut scopes = ScopeRows::new(class_rows, tenant_rows);
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let mut changes = impact_changes(conn, &ids)?;
+    let change_rows = incident_impacts::table
+        .inner_join(incidents::table)
+        .filter(in_window)
+        .order((
+            incident_impacts::incident_id,
+            incident_impacts::effective_at,
+        ))
+        .select((
+            incident_impacts::incident_id,
+            incident_impacts::impact,
+            incident_impacts::effective_at,
+        ))
+        .load(conn)?;
+    let mut changes = impact_changes_by_incident(change_rows)?;
     let reopened: Vec<i64> = rows.iter().filter(|r| r.5).map(|r| r.0).collect();
     let mut timelines = status_timelines(conn, &reopened)?;
     let outages = rows

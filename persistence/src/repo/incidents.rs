@@ -118,11 +118,11 @@ fn into_records(
 }
 
 /// The impact changes of these incidents, each in time order.
-pub(crate) fn impact_changes(
+fn impact_changes(
     conn: &mut DbConnection,
     ids: &[i64],
 ) -> RepoResult<HashMap<i64, Vec<(OffsetDateTime, Impact)>>> {
-    let rows: Vec<(i64, String, PrimitiveDateTime)> = incident_impacts::table
+    let rows = incident_impacts::table
         .filter(incident_impacts::incident_id.eq_any(ids))
         .order((
             incident_impacts::incident_id,
@@ -134,6 +134,13 @@ pub(crate) fn impact_changes(
             incident_impacts::effective_at,
         ))
         .load(conn)?;
+    impact_changes_by_incident(rows)
+}
+
+/// (incident, impact, effective at) rows in time order, grouped by incident.
+pub(crate) fn impact_changes_by_incident(
+    rows: Vec<(i64, String, PrimitiveDateTime)>,
+) -> RepoResult<HashMap<i64, Vec<(OffsetDateTime, Impact)>>> {
     let mut changes: HashMap<i64, Vec<(OffsetDateTime, Impact)>> = HashMap::new();
     for (id, impact, at) in rows {
         let impact = Impact::parse(&impact).map_err(|e| RepoError::Corrupt(e.to_string()))?;
