@@ -106,6 +106,27 @@ async fn maintenance_counts_over_the_window_it_really_ran() {
         .figures(now - Duration::days(11), now - Duration::days(9), "")
         .await;
     assert_eq!(f(&scheduled_day["tenant"]["planned_downtime_minutes"]), 0.0);
+    // A window nobody marked as started counts over its schedule once that has begun (what
+    // customers were told to expect) — until it is cancelled.
+    let unmarked = w
+        .window(json!({"title": "Unmarked", "scheduled_start": iso(now - Duration::days(20)),
+            "scheduled_end": iso(now - Duration::days(20) + h(1))}))
+        .await;
+    let that_day = w
+        .figures(now - Duration::days(21), now - Duration::days(19), "")
+        .await;
+    assert_eq!(f(&that_day["tenant"]["planned_downtime_minutes"]), 60.0);
+    w.app
+        .patch(
+            &format!("/api/v1/maintenances/{}", unmarked["id"]),
+            &w.admin,
+            &json!({"status": "cancelled"}),
+        )
+        .await;
+    let that_day = w
+        .figures(now - Duration::days(21), now - Duration::days(19), "")
+        .await;
+    assert_eq!(f(&that_day["tenant"]["planned_downtime_minutes"]), 0.0);
 }
 
 #[tokio::test]
