@@ -109,8 +109,10 @@ async fn maintenance_counts_over_the_window_it_really_ran() {
     // A window nobody marked as started counts over its schedule once that has begun (what
     // customers were told to expect) — until it is cancelled.
     let unmarked = w
-        .window(json!({"title": "Unmarked", "scheduled_start": iso(now - Duration::days(20)),
-            "scheduled_end": iso(now - Duration::days(20) + h(1))}))
+        .window(
+            json!({"title": "Unmarked", "scheduled_start": iso(now - Duration::days(20)),
+            "scheduled_end": iso(now - Duration::days(20) + h(1))}),
+        )
         .await;
     let that_day = w
         .figures(now - Duration::days(21), now - Duration::days(19), "")
