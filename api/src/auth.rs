@@ -5,9 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use actix_web::http::header::Header;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
-use actix_web_httpauth::headers::authorization::{Authorization, Bearer};
 use domain::{Caller, ContactId};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header as JwtHeader, Validation};
@@ -141,10 +139,35 @@ impl TokenAuthority {
                 };
                 ApiError::unauthorized("invalid_token", detail)
             })?;
-        data.claims.sub.parse().map(ContactId).map_err(|_| {
-            ApiError::unauthorized("invalid_token", "the token's subject is not a contact id")
-        })
+        canonical_id(&data.claims.sub)
+            .map(ContactId)
+            .ok_or_else(|| {
+                ApiError::unauthorized("invalid_token", "the token's subject is not a contact id")
+            })
     }
+}
+
+/// A positive id written the one canonical way (`"17"`, not `"+17"`, `"017"` or `" 17"`): a
+/// token names exactly one contact by exactly one spelling.
+fn canonical_id(raw: &str) -> Option<i64> {
+    let id: i64 = raw.parse().ok()?;
+    (id > 0 && id.to_string() == raw).then_some(id)
+}
+
+/// The token of an `Authorization: Bearer <token>` header. The scheme is matched without
+/// regard to case, as RFC 9110 says (actix-web-httpauth insists on `Bearer`); `Ok(None)` when
+/// there is no header, `Err` when it is not a bearer token.
+fn bearer_token(req: &HttpRequest) -> Result<Option<String>, ()> {
+    let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(drop)?.trim();
+    let (scheme, token) = value.split_once(' ').ok_or(())?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains(' ') {
+        return Err(());
+    }
+    Ok(Some(token.to_owned()))
 }
 
 /// The caller of an authenticated endpoint.
@@ -182,25 +205,25 @@ impl FromRequest for Authenticated {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let authority = req.app_data::<web::Data<TokenAuthority>>().cloned();
         let db = req.app_data::<web::Data<Db>>().cloned();
-        let has_header = req
-            .headers()
-            .contains_key(actix_web::http::header::AUTHORIZATION);
-        let bearer = Authorization::<Bearer>::parse(req);
+        let bearer = bearer_token(req);
         Box::pin(async move {
             let (Some(authority), Some(db)) = (authority, db) else {
                 return Err(ApiError::internal("authentication is not configured"));
             };
-            let bearer = bearer.map_err(|_| match has_header {
-                false => ApiError::unauthorized(
-                    "missing_token",
-                    "send a token as: Authorization: Bearer <token>",
-                ),
-                true => ApiError::unauthorized(
-                    "invalid_token",
-                    "the Authorization header is not a Bearer token",
-                ),
-            })?;
-            let contact = authority.verify(bearer.as_ref().token())?;
+            let token = bearer
+                .map_err(|()| {
+                    ApiError::unauthorized(
+                        "invalid_token",
+                        "the Authorization header is not a Bearer token",
+                    )
+                })?
+                .ok_or_else(|| {
+                    ApiError::unauthorized(
+                        "missing_token",
+                        "send a token as: Authorization: Bearer <token>",
+                    )
+                })?;
+            let contact = authority.verify(&token)?;
             let caller = db
                 .run(move |conn| contacts::find_caller(conn, contact))
                 .await
@@ -249,6 +272,14 @@ pub fn parse_ttl(raw: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subjects_are_canonical_decimal_ids() {
+        assert_eq!(canonical_id("17"), Some(17));
+        for bad in ["+17", "017", " 17", "17 ", "0", "-3", "1e3", ""] {
+            assert_eq!(canonical_id(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn ttls_parse() {

@@ -72,24 +72,24 @@ pub fn run(cli: Cli) -> Result<(), String> {
             }
         }
         Command::Serve => serve(settings()?),
-        Command::Migrate => open(&settings()?).map(|_| println!("migrations are up to date")),
+        Command::Migrate => open_one(&settings()?).map(|_| println!("migrations are up to date")),
         Command::Demo => {
             let settings = settings()?;
-            let pool = open(&settings)?;
-            if with_conn(&pool, demo::seed_if_empty)? {
+            let mut conn = open_one(&settings)?;
+            if run_on(&mut conn, demo::seed_if_empty)? {
                 println!("demo data seeded");
             } else {
                 println!("demo data already present");
             }
-            print_personas(&settings, &pool)
+            print_personas(&settings, &mut conn)
         }
         Command::Admin {
             command: AdminCommand::Create { email, name },
         } => {
             let email = Email::parse(&email).map_err(|e| e.to_string())?;
             let name = ContactName::parse(&name).map_err(|e| e.to_string())?;
-            let pool = open(&settings()?)?;
-            let id = with_conn(&pool, |conn| {
+            let mut conn = open_one(&settings()?)?;
+            let id = run_on(&mut conn, |conn| {
                 demo::create_provider_admin(conn, &email, &name)
             })?;
             println!("created provider admin {email} (contact {id}); get a token with: slr token {email}");
@@ -98,10 +98,12 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Token { email, ttl } => {
             let settings = settings()?;
             let email = Email::parse(&email).map_err(|e| e.to_string())?;
-            let pool = open(&settings)?;
-            let contact = with_conn(&pool, |conn| match contacts::find_by_email(conn, &email) {
-                Err(RepoError::NotFound) => Ok(None),
-                other => other.map(Some),
+            let mut conn = open_one(&settings)?;
+            let contact = run_on(&mut conn, |conn| {
+                match contacts::find_by_email(conn, &email) {
+                    Err(RepoError::NotFound) => Ok(None),
+                    other => other.map(Some),
+                }
             })?
             .ok_or_else(|| format!("no contact with e-mail {email}"))?;
             let authority = TokenAuthority::new(&settings.jwt)?;
@@ -115,21 +117,25 @@ fn open(settings: &Settings) -> Result<Pool, String> {
     open_database(settings).map_err(|e| e.to_string())
 }
 
-fn with_conn<T>(
-    pool: &Pool,
+fn open_one(settings: &Settings) -> Result<persistence::DbConnection, String> {
+    crate::startup::open_connection(settings).map_err(|e| e.to_string())
+}
+
+fn run_on<T>(
+    conn: &mut persistence::DbConnection,
     work: impl FnOnce(&mut persistence::DbConnection) -> Result<T, RepoError>,
 ) -> Result<T, String> {
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
-    work(&mut conn).map_err(|e| crate::error::error_chain(&e))
+    work(conn).map_err(|e| crate::error::error_chain(&e))
 }
 
 fn serve(settings: Settings) -> Result<(), String> {
     let pool = open(&settings)?;
     if settings.embedded {
-        if with_conn(&pool, demo::seed_if_empty)? {
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        if run_on(&mut conn, demo::seed_if_empty)? {
             log::info!("seeded the demo dataset into {:?}", settings.database);
         }
-        print_personas(&settings, &pool)?;
+        print_personas(&settings, &mut conn)?;
     }
     let app = Application::build_with_pool(&settings, pool).map_err(|e| e.to_string())?;
     let address = format!("http://{}:{}", settings.bind.ip(), app.port());
@@ -142,12 +148,12 @@ fn serve(settings: Settings) -> Result<(), String> {
 }
 
 /// Prints a 24-hour token for each demo persona present in the database.
-fn print_personas(settings: &Settings, pool: &Pool) -> Result<(), String> {
+fn print_personas(settings: &Settings, conn: &mut persistence::DbConnection) -> Result<(), String> {
     let authority = TokenAuthority::new(&settings.jwt)?;
     println!("Demo tokens (valid 24h; paste into Swagger UI's Authorize or curl -H 'Authorization: Bearer …'):");
     for persona in demo::PERSONAS {
         let email = Email::parse(persona.email).map_err(|e| e.to_string())?;
-        let Ok(contact) = with_conn(pool, |conn| contacts::find_by_email(conn, &email)) else {
+        let Ok(contact) = run_on(conn, |conn| contacts::find_by_email(conn, &email)) else {
             continue;
         };
         let token = authority.issue(contact.item.id, Duration::from_secs(24 * 3600))?;

@@ -9,6 +9,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::mime;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 use crate::error::ApiError;
 
@@ -62,8 +63,25 @@ fn too_large() -> ApiError {
     )
 }
 
-/// Deserialises JSON, reporting the path of a bad field.
+/// Deserialises a JSON object, reporting the path of a bad field. Stricter than serde_json:
+/// the body must be one object (not an array standing in for one), with nothing after it and
+/// no key given twice at any depth — 400 otherwise.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let malformed = |detail: String| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("the body is not valid JSON: {detail}"),
+        )
+    };
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        return Err(malformed("it must be a JSON object".to_owned()));
+    }
+    let mut strict = serde_json::Deserializer::from_slice(bytes);
+    serde::de::IgnoredAny::deserialize(Unique(&mut strict))
+        .and_then(|_| strict.end())
+        .map_err(|e| malformed(e.to_string()))?;
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -79,6 +97,80 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             ApiError::invalid(field_name(&path, &message), message)
         }
     })
+}
+
+/// Walks a JSON document refusing any object that repeats a key (serde_json would keep the last).
+struct Unique<D>(D);
+
+impl<'de, D: serde::Deserializer<'de>> serde::Deserializer<'de> for Unique<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(UniqueVisitor(visitor))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier
+        ignored_any
+    }
+}
+
+/// Passes scalars through, walks sequences, and checks each map's keys for repeats.
+struct UniqueVisitor<V>(V);
+
+impl<'de, V: serde::de::Visitor<'de>> serde::de::Visitor<'de> for UniqueVisitor<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        self.0.expecting(f)
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        self.0.visit_bool(v)
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        self.0.visit_i64(v)
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        self.0.visit_u64(v)
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        self.0.visit_f64(v)
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        self.0.visit_str(v)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        self.0.visit_unit()
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element_seed(UniqueSeed)?.is_some() {}
+        self.0.visit_unit()
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
+            }
+            map.next_value_seed(UniqueSeed)?;
+        }
+        self.0.visit_unit()
+    }
+}
+
+/// Checks one nested value for repeated keys.
+struct UniqueSeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for UniqueSeed {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        serde::de::IgnoredAny::deserialize(Unique(deserializer)).map(drop)
+    }
 }
 
 /// The field a deserialisation error is about: its path, or for a missing field the path of
@@ -149,6 +241,33 @@ mod tests {
     struct Outer {
         name: String,
         inner: Inner,
+    }
+
+    #[test]
+    fn bodies_must_be_one_object_without_repeated_keys() {
+        let code = |body: &[u8]| {
+            parse_json::<Outer>(body)
+                .map(drop)
+                .map_err(|e| e.problem().code)
+        };
+        assert_eq!(code(br#"{"name":"x","inner":{"tier":2}}"#), Ok(()));
+        assert_eq!(
+            code(br#"["x",{"tier":2}]"#),
+            Err("malformed_json".to_owned())
+        );
+        assert_eq!(
+            code(br#"{"name":"x","inner":{"tier":2}} trailing"#),
+            Err("malformed_json".to_owned())
+        );
+        assert_eq!(
+            code(br#"{"name":"x","name":"y","inner":{"tier":2}}"#),
+            Err("malformed_json".to_owned())
+        );
+        assert_eq!(
+            code(br#"{"name":"x","inner":{"tier":2,"tier":3}}"#),
+            Err("malformed_json".to_owned())
+        );
+        assert_eq!(code(br#"  {"name":"x","inner":{"tier":2}}  "#), Ok(()));
     }
 
     #[test]

@@ -92,11 +92,23 @@ impl Application {
 pub fn open_database(settings: &Settings) -> Result<Pool, StartupError> {
     let pool = persistence::connect(settings.database.clone(), settings.pool_size)?;
     let mut conn = pool.get().map_err(RepoError::from)?;
-    let applied = persistence::run_migrations(&mut conn)?;
-    for version in applied {
+    migrate(&mut conn)?;
+    Ok(pool)
+}
+
+/// One migrated connection and no pool, for one-shot commands (`slr migrate`, `admin`, `token`,
+/// `demo`): nothing keeps connecting in the background while the process exits.
+pub fn open_connection(settings: &Settings) -> Result<persistence::DbConnection, StartupError> {
+    let mut conn = persistence::connect_one(settings.database.clone())?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut persistence::DbConnection) -> Result<(), StartupError> {
+    for version in persistence::run_migrations(conn)? {
         log::info!("applied migration {version}");
     }
-    Ok(pool)
+    Ok(())
 }
 
 /// Every documented route: the same registration serves requests and generates the spec.

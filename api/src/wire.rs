@@ -81,3 +81,55 @@ pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
         .insert_header((header::LOCATION, location))
         .json(body)
 }
+
+/// RFC 3339 instants as the API accepts them: any UTC offset, normalised to UTC, and only from
+/// 1970 up to (not including) 9000 — a value outside answers 422 (400 in a query string)
+/// naming the field, before anything is stored. Serialises like `time::serde::rfc3339`.
+pub mod instant {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::format_description::well_known::Rfc3339;
+    use time::OffsetDateTime;
+
+    pub fn serialize<S: Serializer>(at: &OffsetDateTime, serializer: S) -> Result<S::Ok, S::Error> {
+        time::serde::rfc3339::serialize(at, serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<OffsetDateTime, D::Error> {
+        let raw = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        let at = OffsetDateTime::parse(&raw, &Rfc3339).map_err(|e| {
+            serde::de::Error::custom(format!("must be an RFC 3339 timestamp ({e})"))
+        })?;
+        supported(at).map_err(serde::de::Error::custom)
+    }
+
+    /// `at` in UTC if it is a supported instant.
+    pub fn supported(at: OffsetDateTime) -> Result<OffsetDateTime, &'static str> {
+        if at < domain::availability::EARLIEST || at >= domain::availability::LATEST {
+            return Err("must be between 1970-01-01T00:00:00Z and 9000-01-01T00:00:00Z");
+        }
+        Ok(at.to_offset(time::UtcOffset::UTC))
+    }
+
+    /// The same for optional fields.
+    pub mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+        use time::OffsetDateTime;
+
+        pub fn serialize<S: Serializer>(
+            at: &Option<OffsetDateTime>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            time::serde::rfc3339::option::serialize(at, serializer)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<OffsetDateTime>, D::Error> {
+            #[derive(Deserialize)]
+            struct Wrapped(#[serde(with = "super")] OffsetDateTime);
+            Ok(Option::<Wrapped>::deserialize(deserializer)?.map(|Wrapped(at)| at))
+        }
+    }
+}

@@ -105,6 +105,13 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 }
 
+/// One connection, no pool: for one-shot commands, which must not leave pool threads still
+/// connecting when the process exits (libpq/OpenSSL clean up at exit under their feet).
+pub fn connect_one(target: DatabaseTarget) -> Result<DbConnection, RepoError> {
+    r2d2::ManageConnection::connect(&ConnectionManager::new(target))
+        .map_err(|e| RepoError::Unavailable(e.to_string()))
+}
+
 /// Connects once (to report the real error quickly), then builds the pool.
 pub fn connect(target: DatabaseTarget, max_size: u32) -> Result<Pool, RepoError> {
     let manager = ConnectionManager::new(target);

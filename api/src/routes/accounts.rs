@@ -24,9 +24,9 @@ pub struct AccountResponse {
     pub kind: AccountKind,
     /// The partner managing this customer, if any.
     pub managing_partner_id: Option<i64>,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub updated_at: OffsetDateTime,
 }
 
@@ -180,9 +180,9 @@ pub struct ContactResponse {
     pub email: String,
     pub name: String,
     pub role: Role,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub updated_at: OffsetDateTime,
 }
 

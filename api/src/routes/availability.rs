@@ -181,9 +181,9 @@ impl TenantFigures {
 /// One bucket of a tenant's series.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TenantBucket {
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub from: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub to: OffsetDateTime,
     #[serde(flatten)]
     pub measures: Measures,
@@ -194,9 +194,9 @@ pub struct TenantBucket {
 #[derive(Debug, Serialize)]
 struct MeasuresRow<'a> {
     row: &'static str,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     from: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     to: OffsetDateTime,
     tenant_id: Option<i64>,
     tenant_name: Option<&'a str>,
@@ -242,9 +242,9 @@ impl<'a> MeasuresRow<'a> {
 /// One bucket of an offering's series: means over its tenants.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OfferingBucket {
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub from: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub to: OffsetDateTime,
     /// Tenant-weighted means over the tenants where each is defined (`null` when none is).
     pub availability: Option<f64>,
@@ -269,9 +269,9 @@ pub struct OfferingAvailabilityResponse {
     pub offering_id: i64,
     pub offering_name: String,
     pub sla_target: f64,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub from: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub to: OffsetDateTime,
     pub granularity: BucketSize,
     /// The calendar of the buckets (`UTC` unless `tz`).
@@ -292,9 +292,9 @@ pub struct OfferingAvailabilityResponse {
 #[derive(Debug, Serialize)]
 struct OfferingRow<'a> {
     row: &'static str,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     from: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     to: OffsetDateTime,
     availability: Option<f64>,
     sla_availability: Option<f64>,
@@ -358,9 +358,9 @@ impl OfferingAvailabilityResponse {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TenantAvailabilityResponse {
     pub tenant: TenantFigures,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub from: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub to: OffsetDateTime,
     pub granularity: BucketSize,
     /// The calendar of the buckets (`UTC` unless `tz`).
@@ -409,9 +409,9 @@ pub struct OfferingAvailabilityRow {
 /// Every offering the caller sees, over one window.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AvailabilityOverview {
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub from: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub to: OffsetDateTime,
     pub offerings: Vec<OfferingAvailabilityRow>,
 }
@@ -425,9 +425,9 @@ impl AvailabilityOverview {
 /// Why a tenant was down, degraded or under planned downtime for a while.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OutageInterval {
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub start: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub end: OffsetDateTime,
     /// Rounded to 0.001.
     pub minutes: f64,
@@ -464,9 +464,9 @@ impl OutageInterval {
 pub struct TenantIntervalsResponse {
     pub tenant_id: i64,
     pub tenant_name: String,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub from: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub to: OffsetDateTime,
     /// In time order; the window stops at now.
     pub intervals: Vec<OutageInterval>,
@@ -475,9 +475,9 @@ pub struct TenantIntervalsResponse {
 /// A CSV row of intervals (ids separated by spaces).
 #[derive(Debug, Serialize)]
 struct IntervalRow {
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     start: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     end: OffsetDateTime,
     minutes: f64,
     weight: f64,

@@ -25,9 +25,9 @@ pub struct ServiceResponse {
     pub id: i64,
     /// E.g. "Service Management Automation".
     pub name: String,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub updated_at: OffsetDateTime,
 }
 
@@ -145,9 +145,9 @@ pub struct ClassificationResponse {
     pub region: String,
     /// E.g. "SaaS 2 EU-hosted".
     pub label: String,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub updated_at: OffsetDateTime,
 }
 

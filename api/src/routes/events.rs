@@ -109,11 +109,17 @@ pub struct ShownFilter {
 }
 
 impl ShownFilter {
-    /// Refuses a `from`/`to` pair that is not a window.
+    /// Refuses instants outside the supported range (422) and a `from`/`to` pair that is not a
+    /// window.
     pub fn check_window(
         from: Option<OffsetDateTime>,
         to: Option<OffsetDateTime>,
     ) -> Result<(), ApiError> {
+        for (field, at) in [("from", from), ("to", to)] {
+            if let Some(at) = at {
+                domain::availability::check_instant(field, at)?;
+            }
+        }
         match (from, to) {
             (Some(from), Some(to)) if to <= from => {
                 Err(ApiError::bad_parameter("to", "must be after from"))

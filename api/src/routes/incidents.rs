@@ -34,9 +34,9 @@ pub struct IncidentResponse {
     pub impact_history: Vec<ImpactEntry>,
     pub status: IncidentStatus,
     pub scope: Scope,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub started_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(with = "crate::wire::instant::option")]
     pub resolved_at: Option<OffsetDateTime>,
     /// Grows with every change; PATCH with `If-Match: <ETag>` to change only this version.
     pub version: i64,
@@ -45,9 +45,9 @@ pub struct IncidentResponse {
     pub offerings: Vec<OfferingRef>,
     /// The caller-visible tenants the incident affects.
     pub impacted_tenants: Vec<TenantRef>,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub updated_at: OffsetDateTime,
     /// The timeline, oldest first (on single-incident reads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -59,7 +59,7 @@ pub struct IncidentResponse {
 #[serde(deny_unknown_fields)]
 pub struct ImpactEntry {
     pub impact: Impact,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub from: OffsetDateTime,
 }
 
@@ -71,7 +71,7 @@ pub struct IncidentUpdateResponse {
     pub message: String,
     /// The provider contact who wrote it (shown to provider callers only).
     pub author_contact_id: Option<i64>,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub created_at: OffsetDateTime,
 }
 
@@ -107,10 +107,10 @@ pub struct CreateIncidentRequest {
     pub status: Option<IncidentStatus>,
     pub scope: Scope,
     /// May be back-dated, never in the future; defaults to now.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::wire::instant::option")]
     pub started_at: Option<OffsetDateTime>,
     /// Only with status `resolved` (recording history): when it was resolved; defaults to now.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::wire::instant::option")]
     pub resolved_at: Option<OffsetDateTime>,
     /// The first timeline entry; must not name tenants.
     pub message: String,
@@ -124,7 +124,7 @@ pub struct UpdateIncidentRequest {
     /// On an open incident a change from now (added to `impact_history`); on a resolved one a
     /// correction of its whole history.
     pub impact: Option<Impact>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::wire::instant::option")]
     pub started_at: Option<OffsetDateTime>,
     pub scope: Option<Scope>,
 }

@@ -39,13 +39,13 @@ pub struct MaintenanceResponse {
     /// Relative to now: `upcoming`, `active` (running or due) or `past`.
     pub phase: Phase,
     pub expected_impact: ExpectedImpact,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub scheduled_start: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub scheduled_end: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(with = "crate::wire::instant::option")]
     pub actual_start: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(with = "crate::wire::instant::option")]
     pub actual_end: Option<OffsetDateTime>,
     /// Which tenants of the service the window may impact; explicit tenants are limited to
     /// those the caller may see.
@@ -61,9 +61,9 @@ pub struct MaintenanceResponse {
     /// The caller-visible tenants that may be impacted (those in the classifications).
     pub impacted_tenants: Vec<TenantRef>,
     pub version: i64,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub updated_at: OffsetDateTime,
 }
 
@@ -77,10 +77,10 @@ pub struct CreateMaintenanceRequest {
     /// Must not name tenants.
     pub description: String,
     pub expected_impact: ExpectedImpact,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub scheduled_start: OffsetDateTime,
     /// After `scheduled_start`.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub scheduled_end: OffsetDateTime,
     /// Which tenants may be impacted: the whole service, classifications or tenants. Give
     /// either this or `classification_ids`.
@@ -91,10 +91,10 @@ pub struct CreateMaintenanceRequest {
     pub status: Option<MaintenanceStatus>,
     /// For recorded windows: when it really started (default: now if in progress, else the
     /// scheduled start).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::wire::instant::option")]
     pub actual_start: Option<OffsetDateTime>,
     /// For recorded windows: when it really ended (default: the scheduled end if completed).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::wire::instant::option")]
     pub actual_end: Option<OffsetDateTime>,
 }
 
@@ -105,9 +105,9 @@ pub struct UpdateMaintenanceRequest {
     pub title: Option<String>,
     pub description: Option<String>,
     pub expected_impact: Option<ExpectedImpact>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::wire::instant::option")]
     pub scheduled_start: Option<OffsetDateTime>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::wire::instant::option")]
     pub scheduled_end: Option<OffsetDateTime>,
     /// A new scope; give this or `classification_ids`, not both.
     pub scope: Option<Scope>,

@@ -28,9 +28,9 @@ pub struct OfferingResponse {
     pub account_id: i64,
     /// The availability target in percent, e.g. 99.9.
     pub sla_target: f64,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub updated_at: OffsetDateTime,
 }
 

@@ -52,7 +52,7 @@ pub struct IncidentSummary {
     pub title: String,
     pub impact: Impact,
     pub status: IncidentStatus,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub started_at: OffsetDateTime,
     /// How many of this offering's tenants it affects.
     pub impacted_tenant_count: usize,
@@ -67,9 +67,9 @@ pub struct MaintenanceSummary {
     pub status: MaintenanceStatus,
     pub phase: Phase,
     pub expected_impact: ExpectedImpact,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub scheduled_start: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub scheduled_end: OffsetDateTime,
     /// E.g. "SaaS 2 & 3 EU-hosted Tenants".
     pub impacted_label: String,

@@ -24,9 +24,9 @@ pub struct TenantResponse {
     pub account_id: i64,
     pub service_id: i64,
     pub classification_id: i64,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::wire::instant")]
     pub updated_at: OffsetDateTime,
 }
 

@@ -156,11 +156,33 @@ pub fn update(
                 contacts::updated_at.eq(now()),
             ))
             .execute(conn)?;
+        keep_a_provider_admin(conn)?;
         find(conn, ContactScope::All, id)
     })
 }
 
 /// Deletes a contact; its tokens stop working at the next request.
 pub fn delete(conn: &mut DbConnection, id: ContactId) -> RepoResult<()> {
-    touched(diesel::delete(contacts::table.filter(contacts::id.eq(id.0))).execute(conn)?)
+    conn.transaction(|conn| {
+        touched(diesel::delete(contacts::table.filter(contacts::id.eq(id.0))).execute(conn)?)?;
+        keep_a_provider_admin(conn)
+    })
+}
+
+/// Refuses (and so rolls back) a change that leaves no provider admin: nobody could write —
+/// not even to appoint a new admin — any more.
+fn keep_a_provider_admin(conn: &mut DbConnection) -> RepoResult<()> {
+    let admins: i64 = contacts::table
+        .inner_join(accounts_t::table)
+        .filter(accounts_t::kind.eq(domain::AccountKind::Provider.as_str()))
+        .filter(contacts::role.eq(Role::Admin.as_str()))
+        .count()
+        .get_result(conn)?;
+    if admins == 0 {
+        return Err(DomainError::Conflict(
+            "this is the last provider admin: appoint another admin first".to_owned(),
+        )
+        .into());
+    }
+    Ok(())
 }

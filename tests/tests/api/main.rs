@@ -8,6 +8,7 @@ mod billing;
 mod directory;
 mod errors;
 mod events;
+mod hardening;
 mod openapi;
 mod operations;
 mod scoping;

@@ -1,0 +1,243 @@
+//! Inputs that used to break the server (issue 9): out-of-range instants, JSON that is not one
+//! object, the last provider admin, and the bearer scheme's case.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use slr_tests::{claims, problem, problem_field, spawn_app, AUDIENCE, ISSUER};
+
+/// Sends `body` as raw bytes with a JSON content type.
+async fn raw(
+    app: &slr_tests::TestApp,
+    method: Method,
+    path: &str,
+    body: &str,
+) -> reqwest::Response {
+    app.client
+        .request(method, app.url(path))
+        .bearer_auth(app.admin_token())
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn out_of_range_instants_answer_422_and_write_nothing() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let admin = app.admin_token();
+    let sma = app
+        .id_of("services", "name", "Service Management Automation")
+        .await;
+    let new = |started_at: &str| {
+        json!({"service_id": sma, "title": "T", "impact": "degraded", "scope": {"kind": "service"},
+               "message": "M", "started_at": started_at})
+    };
+    for at in [
+        "0000-01-01T00:00:00+23:59",
+        "9999-12-31T23:59:59-23:59",
+        "1969-12-31T23:59:59Z",
+    ] {
+        let response = app.post("/api/v1/incidents", &admin, &new(at)).await;
+        assert_eq!(
+            problem_field(
+                response,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed"
+            )
+            .await,
+            "started_at",
+            "{at}"
+        );
+    }
+    assert!(app.list_all("/api/v1/incidents", &admin).await.is_empty());
+    // Everyone can still read.
+    for path in [
+        "/api/v1/incidents",
+        "/api/v1/status",
+        "/api/v1/maintenances",
+    ] {
+        assert_eq!(app.get(path, &admin).await.status(), StatusCode::OK);
+    }
+    let incident = app
+        .create("/api/v1/incidents", &new("2026-01-01T00:00:00+02:00"))
+        .await;
+    assert_eq!(
+        incident["started_at"], "2025-12-31T22:00:00Z",
+        "normalised to UTC"
+    );
+    let patched = app
+        .patch(
+            &format!("/api/v1/incidents/{}", incident["id"]),
+            &admin,
+            &json!({"started_at": "0000-01-01T00:00:00+23:59"}),
+        )
+        .await;
+    assert_eq!(
+        problem_field(
+            patched,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed"
+        )
+        .await,
+        "started_at"
+    );
+    let eu2 = app.id_of("classifications", "code", "saas2-eu").await;
+    let window = app
+        .create(
+            "/api/v1/maintenances",
+            &json!({"service_id": sma, "title": "W", "description": "D", "expected_impact": "none",
+                "classification_ids": [eu2], "scheduled_start": "2030-01-01T00:00:00Z", "scheduled_end": "2030-01-01T01:00:00Z"}),
+        )
+        .await;
+    let patched = app
+        .patch(
+            &format!("/api/v1/maintenances/{}", window["id"]),
+            &admin,
+            &json!({"scheduled_end": "9999-12-31T23:59:59-23:59"}),
+        )
+        .await;
+    assert_eq!(
+        problem_field(
+            patched,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed"
+        )
+        .await,
+        "scheduled_end"
+    );
+    for path in [
+        "/api/v1/incidents?from=0000-01-01T00:00:00%2B23:59",
+        "/api/v1/maintenances?to=9999-12-31T23:59:59-23:59",
+    ] {
+        let response = app.get(path, &admin).await;
+        problem(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn bodies_must_be_one_json_object_without_repeated_keys_or_trailing_text() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let admin = app.admin_token();
+    let globex = app.id_of("accounts", "name", "Globex").await;
+    let tenant = app.id_of("tenants", "name", "globex-prod").await;
+    let class = app.id_of("classifications", "code", "saas2-eu").await;
+    let before: Value = app
+        .get_ok(&format!("/api/v1/accounts/{globex}"), &admin)
+        .await;
+    for (method, path, body) in [
+        (Method::POST, "/api/v1/services".to_owned(), r#"["x"]"#),
+        (
+            Method::PATCH,
+            format!("/api/v1/accounts/{globex}"),
+            "[null,null]",
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/tenants/{tenant}"),
+            r#"{"name":"x"} trailing"#,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/classifications/{class}"),
+            r#"{"code":"a","code":"b"}"#,
+        ),
+        (
+            Method::POST,
+            "/api/v1/services".to_owned(),
+            r#"{"name":"x","name":"y"}"#,
+        ),
+        (Method::POST, "/api/v1/services".to_owned(), "42"),
+        (
+            Method::POST,
+            "/api/v1/services".to_owned(),
+            r#""just text""#,
+        ),
+    ] {
+        let response = raw(&app, method, &path, body).await;
+        problem(response, StatusCode::BAD_REQUEST, "malformed_json").await;
+    }
+    let after: Value = app
+        .get_ok(&format!("/api/v1/accounts/{globex}"), &admin)
+        .await;
+    assert_eq!(before["managing_partner_id"], after["managing_partner_id"]);
+    assert_eq!(
+        app.get_ok(&format!("/api/v1/tenants/{tenant}"), &admin)
+            .await["name"],
+        "globex-prod"
+    );
+}
+
+#[tokio::test]
+async fn the_last_provider_admin_cannot_be_demoted_or_deleted() {
+    let app = spawn_app().await;
+    let admin = app.admin_token();
+    let me = app.get_ok("/api/v1/me", &admin).await;
+    let id = me["contact"]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/contacts/{id}");
+    let demote = app.patch(&path, &admin, &json!({"role": "viewer"})).await;
+    problem(demote, StatusCode::CONFLICT, "conflict").await;
+    let delete = app.delete(&path, &admin).await;
+    problem(delete, StatusCode::CONFLICT, "conflict").await;
+    assert_eq!(app.get_ok(&path, &admin).await["role"], "admin");
+    // With a second admin, the first may step down.
+    let provider = &me["account"]["id"];
+    let second = app
+        .create(
+            &format!("/api/v1/accounts/{provider}/contacts"),
+            &json!({"email": "second@acme-cloud.example", "name": "Second", "role": "admin"}),
+        )
+        .await;
+    assert_eq!(
+        app.patch(&path, &admin, &json!({"role": "viewer"}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let second_token = app.token("second@acme-cloud.example");
+    let last = app
+        .patch(
+            &format!("/api/v1/contacts/{}", second["id"]),
+            &second_token,
+            &json!({"role": "viewer"}),
+        )
+        .await;
+    problem(last, StatusCode::CONFLICT, "conflict").await;
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive_and_subjects_are_canonical() {
+    let app = spawn_app().await;
+    let token = app.admin_token();
+    for scheme in ["bearer", "BEARER", "Bearer", "bEaReR"] {
+        let response = app
+            .client
+            .get(app.url("/api/v1/me"))
+            .header("authorization", format!("{scheme} {token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{scheme}");
+    }
+    let id = app.contact_id(slr_tests::ADMIN_EMAIL).0;
+    for sub in [format!("+{id}"), format!("00{id}"), format!(" {id}")] {
+        let forged = app.token_with(&claims(&sub, ISSUER, AUDIENCE, 600), app.secret.as_bytes());
+        let response = app.get("/api/v1/me", &forged).await;
+        problem(response, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    }
+    let basic = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("authorization", "Basic dXNlcjpwYXNz")
+        .send()
+        .await
+        .unwrap();
+    problem(basic, StatusCode::UNAUTHORIZED, "invalid_token").await;
+}
