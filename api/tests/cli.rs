@@ -1,0 +1,112 @@
+//! The one-shot commands exit cleanly every time (issue 9): a script or CI job must never see
+//! a crash after the work is done, as it did when pool threads were still connecting while
+//! libpq and OpenSSL cleaned up at exit. Runs against `SLR_TEST_DATABASE_URL`'s server when set
+//! (a database of its own, dropped afterwards), else a SQLite file.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is its job
+
+use std::process::{Command, Output};
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+
+const RUNS: usize = 50;
+
+/// A database for this test, dropped when it ends.
+enum Database {
+    Postgres { server: String, name: String },
+    Sqlite(tempfile::TempDir),
+}
+
+impl Database {
+    fn create() -> Self {
+        match std::env::var("SLR_TEST_DATABASE_URL") {
+            Ok(url) if !url.trim().is_empty() => {
+                let name = format!("slr_cli_{}", std::process::id());
+                let mut conn = PgConnection::establish(&url).expect("Postgres is reachable");
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}"))
+                    .execute(&mut conn)
+                    .unwrap();
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .unwrap();
+                Database::Postgres { server: url, name }
+            }
+            _ => Database::Sqlite(tempfile::tempdir().unwrap()),
+        }
+    }
+
+    fn url(&self) -> String {
+        match self {
+            Database::Postgres { server, name } => {
+                let (base, query) = server
+                    .split_once('?')
+                    .map_or((server.as_str(), None), |(b, q)| (b, Some(q)));
+                let root = base.rsplit_once('/').map_or(base, |(root, _)| root);
+                match query {
+                    Some(query) => format!("{root}/{name}?{query}"),
+                    None => format!("{root}/{name}"),
+                }
+            }
+            Database::Sqlite(dir) => format!("sqlite://{}", dir.path().join("slr.db").display()),
+        }
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Database::Postgres { server, name } = self {
+            if let Ok(mut conn) = PgConnection::establish(server) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
+        }
+    }
+}
+
+fn slr(database: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_slr"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", database)
+        .env("SLR_JWT_SECRET", "cli-test-secret-cli-test-secret-cli-test")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("slr runs")
+}
+
+fn assert_clean(output: &Output, what: &str) {
+    assert!(
+        output.status.success(),
+        "{what}: {:?}\nstdout: {}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn one_shot_commands_exit_cleanly_fifty_times_in_a_row() {
+    let database = Database::create();
+    let url = database.url();
+    for run in 0..RUNS {
+        assert_clean(&slr(&url, &["migrate"]), &format!("migrate #{run}"));
+        let email = format!("admin{run}@cli.example");
+        assert_clean(
+            &slr(
+                &url,
+                &["admin", "create", "--email", &email, "--name", "Admin"],
+            ),
+            &format!("admin create #{run}"),
+        );
+        let token = slr(&url, &["token", &email, "--ttl", "1h"]);
+        assert_clean(&token, &format!("token #{run}"));
+        assert_eq!(
+            String::from_utf8_lossy(&token.stdout)
+                .trim()
+                .split('.')
+                .count(),
+            3,
+            "token #{run} prints a JWT"
+        );
+    }
+}
