@@ -253,6 +253,31 @@ impl TestApp {
     }
 }
 
+/// Runs the futures concurrently (on this task) and collects their outputs in order: parallel
+/// requests without another dependency.
+pub async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut pinned: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in pinned.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(|o| o.unwrap()).collect()
+}
+
 /// Registered claims valid for `ttl` seconds (negative: already expired).
 pub fn claims(sub: &str, iss: &str, aud: &str, ttl: i64) -> Value {
     let now = i64::try_from(jsonwebtoken::get_current_timestamp()).expect("timestamp");

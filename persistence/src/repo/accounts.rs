@@ -137,7 +137,7 @@ fn managing_partner(
 }
 
 pub fn create(conn: &mut DbConnection, new: &NewAccount) -> RepoResult<Record<Account>> {
-    conn.transaction(|conn| {
+    super::transaction(conn, |conn| {
         managing_partner(conn, new.kind, new.managing_partner_id)?;
         let now = now();
         let id: i64 = diesel::insert_into(accounts::table)
@@ -163,7 +163,7 @@ pub fn update(
     id: AccountId,
     changes: &AccountChanges,
 ) -> RepoResult<Record<Account>> {
-    conn.transaction(|conn| {
+    super::transaction(conn, |conn| {
         let current = find(conn, AccountScope::All, id)?.item;
         let name = changes.name.clone().unwrap_or_else(|| current.name.clone());
         let partner = changes

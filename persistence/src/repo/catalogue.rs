@@ -70,7 +70,7 @@ pub fn rename_service(
     id: ServiceId,
     name: &ServiceName,
 ) -> RepoResult<Record<Service>> {
-    conn.transaction(|conn| {
+    super::transaction(conn, |conn| {
         touched(
             diesel::update(services::table.find(id.0))
                 .set((

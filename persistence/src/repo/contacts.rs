@@ -119,7 +119,7 @@ pub fn find_caller(conn: &mut DbConnection, id: ContactId) -> RepoResult<Caller>
 }
 
 pub fn create(conn: &mut DbConnection, new: &NewContact) -> RepoResult<Record<Contact>> {
-    conn.transaction(|conn| {
+    super::transaction(conn, |conn| {
         referenced(
             accounts::find(conn, AccountScope::All, new.account_id),
             "account_id",
@@ -146,7 +146,7 @@ pub fn update(
     id: ContactId,
     changes: &ContactChanges,
 ) -> RepoResult<Record<Contact>> {
-    conn.transaction(|conn| {
+    super::transaction(conn, |conn| {
         let current = find(conn, ContactScope::All, id)?.item;
         diesel::update(contacts::table.filter(contacts::id.eq(id.0)))
             .set((
@@ -163,7 +163,7 @@ pub fn update(
 
 /// Deletes a contact; its tokens stop working at the next request.
 pub fn delete(conn: &mut DbConnection, id: ContactId) -> RepoResult<()> {
-    conn.transaction(|conn| {
+    super::transaction(conn, |conn| {
         touched(diesel::delete(contacts::table.filter(contacts::id.eq(id.0))).execute(conn)?)?;
         keep_a_provider_admin(conn)
     })

@@ -146,8 +146,11 @@ pub fn ping(conn: &mut crate::DbConnection) -> Result<(), RepoError> {
         .map_err(|e| RepoError::Unavailable(e.to_string()))
 }
 
-/// Runs `work` in one transaction: all of its writes land, or none. When SQLite reports the
-/// database busy (a concurrent writer committed first), the whole transaction runs again.
+/// Runs `work` in one transaction: all of its writes land, or none. Every write goes through
+/// here. On SQLite the transaction begins `IMMEDIATE`: it takes the write lock up front (waiting
+/// up to the busy timeout), so concurrent writers queue instead of failing when a read lock
+/// cannot be upgraded ("database is locked"); should SQLite still report busy, the whole
+/// transaction runs again. Inside another transaction it is a savepoint.
 pub fn transaction<T>(
     conn: &mut crate::DbConnection,
     mut work: impl FnMut(&mut crate::DbConnection) -> Result<T, RepoError>,
@@ -155,7 +158,13 @@ pub fn transaction<T>(
     const ATTEMPTS: u32 = 20;
     let mut attempt = 1;
     loop {
-        match diesel::Connection::transaction(conn, &mut work) {
+        let result = if begin_immediate(conn)? {
+            let result = work(conn);
+            finish_immediate(conn, result)
+        } else {
+            diesel::Connection::transaction(conn, &mut work)
+        };
+        match result {
             Err(RepoError::Busy(cause)) if attempt < ATTEMPTS => {
                 log::debug!(
                     "retrying a transaction after SQLite busy ({cause}), attempt {attempt}"
@@ -164,6 +173,46 @@ pub fn transaction<T>(
                 attempt += 1;
             }
             other => return other,
+        }
+    }
+}
+
+/// Begins `BEGIN IMMEDIATE` on a SQLite connection outside any transaction; `false` when the
+/// caller should use an ordinary (or nested) transaction instead.
+fn begin_immediate(conn: &mut crate::DbConnection) -> Result<bool, RepoError> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let crate::DbConnection::Sqlite(inner) = conn else {
+        return Ok(false);
+    };
+    if AnsiTransactionManager::transaction_manager_status_mut(inner)
+        .transaction_depth()?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+    Ok(true)
+}
+
+/// Commits after `work` succeeded, rolls back after it failed.
+fn finish_immediate<T>(
+    conn: &mut crate::DbConnection,
+    result: Result<T, RepoError>,
+) -> Result<T, RepoError> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let crate::DbConnection::Sqlite(inner) = conn else {
+        return result;
+    };
+    match result {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(inner)?;
+            Ok(value)
+        }
+        Err(error) => {
+            if let Err(rollback) = AnsiTransactionManager::rollback_transaction(inner) {
+                log::warn!("rollback failed after {error}: {rollback}");
+            }
+            Err(error)
         }
     }
 }

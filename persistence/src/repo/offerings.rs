@@ -11,7 +11,7 @@ use domain::{
 use super::{accounts, catalogue, now, record, referenced, touched, Page, PageRequest, Record};
 use crate::connection::{DbConnection, MultiBackend};
 use crate::schema::{accounts as accounts_t, offerings, services, tenants};
-use crate::RepoResult;
+use crate::{RepoError, RepoResult};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = offerings)]
@@ -146,7 +146,7 @@ pub fn create_direct(
     conn: &mut DbConnection,
     new: &NewDirectOffering,
 ) -> RepoResult<Record<Offering>> {
-    conn.transaction(|conn| {
+    super::transaction(conn, |conn| {
         let service = referenced(
             catalogue::find_service(conn, new.service_id),
             "service_id",
@@ -213,7 +213,7 @@ pub fn update(
     id: OfferingId,
     changes: &OfferingChanges,
 ) -> RepoResult<Record<Offering>> {
-    conn.transaction(|conn| {
+    super::transaction(conn, |conn| {
         let current = find(conn, OfferingScope::All, id)?.item;
         if current.kind == OfferingKind::PartnerTenants && changes.name.is_some() {
             return Err(DomainError::invalid(
@@ -236,7 +236,7 @@ pub fn update(
 
 /// Deletes a direct offering; partner_tenants offerings are kept by slr.
 pub fn delete_direct(conn: &mut DbConnection, id: OfferingId) -> RepoResult<()> {
-    conn.transaction(|conn| {
+    super::transaction(conn, |conn| {
         let current = find(conn, OfferingScope::All, id)?.item;
         if current.kind == OfferingKind::PartnerTenants {
             return Err(DomainError::Conflict(
@@ -254,21 +254,28 @@ pub fn ensure_partner_tenants(
     service_id: ServiceId,
     partner_id: AccountId,
 ) -> RepoResult<()> {
-    let exists = offerings::table
-        .filter(offerings::service_id.eq(service_id.0))
-        .filter(offerings::account_id.eq(partner_id.0))
-        .filter(offerings::kind.eq(OfferingKind::PartnerTenants.as_str()))
-        .select(offerings::id)
-        .first::<i64>(conn)
-        .optional()?
-        .is_some();
-    if !exists {
-        let service = catalogue::find_service(conn, service_id)?.item;
-        let partner = accounts::find(conn, AccountScope::All, partner_id)?.item;
-        let name = OfferingName::parse(&partner_tenants_offering_name(
-            service.name.as_str(),
-            partner.name.as_str(),
-        ))?;
+    let exists = |conn: &mut DbConnection| -> RepoResult<bool> {
+        Ok(offerings::table
+            .filter(offerings::service_id.eq(service_id.0))
+            .filter(offerings::account_id.eq(partner_id.0))
+            .filter(offerings::kind.eq(OfferingKind::PartnerTenants.as_str()))
+            .select(offerings::id)
+            .first::<i64>(conn)
+            .optional()?
+            .is_some())
+    };
+    if exists(conn)? {
+        return Ok(());
+    }
+    let service = catalogue::find_service(conn, service_id)?.item;
+    let partner = accounts::find(conn, AccountScope::All, partner_id)?.item;
+    let name = OfferingName::parse(&partner_tenants_offering_name(
+        service.name.as_str(),
+        partner.name.as_str(),
+    ))?;
+    // Concurrent writers may all find none: the unique index makes the losers wait for the
+    // winner and then refuse their insert, which a savepoint turns into "it exists now".
+    let inserted = diesel::Connection::transaction(conn, |conn| {
         insert(
             conn,
             &name,
@@ -276,9 +283,12 @@ pub fn ensure_partner_tenants(
             service_id,
             partner_id,
             SlaTarget::DEFAULT,
-        )?;
+        )
+    });
+    match inserted {
+        Err(RepoError::Duplicate { .. }) if exists(conn)? => Ok(()),
+        other => other.map(drop),
     }
-    Ok(())
 }
 
 /// Ensures the partner has a partner_tenants offering for every service the customer has a

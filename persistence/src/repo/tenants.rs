@@ -137,7 +137,7 @@ fn owner_partner(conn: &mut DbConnection, account_id: AccountId) -> RepoResult<O
 }
 
 pub fn create(conn: &mut DbConnection, new: &NewTenant) -> RepoResult<Record<Tenant>> {
-    conn.transaction(|conn| {
+    super::transaction(conn, |conn| {
         let partner = owner_partner(conn, new.account_id)?;
         referenced(
             catalogue::find_service(conn, new.service_id),
@@ -174,7 +174,7 @@ pub fn update(
     id: TenantId,
     changes: &TenantChanges,
 ) -> RepoResult<Record<Tenant>> {
-    conn.transaction(|conn| {
+    super::transaction(conn, |conn| {
         let current = find(conn, TenantScope::All, id)?.item;
         let account_id = changes.account_id.unwrap_or(current.account_id);
         let partner = owner_partner(conn, account_id)?;

@@ -670,7 +670,7 @@ async fn concurrent_retries_with_one_idempotency_key_create_once() {
             .json(&body)
             .send()
     });
-    let responses = futures_join_all(requests).await;
+    let responses = slr_tests::join_all(requests).await;
     let mut ids = Vec::new();
     for response in responses {
         let response = response.unwrap();
@@ -683,31 +683,6 @@ async fn concurrent_retries_with_one_idempotency_key_create_once() {
 }
 
 /// Runs the futures concurrently (tokio tasks would need 'static borrows).
-async fn futures_join_all<F: std::future::Future>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<F::Output> {
-    let mut pinned: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (future, output) in pinned.iter_mut().zip(outputs.iter_mut()) {
-            if output.is_none() {
-                match future.as_mut().poll(cx) {
-                    std::task::Poll::Ready(value) => *output = Some(value),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    outputs.into_iter().map(|o| o.unwrap()).collect()
-}
-
 #[tokio::test]
 async fn bad_event_input_is_refused_by_field_and_writes_nothing() {
     let w = world().await;

@@ -241,3 +241,113 @@ async fn the_bearer_scheme_is_case_insensitive_and_subjects_are_canonical() {
         .unwrap();
     problem(basic, StatusCode::UNAUTHORIZED, "invalid_token").await;
 }
+
+#[tokio::test]
+async fn parallel_writes_all_land_on_either_backend() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let admin = app.admin_token();
+    let tenants = app.list_all("/api/v1/tenants?limit=200", &admin).await;
+    let offerings = app.list_all("/api/v1/offerings?limit=200", &admin).await;
+    let accounts: Vec<Value> = app
+        .list_all("/api/v1/accounts?limit=200", &admin)
+        .await
+        .into_iter()
+        .filter(|a| a["kind"] != "provider")
+        .collect();
+    let globex = app.id_of("accounts", "name", "Globex").await;
+    let am = app.id_of("services", "name", "Asset Management").await;
+    let class = app.id_of("classifications", "code", "saas2-eu").await;
+    let mut writes: Vec<(Method, String, Value)> = Vec::new();
+    for t in &tenants {
+        let name = format!("{}-renamed", t["name"].as_str().unwrap());
+        writes.push((
+            Method::PATCH,
+            format!("/api/v1/tenants/{}", t["id"]),
+            json!({"name": name}),
+        ));
+    }
+    for o in offerings.iter().filter(|o| o["kind"] == "direct") {
+        writes.push((
+            Method::PATCH,
+            format!("/api/v1/offerings/{}", o["id"]),
+            json!({"sla_target": 99.5}),
+        ));
+    }
+    for a in &accounts {
+        let name = format!("{} Renamed", a["name"].as_str().unwrap());
+        writes.push((
+            Method::PATCH,
+            format!("/api/v1/accounts/{}", a["id"]),
+            json!({"name": name}),
+        ));
+    }
+    for i in 0..20 {
+        writes.push((
+            Method::POST,
+            "/api/v1/tenants".to_owned(),
+            json!({"name": format!("parallel-{i}"), "account_id": globex, "service_id": am, "classification_id": class}),
+        ));
+        writes.push((
+            Method::POST,
+            format!("/api/v1/accounts/{globex}/contacts"),
+            json!({"email": format!("p{i}@globex.example"), "name": "P", "role": "viewer"}),
+        ));
+    }
+    let statuses: Vec<StatusCode> =
+        slr_tests::join_all(writes.iter().map(|(method, path, body)| {
+            let (app, token) = (&app, &admin);
+            async move {
+                app.request(method.clone(), path, Some(token), Some(body))
+                    .await
+                    .status()
+            }
+        }))
+        .await;
+    for ((method, path, _), status) in writes.iter().zip(&statuses) {
+        assert!(status.is_success(), "{method} {path}: {status}");
+    }
+    assert!(writes.len() >= 60, "{} parallel writes", writes.len());
+}
+
+#[tokio::test]
+async fn twenty_parallel_tenants_of_one_partners_customers_on_a_new_service_all_land() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let service = app
+        .create("/api/v1/services", &json!({"name": "Parallel Service"}))
+        .await["id"]
+        .clone();
+    let class = app.id_of("classifications", "code", "saas2-eu").await;
+    let customers = [
+        app.id_of("accounts", "name", "Globex").await,
+        app.id_of("accounts", "name", "Initech").await,
+    ];
+    let admin = app.admin_token();
+    let bodies: Vec<Value> = (0..20)
+        .map(|i| {
+            json!({"name": format!("new-{i}"), "account_id": customers[i % 2],
+                   "service_id": service, "classification_id": class})
+        })
+        .collect();
+    let statuses = slr_tests::join_all(bodies.iter().map(|body| {
+        let (app, token) = (&app, &admin);
+        async move { app.post("/api/v1/tenants", token, body).await.status() }
+    }))
+    .await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::CREATED),
+        "{statuses:?}"
+    );
+    let partner_offerings: Vec<Value> = app
+        .list_all("/api/v1/offerings?limit=200", &admin)
+        .await
+        .into_iter()
+        .filter(|o| o["service_id"] == service && o["kind"] == "partner_tenants")
+        .collect();
+    assert_eq!(
+        partner_offerings.len(),
+        1,
+        "one partner_tenants offering for Northwind"
+    );
+}
