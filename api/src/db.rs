@@ -36,9 +36,12 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let request_id = crate::observe::current_request_id();
         web::block(move || {
-            let mut conn = pool.get()?;
-            work(&mut conn)
+            crate::observe::with_request_id(request_id, || {
+                let mut conn = pool.get()?;
+                work(&mut conn)
+            })
         })
         .await
         .map_err(ApiError::internal)?

@@ -70,7 +70,7 @@ impl Application {
                 .default_service(web::to(route_not_found))
                 .wrap(middleware::from_fn(conditional_get))
                 .wrap(middleware::Compress::default())
-                .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms"))
+                .wrap(middleware::from_fn(crate::observe::observe))
         })
         .listen(listener)
         .map_err(bind_error)?

@@ -351,3 +351,32 @@ async fn twenty_parallel_tenants_of_one_partners_customers_on_a_new_service_all_
         "one partner_tenants offering for Northwind"
     );
 }
+
+#[tokio::test]
+async fn request_ids_are_taken_or_made_and_echoed_on_every_answer() {
+    let app = spawn_app().await;
+    let given = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(app.admin_token())
+        .header("x-request-id", "trace-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(given.headers()["x-request-id"], "trace-42");
+    for response in [
+        app.client.get(app.url("/healthz")).send().await.unwrap(),
+        app.client.get(app.url("/api/v1/me")).send().await.unwrap(),
+        app.client
+            .get(app.url("/no/such/route"))
+            .send()
+            .await
+            .unwrap(),
+    ] {
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(id.len(), 32, "{id}");
+    }
+}
