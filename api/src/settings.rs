@@ -37,6 +37,9 @@ pub struct Settings {
     pub pool_size: u32,
     /// Weights of incident impacts in availability (`SLR_PARTIAL_OUTAGE_WEIGHT`).
     pub weights: domain::availability::Weights,
+    /// Browser origins allowed to call the API (`SLR_CORS_ORIGINS`, comma-separated, e.g.
+    /// `https://status.example.com`); none by default.
+    pub cors_origins: Vec<String>,
 }
 
 /// How tokens are signed and checked.
@@ -162,7 +165,12 @@ impl Settings {
                 })?,
             None => domain::availability::Weights::default(),
         };
+        let cors_origins = var("SLR_CORS_ORIGINS")
+            .map(|raw| parse_origins(&raw).map_err(|m| error("SLR_CORS_ORIGINS", m)))
+            .transpose()?
+            .unwrap_or_default();
         Ok(Settings {
+            cors_origins,
             weights,
             database,
             embedded,
@@ -236,6 +244,25 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)?.write_all(content.as_bytes())
+}
+
+/// Comma-separated origins: each `http(s)://host[:port]`, no path.
+fn parse_origins(raw: &str) -> Result<Vec<String>, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            let rest = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
+            match rest {
+                Some(host) if !host.is_empty() && !host.contains('/') => Ok(origin.to_owned()),
+                _ => Err(format!(
+                    "{origin:?} is not an origin like https://status.example.com"
+                )),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

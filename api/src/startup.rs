@@ -55,6 +55,7 @@ impl Application {
             address: settings.bind.to_string(),
             source,
         };
+        let cors_origins = settings.cors_origins.clone();
         let listener = TcpListener::bind(settings.bind).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
         let server = HttpServer::new(move || {
@@ -70,6 +71,7 @@ impl Application {
                 .default_service(web::to(route_not_found))
                 .wrap(middleware::from_fn(conditional_get))
                 .wrap(middleware::Compress::default())
+                .wrap(cors(&cors_origins))
                 .wrap(middleware::from_fn(crate::observe::observe))
         })
         .listen(listener)
@@ -86,6 +88,35 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// CORS for internal frontends: only the configured origins (none by default), the API's
+/// methods and headers, and the response headers a browser client needs to read.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    use actix_web::http::{header, Method};
+    origins
+        .iter()
+        .fold(actix_cors::Cors::default(), |cors, origin| {
+            cors.allowed_origin(origin)
+        })
+        .allowed_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static(crate::observe::REQUEST_ID),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static(crate::observe::REQUEST_ID),
+            header::HeaderName::from_static("idempotent-replayed"),
+        ])
+        .max_age(3600)
 }
 
 /// Opens the pool and applies pending migrations.

@@ -21,6 +21,8 @@ pub use slr_api::error::Problem;
 pub const ISSUER: &str = "slr-test";
 pub const AUDIENCE: &str = "slr-test-api";
 pub const ADMIN_EMAIL: &str = "root@acme-cloud.example";
+/// The one browser origin the test server allows.
+pub const CORS_ORIGIN: &str = "https://status.example.com";
 
 /// The demo personas' e-mails (`TestApp::seed_demo`): Northwind manages Globex and Initech,
 /// Contoso manages Umbrella and Hooli, Stark is a direct customer.
@@ -80,6 +82,7 @@ pub async fn spawn_app() -> TestApp {
         },
         pool_size: 4,
         weights: Default::default(),
+        cors_origins: vec![CORS_ORIGIN.to_owned()],
     };
     let pool = slr_api::startup::open_database(&settings).expect("database opens and migrates");
     {

@@ -380,3 +380,56 @@ async fn request_ids_are_taken_or_made_and_echoed_on_every_answer() {
         assert_eq!(id.len(), 32, "{id}");
     }
 }
+
+#[tokio::test]
+async fn cors_allows_configured_origins_only() {
+    let app = spawn_app().await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(Method::OPTIONS, app.url("/api/v1/incidents"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type, idempotency-key",
+            )
+            .send()
+    };
+    let allowed = preflight(slr_tests::CORS_ORIGIN).await.unwrap();
+    assert!(allowed.status().is_success(), "{}", allowed.status());
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        slr_tests::CORS_ORIGIN
+    );
+    let methods = allowed.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        methods.contains("POST") && methods.contains("PATCH"),
+        "{methods}"
+    );
+    let other = preflight("https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    // A simple cross-origin GET carries the header, and exposes the ETag.
+    let get = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(app.admin_token())
+        .header("origin", slr_tests::CORS_ORIGIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        get.headers()["access-control-allow-origin"],
+        slr_tests::CORS_ORIGIN
+    );
+    let exposed = get.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        exposed.contains("etag") && exposed.contains("x-request-id"),
+        "{exposed}"
+    );
+}
