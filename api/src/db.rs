@@ -1,6 +1,8 @@
 //! Runs diesel work on the blocking thread pool, never on actix's async workers.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use actix_web::web;
 use persistence::repo::events::NameIndex;
@@ -8,12 +10,75 @@ use persistence::{DbConnection, Pool, RepoError};
 
 use crate::error::ApiError;
 
+/// How long readiness and, during an outage, a probing request wait for a connection.
+const QUICK: Duration = Duration::from_millis(800);
+/// During an outage, one request in this interval probes the database; the others fail fast.
+const PROBE_EVERY: Duration = Duration::from_millis(100);
+
+/// Whether the database was last found unreachable. While it is, requests answer 503 at once
+/// (with `Retry-After`) instead of each waiting out the pool's timeout, and one request every
+/// [`PROBE_EVERY`] tries it again, so service resumes by itself within a fraction of a second.
+#[derive(Debug)]
+struct Outage {
+    down: AtomicBool,
+    /// Milliseconds after `epoch` when the next probe may go.
+    next_probe: AtomicU64,
+    epoch: Instant,
+}
+
+impl Outage {
+    fn new() -> Self {
+        Self {
+            down: AtomicBool::new(false),
+            next_probe: AtomicU64::new(0),
+            epoch: Instant::now(),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// `None` to fail fast; else how long this request may wait for a connection.
+    fn admit(&self) -> Option<Option<Duration>> {
+        if !self.down.load(Ordering::Acquire) {
+            return Some(None);
+        }
+        let now = self.now_ms();
+        let due = self.next_probe.load(Ordering::Acquire);
+        let next = now + u64::try_from(PROBE_EVERY.as_millis()).unwrap_or(100);
+        (now >= due
+            && self
+                .next_probe
+                .compare_exchange(due, next, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok())
+        .then_some(Some(QUICK))
+    }
+
+    fn observe<T>(&self, result: &Result<T, RepoError>) {
+        match result {
+            Err(RepoError::Unavailable(_)) => {
+                if !self.down.swap(true, Ordering::AcqRel) {
+                    log::error!("the database is unreachable: failing fast until it is back");
+                }
+            }
+            // Any answer from the database (even a refusal) means it is reachable.
+            _ => {
+                if self.down.swap(false, Ordering::AcqRel) {
+                    log::info!("the database is reachable again");
+                }
+            }
+        }
+    }
+}
+
 /// The shared connection pool, as application data, with the process's cache of the names
-/// event text must not carry.
+/// event text must not carry and what it knows of a database outage.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
     names: Arc<NameIndex>,
+    outage: Arc<Outage>,
 }
 
 impl Db {
@@ -21,7 +86,13 @@ impl Db {
         Self {
             pool,
             names: Arc::default(),
+            outage: Arc::new(Outage::new()),
         }
+    }
+
+    /// Readiness: a connection within [`QUICK`] and a trivial query, outage or not.
+    pub async fn ready(&self) -> Result<(), ApiError> {
+        self.on_pool(Some(QUICK), persistence::repo::ping).await
     }
 
     /// The event-text guard's name index, for writes of event text.
@@ -29,18 +100,40 @@ impl Db {
         Arc::clone(&self.names)
     }
 
-    /// Runs `work` with a pooled connection on the blocking pool.
+    /// Runs `work` with a pooled connection on the blocking pool; during a database outage,
+    /// fails fast with 503 (see [`Outage`]).
     pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
     {
+        let Some(wait) = self.outage.admit() else {
+            return Err(ApiError::unavailable(
+                "still failing fast after a database outage",
+            ));
+        };
+        self.on_pool(wait, work).await
+    }
+
+    /// `work` on a connection got within `wait` (the pool's own timeout when `None`).
+    async fn on_pool<T, F>(&self, wait: Option<Duration>, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
+    {
         let pool = self.pool.clone();
+        let outage = Arc::clone(&self.outage);
         let request_id = crate::observe::current_request_id();
         web::block(move || {
             crate::observe::with_request_id(request_id, || {
-                let mut conn = pool.get()?;
-                work(&mut conn)
+                let result = match wait {
+                    Some(wait) => pool.get_timeout(wait),
+                    None => pool.get(),
+                }
+                .map_err(RepoError::from)
+                .and_then(|mut conn| work(&mut conn));
+                outage.observe(&result);
+                result
             })
         })
         .await

@@ -43,6 +43,8 @@ pub struct ApiError {
     detail: String,
     errors: Vec<FieldError>,
     challenge: bool,
+    /// Seconds for a `Retry-After` header.
+    retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -53,6 +55,7 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             challenge: false,
+            retry_after: None,
         }
     }
 
@@ -114,12 +117,15 @@ impl ApiError {
     }
 
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
-        log::error!("database unavailable: {cause}");
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
-            "the database cannot be reached; try again shortly",
-        )
+        log::warn!("database unavailable: {cause}");
+        Self {
+            retry_after: Some(1),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "the database cannot be reached; try again shortly",
+            )
+        }
     }
 
     pub fn code(&self) -> &'static str {
@@ -152,6 +158,9 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
         if self.challenge {
             response.insert_header((
                 header::WWW_AUTHENTICATE,
@@ -246,8 +255,12 @@ pub enum ReadProblems {
     /// No such resource in the caller's scope.
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(Problem),
-    /// The database cannot be reached.
-    #[response(status = 503, content_type = "application/problem+json")]
+    /// The database cannot be reached (answered at once while an outage lasts).
+    #[response(
+        status = 503,
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))
+    )]
     Unavailable(Problem),
 }
 
@@ -279,7 +292,11 @@ pub enum WriteProblems {
     /// A field has an invalid value; `errors` names it.
     #[response(status = 422, content_type = "application/problem+json")]
     Unprocessable(Problem),
-    /// The database cannot be reached.
-    #[response(status = 503, content_type = "application/problem+json")]
+    /// The database cannot be reached (answered at once while an outage lasts).
+    #[response(
+        status = 503,
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))
+    )]
     Unavailable(Problem),
 }

@@ -113,6 +113,29 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
+    /// Postgres only: makes the app's database refuse new connections and drops the open ones
+    /// (an outage), or lets it accept connections again. `false` on SQLite, an embedded file
+    /// that has no outage to simulate.
+    pub fn set_database_reachable(&self, reachable: bool) -> bool {
+        let Some((server, name)) = &self._database.postgres else {
+            return false;
+        };
+        let mut conn = PgConnection::establish(server).expect("Postgres server reachable");
+        diesel::sql_query(format!(
+            "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS {reachable}"
+        ))
+        .execute(&mut conn)
+        .expect("toggle connections");
+        if !reachable {
+            diesel::sql_query(format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+            ))
+            .execute(&mut conn)
+            .expect("drop open connections");
+        }
+        true
+    }
+
     pub fn conn(&self) -> r2d2::PooledConnection<persistence::connection::ConnectionManager> {
         self.pool.get().expect("connection")
     }

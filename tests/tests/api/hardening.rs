@@ -433,3 +433,53 @@ async fn cors_allows_configured_origins_only() {
         "{exposed}"
     );
 }
+
+#[tokio::test]
+async fn a_database_outage_fails_fast_and_service_resumes_by_itself() {
+    let app = spawn_app().await;
+    let token = app.admin_token();
+    // Every request in this test must answer within two seconds, outage or not.
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let get = |path: &str| client.get(app.url(path)).bearer_auth(&token).send();
+    assert_eq!(get("/readyz").await.unwrap().status(), StatusCode::OK);
+    if !app.set_database_reachable(false) {
+        return; // SQLite: an embedded file cannot be down.
+    }
+    let ready = get("/readyz").await.expect("readyz answers within 2 s");
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    for _ in 0..5 {
+        let response = get("/api/v1/me")
+            .await
+            .expect("fails fast, not after the pool timeout");
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()["retry-after"], "1");
+        problem(
+            response,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+        )
+        .await;
+    }
+    assert_eq!(
+        get("/healthz").await.unwrap().status(),
+        StatusCode::OK,
+        "the process is alive"
+    );
+    app.set_database_reachable(true);
+    // Polled with a deadline: service resumes without a restart.
+    let mut resumed = false;
+    for _ in 0..50 {
+        if get("/api/v1/me")
+            .await
+            .is_ok_and(|r| r.status() == StatusCode::OK)
+        {
+            resumed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(resumed, "requests succeed again once the database is back");
+}
