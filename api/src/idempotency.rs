@@ -41,8 +41,15 @@ where
     let hash = request_hash(req, raw_body);
     let expected = hash.clone();
     let contact = caller.contact_id.0;
+    let ttl = req
+        .app_data::<web::Data<IdempotencyTtl>>()
+        .map_or(IdempotencyTtl::default().0, |ttl| ttl.0);
+    let cutoff = persistence::repo::now() - time::Duration::seconds_f64(ttl.as_secs_f64());
     let (stored, replayed) = db
         .transaction(move |conn| {
+            // Expired keys are forgotten first (an index on their age keeps this cheap), so a
+            // key can be used again after the TTL.
+            idempotency::purge(conn, cutoff)?;
             if let Some(stored) = idempotency::find(conn, contact, &key)? {
                 return Ok((stored, true));
             }
@@ -82,6 +89,16 @@ where
         response.insert_header(("Idempotent-Replayed", "true"));
     }
     Ok(response.content_type("application/json").body(stored.body))
+}
+
+/// How long a stored response answers retries (`SLR_IDEMPOTENCY_TTL`, default 24 h).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdempotencyTtl(pub std::time::Duration);
+
+impl Default for IdempotencyTtl {
+    fn default() -> Self {
+        IdempotencyTtl(std::time::Duration::from_secs(24 * 3600))
+    }
 }
 
 fn parse_key(raw: &str) -> Result<String, ApiError> {

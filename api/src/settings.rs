@@ -40,6 +40,8 @@ pub struct Settings {
     /// Browser origins allowed to call the API (`SLR_CORS_ORIGINS`, comma-separated, e.g.
     /// `https://status.example.com`); none by default.
     pub cors_origins: Vec<String>,
+    /// How long an `Idempotency-Key` answers retries (`SLR_IDEMPOTENCY_TTL`, e.g. `24h`).
+    pub idempotency_ttl: std::time::Duration,
 }
 
 /// How tokens are signed and checked.
@@ -169,7 +171,14 @@ impl Settings {
             .map(|raw| parse_origins(&raw).map_err(|m| error("SLR_CORS_ORIGINS", m)))
             .transpose()?
             .unwrap_or_default();
+        let idempotency_ttl = match var("SLR_IDEMPOTENCY_TTL") {
+            Some(raw) => {
+                crate::auth::parse_ttl(&raw).map_err(|m| error("SLR_IDEMPOTENCY_TTL", m))?
+            }
+            None => crate::idempotency::IdempotencyTtl::default().0,
+        };
         Ok(Settings {
+            idempotency_ttl,
             cors_origins,
             weights,
             database,

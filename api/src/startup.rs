@@ -51,6 +51,8 @@ impl Application {
             web::Data::new(TokenAuthority::new(&settings.jwt).map_err(StartupError::Tokens)?);
         let db = web::Data::new(Db::new(pool));
         let weights = web::Data::new(settings.weights);
+        let idempotency_ttl =
+            web::Data::new(crate::idempotency::IdempotencyTtl(settings.idempotency_ttl));
         let bind_error = |source| StartupError::Bind {
             address: settings.bind.to_string(),
             source,
@@ -63,6 +65,7 @@ impl Application {
                 .app_data(db.clone())
                 .app_data(authority.clone())
                 .app_data(weights.clone())
+                .app_data(idempotency_ttl.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .split_for_parts();

@@ -83,6 +83,7 @@ pub async fn spawn_app() -> TestApp {
         pool_size: 4,
         weights: Default::default(),
         cors_origins: vec![CORS_ORIGIN.to_owned()],
+        idempotency_ttl: std::time::Duration::from_secs(24 * 3600),
     };
     let pool = slr_api::startup::open_database(&settings).expect("database opens and migrates");
     {

@@ -1,6 +1,7 @@
 //! Accounts and their contacts, scoped by the caller; provider admins write.
 
-use actix_web::{delete, get, patch, post, web, HttpResponse};
+use crate::idempotency::create_once;
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::{Account, AccountId, AccountName, Contact, ContactId, ContactName, Email};
 use persistence::repo::accounts::{self, AccountChanges, AccountFilter, NewAccount};
 use persistence::repo::contacts::{self, ContactChanges, NewContact};
@@ -14,7 +15,7 @@ use crate::db::Db;
 use crate::error::{ApiError, ReadProblems, WriteProblems};
 use crate::extract::{JsonBody, QueryParams};
 use crate::pagination::{Page, PageParams};
-use crate::wire::{created, double_option, AccountKind, Role};
+use crate::wire::{double_option, AccountKind, Role};
 
 /// An organisation: the provider, a partner or a customer.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -111,25 +112,26 @@ pub async fn get_account(
 }
 
 /// Create an account (provider admins).
-#[utoipa::path(tag = "directory", request_body = CreateAccountRequest, responses((status = 201, body = AccountResponse), WriteProblems))]
+#[utoipa::path(tag = "directory", params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create return the first response instead of creating again")), request_body = CreateAccountRequest, responses((status = 201, body = AccountResponse), WriteProblems))]
 #[post("/accounts")]
 pub async fn create_account(
     db: web::Data<Db>,
     caller: Authenticated,
+    req: HttpRequest,
     body: JsonBody<CreateAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_writer()?;
+    let JsonBody(body, raw) = body;
     let new = NewAccount {
-        name: AccountName::parse(&body.0.name)?,
-        kind: body.0.kind.into(),
-        managing_partner_id: body.0.managing_partner_id.map(AccountId),
+        name: AccountName::parse(&body.name)?,
+        kind: body.kind.into(),
+        managing_partner_id: body.managing_partner_id.map(AccountId),
     };
-    let stored = db.run(move |conn| accounts::create(conn, &new)).await?;
-    let response = AccountResponse::from(stored);
-    Ok(created(
-        format!("/api/v1/accounts/{}", response.id),
-        &response,
-    ))
+    create_once(&db, &caller.0, &req, &raw, move |conn| {
+        let response = AccountResponse::from(accounts::create(conn, &new)?);
+        Ok((format!("/api/v1/accounts/{}", response.id), response))
+    })
+    .await
 }
 
 /// Rename an account or move a customer between partners; the partner_tenants offerings
@@ -244,11 +246,12 @@ pub async fn list_account_contacts(
 }
 
 /// Add a contact to an account (provider admins).
-#[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Account id")), request_body = CreateContactRequest, responses((status = 201, body = ContactResponse), WriteProblems))]
+#[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Account id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create return the first response instead of creating again")), request_body = CreateContactRequest, responses((status = 201, body = ContactResponse), WriteProblems))]
 #[post("/accounts/{id}/contacts")]
 pub async fn create_contact(
     db: web::Data<Db>,
     caller: Authenticated,
+    req: HttpRequest,
     id: web::Path<i64>,
     body: JsonBody<CreateContactRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -256,23 +259,19 @@ pub async fn create_contact(
     caller
         .require_writer_of(&db, move |conn| accounts::find(conn, scope, account_id))
         .await?;
+    let JsonBody(body, raw) = body;
     let new = NewContact {
         account_id,
-        email: Email::parse(&body.0.email)?,
-        name: ContactName::parse(&body.0.name)?,
-        role: body.0.role.into(),
+        email: Email::parse(&body.email)?,
+        name: ContactName::parse(&body.name)?,
+        role: body.role.into(),
     };
-    let stored = db
-        .run(move |conn| {
-            accounts::find(conn, domain::AccountScope::All, account_id)?;
-            contacts::create(conn, &new)
-        })
-        .await?;
-    let response = ContactResponse::from(stored);
-    Ok(created(
-        format!("/api/v1/contacts/{}", response.id),
-        &response,
-    ))
+    create_once(&db, &caller.0, &req, &raw, move |conn| {
+        accounts::find(conn, domain::AccountScope::All, account_id)?;
+        let response = ContactResponse::from(contacts::create(conn, &new)?);
+        Ok((format!("/api/v1/contacts/{}", response.id), response))
+    })
+    .await
 }
 
 /// Get one contact in the caller's scope.

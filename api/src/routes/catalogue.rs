@@ -1,6 +1,7 @@
 //! The catalogue: services and SaaS classifications. Every caller reads; provider admins write.
 
-use actix_web::{delete, get, patch, post, web, HttpResponse};
+use crate::idempotency::create_once;
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::catalogue::classification_label;
 use domain::{
     Classification, ClassificationCode, ClassificationId, Region, Service, ServiceId, ServiceName,
@@ -17,7 +18,6 @@ use crate::db::Db;
 use crate::error::{ApiError, ReadProblems, WriteProblems};
 use crate::extract::{JsonBody, QueryParams};
 use crate::pagination::{Page, PageParams};
-use crate::wire::created;
 
 /// A product line in the catalogue.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -81,23 +81,22 @@ pub async fn get_service(
 }
 
 /// Add a service to the catalogue (provider admins).
-#[utoipa::path(tag = "catalogue", request_body = ServiceRequest, responses((status = 201, body = ServiceResponse), WriteProblems))]
+#[utoipa::path(tag = "catalogue", params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create return the first response instead of creating again")), request_body = ServiceRequest, responses((status = 201, body = ServiceResponse), WriteProblems))]
 #[post("/services")]
 pub async fn create_service(
     db: web::Data<Db>,
     caller: Authenticated,
+    req: HttpRequest,
     body: JsonBody<ServiceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_writer()?;
-    let name = ServiceName::parse(&body.0.name)?;
-    let stored = db
-        .run(move |conn| catalogue::create_service(conn, &name))
-        .await?;
-    let response = ServiceResponse::from(stored);
-    Ok(created(
-        format!("/api/v1/services/{}", response.id),
-        &response,
-    ))
+    let JsonBody(body, raw) = body;
+    let name = ServiceName::parse(&body.name)?;
+    create_once(&db, &caller.0, &req, &raw, move |conn| {
+        let response = ServiceResponse::from(catalogue::create_service(conn, &name)?);
+        Ok((format!("/api/v1/services/{}", response.id), response))
+    })
+    .await
 }
 
 /// Rename a service; its partner_tenants offerings are renamed with it (provider admins).
@@ -224,15 +223,16 @@ pub async fn get_classification(
 }
 
 /// Add a classification (provider admins).
-#[utoipa::path(tag = "catalogue", request_body = CreateClassificationRequest, responses((status = 201, body = ClassificationResponse), WriteProblems))]
+#[utoipa::path(tag = "catalogue", params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create return the first response instead of creating again")), request_body = CreateClassificationRequest, responses((status = 201, body = ClassificationResponse), WriteProblems))]
 #[post("/classifications")]
 pub async fn create_classification(
     db: web::Data<Db>,
     caller: Authenticated,
+    req: HttpRequest,
     body: JsonBody<CreateClassificationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_writer()?;
-    let body = body.0;
+    let JsonBody(body, raw) = body;
     let tier = Tier::parse(body.tier)?;
     let region = Region::parse(&body.region)?;
     let new = NewClassification {
@@ -241,14 +241,11 @@ pub async fn create_classification(
         tier,
         region,
     };
-    let stored = db
-        .run(move |conn| catalogue::create_classification(conn, &new))
-        .await?;
-    let response = ClassificationResponse::from(stored);
-    Ok(created(
-        format!("/api/v1/classifications/{}", response.id),
-        &response,
-    ))
+    create_once(&db, &caller.0, &req, &raw, move |conn| {
+        let response = ClassificationResponse::from(catalogue::create_classification(conn, &new)?);
+        Ok((format!("/api/v1/classifications/{}", response.id), response))
+    })
+    .await
 }
 
 /// Change a classification (provider admins).

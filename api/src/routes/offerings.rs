@@ -1,7 +1,8 @@
 //! Offerings, scoped by the caller: a partner sees its direct and partner_tenants offerings,
 //! never its customers' direct ones. Provider admins register direct offerings.
 
-use actix_web::{delete, get, patch, post, web, HttpResponse};
+use crate::idempotency::create_once;
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::{AccountId, Offering, OfferingId, OfferingName, ServiceId, SlaTarget};
 use persistence::repo::offerings::{self, NewDirectOffering, OfferingChanges, OfferingFilter};
 use persistence::Record;
@@ -14,7 +15,7 @@ use crate::db::Db;
 use crate::error::{ApiError, ReadProblems, WriteProblems};
 use crate::extract::{JsonBody, QueryParams};
 use crate::pagination::{Page, PageParams};
-use crate::wire::{created, OfferingKind};
+use crate::wire::OfferingKind;
 
 /// What an account is subscribed to.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -115,15 +116,16 @@ pub async fn get_offering(
 }
 
 /// Register a direct offering to an account (provider admins).
-#[utoipa::path(tag = "directory", request_body = CreateOfferingRequest, responses((status = 201, body = OfferingResponse), WriteProblems))]
+#[utoipa::path(tag = "directory", params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create return the first response instead of creating again")), request_body = CreateOfferingRequest, responses((status = 201, body = OfferingResponse), WriteProblems))]
 #[post("/offerings")]
 pub async fn create_offering(
     db: web::Data<Db>,
     caller: Authenticated,
+    req: HttpRequest,
     body: JsonBody<CreateOfferingRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_writer()?;
-    let body = body.0;
+    let JsonBody(body, raw) = body;
     let new = NewDirectOffering {
         name: body.name.as_deref().map(OfferingName::parse).transpose()?,
         service_id: ServiceId(body.service_id),
@@ -134,14 +136,11 @@ pub async fn create_offering(
             .transpose()?
             .unwrap_or(SlaTarget::DEFAULT),
     };
-    let stored = db
-        .run(move |conn| offerings::create_direct(conn, &new))
-        .await?;
-    let response = OfferingResponse::from(stored);
-    Ok(created(
-        format!("/api/v1/offerings/{}", response.id),
-        &response,
-    ))
+    create_once(&db, &caller.0, &req, &raw, move |conn| {
+        let response = OfferingResponse::from(offerings::create_direct(conn, &new)?);
+        Ok((format!("/api/v1/offerings/{}", response.id), response))
+    })
+    .await
 }
 
 /// Rename an offering or change its SLA target (provider admins).

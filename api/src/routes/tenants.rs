@@ -1,6 +1,7 @@
 //! Tenants, scoped by the caller; provider admins write.
 
-use actix_web::{delete, get, patch, post, web, HttpResponse};
+use crate::idempotency::create_once;
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::{AccountId, ClassificationId, ServiceId, Tenant, TenantId, TenantName};
 use persistence::repo::tenants::{self, NewTenant, TenantChanges, TenantFilter};
 use persistence::Record;
@@ -13,7 +14,6 @@ use crate::db::Db;
 use crate::error::{ApiError, ReadProblems, WriteProblems};
 use crate::extract::{JsonBody, QueryParams};
 use crate::pagination::{Page, PageParams};
-use crate::wire::created;
 
 /// One running instance of a service, owned by a customer or partner account.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -112,27 +112,27 @@ pub async fn get_tenant(
 }
 
 /// Create a tenant (provider admins).
-#[utoipa::path(tag = "directory", request_body = CreateTenantRequest, responses((status = 201, body = TenantResponse), WriteProblems))]
+#[utoipa::path(tag = "directory", params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create return the first response instead of creating again")), request_body = CreateTenantRequest, responses((status = 201, body = TenantResponse), WriteProblems))]
 #[post("/tenants")]
 pub async fn create_tenant(
     db: web::Data<Db>,
     caller: Authenticated,
+    req: HttpRequest,
     body: JsonBody<CreateTenantRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_writer()?;
-    let body = body.0;
+    let JsonBody(body, raw) = body;
     let new = NewTenant {
         name: TenantName::parse(&body.name)?,
         account_id: AccountId(body.account_id),
         service_id: ServiceId(body.service_id),
         classification_id: ClassificationId(body.classification_id),
     };
-    let stored = db.run(move |conn| tenants::create(conn, &new)).await?;
-    let response = TenantResponse::from(stored);
-    Ok(created(
-        format!("/api/v1/tenants/{}", response.id),
-        &response,
-    ))
+    create_once(&db, &caller.0, &req, &raw, move |conn| {
+        let response = TenantResponse::from(tenants::create(conn, &new)?);
+        Ok((format!("/api/v1/tenants/{}", response.id), response))
+    })
+    .await
 }
 
 /// Rename, reclassify or move a tenant (provider admins).

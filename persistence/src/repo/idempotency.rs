@@ -2,6 +2,8 @@
 
 use diesel::prelude::*;
 
+use time::PrimitiveDateTime;
+
 use super::now;
 use crate::connection::DbConnection;
 use crate::schema::idempotency_keys;
@@ -15,6 +17,14 @@ pub struct StoredResponse {
     pub status: u16,
     pub location: Option<String>,
     pub body: String,
+}
+
+/// Forgets keys stored before `cutoff` (their retries may create again).
+pub fn purge(conn: &mut DbConnection, cutoff: PrimitiveDateTime) -> RepoResult<usize> {
+    Ok(
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff)))
+            .execute(conn)?,
+    )
 }
 
 pub fn find(

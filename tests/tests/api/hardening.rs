@@ -483,3 +483,80 @@ async fn a_database_outage_fails_fast_and_service_resumes_by_itself() {
     }
     assert!(resumed, "requests succeed again once the database is back");
 }
+
+#[tokio::test]
+async fn every_post_honours_an_idempotency_key_until_it_expires() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let admin = app.admin_token();
+    let globex = app.id_of("accounts", "name", "Globex").await;
+    let am = app.id_of("services", "name", "Asset Management").await;
+    let class = app.id_of("classifications", "code", "saas2-eu").await;
+    let hooli = app.id_of("accounts", "name", "Hooli").await;
+    let cases = [
+        (
+            "/api/v1/services".to_owned(),
+            json!({"name": "Keyed Service"}),
+        ),
+        (
+            "/api/v1/classifications".to_owned(),
+            json!({"code": "saas4-eu", "tier": 4, "region": "EU"}),
+        ),
+        (
+            "/api/v1/accounts".to_owned(),
+            json!({"name": "Keyed Customer", "kind": "customer"}),
+        ),
+        (
+            format!("/api/v1/accounts/{globex}/contacts"),
+            json!({"email": "keyed@globex.example", "name": "K", "role": "viewer"}),
+        ),
+        (
+            "/api/v1/tenants".to_owned(),
+            json!({"name": "keyed-tenant", "account_id": globex, "service_id": am, "classification_id": class}),
+        ),
+        (
+            "/api/v1/offerings".to_owned(),
+            json!({"service_id": am, "account_id": hooli}),
+        ),
+    ];
+    for (at, (path, body)) in cases.iter().enumerate() {
+        let key = format!("key-{at}");
+        let send = || {
+            app.client
+                .post(app.url(path))
+                .bearer_auth(&admin)
+                .header("idempotency-key", &key)
+                .json(body)
+                .send()
+        };
+        let first = send().await.unwrap();
+        assert_eq!(first.status(), StatusCode::CREATED, "{path}");
+        let first_body: Value = first.json().await.unwrap();
+        let retry = send().await.unwrap();
+        assert_eq!(retry.status(), StatusCode::CREATED, "{path}");
+        assert_eq!(retry.headers()["idempotent-replayed"], "true", "{path}");
+        let retry_body: Value = retry.json().await.unwrap();
+        assert_eq!(first_body, retry_body, "{path}");
+    }
+    // Once a key is older than the TTL (24 h here) it is forgotten: the retry creates again,
+    // which for a service of the same name is a conflict.
+    slr_tests::with_conn(&app, |conn| {
+        use diesel::prelude::*;
+        use persistence::schema::idempotency_keys as k;
+        let old = time::OffsetDateTime::now_utc() - time::Duration::days(2);
+        diesel::update(k::table.filter(k::idempotency_key.eq("key-0")))
+            .set(k::created_at.eq(time::PrimitiveDateTime::new(old.date(), old.time())))
+            .execute(conn)
+            .unwrap();
+    });
+    let expired = app
+        .client
+        .post(app.url("/api/v1/services"))
+        .bearer_auth(&admin)
+        .header("idempotency-key", "key-0")
+        .json(&cases[0].1)
+        .send()
+        .await
+        .unwrap();
+    problem(expired, StatusCode::CONFLICT, "already_exists").await;
+}
