@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod observe;
 pub mod openapi;
 pub mod pagination;
+pub mod ratelimit;
 pub mod routes;
 pub mod settings;
 pub mod startup;

@@ -42,6 +42,8 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// How long an `Idempotency-Key` answers retries (`SLR_IDEMPOTENCY_TTL`, e.g. `24h`).
     pub idempotency_ttl: std::time::Duration,
+    /// Per token (or client IP) rate limit; `None` when `SLR_RATE_LIMIT_PER_SECOND=0`.
+    pub rate_limit: Option<crate::ratelimit::RateLimit>,
 }
 
 /// How tokens are signed and checked.
@@ -177,7 +179,31 @@ impl Settings {
             }
             None => crate::idempotency::IdempotencyTtl::default().0,
         };
+        let default_limit = crate::ratelimit::RateLimit::default();
+        let number = |name: &'static str, default: u64, max: u64| match var(name) {
+            Some(raw) => raw
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n <= max)
+                .ok_or_else(|| error(name, format!("must be a whole number from 0 to {max}"))),
+            None => Ok(default),
+        };
+        let per_second = number(
+            "SLR_RATE_LIMIT_PER_SECOND",
+            default_limit.per_second,
+            1_000_000,
+        )?;
+        let burst = number(
+            "SLR_RATE_LIMIT_BURST",
+            u64::from(default_limit.burst),
+            1_000_000,
+        )?;
+        let rate_limit = (per_second > 0).then(|| crate::ratelimit::RateLimit {
+            per_second,
+            burst: u32::try_from(burst.max(1)).unwrap_or(u32::MAX),
+        });
         Ok(Settings {
+            rate_limit,
             idempotency_ttl,
             cors_origins,
             weights,

@@ -58,6 +58,7 @@ impl Application {
             source,
         };
         let cors_origins = settings.cors_origins.clone();
+        let governor = rate_limiter(settings.rate_limit);
         let listener = TcpListener::bind(settings.bind).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
         let server = HttpServer::new(move || {
@@ -72,6 +73,7 @@ impl Application {
             app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", spec))
                 .route("/swagger-ui", web::get().to(swagger_redirect))
                 .default_service(web::to(route_not_found))
+                .wrap(actix_governor::Governor::new(&governor))
                 .wrap(middleware::from_fn(conditional_get))
                 .wrap(middleware::Compress::default())
                 .wrap(cors(&cors_origins))
@@ -91,6 +93,35 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+type Limiter = actix_governor::GovernorConfig<
+    crate::ratelimit::CallerKey,
+    actix_governor::governor::middleware::StateInformationMiddleware,
+>;
+
+/// The rate limiter shared by every worker (letting everything through when limits are off),
+/// with a thread forgetting idle callers every minute (it ends with the server).
+fn rate_limiter(limit: Option<crate::ratelimit::RateLimit>) -> Limiter {
+    let off = limit.is_none();
+    let limit = limit.unwrap_or_default();
+    let config = actix_governor::GovernorConfigBuilder::default()
+        .requests_per_second(limit.per_second)
+        .burst_size(limit.burst)
+        .permissive(off)
+        .key_extractor(crate::ratelimit::CallerKey { limit })
+        .use_headers()
+        .finish()
+        .unwrap_or_else(|| unreachable!("a positive rate and burst always configure"));
+    let limiter = std::sync::Arc::downgrade(&config.limiter());
+    std::thread::spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_secs(60));
+        match limiter.upgrade() {
+            Some(limiter) => limiter.retain_recent(),
+            None => return,
+        }
+    });
+    config
 }
 
 /// CORS for internal frontends: only the configured origins (none by default), the API's

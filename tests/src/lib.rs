@@ -69,9 +69,14 @@ pub struct TestApp {
 
 /// Starts the server against a fresh database with one provider admin (`ADMIN_EMAIL`).
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// [`spawn_app`] with settings changed by `configure` (e.g. a low rate limit).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::create();
     let secret = format!("test-secret-{}", random_suffix());
-    let settings = Settings {
+    let mut settings = Settings {
         database: database.target.clone(),
         embedded: false,
         bind: "127.0.0.1:0".parse().expect("valid address"),
@@ -84,7 +89,13 @@ pub async fn spawn_app() -> TestApp {
         weights: Default::default(),
         cors_origins: vec![CORS_ORIGIN.to_owned()],
         idempotency_ttl: std::time::Duration::from_secs(24 * 3600),
+        // Tests fire hundreds of requests a second with one token: far above any real limit.
+        rate_limit: Some(slr_api::ratelimit::RateLimit {
+            per_second: 100_000,
+            burst: 100_000,
+        }),
     };
+    configure(&mut settings);
     let pool = slr_api::startup::open_database(&settings).expect("database opens and migrates");
     {
         let mut conn = pool.get().expect("connection");

@@ -560,3 +560,62 @@ async fn every_post_honours_an_idempotency_key_until_it_expires() {
         .unwrap();
     problem(expired, StatusCode::CONFLICT, "already_exists").await;
 }
+
+#[tokio::test]
+async fn rate_limits_apply_per_token_and_per_address_with_a_problem_and_retry_after() {
+    let app = slr_tests::spawn_app_with(|settings| {
+        settings.rate_limit = Some(slr_api::ratelimit::RateLimit {
+            per_second: 1,
+            burst: 3,
+        });
+    })
+    .await;
+    let token = app.admin_token();
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(app.get("/api/v1/me", &token).await);
+    }
+    for ok in &statuses[..3] {
+        assert_eq!(ok.status(), StatusCode::OK);
+        assert!(ok.headers().contains_key("x-ratelimit-remaining"));
+    }
+    let limited = statuses.pop().unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    for header in [
+        "retry-after",
+        "ratelimit-limit",
+        "ratelimit-remaining",
+        "ratelimit-reset",
+    ] {
+        assert!(limited.headers().contains_key(header), "{header}");
+    }
+    assert_eq!(limited.headers()["ratelimit-limit"], "3");
+    problem(limited, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    // Another token has its own allowance; requests without a token count per address.
+    let other = app.token_with(
+        &claims(
+            &app.contact_id(slr_tests::ADMIN_EMAIL).to_string(),
+            ISSUER,
+            AUDIENCE,
+            60,
+        ),
+        app.secret.as_bytes(),
+    );
+    assert_eq!(app.get("/api/v1/me", &other).await.status(), StatusCode::OK);
+    let mut anonymous = Vec::new();
+    for _ in 0..4 {
+        anonymous.push(
+            app.client
+                .get(app.url("/healthz"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+        );
+    }
+    assert_eq!(
+        anonymous.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{anonymous:?}"
+    );
+}
