@@ -90,6 +90,12 @@ impl Db {
         }
     }
 
+    /// Connections open in the pool, and how many of them are idle.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
     /// Readiness: a connection within [`QUICK`] and a trivial query, outage or not.
     pub async fn ready(&self) -> Result<(), ApiError> {
         self.on_pool(Some(QUICK), persistence::repo::ping).await

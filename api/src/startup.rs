@@ -25,6 +25,8 @@ pub enum StartupError {
     Database(#[from] RepoError),
     #[error("tokens: {0}")]
     Tokens(String),
+    #[error("metrics: {0}")]
+    Metrics(String),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -59,6 +61,9 @@ impl Application {
         };
         let cors_origins = settings.cors_origins.clone();
         let governor = rate_limiter(settings.rate_limit);
+        let metrics = web::Data::new(
+            crate::metrics::Metrics::new().map_err(|e| StartupError::Metrics(e.to_string()))?,
+        );
         let listener = TcpListener::bind(settings.bind).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
         let server = HttpServer::new(move || {
@@ -66,6 +71,7 @@ impl Application {
                 .app_data(db.clone())
                 .app_data(authority.clone())
                 .app_data(weights.clone())
+                .app_data(metrics.clone())
                 .app_data(idempotency_ttl.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .app_data(web::PathConfig::default().error_handler(path_error))
@@ -77,8 +83,12 @@ impl Application {
                 .wrap(middleware::from_fn(conditional_get))
                 .wrap(middleware::Compress::default())
                 .wrap(cors(&cors_origins))
+                .wrap(metrics.middleware.clone())
+                .wrap(middleware::from_fn(crate::metrics::pool_gauges))
                 .wrap(middleware::from_fn(crate::observe::observe))
         })
+        // SIGTERM/SIGINT stop accepting and drain in-flight requests for up to 30 s.
+        .shutdown_timeout(30)
         .listen(listener)
         .map_err(bind_error)?
         .run();

@@ -619,3 +619,40 @@ async fn rate_limits_apply_per_token_and_per_address_with_a_problem_and_retry_af
         "{anonymous:?}"
     );
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_report_the_pool_and_build() {
+    let app = spawn_app().await;
+    let token = app.admin_token();
+    assert_eq!(
+        app.get("/api/v1/incidents/12345", &token).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.get("/api/v1/me", &token).await.status(), StatusCode::OK);
+    app.client
+        .get(app.url("/wp-admin/setup.php"))
+        .send()
+        .await
+        .unwrap();
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        r#"slr_http_requests_total{endpoint="/api/v1/incidents/{id}",method="GET",status="404"} 1"#,
+        r#"slr_http_requests_total{endpoint="/api/v1/me",method="GET",status="200"} 1"#,
+        r#"slr_http_requests_duration_seconds_bucket{endpoint="/api/v1/me",method="GET",status="200",le="#,
+        r#"endpoint="UNKNOWN""#,
+        "slr_db_pool_connections ",
+        "slr_db_pool_idle ",
+        r#"slr_build_info{version=""#,
+    ] {
+        assert!(text.contains(expected), "missing {expected} in\n{text}");
+    }
+    assert!(!text.contains("wp-admin"), "unmatched paths are masked");
+}

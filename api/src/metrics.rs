@@ -1,0 +1,81 @@
+//! Prometheus metrics at `/metrics` (actix-web-prom): request counts and latency histograms by
+//! route template, method and status; the database pool's state; build info.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::web;
+use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use prometheus::{IntGauge, IntGaugeVec, Opts};
+
+use crate::db::Db;
+
+/// Where Prometheus scrapes.
+pub const PATH: &str = "/metrics";
+
+/// The metrics middleware and the gauges slr sets itself.
+#[derive(Clone)]
+pub struct Metrics {
+    pub middleware: PrometheusMetrics,
+    pool_connections: IntGauge,
+    pool_idle: IntGauge,
+}
+
+impl Metrics {
+    /// `slr_http_requests_total` and `slr_http_requests_duration_seconds` labelled by
+    /// `endpoint` (the route template; `UNKNOWN` for unmatched paths, so scanners cannot blow up
+    /// the label set), `method` and `status`; `slr_db_pool_connections`/`_idle`;
+    /// `slr_build_info{version}`.
+    pub fn new() -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let middleware = PrometheusMetricsBuilder::new("slr")
+            .endpoint(PATH)
+            .mask_unmatched_patterns("UNKNOWN")
+            .build()?;
+        let gauge =
+            |name: &str, help: &str| IntGauge::with_opts(Opts::new(name, help).namespace("slr"));
+        let pool_connections = gauge(
+            "db_pool_connections",
+            "Database connections open in the pool",
+        )?;
+        let pool_idle = gauge("db_pool_idle", "Idle database connections in the pool")?;
+        let build_info = IntGaugeVec::new(
+            Opts::new("build_info", "The running build").namespace("slr"),
+            &["version"],
+        )?;
+        build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
+        for collector in [
+            Box::new(pool_connections.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(pool_idle.clone()),
+            Box::new(build_info),
+        ] {
+            middleware.registry.register(collector)?;
+        }
+        Ok(Self {
+            middleware,
+            pool_connections,
+            pool_idle,
+        })
+    }
+}
+
+/// Refreshes the pool gauges just before a scrape is answered.
+pub async fn pool_gauges(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if req.path() == PATH {
+        if let (Some(db), Some(metrics)) = (
+            req.app_data::<web::Data<Db>>(),
+            req.app_data::<web::Data<Metrics>>(),
+        ) {
+            let (connections, idle) = db.pool_state();
+            metrics.pool_connections.set(i64::from(connections));
+            metrics.pool_idle.set(i64::from(idle));
+        }
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
+}
