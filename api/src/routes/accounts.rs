@@ -50,6 +50,7 @@ impl From<Record<Account>> for AccountResponse {
 #[serde(deny_unknown_fields)]
 pub struct CreateAccountRequest {
     /// 1–200 characters, unique.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: AccountKind,
     /// For customers only: the partner that manages them.
@@ -60,6 +61,7 @@ pub struct CreateAccountRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAccountRequest {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// Move a customer to a partner, or `null` to make it direct.
     #[serde(default, deserialize_with = "double_option")]
@@ -208,7 +210,9 @@ impl From<Record<Contact>> for ContactResponse {
 #[serde(deny_unknown_fields)]
 pub struct CreateContactRequest {
     /// The login; unique.
+    #[schema(format = Email, min_length = 3, max_length = 254)]
     pub email: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub role: Role,
 }
@@ -217,7 +221,9 @@ pub struct CreateContactRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateContactRequest {
+    #[schema(format = Email, min_length = 3, max_length = 254)]
     pub email: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub role: Option<Role>,
 }

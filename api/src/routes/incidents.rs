@@ -96,6 +96,7 @@ impl IncidentUpdateResponse {
 pub struct CreateIncidentRequest {
     pub service_id: i64,
     /// Must not name tenants: it is shown to every caller the incident reaches.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// The impact it started with.
     pub impact: Impact,
@@ -113,6 +114,7 @@ pub struct CreateIncidentRequest {
     #[serde(default, with = "crate::wire::instant::option")]
     pub resolved_at: Option<OffsetDateTime>,
     /// The first timeline entry; must not name tenants.
+    #[schema(min_length = 1, max_length = 5000)]
     pub message: String,
 }
 
@@ -120,6 +122,7 @@ pub struct CreateIncidentRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateIncidentRequest {
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     /// On an open incident a change from now (added to `impact_history`); on a resolved one a
     /// correction of its whole history.
@@ -143,6 +146,7 @@ pub struct CreateIncidentUpdateRequest {
     #[serde(default)]
     pub reopen: bool,
     /// Must not name tenants.
+    #[schema(min_length = 1, max_length = 5000)]
     pub message: String,
 }
 

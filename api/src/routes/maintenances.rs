@@ -73,8 +73,10 @@ pub struct MaintenanceResponse {
 pub struct CreateMaintenanceRequest {
     pub service_id: i64,
     /// Must not name tenants.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// Must not name tenants.
+    #[schema(min_length = 1, max_length = 5000)]
     pub description: String,
     pub expected_impact: ExpectedImpact,
     #[serde(with = "crate::wire::instant")]
@@ -102,7 +104,9 @@ pub struct CreateMaintenanceRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMaintenanceRequest {
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
+    #[schema(min_length = 1, max_length = 5000)]
     pub description: Option<String>,
     pub expected_impact: Option<ExpectedImpact>,
     #[serde(default, with = "crate::wire::instant::option")]

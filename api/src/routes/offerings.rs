@@ -56,10 +56,12 @@ impl From<Record<Offering>> for OfferingResponse {
 #[serde(deny_unknown_fields)]
 pub struct CreateOfferingRequest {
     /// Defaults to "{Service} - {Account}".
+    #[schema(min_length = 1, max_length = 300)]
     pub name: Option<String>,
     pub service_id: i64,
     pub account_id: i64,
     /// Percent, above 0 and at most 100 (default 99.9).
+    #[schema(exclusive_minimum = 0.0, maximum = 100.0)]
     pub sla_target: Option<f64>,
 }
 
@@ -67,7 +69,9 @@ pub struct CreateOfferingRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOfferingRequest {
+    #[schema(min_length = 1, max_length = 300)]
     pub name: Option<String>,
+    #[schema(exclusive_minimum = 0.0, maximum = 100.0)]
     pub sla_target: Option<f64>,
 }
 

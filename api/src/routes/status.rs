@@ -82,6 +82,7 @@ pub struct MaintenanceSummary {
 #[into_params(parameter_in = Query)]
 pub struct StatusParams {
     /// Days ahead, 1–90 (default 14).
+    #[param(minimum = 1, maximum = 90)]
     pub days: Option<i64>,
 }
 

@@ -51,6 +51,7 @@ impl From<Record<Tenant>> for TenantResponse {
 #[serde(deny_unknown_fields)]
 pub struct CreateTenantRequest {
     /// 1–200 characters, unique per service.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub account_id: i64,
     pub service_id: i64,
@@ -61,6 +62,7 @@ pub struct CreateTenantRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTenantRequest {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// Move the tenant to another owner.
     pub account_id: Option<i64>,

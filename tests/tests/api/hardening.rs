@@ -656,3 +656,61 @@ async fn metrics_count_requests_by_route_template_and_report_the_pool_and_build(
     }
     assert!(!text.contains("wp-admin"), "unmatched paths are masked");
 }
+
+#[tokio::test]
+async fn the_spec_declares_the_limits_the_server_enforces() {
+    let app = spawn_app().await;
+    let spec: Value = app
+        .client
+        .get(app.url("/api-docs/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let schemas = &spec["components"]["schemas"];
+    assert_eq!(
+        schemas["CreateIncidentRequest"]["properties"]["title"]["maxLength"],
+        200
+    );
+    assert_eq!(
+        schemas["CreateIncidentRequest"]["properties"]["message"]["maxLength"],
+        5000
+    );
+    assert_eq!(
+        schemas["CreateClassificationRequest"]["properties"]["tier"]["maximum"],
+        99
+    );
+    assert_eq!(
+        schemas["CreateOfferingRequest"]["properties"]["name"]["maxLength"],
+        300
+    );
+    let limit = spec["paths"]["/api/v1/incidents"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap();
+    assert_eq!(
+        (&limit["schema"]["minimum"], &limit["schema"]["maximum"]),
+        (&json!(1), &json!(200))
+    );
+    // Integers are JSON integers: 2.0 is refused, naming the field.
+    let refused = app
+        .post(
+            "/api/v1/classifications",
+            &app.admin_token(),
+            &json!({"code": "saas5-eu", "tier": 2.0, "region": "EU"}),
+        )
+        .await;
+    assert_eq!(
+        problem_field(
+            refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed"
+        )
+        .await,
+        "tier"
+    );
+}
