@@ -6,7 +6,8 @@ use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use domain::availability::{
     affecting, buckets as bucket_windows, check_instant, check_window, intervals, means,
-    per_tenant, rollup, Calendar, Figures, Granularity, Interval, Series, Weights, Window,
+    per_tenant, rollup, Calendar, Figures, Granularity, Interval, ScopedOutage, ScopedPlanned,
+    Series, Weights, Window,
 };
 use domain::{Caller, Offering, OfferingId, ScopedTenant, ServiceId, TenantId};
 use persistence::repo::{availability, events, offerings, tenants};
@@ -515,39 +516,65 @@ impl TenantIntervalsResponse {
     }
 }
 
-/// The series of the caller-visible tenants `offering` covers, in tenant id order.
-fn covered_series(
+/// An offering the caller may see, its caller-visible tenants (in id order) and its service's
+/// history over the window: everything its report needs from the database.
+struct OfferingHistory {
+    offering: Offering,
+    covered: Vec<ScopedTenant>,
+    incidents: Vec<ScopedOutage>,
+    planned: Vec<ScopedPlanned>,
+}
+
+fn offering_history(
     conn: &mut DbConnection,
     caller: &Caller,
-    offering: &Offering,
+    id: OfferingId,
     period: &Period,
-    weights: Weights,
-) -> RepoResult<Vec<(ScopedTenant, Series)>> {
+) -> RepoResult<OfferingHistory> {
+    let offering = offerings::find(conn, caller.offering_scope(), id)?.item;
     let view = events::caller_view(conn, caller, Some(offering.service_id))?;
-    let covered: Vec<&ScopedTenant> = view
+    let covered: Vec<ScopedTenant> = view
         .tenants_of(offering.service_id)
         .iter()
         .filter(|t| offering.covers_scoped(t))
+        .cloned()
         .collect();
-    let (outages, planned) =
+    let (incidents, planned) =
         availability::history(conn, offering.service_id, period.window, period.now)?;
-    let keys: Vec<(TenantId, domain::ClassificationId)> = covered
+    Ok(OfferingHistory {
+        offering,
+        covered,
+        incidents,
+        planned,
+    })
+}
+
+/// The series of the offering's covered tenants, in tenant id order.
+fn covered_series(
+    h: OfferingHistory,
+    period: &Period,
+    weights: Weights,
+) -> (Offering, Vec<(ScopedTenant, Series)>) {
+    let keys: Vec<(TenantId, domain::ClassificationId)> = h
+        .covered
         .iter()
         .map(|t| (t.id, t.classification_id))
         .collect();
     let mut series = per_tenant(
         &keys,
-        &outages,
-        &planned,
+        &h.incidents,
+        &h.planned,
         period.window,
         &period.buckets,
         weights,
         period.now,
     );
-    Ok(covered
+    let covered = h
+        .covered
         .into_iter()
-        .filter_map(|t| series.remove(&t.id).map(|s| (t.clone(), s)))
-        .collect())
+        .filter_map(|t| series.remove(&t.id).map(|s| (t, s)))
+        .collect();
+    (h.offering, covered)
 }
 
 fn brief(tenant: &ScopedTenant, f: &Figures) -> TenantBrief {
@@ -560,15 +587,12 @@ fn brief(tenant: &ScopedTenant, f: &Figures) -> TenantBrief {
 }
 
 fn offering_availability(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: OfferingId,
+    h: OfferingHistory,
     period: &Period,
     weights: Weights,
-) -> RepoResult<OfferingAvailabilityResponse> {
-    let offering = offerings::find(conn, caller.offering_scope(), id)?.item;
+) -> OfferingAvailabilityResponse {
+    let (offering, series) = covered_series(h, period, weights);
     let target = offering.sla_target.percent();
-    let series = covered_series(conn, caller, &offering, period, weights)?;
     // Rolled up by index into `series`, so naming tenants afterwards is a lookup.
     let totals: Vec<(usize, Figures)> = series
         .iter()
@@ -594,7 +618,7 @@ fn offering_availability(
         })
         .collect();
     let named = |at: usize| brief(&series[at].0, &series[at].1.total);
-    Ok(OfferingAvailabilityResponse {
+    OfferingAvailabilityResponse {
         offering_id: offering.id.0,
         offering_name: offering.name.to_string(),
         sla_target: target,
@@ -609,7 +633,7 @@ fn offering_availability(
         worst_tenant: summary.worst.map(|(at, _)| named(at)),
         tenants_below_target: summary.below_target.iter().map(|&at| named(at)).collect(),
         buckets,
-    })
+    }
 }
 
 fn wants_csv(req: &HttpRequest) -> bool {
@@ -640,17 +664,26 @@ fn csv_response<T: Serialize>(rows: &[T], filename: &str) -> Result<HttpResponse
 /// How a report answers as CSV, when it does.
 type Csv<T> = Option<fn(&T) -> Result<HttpResponse, ApiError>>;
 
-/// One report: the period from the query, the figures computed off the async threads, and the
-/// answer as JSON or, when `csv` is given, as the report's CSV.
-async fn report<T: Serialize + Send + 'static>(
+/// One report: the period from the query; what it needs loaded with a pooled connection; the
+/// figures computed after the connection went back to the pool (so a busy server computing
+/// rollups never starves requests that only need the database); the answer as JSON or, when
+/// `csv` is given, as the report's CSV.
+async fn report<L: Send + 'static, T: Serialize + Send + 'static>(
     db: &Db,
     params: &WindowParams,
     with_series: bool,
     csv: Csv<T>,
-    compute: impl FnOnce(&mut DbConnection, &Period) -> RepoResult<T> + Send + 'static,
+    load: impl FnOnce(&mut DbConnection, &Period) -> RepoResult<L> + Send + 'static,
+    compute: impl FnOnce(L, &Period) -> RepoResult<T> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
-    let period = params.period(with_series)?;
-    let body = db.run(move |conn| compute(conn, &period)).await?;
+    let period = std::sync::Arc::new(params.period(with_series)?);
+    let loaded = {
+        let period = std::sync::Arc::clone(&period);
+        db.run(move |conn| load(conn, &period)).await?
+    };
+    let body = web::block(move || compute(loaded, &period))
+        .await
+        .map_err(ApiError::internal)??;
     match csv {
         Some(as_csv) => as_csv(&body),
         None => Ok(HttpResponse::Ok().json(&body)),
@@ -666,9 +699,14 @@ async fn offering_report(
     csv: Csv<OfferingAvailabilityResponse>,
 ) -> Result<HttpResponse, ApiError> {
     let id = OfferingId(id);
-    report(db, params, true, csv, move |conn, period| {
-        offering_availability(conn, &caller, id, period, weights)
-    })
+    report(
+        db,
+        params,
+        true,
+        csv,
+        move |conn, period| offering_history(conn, &caller, id, period),
+        move |h, period| Ok(offering_availability(h, period, weights)),
+    )
     .await
 }
 
@@ -726,17 +764,22 @@ async fn tenants_report(
         from: period.calendar.local(period.window.from),
         to: period.calendar.local(period.window.to),
     };
-    let rows = db
-        .run(move |conn| {
-            let offering = offerings::find(conn, caller.offering_scope(), id)?.item;
-            let target = offering.sla_target.percent();
-            let series = covered_series(conn, &caller, &offering, &period, weights)?;
-            Ok(series
-                .iter()
-                .map(|(t, s)| TenantFigures::new(t, &s.total, target))
-                .collect::<Vec<_>>())
-        })
-        .await?;
+    let period = std::sync::Arc::new(period);
+    let loaded = {
+        let period = std::sync::Arc::clone(&period);
+        db.run(move |conn| offering_history(conn, &caller, id, &period))
+            .await?
+    };
+    let rows = web::block(move || {
+        let (offering, series) = covered_series(loaded, &period, weights);
+        let target = offering.sla_target.percent();
+        series
+            .iter()
+            .map(|(t, s)| TenantFigures::new(t, &s.total, target))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(ApiError::internal)?;
     Ok(match request {
         None => (rows, None, window),
         Some(request) => {
@@ -856,13 +899,11 @@ fn tenant_history(
 }
 
 fn tenant_availability(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: TenantId,
+    h: TenantHistory,
     period: &Period,
     weights: Weights,
 ) -> RepoResult<TenantAvailabilityResponse> {
-    let h = tenant_history(conn, caller, id, period)?;
+    let id = h.tenant.id;
     let series = per_tenant(
         &[(id, h.tenant.classification_id)],
         &h.incidents,
@@ -894,17 +935,15 @@ fn tenant_availability(
 }
 
 fn tenant_intervals(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: TenantId,
+    h: TenantHistory,
     period: &Period,
     weights: Weights,
-) -> RepoResult<TenantIntervalsResponse> {
-    let h = tenant_history(conn, caller, id, period)?;
+) -> TenantIntervalsResponse {
+    let id = h.tenant.id;
     let (incidents, planned) =
         affecting((id, h.tenant.classification_id), &h.incidents, &h.planned);
     let found = intervals(period.window, &incidents, &planned, weights, period.now);
-    Ok(TenantIntervalsResponse {
+    TenantIntervalsResponse {
         tenant_id: id.0,
         tenant_name: h.tenant.name,
         from: period.calendar.local(period.window.from),
@@ -913,7 +952,7 @@ fn tenant_intervals(
             .iter()
             .map(|i| OutageInterval::new(i, &period.calendar))
             .collect(),
-    })
+    }
 }
 
 async fn tenant_report(
@@ -925,9 +964,14 @@ async fn tenant_report(
     csv: Csv<TenantAvailabilityResponse>,
 ) -> Result<HttpResponse, ApiError> {
     let id = TenantId(id);
-    report(db, params, true, csv, move |conn, period| {
-        tenant_availability(conn, &caller, id, period, weights)
-    })
+    report(
+        db,
+        params,
+        true,
+        csv,
+        move |conn, period| tenant_history(conn, &caller, id, period),
+        move |h, period| tenant_availability(h, period, weights),
+    )
     .await
 }
 
@@ -980,9 +1024,14 @@ async fn intervals_report(
     csv: Csv<TenantIntervalsResponse>,
 ) -> Result<HttpResponse, ApiError> {
     let id = TenantId(id);
-    report(db, params, false, csv, move |conn, period| {
-        tenant_intervals(conn, &caller, id, period, weights)
-    })
+    report(
+        db,
+        params,
+        false,
+        csv,
+        move |conn, period| tenant_history(conn, &caller, id, period),
+        move |h, period| Ok(tenant_intervals(h, period, weights)),
+    )
     .await
 }
 
@@ -1025,31 +1074,50 @@ pub async fn list_tenant_availability_intervals_csv(
     intervals_report(&db, caller.0, id.into_inner(), &params.0, **weights, csv).await
 }
 
-fn overview(
+/// The caller's view and, for each service it has a visible offering of, the service's
+/// history over the window.
+struct OverviewHistory {
+    view: domain::CallerView,
+    services: Vec<(ServiceId, Vec<ScopedOutage>, Vec<ScopedPlanned>)>,
+}
+
+fn overview_history(
     conn: &mut DbConnection,
     caller: &Caller,
     period: &Period,
-    weights: Weights,
-) -> RepoResult<AvailabilityOverview> {
+) -> RepoResult<OverviewHistory> {
     let view = events::caller_view(conn, caller, None)?;
-    let mut visible: Vec<&Offering> = view.offerings().collect();
-    visible.sort_by_key(|o| o.id);
-    let mut services: Vec<ServiceId> = visible.iter().map(|o| o.service_id).collect();
+    let mut services: Vec<ServiceId> = view.offerings().map(|o| o.service_id).collect();
     services.sort();
     services.dedup();
+    let services = services
+        .into_iter()
+        .map(|service| {
+            let (incidents, planned) =
+                availability::history(conn, service, period.window, period.now)?;
+            Ok((service, incidents, planned))
+        })
+        .collect::<RepoResult<_>>()?;
+    Ok(OverviewHistory { view, services })
+}
+
+fn overview(h: OverviewHistory, period: &Period, weights: Weights) -> AvailabilityOverview {
+    let view = &h.view;
+    let mut visible: Vec<&Offering> = view.offerings().collect();
+    visible.sort_by_key(|o| o.id);
     let mut rows = Vec::new();
-    for service in services {
+    for (service, outages, planned) in &h.services {
+        let service = *service;
         // One history and one computation per service, shared by its offerings.
         let tenants = view.tenants_of(service);
         let keys: Vec<(TenantId, domain::ClassificationId)> = tenants
             .iter()
             .map(|t| (t.id, t.classification_id))
             .collect();
-        let (outages, planned) = availability::history(conn, service, period.window, period.now)?;
         let series = per_tenant(
             &keys,
-            &outages,
-            &planned,
+            outages,
+            planned,
             period.window,
             &[],
             weights,
@@ -1079,11 +1147,11 @@ fn overview(
         }
     }
     rows.sort_by_key(|r| r.offering_id);
-    Ok(AvailabilityOverview {
+    AvailabilityOverview {
         from: period.calendar.local(period.window.from),
         to: period.calendar.local(period.window.to),
         offerings: rows,
-    })
+    }
 }
 
 /// One row per offering the caller sees (the partner's dashboard): mean and worst tenant
@@ -1102,9 +1170,15 @@ pub async fn get_availability(
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
     let csv = wants_csv(&req).then_some(AvailabilityOverview::csv as _);
-    report(&db, &params.0, false, csv, move |conn, period| {
-        overview(conn, &caller.0, period, **weights)
-    })
+    let weights = **weights;
+    report(
+        &db,
+        &params.0,
+        false,
+        csv,
+        move |conn, period| overview_history(conn, &caller.0, period),
+        move |h, period| Ok(overview(h, period, weights)),
+    )
     .await
 }
 
@@ -1122,8 +1196,14 @@ pub async fn get_availability_csv(
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
     let csv = Some(AvailabilityOverview::csv as _);
-    report(&db, &params.0, false, csv, move |conn, period| {
-        overview(conn, &caller.0, period, **weights)
-    })
+    let weights = **weights;
+    report(
+        &db,
+        &params.0,
+        false,
+        csv,
+        move |conn, period| overview_history(conn, &caller.0, period),
+        move |h, period| Ok(overview(h, period, weights)),
+    )
     .await
 }
