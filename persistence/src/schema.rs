@@ -155,6 +155,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        contact_id -> BigInt,
+        account_id -> BigInt,
+        action -> Text,
+        object_type -> Text,
+        object_id -> BigInt,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     change_counters (name) {
         name -> Text,
         value -> BigInt,
@@ -206,5 +221,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     maintenance_classifications,
     maintenance_tenants,
     change_counters,
+    audit_log,
     idempotency_keys,
 );

@@ -129,8 +129,10 @@ pub async fn create_account(
         kind: body.kind.into(),
         managing_partner_id: body.managing_partner_id.map(AccountId),
     };
+    let writer = caller.0.clone();
     create_once(&db, &caller.0, &req, &raw, move |conn| {
         let response = AccountResponse::from(accounts::create(conn, &new)?);
+        crate::audit::created(conn, &writer, "account", response.id, &response)?;
         Ok((format!("/api/v1/accounts/{}", response.id), response))
     })
     .await
@@ -154,10 +156,16 @@ pub async fn update_account(
         name: body.0.name.as_deref().map(AccountName::parse).transpose()?,
         managing_partner_id: body.0.managing_partner_id.map(|p| p.map(AccountId)),
     };
-    let stored = db
-        .run(move |conn| accounts::update(conn, id, &changes))
-        .await?;
-    Ok(web::Json(stored.into()))
+    let updated = crate::audit::audited(
+        &db,
+        &caller.0,
+        "account",
+        id.0,
+        move |conn| accounts::find(conn, domain::AccountScope::All, id).map(AccountResponse::from),
+        move |conn| Ok(Some(accounts::update(conn, id, &changes)?.into())),
+    )
+    .await?;
+    updated.map(web::Json).ok_or_else(ApiError::not_found)
 }
 
 /// Delete an account that has no contacts, tenants, offerings or customers left (provider admins).
@@ -172,7 +180,15 @@ pub async fn delete_account(
     caller
         .require_writer_of(&db, move |conn| accounts::find(conn, scope, id))
         .await?;
-    db.run(move |conn| accounts::delete(conn, id)).await?;
+    crate::audit::audited(
+        &db,
+        &caller.0,
+        "account",
+        id.0,
+        move |conn| accounts::find(conn, domain::AccountScope::All, id).map(AccountResponse::from),
+        move |conn| accounts::delete(conn, id).map(|()| None),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -266,6 +282,7 @@ pub async fn create_contact(
         .require_writer_of(&db, move |conn| accounts::find(conn, scope, account_id))
         .await?;
     let JsonBody(body, raw) = body;
+    let writer = caller.0.clone();
     let new = NewContact {
         account_id,
         email: Email::parse(&body.email)?,
@@ -275,6 +292,7 @@ pub async fn create_contact(
     create_once(&db, &caller.0, &req, &raw, move |conn| {
         accounts::find(conn, domain::AccountScope::All, account_id)?;
         let response = ContactResponse::from(contacts::create(conn, &new)?);
+        crate::audit::created(conn, &writer, "contact", response.id, &response)?;
         Ok((format!("/api/v1/contacts/{}", response.id), response))
     })
     .await
@@ -311,10 +329,16 @@ pub async fn update_contact(
         name: body.0.name.as_deref().map(ContactName::parse).transpose()?,
         role: body.0.role.map(Into::into),
     };
-    let stored = db
-        .run(move |conn| contacts::update(conn, id, &changes))
-        .await?;
-    Ok(web::Json(stored.into()))
+    let updated = crate::audit::audited(
+        &db,
+        &caller.0,
+        "contact",
+        id.0,
+        move |conn| contacts::find(conn, domain::ContactScope::All, id).map(ContactResponse::from),
+        move |conn| Ok(Some(contacts::update(conn, id, &changes)?.into())),
+    )
+    .await?;
+    updated.map(web::Json).ok_or_else(ApiError::not_found)
 }
 
 /// Remove a contact; its tokens stop working at once (provider admins).
@@ -329,6 +353,14 @@ pub async fn delete_contact(
     caller
         .require_writer_of(&db, move |conn| contacts::find(conn, scope, id))
         .await?;
-    db.run(move |conn| contacts::delete(conn, id)).await?;
+    crate::audit::audited(
+        &db,
+        &caller.0,
+        "contact",
+        id.0,
+        move |conn| contacts::find(conn, domain::ContactScope::All, id).map(ContactResponse::from),
+        move |conn| contacts::delete(conn, id).map(|()| None),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

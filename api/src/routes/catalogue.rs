@@ -93,8 +93,10 @@ pub async fn create_service(
     caller.require_writer()?;
     let JsonBody(body, raw) = body;
     let name = ServiceName::parse(&body.name)?;
+    let writer = caller.0.clone();
     create_once(&db, &caller.0, &req, &raw, move |conn| {
         let response = ServiceResponse::from(catalogue::create_service(conn, &name)?);
+        crate::audit::created(conn, &writer, "service", response.id, &response)?;
         Ok((format!("/api/v1/services/{}", response.id), response))
     })
     .await
@@ -112,10 +114,16 @@ pub async fn update_service(
     caller.require_writer()?;
     let id = ServiceId(id.into_inner());
     let name = ServiceName::parse(&body.0.name)?;
-    let stored = db
-        .run(move |conn| catalogue::rename_service(conn, id, &name))
-        .await?;
-    Ok(web::Json(stored.into()))
+    let updated = crate::audit::audited(
+        &db,
+        &caller.0,
+        "service",
+        id.0,
+        move |conn| catalogue::find_service(conn, id).map(ServiceResponse::from),
+        move |conn| Ok(Some(catalogue::rename_service(conn, id, &name)?.into())),
+    )
+    .await?;
+    updated.map(web::Json).ok_or_else(ApiError::not_found)
 }
 
 /// Remove a service that no tenant or offering uses (provider admins).
@@ -128,8 +136,15 @@ pub async fn delete_service(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_writer()?;
     let id = ServiceId(id.into_inner());
-    db.run(move |conn| catalogue::delete_service(conn, id))
-        .await?;
+    crate::audit::audited(
+        &db,
+        &caller.0,
+        "service",
+        id.0,
+        move |conn| catalogue::find_service(conn, id).map(ServiceResponse::from),
+        move |conn| catalogue::delete_service(conn, id).map(|()| None),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -258,8 +273,10 @@ pub async fn create_classification(
         tier,
         region,
     };
+    let writer = caller.0.clone();
     create_once(&db, &caller.0, &req, &raw, move |conn| {
         let response = ClassificationResponse::from(catalogue::create_classification(conn, &new)?);
+        crate::audit::created(conn, &writer, "classification", response.id, &response)?;
         Ok((format!("/api/v1/classifications/{}", response.id), response))
     })
     .await
@@ -277,8 +294,13 @@ pub async fn update_classification(
     caller.require_writer()?;
     let id = ClassificationId(id.into_inner());
     let body = body.0;
-    let stored = db
-        .transaction(move |conn| {
+    let updated = crate::audit::audited(
+        &db,
+        &caller.0,
+        "classification",
+        id.0,
+        move |conn| catalogue::find_classification(conn, id).map(ClassificationResponse::from),
+        move |conn| {
             let current = catalogue::find_classification(conn, id)?.item;
             let tier = body
                 .tier
@@ -311,9 +333,11 @@ pub async fn update_classification(
                     label,
                 },
             )
-        })
-        .await?;
-    Ok(web::Json(stored.into()))
+            .map(|stored| Some(stored.into()))
+        },
+    )
+    .await?;
+    updated.map(web::Json).ok_or_else(ApiError::not_found)
 }
 
 /// Remove a classification no tenant uses (provider admins).
@@ -326,7 +350,14 @@ pub async fn delete_classification(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_writer()?;
     let id = ClassificationId(id.into_inner());
-    db.run(move |conn| catalogue::delete_classification(conn, id))
-        .await?;
+    crate::audit::audited(
+        &db,
+        &caller.0,
+        "classification",
+        id.0,
+        move |conn| catalogue::find_classification(conn, id).map(ClassificationResponse::from),
+        move |conn| catalogue::delete_classification(conn, id).map(|()| None),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

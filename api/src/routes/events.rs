@@ -28,6 +28,10 @@ pub trait EventKind {
     type Response: Serialize + Send + 'static;
     /// The collection's path, e.g. `/api/v1/incidents`.
     const PATH: &'static str;
+    /// Its name in the audit log, e.g. `incident`.
+    const OBJECT: &'static str;
+
+    fn raw(id: Self::Id) -> i64;
 
     /// One event as the caller sees it; `NotFound` when the caller may not see it.
     fn load_one(
@@ -62,7 +66,9 @@ pub async fn create_event<K: EventKind>(
     let writer = caller.0.clone();
     create_once(db, &caller.0, req, raw_body, move |conn| {
         let id = create(conn)?;
-        Ok((format!("{}/{id}", K::PATH), K::load_one(conn, &writer, id)?))
+        let response = K::load_one(conn, &writer, id)?;
+        crate::audit::created(conn, &writer, K::OBJECT, K::raw(id), &response)?;
+        Ok((format!("{}/{id}", K::PATH), response))
     })
     .await
 }
@@ -80,22 +86,30 @@ pub async fn require_writer_of<K: EventKind>(
         .await
 }
 
-/// `PATCH {PATH}/{id}`: `apply` with the `If-Match` version (412 when stale), then the fresh
-/// view with its new `ETag`.
+/// `PATCH {PATH}/{id}`: `apply` with the `If-Match` version (412 when stale) and its audit
+/// entry in one transaction, then the fresh view with its new `ETag`.
 pub async fn patch_event<K: EventKind>(
     db: &Db,
     caller: Caller,
     req: &HttpRequest,
     id: K::Id,
-    apply: impl FnOnce(&mut DbConnection, Option<i64>) -> RepoResult<()> + Send + 'static,
+    apply: impl Fn(&mut DbConnection, Option<i64>) -> RepoResult<()> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let expected = expected_version(req);
-    let response = db
-        .run(move |conn| {
+    let (reader, writer) = (caller.clone(), caller.clone());
+    let response = crate::audit::audited(
+        db,
+        &caller,
+        K::OBJECT,
+        K::raw(id),
+        move |conn| K::load_one(conn, &reader, id),
+        move |conn| {
             apply(conn, expected)?;
-            K::load_one(conn, &caller, id)
-        })
-        .await?;
+            K::load_one(conn, &writer, id).map(Some)
+        },
+    )
+    .await?
+    .ok_or_else(ApiError::not_found)?;
     versioned_json(K::version(&response), &response)
 }
 

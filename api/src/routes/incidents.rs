@@ -208,6 +208,11 @@ impl EventKind for Incidents {
     type Id = IncidentId;
     type Response = IncidentResponse;
     const PATH: &'static str = "/api/v1/incidents";
+    const OBJECT: &'static str = "incident";
+
+    fn raw(id: IncidentId) -> i64 {
+        id.0
+    }
 
     /// The incident as the caller sees it, with its timeline.
     fn load_one(
@@ -412,10 +417,9 @@ pub async fn create_incident_update(
     let (writer, names) = (caller.0.clone(), db.names());
     create_once(&db, &caller.0, &req, &raw, move |conn| {
         let (_, update) = incidents::add_update(conn, &names, id, &new)?;
-        Ok((
-            format!("/api/v1/incidents/{}", id.0),
-            IncidentUpdateResponse::new(update, &writer),
-        ))
+        let response = IncidentUpdateResponse::new(update, &writer);
+        crate::audit::created(conn, &writer, "incident_update", response.id, &response)?;
+        Ok((format!("/api/v1/incidents/{}", id.0), response))
     })
     .await
 }

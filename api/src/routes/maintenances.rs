@@ -187,6 +187,11 @@ impl EventKind for Maintenances {
     type Id = MaintenanceId;
     type Response = MaintenanceResponse;
     const PATH: &'static str = "/api/v1/maintenances";
+    const OBJECT: &'static str = "maintenance";
+
+    fn raw(id: MaintenanceId) -> i64 {
+        id.0
+    }
 
     fn load_one(
         conn: &mut DbConnection,

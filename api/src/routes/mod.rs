@@ -17,6 +17,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// Registers every `/api/v1` operation (through utoipa-actix-web, so the spec follows).
 pub fn api_v1(cfg: &mut ServiceConfig) {
     cfg.service(me::get_me)
+        .service(crate::audit::list_audit)
         .service(catalogue::list_services)
         .service(catalogue::get_service)
         .service(catalogue::create_service)

@@ -140,8 +140,10 @@ pub async fn create_offering(
             .transpose()?
             .unwrap_or(SlaTarget::DEFAULT),
     };
+    let writer = caller.0.clone();
     create_once(&db, &caller.0, &req, &raw, move |conn| {
         let response = OfferingResponse::from(offerings::create_direct(conn, &new)?);
+        crate::audit::created(conn, &writer, "offering", response.id, &response)?;
         Ok((format!("/api/v1/offerings/{}", response.id), response))
     })
     .await
@@ -169,10 +171,18 @@ pub async fn update_offering(
             .transpose()?,
         sla_target: body.0.sla_target.map(SlaTarget::parse).transpose()?,
     };
-    let stored = db
-        .run(move |conn| offerings::update(conn, id, &changes))
-        .await?;
-    Ok(web::Json(stored.into()))
+    let updated = crate::audit::audited(
+        &db,
+        &caller.0,
+        "offering",
+        id.0,
+        move |conn| {
+            offerings::find(conn, domain::OfferingScope::All, id).map(OfferingResponse::from)
+        },
+        move |conn| Ok(Some(offerings::update(conn, id, &changes)?.into())),
+    )
+    .await?;
+    updated.map(web::Json).ok_or_else(ApiError::not_found)
 }
 
 /// Delete a direct offering (provider admins); partner_tenants offerings are kept by slr.
@@ -187,7 +197,16 @@ pub async fn delete_offering(
     caller
         .require_writer_of(&db, move |conn| offerings::find(conn, scope, id))
         .await?;
-    db.run(move |conn| offerings::delete_direct(conn, id))
-        .await?;
+    crate::audit::audited(
+        &db,
+        &caller.0,
+        "offering",
+        id.0,
+        move |conn| {
+            offerings::find(conn, domain::OfferingScope::All, id).map(OfferingResponse::from)
+        },
+        move |conn| offerings::delete_direct(conn, id).map(|()| None),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -130,8 +130,10 @@ pub async fn create_tenant(
         service_id: ServiceId(body.service_id),
         classification_id: ClassificationId(body.classification_id),
     };
+    let writer = caller.0.clone();
     create_once(&db, &caller.0, &req, &raw, move |conn| {
         let response = TenantResponse::from(tenants::create(conn, &new)?);
+        crate::audit::created(conn, &writer, "tenant", response.id, &response)?;
         Ok((format!("/api/v1/tenants/{}", response.id), response))
     })
     .await
@@ -155,10 +157,16 @@ pub async fn update_tenant(
         account_id: body.0.account_id.map(AccountId),
         classification_id: body.0.classification_id.map(ClassificationId),
     };
-    let stored = db
-        .run(move |conn| tenants::update(conn, id, &changes))
-        .await?;
-    Ok(web::Json(stored.into()))
+    let updated = crate::audit::audited(
+        &db,
+        &caller.0,
+        "tenant",
+        id.0,
+        move |conn| tenants::find(conn, domain::TenantScope::All, id).map(TenantResponse::from),
+        move |conn| Ok(Some(tenants::update(conn, id, &changes)?.into())),
+    )
+    .await?;
+    updated.map(web::Json).ok_or_else(ApiError::not_found)
 }
 
 /// Delete a tenant (provider admins).
@@ -173,6 +181,14 @@ pub async fn delete_tenant(
     caller
         .require_writer_of(&db, move |conn| tenants::find(conn, scope, id))
         .await?;
-    db.run(move |conn| tenants::delete(conn, id)).await?;
+    crate::audit::audited(
+        &db,
+        &caller.0,
+        "tenant",
+        id.0,
+        move |conn| tenants::find(conn, domain::TenantScope::All, id).map(TenantResponse::from),
+        move |conn| tenants::delete(conn, id).map(|()| None),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,6 +1,7 @@
 //! Repositories, one module per table, plus the paging and timestamp helpers they share.
 
 pub mod accounts;
+pub mod audit;
 pub mod availability;
 pub mod catalogue;
 pub mod contacts;

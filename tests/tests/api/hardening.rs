@@ -714,3 +714,148 @@ async fn the_spec_declares_the_limits_the_server_enforces() {
         "tier"
     );
 }
+
+#[tokio::test]
+async fn every_write_is_audited_with_who_what_before_after_and_the_request_id() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let admin = app.admin_token();
+    let me = app.get_ok("/api/v1/me", &admin).await;
+    let globex = app.id_of("accounts", "name", "Globex").await;
+    let am = app.id_of("services", "name", "Asset Management").await;
+    let class = app.id_of("classifications", "code", "saas2-eu").await;
+    let send = |method: Method, path: String, body: Option<Value>, request_id: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let mut request = app
+                .client
+                .request(method, app.url(&path))
+                .bearer_auth(admin)
+                .header("x-request-id", request_id);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            request.send().await.unwrap()
+        }
+    };
+    let created: Value = send(
+        Method::POST,
+        "/api/v1/tenants".to_owned(),
+        Some(json!({"name": "audited", "account_id": globex, "service_id": am, "classification_id": class})),
+        "audit-create",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let path = format!("/api/v1/tenants/{}", created["id"]);
+    assert_eq!(
+        send(
+            Method::PATCH,
+            path.clone(),
+            Some(json!({"name": "audited-2"})),
+            "audit-update"
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    // A refused write leaves no trace.
+    let refused = send(
+        Method::PATCH,
+        path.clone(),
+        Some(json!({"name": ""})),
+        "audit-refused",
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        send(Method::DELETE, path.clone(), None, "audit-delete")
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let entries = app
+        .list_all(
+            &format!(
+                "/api/v1/audit?object_type=tenant&object_id={}&limit=2",
+                created["id"]
+            ),
+            &admin,
+        )
+        .await;
+    let summary: Vec<(&str, &str, Value, Value)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["request_id"].as_str().unwrap(),
+                e["before"]["name"].clone(),
+                e["after"]["name"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("create", "audit-create", Value::Null, json!("audited")),
+            (
+                "update",
+                "audit-update",
+                json!("audited"),
+                json!("audited-2")
+            ),
+            ("delete", "audit-delete", json!("audited-2"), Value::Null),
+        ]
+    );
+    for entry in &entries {
+        assert_eq!(entry["contact_id"], me["contact"]["id"]);
+        assert_eq!(entry["account_id"], me["account"]["id"]);
+        assert!(entry["at"].is_string());
+    }
+    // Events too: a create, a PATCH and a timeline update.
+    let sma = app
+        .id_of("services", "name", "Service Management Automation")
+        .await;
+    let incident = app
+        .create(
+            "/api/v1/incidents",
+            &json!({"service_id": sma, "title": "T", "impact": "degraded", "scope": {"kind": "service"}, "message": "M"}),
+        )
+        .await;
+    let incident_path = format!("/api/v1/incidents/{}", incident["id"]);
+    app.patch(&incident_path, &admin, &json!({"title": "T2"}))
+        .await;
+    app.post(
+        &format!("{incident_path}/updates"),
+        &admin,
+        &json!({"message": "More."}),
+    )
+    .await;
+    let actions: Vec<(String, String)> = app
+        .list_all("/api/v1/audit?limit=200", &admin)
+        .await
+        .iter()
+        .filter(|e| e["object_type"] != "tenant")
+        .map(|e| {
+            (
+                e["object_type"].as_str().unwrap().to_owned(),
+                e["action"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("incident".to_owned(), "create".to_owned()),
+            ("incident".to_owned(), "update".to_owned()),
+            ("incident_update".to_owned(), "create".to_owned()),
+        ]
+    );
+    // Only provider admins read it.
+    let partner = app
+        .get("/api/v1/audit", &app.token(slr_tests::personas::NORTHWIND))
+        .await;
+    problem(partner, StatusCode::FORBIDDEN, "forbidden").await;
+}
