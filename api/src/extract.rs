@@ -82,8 +82,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde::de::IgnoredAny::deserialize(Unique(&mut strict))
         .and_then(|_| strict.end())
         .map_err(|e| malformed(e.to_string()))?;
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    // JSON Schema (and so the spec) counts 2.0 as the integer 2: such numbers are read as
+    // integers; 2.5 still fails where an integer is expected.
+    let mut value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
+    integral_floats_as_integers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
         if inner.is_syntax() || inner.is_eof() {
@@ -97,6 +101,28 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             ApiError::invalid(field_name(&path, &message), message)
         }
     })
+}
+
+/// Rewrites every number with no fractional part (within i64) as an integer, at any depth.
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) if number.is_f64() => {
+            if let Some(f) = number.as_f64() {
+                let whole = f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64;
+                if whole {
+                    // The range check above makes the cast exact.
+                    #[allow(clippy::cast_possible_truncation)]
+                    let integer = f as i64;
+                    *value = serde_json::Value::from(integer);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        serde_json::Value::Object(fields) => {
+            fields.values_mut().for_each(integral_floats_as_integers);
+        }
+        _ => {}
+    }
 }
 
 /// Walks a JSON document refusing any object that repeats a key (serde_json would keep the last).
@@ -241,6 +267,18 @@ mod tests {
     struct Outer {
         name: String,
         inner: Inner,
+    }
+
+    #[test]
+    fn integral_numbers_are_integers_and_fractions_are_not() {
+        let tier = |body: &[u8]| {
+            parse_json::<Inner>(body)
+                .map(|i| i.tier)
+                .map_err(|e| e.problem().status)
+        };
+        assert_eq!(tier(br#"{"tier":2.0}"#), Ok(2));
+        assert_eq!(tier(br#"{"tier":2}"#), Ok(2));
+        assert_eq!(tier(br#"{"tier":2.5}"#), Err(422));
     }
 
     #[test]

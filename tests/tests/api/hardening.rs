@@ -696,12 +696,21 @@ async fn the_spec_declares_the_limits_the_server_enforces() {
         (&limit["schema"]["minimum"], &limit["schema"]["maximum"]),
         (&json!(1), &json!(200))
     );
-    // Integers are JSON integers: 2.0 is refused, naming the field.
+    // As in JSON Schema, 2.0 is the integer 2; 2.5 is refused, naming the field.
+    let admin = app.admin_token();
+    let accepted = app
+        .post(
+            "/api/v1/classifications",
+            &admin,
+            &json!({"code": "saas5-eu", "tier": 2.0, "region": "EU"}),
+        )
+        .await;
+    assert_eq!(accepted.status(), StatusCode::CREATED);
     let refused = app
         .post(
             "/api/v1/classifications",
-            &app.admin_token(),
-            &json!({"code": "saas5-eu", "tier": 2.0, "region": "EU"}),
+            &admin,
+            &json!({"code": "saas6-eu", "tier": 2.5, "region": "EU"}),
         )
         .await;
     assert_eq!(
