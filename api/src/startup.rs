@@ -61,6 +61,7 @@ impl Application {
         };
         let cors_origins = settings.cors_origins.clone();
         let governor = rate_limiter(settings.rate_limit);
+        let known_routes = web::Data::new(KnownRoutes::from_spec(&openapi()));
         let metrics = web::Data::new(
             crate::metrics::Metrics::new().map_err(|e| StartupError::Metrics(e.to_string()))?,
         );
@@ -72,6 +73,7 @@ impl Application {
                 .app_data(authority.clone())
                 .app_data(weights.clone())
                 .app_data(metrics.clone())
+                .app_data(known_routes.clone())
                 .app_data(idempotency_ttl.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .app_data(web::PathConfig::default().error_handler(path_error))
@@ -132,6 +134,48 @@ fn rate_limiter(limit: Option<crate::ratelimit::RateLimit>) -> Limiter {
         }
     });
     config
+}
+
+/// The path templates of the spec and the methods each answers: a request for a known path
+/// with another method gets 405 and `Allow`, not 404.
+#[derive(Debug, Clone)]
+struct KnownRoutes(Vec<(Vec<String>, Vec<&'static str>)>);
+
+impl KnownRoutes {
+    fn from_spec(spec: &utoipa::openapi::OpenApi) -> Self {
+        let routes = spec
+            .paths
+            .paths
+            .iter()
+            .map(|(template, item)| {
+                let segments = template.split('/').map(str::to_owned).collect();
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(method, present)| present.then_some(method))
+                .collect();
+                (segments, methods)
+            })
+            .collect();
+        KnownRoutes(routes)
+    }
+
+    /// The methods `path` answers, if it is a known path.
+    fn allowed(&self, path: &str) -> Option<Vec<&'static str>> {
+        let parts: Vec<&str> = path.split('/').collect();
+        self.0.iter().find_map(|(template, methods)| {
+            let matches = template.len() == parts.len()
+                && template.iter().zip(&parts).all(|(t, p)| {
+                    t == p || (t.starts_with('{') && t.ends_with('}') && !p.is_empty())
+                });
+            matches.then(|| methods.clone())
+        })
+    }
 }
 
 /// CORS for internal frontends: only the configured origins (none by default), the API's
@@ -209,6 +253,29 @@ async fn swagger_redirect() -> HttpResponse {
 }
 
 async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let allowed = req
+        .app_data::<web::Data<KnownRoutes>>()
+        .and_then(|routes| routes.allowed(req.path()));
+    if let Some(methods) = allowed {
+        use actix_web::ResponseError;
+        let mut response = ApiError::new(
+            actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!(
+                "{} {} answers {}",
+                req.method(),
+                req.path(),
+                methods.join(", ")
+            ),
+        )
+        .error_response();
+        if let Ok(allow) = actix_web::http::header::HeaderValue::from_str(&methods.join(", ")) {
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::ALLOW, allow);
+        }
+        return Ok(response);
+    }
     Err(ApiError::new(
         actix_web::http::StatusCode::NOT_FOUND,
         "route_not_found",

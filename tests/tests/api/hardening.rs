@@ -868,3 +868,35 @@ async fn every_write_is_audited_with_who_what_before_after_and_the_request_id() 
         .await;
     problem(partner, StatusCode::FORBIDDEN, "forbidden").await;
 }
+
+#[tokio::test]
+async fn a_known_path_with_another_method_answers_405_with_allow() {
+    let app = spawn_app().await;
+    let token = app.admin_token();
+    for (method, path, allow) in [
+        (Method::DELETE, "/api/v1/me", "GET"),
+        (Method::TRACE, "/healthz", "GET"),
+        (Method::PUT, "/api/v1/incidents", "GET, POST"),
+        (Method::POST, "/api/v1/incidents/7", "GET, PATCH"),
+    ] {
+        let response = app.request(method.clone(), path, Some(&token), None).await;
+        assert_eq!(
+            response
+                .headers()
+                .get("allow")
+                .map(|v| v.to_str().unwrap().to_owned()),
+            Some(allow.to_owned()),
+            "{method} {path}"
+        );
+        problem(
+            response,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        )
+        .await;
+    }
+    let unknown = app
+        .request(Method::GET, "/api/v1/nothing-here", Some(&token), None)
+        .await;
+    problem(unknown, StatusCode::NOT_FOUND, "route_not_found").await;
+}
