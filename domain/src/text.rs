@@ -8,7 +8,8 @@ pub(crate) fn bounded(field: &'static str, raw: &str, max: usize) -> Result<Stri
     if value.is_empty() {
         return Err(DomainError::invalid(field, "must not be empty"));
     }
-    if value.chars().count() > max {
+    // Counted before trimming, so the limit is exactly the spec's `maxLength`.
+    if raw.chars().count() > max {
         return Err(DomainError::invalid(
             field,
             format!("must be at most {max} characters"),

@@ -186,17 +186,13 @@ impl From<Record<Classification>> for ClassificationResponse {
 #[serde(deny_unknown_fields)]
 pub struct CreateClassificationRequest {
     /// 1–32 lower-case letters, digits, dashes; unique. E.g. `saas2-eu`.
-    #[schema(
-        min_length = 1,
-        max_length = 32,
-        pattern = r"^\s*[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\s*$"
-    )]
+    #[schema(pattern = r"^\s*[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?\s*$")]
     pub code: String,
     /// 1–99.
     #[schema(minimum = 1, maximum = 99)]
     pub tier: i64,
     /// 2–8 letters, e.g. `EU`.
-    #[schema(min_length = 2, max_length = 8, pattern = r"^\s*[A-Za-z]{2,8}\s*$")]
+    #[schema(pattern = r"^\s*[A-Za-z]{2,8}\s*$")]
     pub region: String,
     /// Defaults to "SaaS {tier} {region}-hosted".
     #[schema(min_length = 1, max_length = 200)]
@@ -207,15 +203,11 @@ pub struct CreateClassificationRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateClassificationRequest {
-    #[schema(
-        min_length = 1,
-        max_length = 32,
-        pattern = r"^\s*[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\s*$"
-    )]
+    #[schema(pattern = r"^\s*[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?\s*$")]
     pub code: Option<String>,
     #[schema(minimum = 1, maximum = 99)]
     pub tier: Option<i64>,
-    #[schema(min_length = 2, max_length = 8, pattern = r"^\s*[A-Za-z]{2,8}\s*$")]
+    #[schema(pattern = r"^\s*[A-Za-z]{2,8}\s*$")]
     pub region: Option<String>,
     #[schema(min_length = 1, max_length = 200)]
     pub label: Option<String>,
