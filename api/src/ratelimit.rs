@@ -1,16 +1,24 @@
-//! Rate limits per token, and per client IP for requests without one (actix-governor): a
-//! generous default for dashboards, configurable, answering 429 problem+json with
-//! `Retry-After` and `RateLimit-Limit`/`-Remaining`/`-Reset` when exceeded.
+//! Rate limits per token, and per client IP for requests without one: a generous default for
+//! dashboards, configurable, answering 429 problem+json with `Retry-After` and
+//! `RateLimit-Limit`/`-Remaining`/`-Reset` when exceeded. Built on the `governor` crate's GCRA
+//! limiter (MIT/Apache-2.0; its actix wrapper is GPL-3.0, which this Apache-2.0 binary must not
+//! link) with a small middleware of our own.
 
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Weak};
 
-use actix_governor::governor::clock::{Clock, DefaultClock, QuantaInstant};
-use actix_governor::governor::NotUntil;
-use actix_governor::{KeyExtractor, SimpleKeyExtractionError};
-use actix_web::dev::ServiceRequest;
-use actix_web::http::header;
-use actix_web::{HttpResponse, HttpResponseBuilder};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{web, ResponseError};
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
 
 use crate::error::ApiError;
 
@@ -35,62 +43,119 @@ impl Default for RateLimit {
 /// Whom a request counts against: its bearer token (hashed: only a key is kept, never the
 /// token), else the client's IP address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Caller {
+enum Caller {
     Token(u64),
-    Address(IpAddr),
+    Address(Option<IpAddr>),
 }
 
-#[derive(Debug, Clone, Copy)]
-pub struct CallerKey {
-    pub limit: RateLimit,
-}
-
-impl KeyExtractor for CallerKey {
-    type Key = Caller;
-    type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
-
-    fn extract(&self, req: &ServiceRequest) -> Result<Caller, Self::KeyExtractionError> {
-        let token = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim());
-        if let Some(token) = token {
+fn caller(req: &ServiceRequest) -> Caller {
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    match token {
+        Some(token) => {
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
             token.hash(&mut hasher);
-            return Ok(Caller::Token(hasher.finish()));
+            Caller::Token(hasher.finish())
         }
-        req.peer_addr()
-            .map(|addr| Caller::Address(addr.ip()))
-            .ok_or_else(|| SimpleKeyExtractionError::new("the client address is unknown"))
+        None => Caller::Address(req.peer_addr().map(|addr| addr.ip())),
     }
+}
 
-    fn exceed_rate_limit_response(
-        &self,
-        negative: &NotUntil<QuantaInstant>,
-        mut response: HttpResponseBuilder,
-    ) -> HttpResponse {
-        let wait = negative
-            .wait_time_from(DefaultClock::default().now())
-            .as_secs()
-            .max(1);
-        let problem = ApiError::new(
-            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!(
-                "more than {} requests a second (bursts of {}); retry in {wait} s",
-                self.limit.per_second, self.limit.burst
-            ),
-        )
-        .problem();
+type Keyed =
+    RateLimiter<Caller, DefaultKeyedStateStore<Caller>, DefaultClock, StateInformationMiddleware>;
+
+/// The limiter shared by every worker; `None` inside when limits are off.
+#[derive(Clone)]
+pub struct Limiter {
+    inner: Option<(Arc<Keyed>, RateLimit)>,
+}
+
+impl Limiter {
+    /// With a thread forgetting idle callers every minute (it ends with the server).
+    pub fn new(limit: Option<RateLimit>) -> Self {
+        let inner = limit.map(|limit| {
+            let quota = |n: u64| NonZeroU32::new(u32::try_from(n).unwrap_or(u32::MAX).max(1));
+            let quota = match (quota(limit.per_second), NonZeroU32::new(limit.burst.max(1))) {
+                (Some(rate), Some(burst)) => Quota::per_second(rate).allow_burst(burst),
+                _ => Quota::per_second(NonZeroU32::MIN),
+            };
+            let keyed =
+                Arc::new(RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>());
+            let weak: Weak<Keyed> = Arc::downgrade(&keyed);
+            std::thread::spawn(move || loop {
+                std::thread::sleep(std::time::Duration::from_secs(60));
+                match weak.upgrade() {
+                    Some(limiter) => limiter.retain_recent(),
+                    None => return,
+                }
+            });
+            (keyed, limit)
+        });
+        Limiter { inner }
+    }
+}
+
+fn set(response: &mut actix_web::HttpResponse, name: &'static str, value: impl ToString) {
+    if let Ok(value) = HeaderValue::from_str(&value.to_string()) {
         response
-            .insert_header((header::RETRY_AFTER, wait.to_string()))
-            .insert_header(("RateLimit-Limit", self.limit.burst.to_string()))
-            .insert_header(("RateLimit-Remaining", "0"))
-            .insert_header(("RateLimit-Reset", wait.to_string()))
-            .content_type(crate::error::PROBLEM_JSON)
-            .json(problem)
+            .headers_mut()
+            .insert(HeaderName::from_static(name), value);
+    }
+}
+
+/// Counts the request against its caller: over the limit, 429 problem+json with `Retry-After`
+/// and `RateLimit-*`; within it, the answer carries `x-ratelimit-limit`/`-remaining`.
+pub async fn rate_limit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some((limiter, limit)) = req
+        .app_data::<web::Data<Limiter>>()
+        .and_then(|l| l.inner.clone())
+    else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+    match limiter.check_key(&caller(&req)) {
+        Ok(state) => {
+            let mut response = next.call(req).await?.map_into_boxed_body();
+            let headers = response.headers_mut();
+            for (name, value) in [
+                ("x-ratelimit-limit", limit.burst),
+                ("x-ratelimit-remaining", state.remaining_burst_capacity()),
+            ] {
+                if let Ok(value) = HeaderValue::from_str(&value.to_string()) {
+                    headers.insert(HeaderName::from_static(name), value);
+                }
+            }
+            Ok(response)
+        }
+        Err(not_until) => {
+            let wait = not_until
+                .wait_time_from(DefaultClock::default().now())
+                .as_secs()
+                .max(1);
+            let mut response = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "more than {} requests a second (bursts of {}); retry in {wait} s",
+                    limit.per_second, limit.burst
+                ),
+            )
+            .error_response();
+            set(&mut response, "retry-after", wait);
+            set(&mut response, "ratelimit-limit", limit.burst);
+            set(&mut response, "ratelimit-remaining", 0);
+            set(&mut response, "ratelimit-reset", wait);
+            Ok(req.into_response(response))
+        }
     }
 }

@@ -60,7 +60,7 @@ impl Application {
             source,
         };
         let cors_origins = settings.cors_origins.clone();
-        let governor = rate_limiter(settings.rate_limit);
+        let limiter = web::Data::new(crate::ratelimit::Limiter::new(settings.rate_limit));
         let known_routes = web::Data::new(KnownRoutes::from_spec(&openapi()));
         let metrics = web::Data::new(
             crate::metrics::Metrics::new().map_err(|e| StartupError::Metrics(e.to_string()))?,
@@ -73,6 +73,7 @@ impl Application {
                 .app_data(authority.clone())
                 .app_data(weights.clone())
                 .app_data(metrics.clone())
+                .app_data(limiter.clone())
                 .app_data(known_routes.clone())
                 .app_data(idempotency_ttl.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
@@ -81,9 +82,9 @@ impl Application {
             app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", spec))
                 .route("/swagger-ui", web::get().to(swagger_redirect))
                 .default_service(web::to(route_not_found))
-                .wrap(actix_governor::Governor::new(&governor))
                 .wrap(middleware::from_fn(conditional_get))
                 .wrap(middleware::Compress::default())
+                .wrap(middleware::from_fn(crate::ratelimit::rate_limit))
                 .wrap(cors(&cors_origins))
                 .wrap(metrics.middleware.clone())
                 .wrap(middleware::from_fn(crate::metrics::pool_gauges))
@@ -105,35 +106,6 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
-}
-
-type Limiter = actix_governor::GovernorConfig<
-    crate::ratelimit::CallerKey,
-    actix_governor::governor::middleware::StateInformationMiddleware,
->;
-
-/// The rate limiter shared by every worker (letting everything through when limits are off),
-/// with a thread forgetting idle callers every minute (it ends with the server).
-fn rate_limiter(limit: Option<crate::ratelimit::RateLimit>) -> Limiter {
-    let off = limit.is_none();
-    let limit = limit.unwrap_or_default();
-    let config = actix_governor::GovernorConfigBuilder::default()
-        .requests_per_second(limit.per_second)
-        .burst_size(limit.burst)
-        .permissive(off)
-        .key_extractor(crate::ratelimit::CallerKey { limit })
-        .use_headers()
-        .finish()
-        .unwrap_or_else(|| unreachable!("a positive rate and burst always configure"));
-    let limiter = std::sync::Arc::downgrade(&config.limiter());
-    std::thread::spawn(move || loop {
-        std::thread::sleep(std::time::Duration::from_secs(60));
-        match limiter.upgrade() {
-            Some(limiter) => limiter.retain_recent(),
-            None => return,
-        }
-    });
-    config
 }
 
 /// The path templates of the spec and the methods each answers: a request for a known path
