@@ -137,7 +137,7 @@ pub async fn list_audit(
     caller.require_writer()?;
     let page = page.0.request()?;
     let params = params.0;
-    crate::routes::events::ShownFilter::check_window(params.from, params.to)?;
+    crate::extract::check_list_window(params.from, params.to)?;
     let filter = Filter {
         object_type: params.object_type,
         object_id: params.object_id,

@@ -157,7 +157,7 @@ fn canonical_id(raw: &str) -> Option<i64> {
 /// The token of an `Authorization: Bearer <token>` header. The scheme is matched without
 /// regard to case, as RFC 9110 says (actix-web-httpauth insists on `Bearer`); `Ok(None)` when
 /// there is no header, `Err` when it is not a bearer token.
-fn bearer_token(req: &HttpRequest) -> Result<Option<String>, ()> {
+pub(crate) fn bearer_token(req: &HttpRequest) -> Result<Option<String>, ()> {
     let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) else {
         return Ok(None);
     };

@@ -246,6 +246,25 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
     }
 }
 
+/// A list's optional `from`/`to` query window: instants outside the supported range are 422, a
+/// `to` not after `from` is 400.
+pub fn check_list_window(
+    from: Option<time::OffsetDateTime>,
+    to: Option<time::OffsetDateTime>,
+) -> Result<(), ApiError> {
+    for (field, at) in [("from", from), ("to", to)] {
+        if let Some(at) = at {
+            domain::availability::check_instant(field, at)?;
+        }
+    }
+    match (from, to) {
+        (Some(from), Some(to)) if to <= from => {
+            Err(ApiError::bad_parameter("to", "must be after from"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Path parameters that do not parse (every id in the API is an integer) → 400.
 pub fn path_error(error: PathError, _: &HttpRequest) -> actix_web::Error {
     log::debug!("bad path parameter: {error}");

@@ -51,6 +51,12 @@ fn accepted(value: &HeaderValue) -> Option<String> {
         .then(|| id.to_owned())
 }
 
+fn echo_request_id(headers: &mut actix_web::http::header::HeaderMap, id: &str) {
+    if let Ok(value) = HeaderValue::from_str(id) {
+        headers.insert(HeaderName::from_static(REQUEST_ID), value);
+    }
+}
+
 fn generated() -> String {
     hex::encode(rand::random::<[u8; 16]>())
 }
@@ -94,11 +100,7 @@ pub async fn observe(
             return Err(Panicked { request_id: id }.into());
         }
     };
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static(REQUEST_ID), value);
-    }
+    echo_request_id(response.headers_mut(), &id);
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     TASK_REQUEST_ID.sync_scope(id, || {
@@ -135,11 +137,7 @@ impl ResponseError for Panicked {
             "the server failed to handle the request",
         )
         .error_response();
-        if let Ok(value) = HeaderValue::from_str(&self.request_id) {
-            response
-                .headers_mut()
-                .insert(HeaderName::from_static(REQUEST_ID), value);
-        }
+        echo_request_id(response.headers_mut(), &self.request_id);
         response
     }
 }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Weak};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, ResponseError};
@@ -49,14 +49,7 @@ enum Caller {
 }
 
 fn caller(req: &ServiceRequest) -> Caller {
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    match token {
+    match crate::auth::bearer_token(req.request()).ok().flatten() {
         Some(token) => {
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
             token.hash(&mut hasher);
@@ -100,7 +93,7 @@ impl Limiter {
     }
 }
 
-fn set(response: &mut actix_web::HttpResponse, name: &'static str, value: impl ToString) {
+fn set<B>(response: &mut actix_web::HttpResponse<B>, name: &'static str, value: impl ToString) {
     if let Ok(value) = HeaderValue::from_str(&value.to_string()) {
         response
             .headers_mut()
@@ -125,17 +118,14 @@ pub async fn rate_limit(
     };
     match limiter.check_key(&caller(&req)) {
         Ok(state) => {
-            let mut response = next.call(req).await?.map_into_boxed_body();
-            let headers = response.headers_mut();
-            for (name, value) in [
-                ("x-ratelimit-limit", limit.burst),
-                ("x-ratelimit-remaining", state.remaining_burst_capacity()),
-            ] {
-                if let Ok(value) = HeaderValue::from_str(&value.to_string()) {
-                    headers.insert(HeaderName::from_static(name), value);
-                }
-            }
-            Ok(response)
+            let mut response = next.call(req).await?;
+            set(response.response_mut(), "x-ratelimit-limit", limit.burst);
+            set(
+                response.response_mut(),
+                "x-ratelimit-remaining",
+                state.remaining_burst_capacity(),
+            );
+            Ok(response.map_into_boxed_body())
         }
         Err(not_until) => {
             let wait = not_until

@@ -1,7 +1,5 @@
 //! Wire types shared by several resources: enums as snake_case strings, timestamps, helpers.
 
-use actix_web::http::header;
-use actix_web::HttpResponse;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
@@ -75,13 +73,6 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// 201 Created with a `Location` header and the new resource.
-pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
-    HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .json(body)
-}
-
 /// RFC 3339 instants as the API accepts them: any UTC offset, normalised to UTC, and only from
 /// 1970 up to (not including) 9000 — a value outside answers 422 (400 in a query string)
 /// naming the field, before anything is stored. Serialises like `time::serde::rfc3339`.
@@ -101,15 +92,8 @@ pub mod instant {
         let at = OffsetDateTime::parse(&raw, &Rfc3339).map_err(|e| {
             serde::de::Error::custom(format!("must be an RFC 3339 timestamp ({e})"))
         })?;
-        supported(at).map_err(serde::de::Error::custom)
-    }
-
-    /// `at` in UTC if it is a supported instant.
-    pub fn supported(at: OffsetDateTime) -> Result<OffsetDateTime, &'static str> {
-        if at < domain::availability::EARLIEST || at >= domain::availability::LATEST {
-            return Err("must be between 1970-01-01T00:00:00Z and 9000-01-01T00:00:00Z");
-        }
-        Ok(at.to_offset(time::UtcOffset::UTC))
+        domain::availability::supported_instant(at)
+            .ok_or_else(|| serde::de::Error::custom(domain::availability::OUT_OF_RANGE))
     }
 
     /// The same for optional fields.

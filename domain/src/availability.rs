@@ -65,18 +65,22 @@ impl Weights {
 pub const EARLIEST: OffsetDateTime = datetime!(1970-01-01 00:00 UTC);
 pub const LATEST: OffsetDateTime = datetime!(9000-01-01 00:00 UTC);
 
+/// What is said of an instant outside [`EARLIEST`, `LATEST`).
+pub const OUT_OF_RANGE: &str = "must be between 1970-01-01T00:00:00Z and 9000-01-01T00:00:00Z";
+
+/// `at` in UTC, if it is a supported instant.
+pub fn supported_instant(at: OffsetDateTime) -> Option<OffsetDateTime> {
+    (EARLIEST..LATEST)
+        .contains(&at)
+        .then(|| at.to_offset(UtcOffset::UTC))
+}
+
 /// Checks that `at` (the value of `field`) is a supported instant, and gives it in UTC.
 pub fn check_instant(
     field: &'static str,
     at: OffsetDateTime,
 ) -> Result<OffsetDateTime, DomainError> {
-    if at < EARLIEST || at >= LATEST {
-        return Err(DomainError::invalid(
-            field,
-            "must be between 1970-01-01T00:00:00Z and 9000-01-01T00:00:00Z",
-        ));
-    }
-    Ok(at.to_offset(UtcOffset::UTC))
+    supported_instant(at).ok_or_else(|| DomainError::invalid(field, OUT_OF_RANGE))
 }
 
 /// One period of an incident at one impact; the last period of an open incident has no end.

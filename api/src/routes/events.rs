@@ -13,7 +13,6 @@ use domain::{
 use persistence::repo::catalogue;
 use persistence::{DbConnection, Page, PageRequest, RepoResult};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::auth::Authenticated;
@@ -123,25 +122,6 @@ pub struct ShownFilter {
 }
 
 impl ShownFilter {
-    /// Refuses instants outside the supported range (422) and a `from`/`to` pair that is not a
-    /// window.
-    pub fn check_window(
-        from: Option<OffsetDateTime>,
-        to: Option<OffsetDateTime>,
-    ) -> Result<(), ApiError> {
-        for (field, at) in [("from", from), ("to", to)] {
-            if let Some(at) = at {
-                domain::availability::check_instant(field, at)?;
-            }
-        }
-        match (from, to) {
-            (Some(from), Some(to)) if to <= from => {
-                Err(ApiError::bad_parameter("to", "must be after from"))
-            }
-            _ => Ok(()),
-        }
-    }
-
     pub fn keeps(&self, offerings: &[OfferingRef], tenants: &[TenantRef]) -> bool {
         self.offering
             .is_none_or(|o| offerings.iter().any(|shown| shown.id == o.0))

@@ -244,7 +244,7 @@ pub async fn list_maintenances(
 ) -> Result<web::Json<Page<MaintenanceResponse>>, ApiError> {
     let page = page.0.request()?;
     let params = filter.0;
-    ShownFilter::check_window(params.from, params.to)?;
+    crate::extract::check_list_window(params.from, params.to)?;
     let shown = ShownFilter {
         offering: params.offering_id.map(OfferingId),
         tenant: params.tenant_id.map(TenantId),
