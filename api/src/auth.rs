@@ -1,5 +1,5 @@
 //! Bearer JWT authentication: tokens name a contact (`sub`); the contact and its account are
-//! loaded from the database on every request, so a removed contact's token stops at once.
+//! read again after every write (see [`Callers`]), so a removed contact's token stops at once.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,6 +12,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header as JwtHeader, Val
 use persistence::repo::contacts;
 use serde::{Deserialize, Serialize};
 
+use crate::answers::DataVersion;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::settings::{JwtKey, JwtSettings};
@@ -117,8 +118,8 @@ impl TokenAuthority {
             .map_err(|e| e.to_string())
     }
 
-    /// The contact a valid token names.
-    pub fn verify(&self, token: &str) -> Result<ContactId, ApiError> {
+    /// The contact a valid token names, and the token's `exp`.
+    pub fn verify(&self, token: &str) -> Result<(ContactId, u64), ApiError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| {
                 let detail = match e.kind() {
@@ -140,7 +141,7 @@ impl TokenAuthority {
                 ApiError::unauthorized("invalid_token", detail)
             })?;
         canonical_id(&data.claims.sub)
-            .map(ContactId)
+            .map(|id| (ContactId(id), data.claims.exp))
             .ok_or_else(|| {
                 ApiError::unauthorized("invalid_token", "the token's subject is not a contact id")
             })
@@ -203,42 +204,91 @@ impl FromRequest for Authenticated {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let authority = req.app_data::<web::Data<TokenAuthority>>().cloned();
-        let db = req.app_data::<web::Data<Db>>().cloned();
-        let bearer = bearer_token(req);
+        let callers = req.app_data::<web::Data<Callers>>().cloned();
+        let req = req.clone();
         Box::pin(async move {
-            let (Some(authority), Some(db)) = (authority, db) else {
-                return Err(ApiError::internal("authentication is not configured"));
-            };
-            let token = bearer
-                .map_err(|()| {
-                    ApiError::unauthorized(
-                        "invalid_token",
-                        "the Authorization header is not a Bearer token",
-                    )
-                })?
-                .ok_or_else(|| {
-                    ApiError::unauthorized(
-                        "missing_token",
-                        "send a token as: Authorization: Bearer <token>",
-                    )
-                })?;
-            let contact = authority.verify(&token)?;
-            let caller = db
-                .run(move |conn| contacts::find_caller(conn, contact))
-                .await
-                .map_err(|e| {
-                    if e.code() == "not_found" {
-                        ApiError::unauthorized(
-                            "unknown_contact",
-                            "the token's contact no longer exists",
-                        )
-                    } else {
-                        e
-                    }
-                })?;
-            Ok(Authenticated(caller))
+            let callers =
+                callers.ok_or_else(|| ApiError::internal("authentication is not configured"))?;
+            callers.resolve(&req).await.map(Authenticated)
         })
+    }
+}
+
+/// Who calls: verified tokens and the callers they name, kept in memory. A token is verified
+/// once and then trusted until its `exp`; the contact behind it is read again whenever the data
+/// version moved (any write, e.g. a removed contact, whose tokens then stop on every replica as
+/// soon as it sees the new version).
+pub struct Callers {
+    authority: web::Data<TokenAuthority>,
+    db: web::Data<Db>,
+    version: web::Data<DataVersion>,
+    /// Token → (contact, `exp`), for verified tokens only.
+    tokens: moka::sync::Cache<String, (ContactId, u64)>,
+    /// Contact → (data version read at, caller).
+    contacts: moka::sync::Cache<ContactId, (i64, Caller)>,
+}
+
+impl Callers {
+    pub fn new(
+        authority: web::Data<TokenAuthority>,
+        db: web::Data<Db>,
+        version: web::Data<DataVersion>,
+    ) -> Self {
+        Self {
+            authority,
+            db,
+            version,
+            tokens: moka::sync::Cache::new(100_000),
+            contacts: moka::sync::Cache::new(100_000),
+        }
+    }
+
+    /// The caller of a request, or why it has none (401).
+    pub async fn resolve(&self, req: &HttpRequest) -> Result<Caller, ApiError> {
+        let token = bearer_token(req)
+            .map_err(|()| {
+                ApiError::unauthorized(
+                    "invalid_token",
+                    "the Authorization header is not a Bearer token",
+                )
+            })?
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "missing_token",
+                    "send a token as: Authorization: Bearer <token>",
+                )
+            })?;
+        let now = jsonwebtoken::get_current_timestamp();
+        let contact = match self.tokens.get(&token) {
+            Some((contact, exp)) if now < exp => contact,
+            _ => {
+                let (contact, exp) = self.authority.verify(&token)?;
+                self.tokens.insert(token, (contact, exp));
+                contact
+            }
+        };
+        let version = self.version.get();
+        if let Some((seen, caller)) = self.contacts.get(&contact) {
+            if seen == version {
+                return Ok(caller);
+            }
+        }
+        let caller = self
+            .db
+            .run(move |conn| contacts::find_caller(conn, contact))
+            .await
+            .map_err(|e| {
+                if e.code() == "not_found" {
+                    ApiError::unauthorized(
+                        "unknown_contact",
+                        "the token's contact no longer exists",
+                    )
+                } else {
+                    e
+                }
+            })?;
+        self.contacts.insert(contact, (version, caller.clone()));
+        Ok(caller)
     }
 }
 

@@ -1,11 +1,7 @@
-//! Conditional requests: `ETag` on every successful GET with `If-None-Match` → 304 (dashboards
-//! poll), and `If-Match` on PATCH compared with the resource's version (→ 412 when stale).
+//! Conditional requests: `ETag`s (see [`crate::answers`] for `If-None-Match` → 304 on GETs),
+//! and `If-Match` on PATCH compared with the resource's version (→ 412 when stale).
 
-use actix_web::body::{self, BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::{Method, StatusCode};
-use actix_web::middleware::Next;
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -17,60 +13,8 @@ pub fn hash(bytes: &[u8]) -> String {
     hex::encode(&Sha256::digest(bytes)[..12])
 }
 
-/// Middleware: tags 200 answers to GET with an `ETag` (the handler's, or a hash of the body) and
-/// answers 304 when the client's `If-None-Match` already names it.
-pub async fn conditional_get<B>(
-    req: ServiceRequest,
-    next: Next<B>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error>
-where
-    B: MessageBody + 'static,
-    B::Error: std::fmt::Debug,
-{
-    if req.method() != Method::GET {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
-    }
-    let if_none_match = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let response = next.call(req).await?;
-    if response.status() != StatusCode::OK {
-        return Ok(response.map_into_boxed_body());
-    }
-    let (request, response) = response.into_parts();
-    let (mut head, payload) = response.into_parts();
-    let bytes = body::to_bytes(payload)
-        .await
-        .map_err(|e| ApiError::internal(format!("reading a response body: {e:?}")))?;
-    let etag = match head
-        .headers()
-        .get(header::ETAG)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(etag) => etag.to_owned(),
-        None => format!("\"{}\"", hash(&bytes)),
-    };
-    let etag_value = HeaderValue::from_str(&etag).map_err(ApiError::internal)?;
-    if if_none_match.is_some_and(|header| matches_any(&header, &etag)) {
-        let not_modified = HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag_value))
-            .finish();
-        return Ok(ServiceResponse::new(request, not_modified));
-    }
-    head.headers_mut().insert(header::ETAG, etag_value);
-    Ok(ServiceResponse::new(
-        request,
-        head.set_body(bytes).map_into_boxed_body(),
-    ))
-}
-
 /// Whether a comma-separated `If-None-Match`/`If-Match` list names `etag` (or is `*`).
-fn matches_any(list: &str, etag: &str) -> bool {
+pub(crate) fn matches_any(list: &str, etag: &str) -> bool {
     let bare = etag.trim_start_matches("W/");
     list.split(',')
         .map(str::trim)

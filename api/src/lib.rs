@@ -1,5 +1,6 @@
 //! The slr API: HTTP handlers, authentication, OpenAPI, CLI, settings and start-up.
 
+pub mod answers;
 pub mod audit;
 pub mod auth;
 pub mod cli;

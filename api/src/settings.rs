@@ -44,6 +44,9 @@ pub struct Settings {
     pub idempotency_ttl: std::time::Duration,
     /// Per token (or client IP) rate limit; `None` when `SLR_RATE_LIMIT_PER_SECOND=0`.
     pub rate_limit: Option<crate::ratelimit::RateLimit>,
+    /// How long a cached answer is reused when no write came (`SLR_ANSWER_MAX_AGE_MS`, 0–60000;
+    /// 0 turns the answer cache off): answers also move with the clock.
+    pub answer_max_age: std::time::Duration,
 }
 
 /// How tokens are signed and checked.
@@ -202,7 +205,10 @@ impl Settings {
             per_second,
             burst: u32::try_from(burst.max(1)).unwrap_or(u32::MAX),
         });
+        let answer_max_age =
+            std::time::Duration::from_millis(number("SLR_ANSWER_MAX_AGE_MS", 1000, 60_000)?);
         Ok(Settings {
+            answer_max_age,
             rate_limit,
             idempotency_ttl,
             cors_origins,

@@ -9,8 +9,8 @@ use utoipa::OpenApi;
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::answers::answer_from_memory;
 use crate::auth::TokenAuthority;
-use crate::conditional::conditional_get;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::{path_error, MAX_BODY_BYTES};
@@ -34,10 +34,14 @@ pub enum StartupError {
     },
 }
 
+/// What the answer cache may hold.
+const ANSWER_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// A bound, ready-to-run server.
 pub struct Application {
     port: u16,
     server: Server,
+    version: std::sync::Arc<crate::answers::DataVersion>,
 }
 
 impl Application {
@@ -51,7 +55,25 @@ impl Application {
     pub fn build_with_pool(settings: &Settings, pool: Pool) -> Result<Self, StartupError> {
         let authority =
             web::Data::new(TokenAuthority::new(&settings.jwt).map_err(StartupError::Tokens)?);
+        let version = web::Data::new(crate::answers::DataVersion::default());
+        let mut conn = pool.get().map_err(RepoError::from)?;
+        version.refresh(&mut conn)?;
+        drop(conn);
+        crate::answers::watch(
+            settings.database.clone(),
+            std::sync::Arc::downgrade(&version.clone().into_inner()),
+        );
+        let version_handle = version.clone().into_inner();
         let db = web::Data::new(Db::new(pool));
+        let answers = web::Data::new(crate::answers::Answers::new(
+            ANSWER_CACHE_BYTES,
+            settings.answer_max_age,
+        ));
+        let callers = web::Data::new(crate::auth::Callers::new(
+            authority.clone(),
+            db.clone(),
+            version.clone(),
+        ));
         let weights = web::Data::new(settings.weights);
         let idempotency_ttl =
             web::Data::new(crate::idempotency::IdempotencyTtl(settings.idempotency_ttl));
@@ -71,6 +93,9 @@ impl Application {
             let (app, spec) = register(App::new().into_utoipa_app())
                 .app_data(db.clone())
                 .app_data(authority.clone())
+                .app_data(version.clone())
+                .app_data(answers.clone())
+                .app_data(callers.clone())
                 .app_data(weights.clone())
                 .app_data(metrics.clone())
                 .app_data(limiter.clone())
@@ -82,7 +107,7 @@ impl Application {
             app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", spec))
                 .route("/swagger-ui", web::get().to(swagger_redirect))
                 .default_service(web::to(route_not_found))
-                .wrap(middleware::from_fn(conditional_get))
+                .wrap(middleware::from_fn(answer_from_memory))
                 .wrap(middleware::Compress::default())
                 .wrap(middleware::from_fn(crate::ratelimit::rate_limit))
                 .wrap(cors(&cors_origins))
@@ -95,12 +120,21 @@ impl Application {
         .listen(listener)
         .map_err(bind_error)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            version: version_handle,
+        })
     }
 
     /// The port actually bound (useful with port 0).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The data version this server knows (for tests that write to its database directly).
+    pub fn data_version(&self) -> std::sync::Arc<crate::answers::DataVersion> {
+        std::sync::Arc::clone(&self.version)
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

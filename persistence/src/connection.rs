@@ -1,8 +1,9 @@
 //! The database connection over Postgres or SQLite, its r2d2 pool and migrations.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::{Connection, ConnectionError, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
@@ -76,6 +77,72 @@ impl r2d2::ManageConnection for ConnectionManager {
     type Error = ConnectionError;
 
     fn connect(&self) -> Result<DbConnection, ConnectionError> {
+        let mut conn = self.open()?;
+        conn.set_instrumentation(Watch::default());
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectionError> {
+        conn.batch_execute("SELECT 1")
+            .map_err(ConnectionError::CouldntSetupConfiguration)
+    }
+
+    /// As diesel's own manager: a connection left in a broken transaction (or by a panicking
+    /// thread) is dropped instead of going back to the pool; so is one whose server closed it.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking()
+            || diesel::r2d2::R2D2Connection::is_broken(conn)
+            || conn
+                .instrumentation()
+                .downcast_ref::<Watch>()
+                .is_some_and(|watch| watch.closed)
+    }
+}
+
+/// Counts a pooled connection's queries and notices when its server closed it.
+#[derive(Debug, Default)]
+struct Watch {
+    closed: bool,
+}
+
+impl Instrumentation for Watch {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        match event {
+            InstrumentationEvent::StartQuery { .. } => {
+                QUERIES.fetch_add(1, Ordering::Relaxed);
+            }
+            InstrumentationEvent::FinishQuery {
+                error: Some(error), ..
+            } => {
+                use diesel::result::{DatabaseErrorKind, Error};
+                if matches!(
+                    error,
+                    Error::DatabaseError(
+                        DatabaseErrorKind::ClosedConnection
+                            | DatabaseErrorKind::UnableToSendCommand,
+                        _
+                    )
+                ) {
+                    self.closed = true;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Queries run on pooled connections since the process started (`slr_db_queries_total`): what
+/// shows that a read served from memory did no database work.
+static QUERIES: AtomicU64 = AtomicU64::new(0);
+
+/// Queries run on pooled connections so far.
+pub fn queries_run() -> u64 {
+    QUERIES.load(Ordering::Relaxed)
+}
+
+impl ConnectionManager {
+    /// A new connection of the target's backend, set up (not counted).
+    fn open(&self) -> Result<DbConnection, ConnectionError> {
         match &self.target {
             DatabaseTarget::Postgres(url) => {
                 PgConnection::establish(url).map(DbConnection::Postgresql)
@@ -92,23 +159,13 @@ impl r2d2::ManageConnection for ConnectionManager {
             }
         }
     }
-
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectionError> {
-        conn.batch_execute("SELECT 1")
-            .map_err(ConnectionError::CouldntSetupConfiguration)
-    }
-
-    /// As diesel's own manager: a connection left in a broken transaction (or by a panicking
-    /// thread) is dropped instead of going back to the pool.
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
-    }
 }
 
 /// One connection, no pool: for one-shot commands, which must not leave pool threads still
 /// connecting when the process exits (libpq/OpenSSL clean up at exit under their feet).
 pub fn connect_one(target: DatabaseTarget) -> Result<DbConnection, RepoError> {
-    r2d2::ManageConnection::connect(&ConnectionManager::new(target))
+    ConnectionManager::new(target)
+        .open()
         .map_err(|e| RepoError::Unavailable(e.to_string()))
 }
 
@@ -118,6 +175,9 @@ pub fn connect(target: DatabaseTarget, max_size: u32) -> Result<Pool, RepoError>
     r2d2::ManageConnection::connect(&manager).map_err(|e| RepoError::Unavailable(e.to_string()))?;
     Ok(r2d2::Pool::builder()
         .max_size(max_size)
+        // No `SELECT 1` round trip per checkout: a broken connection fails its query, is
+        // reported as unavailable and dropped by `has_broken`.
+        .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(5))
         .build_unchecked(manager))
 }

@@ -64,7 +64,35 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub pool: Pool,
     pub secret: String,
+    /// The server's data version: direct writes through [`TestApp::conn`] tell it, as its
+    /// watcher would a moment later.
+    version: std::sync::Arc<slr_api::answers::DataVersion>,
     _database: TestDatabase,
+}
+
+/// A connection to the app's database; when dropped, the app learns of what was written on it.
+pub struct DirectConnection {
+    conn: r2d2::PooledConnection<persistence::connection::ConnectionManager>,
+    version: std::sync::Arc<slr_api::answers::DataVersion>,
+}
+
+impl std::ops::Deref for DirectConnection {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for DirectConnection {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
+impl Drop for DirectConnection {
+    fn drop(&mut self) {
+        let _ = self.version.refresh(&mut self.conn);
+    }
 }
 
 /// Starts the server against a fresh database with one provider admin (`ADMIN_EMAIL`).
@@ -94,6 +122,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             per_second: 100_000,
             burst: 100_000,
         }),
+        answer_max_age: std::time::Duration::from_secs(1),
     };
     configure(&mut settings);
     let pool = slr_api::startup::open_database(&settings).expect("database opens and migrates");
@@ -109,6 +138,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     }
     let app = Application::build_with_pool(&settings, pool.clone()).expect("server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let version = app.data_version();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -120,6 +150,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         client,
         pool,
         secret,
+        version,
         _database: database,
     }
 }
@@ -148,8 +179,11 @@ impl TestApp {
         true
     }
 
-    pub fn conn(&self) -> r2d2::PooledConnection<persistence::connection::ConnectionManager> {
-        self.pool.get().expect("connection")
+    pub fn conn(&self) -> DirectConnection {
+        DirectConnection {
+            conn: self.pool.get().expect("connection"),
+            version: std::sync::Arc::clone(&self.version),
+        }
     }
 
     /// Seeds the demo directory (provider, partners Northwind and Contoso, customers, tenants,

@@ -163,7 +163,10 @@ pub fn transaction<T>(
             let result = work(conn);
             finish_immediate(conn, result)
         } else {
-            diesel::Connection::transaction(conn, &mut work)
+            diesel::Connection::transaction(conn, |conn| {
+                order_writers(conn)?;
+                work(conn)
+            })
         };
         match result {
             Err(RepoError::Busy(cause)) if attempt < ATTEMPTS => {
@@ -176,6 +179,29 @@ pub fn transaction<T>(
             other => return other,
         }
     }
+}
+
+const DATA_COUNTER: &str = "data";
+
+/// On Postgres, locks the `data` counter row first: the triggers that bump it (one data version
+/// for every replica's cached answers) then cannot deadlock against rows this transaction takes
+/// later, and writers commit in version order. SQLite's `BEGIN IMMEDIATE` already orders them.
+fn order_writers(conn: &mut crate::DbConnection) -> Result<(), RepoError> {
+    use diesel::connection::SimpleConnection;
+    if let crate::DbConnection::Postgresql(conn) = conn {
+        conn.batch_execute("SELECT value FROM change_counters WHERE name = 'data' FOR UPDATE")?;
+    }
+    Ok(())
+}
+
+/// The data version: bumped by every write to what reads show, in the writing transaction.
+pub fn data_version(conn: &mut crate::DbConnection) -> Result<i64, RepoError> {
+    use crate::schema::change_counters;
+    use diesel::prelude::*;
+    Ok(change_counters::table
+        .find(DATA_COUNTER)
+        .select(change_counters::value)
+        .first(conn)?)
 }
 
 /// Begins `BEGIN IMMEDIATE` on a SQLite connection outside any transaction; `false` when the

@@ -1,0 +1,223 @@
+//! Reads answered from memory. Every write to what reads show bumps one data version in the
+//! writing transaction (database triggers); each replica knows the newest version it has seen
+//! ([`DataVersion`]). A GET's answer is kept per (caller, data version, path and query, `Accept`)
+//! in a bounded cache: the same question at the same version is answered from memory, with no
+//! database work, and `If-None-Match` answers 304 from the same entry. After a write this
+//! replica reads the new version before it answers (read-your-writes); other replicas learn it
+//! from the watcher within [`WATCH_EVERY`].
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use actix_web::body::{self, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::{self, Bytes};
+use actix_web::HttpResponse;
+use persistence::DatabaseTarget;
+
+use crate::auth::Callers;
+use crate::conditional::{hash, matches_any};
+use crate::db::Db;
+use crate::error::ApiError;
+
+/// How often each replica reads the data version (the fallback that also covers writes by
+/// other processes, and replicas that missed a notification).
+pub const WATCH_EVERY: Duration = Duration::from_millis(200);
+
+/// The newest data version this replica has seen.
+#[derive(Debug, Default)]
+pub struct DataVersion(AtomicI64);
+
+impl DataVersion {
+    pub fn get(&self) -> i64 {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Records a version read from the database (versions only move forward).
+    pub fn observe(&self, version: i64) {
+        self.0.fetch_max(version, Ordering::AcqRel);
+    }
+
+    /// Reads the version on `conn` and records it.
+    pub fn refresh(&self, conn: &mut persistence::DbConnection) -> persistence::RepoResult<i64> {
+        let version = persistence::repo::data_version(conn)?;
+        self.observe(version);
+        Ok(self.get())
+    }
+}
+
+/// Reads the data version every [`WATCH_EVERY`] on a connection of its own (outside the
+/// pool, so it never competes with requests), until the server holding `version` is gone.
+pub fn watch(target: DatabaseTarget, version: Weak<DataVersion>) {
+    let spawned = std::thread::Builder::new()
+        .name("slr-data-version".to_owned())
+        .spawn(move || {
+            let mut conn = None;
+            let mut failing = false;
+            loop {
+                std::thread::sleep(WATCH_EVERY);
+                let Some(version) = version.upgrade() else {
+                    return;
+                };
+                if conn.is_none() {
+                    conn = persistence::connect_one(target.clone()).ok();
+                }
+                let Some(open) = conn.as_mut() else { continue };
+                match version.refresh(open) {
+                    Ok(_) => failing = false,
+                    Err(error) => {
+                        if !failing {
+                            log::warn!("cannot read the data version: {error}");
+                        }
+                        failing = true;
+                        conn = None;
+                    }
+                }
+            }
+        });
+    if let Err(error) = spawned {
+        log::error!("cannot start the data version watcher: {error}");
+    }
+}
+
+/// One cached answer: a 200 response to a GET, as the handler made it.
+struct Answer {
+    made: Instant,
+    etag: HeaderValue,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq)]
+struct AnswerKey {
+    contact: i64,
+    version: i64,
+    uri: String,
+    accept: Option<HeaderValue>,
+}
+
+/// The answer cache, bounded by the bytes it holds.
+pub struct Answers {
+    cache: moka::sync::Cache<AnswerKey, Arc<Answer>>,
+    /// Answers also depend on the clock (running maintenance, availability up to now): one is
+    /// reused for at most this long even when no write came.
+    max_age: Duration,
+}
+
+impl Answers {
+    pub fn new(max_bytes: u64, max_age: Duration) -> Self {
+        Self {
+            cache: moka::sync::Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(|key: &AnswerKey, answer: &Arc<Answer>| {
+                    u32::try_from(key.uri.len() + answer.body.len() + 256).unwrap_or(u32::MAX)
+                })
+                .time_to_live(max_age)
+                .build(),
+            max_age,
+        }
+    }
+}
+
+/// Middleware: answers GETs of the API from the answer cache, tags every 200 GET with an `ETag`
+/// (the handler's, or a hash of the body) and answers 304 when `If-None-Match` names it; after
+/// any other request, reads the data version so this replica's next GET sees the write.
+pub async fn answer_from_memory<B>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error>
+where
+    B: MessageBody + 'static,
+    B::Error: std::fmt::Debug,
+{
+    let (Some(answers), Some(version)) = (
+        req.app_data::<web::Data<Answers>>().cloned(),
+        req.app_data::<web::Data<DataVersion>>().cloned(),
+    ) else {
+        return Err(ApiError::internal("the answer cache is not configured").into());
+    };
+    if req.method() != Method::GET {
+        let writes = req.method() != Method::OPTIONS && req.method() != Method::HEAD;
+        let db = req.app_data::<web::Data<Db>>().cloned();
+        let response = next.call(req).await?;
+        if let (true, Some(db)) = (writes, db) {
+            let version = version.into_inner();
+            // A failure here only delays this replica's view until the watcher's next read.
+            let _ = db.run(move |conn| version.refresh(conn)).await;
+        }
+        return Ok(response.map_into_boxed_body());
+    }
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let key = match req.path().starts_with("/api/v1/") {
+        true => cache_key(&req, version.get()).await,
+        false => None,
+    };
+    if let Some(answer) = key.as_ref().and_then(|key| answers.cache.get(key)) {
+        if answer.made.elapsed() < answers.max_age {
+            let response = respond(&answer, if_none_match.as_deref());
+            return Ok(req.into_response(response));
+        }
+    }
+    let response = next.call(req).await?;
+    if response.status() != StatusCode::OK {
+        return Ok(response.map_into_boxed_body());
+    }
+    let (request, response) = response.into_parts();
+    let (head, payload) = response.into_parts();
+    let bytes = body::to_bytes(payload)
+        .await
+        .map_err(|e| ApiError::internal(format!("reading a response body: {e:?}")))?;
+    let etag = match head.headers().get(header::ETAG) {
+        Some(etag) => etag.clone(),
+        None => {
+            HeaderValue::from_str(&format!("\"{}\"", hash(&bytes))).map_err(ApiError::internal)?
+        }
+    };
+    let answer = Answer {
+        made: Instant::now(),
+        etag,
+        headers: head.headers().clone(),
+        body: bytes,
+    };
+    let response = respond(&answer, if_none_match.as_deref());
+    if let Some(key) = key {
+        answers.cache.insert(key, Arc::new(answer));
+    }
+    Ok(ServiceResponse::new(request, response))
+}
+
+/// The key of this GET's answer, when it has a caller (else the handler answers, e.g. 401).
+async fn cache_key(req: &ServiceRequest, version: i64) -> Option<AnswerKey> {
+    let callers = req.app_data::<web::Data<Callers>>()?;
+    let caller = callers.resolve(req.request()).await.ok()?;
+    Some(AnswerKey {
+        contact: caller.contact_id.0,
+        version,
+        uri: req.uri().to_string(),
+        accept: req.headers().get(header::ACCEPT).cloned(),
+    })
+}
+
+/// The answer, or 304 when the client already has it.
+fn respond(answer: &Answer, if_none_match: Option<&str>) -> HttpResponse<BoxBody> {
+    let etag = answer.etag.to_str().unwrap_or_default();
+    if if_none_match.is_some_and(|header| matches_any(header, etag)) {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, answer.etag.clone()))
+            .finish();
+    }
+    let mut response = HttpResponse::Ok();
+    for (name, value) in &answer.headers {
+        response.append_header((name.clone(), value.clone()));
+    }
+    response.insert_header((header::ETAG, answer.etag.clone()));
+    response.body(answer.body.clone())
+}

@@ -1,0 +1,17 @@
+DROP TRIGGER accounts_data_changed ON accounts;
+DROP TRIGGER contacts_data_changed ON contacts;
+DROP TRIGGER services_data_changed ON services;
+DROP TRIGGER classifications_data_changed ON classifications;
+DROP TRIGGER tenants_data_changed ON tenants;
+DROP TRIGGER offerings_data_changed ON offerings;
+DROP TRIGGER incidents_data_changed ON incidents;
+DROP TRIGGER incident_impacts_data_changed ON incident_impacts;
+DROP TRIGGER incident_classifications_data_changed ON incident_classifications;
+DROP TRIGGER incident_tenants_data_changed ON incident_tenants;
+DROP TRIGGER incident_updates_data_changed ON incident_updates;
+DROP TRIGGER maintenances_data_changed ON maintenances;
+DROP TRIGGER maintenance_classifications_data_changed ON maintenance_classifications;
+DROP TRIGGER maintenance_tenants_data_changed ON maintenance_tenants;
+DROP TRIGGER audit_log_data_changed ON audit_log;
+DROP FUNCTION slr_data_changed();
+DELETE FROM change_counters WHERE name = 'data';
