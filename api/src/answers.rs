@@ -28,6 +28,9 @@ use crate::error::ApiError;
 /// other processes, and replicas that missed a notification).
 pub const WATCH_EVERY: Duration = Duration::from_millis(200);
 
+/// The watcher's Postgres `application_name`, to find it in `pg_stat_activity`.
+pub const WATCHER_NAME: &str = "slr-data-version";
+
 /// The newest data version this replica has seen.
 #[derive(Debug, Default)]
 pub struct DataVersion(AtomicI64);
@@ -57,23 +60,27 @@ pub fn watch(target: DatabaseTarget, version: Weak<DataVersion>) {
         .name("slr-data-version".to_owned())
         .spawn(move || {
             let mut conn = None;
-            let mut failing = false;
+            // Consecutive failures: while the database is away, try less often (up to 3.2 s).
+            let mut failures: u32 = 0;
             loop {
-                std::thread::sleep(WATCH_EVERY);
+                std::thread::sleep(WATCH_EVERY * 2u32.pow(failures.min(4)));
                 let Some(version) = version.upgrade() else {
                     return;
                 };
                 if conn.is_none() {
-                    conn = persistence::connect_one(target.clone()).ok();
+                    conn = connect_watcher(&target);
                 }
-                let Some(open) = conn.as_mut() else { continue };
-                match version.refresh(open) {
-                    Ok(_) => failing = false,
+                let read = match conn.as_mut() {
+                    Some(open) => version.refresh(open),
+                    None => Err(persistence::RepoError::Unavailable("no connection".into())),
+                };
+                match read {
+                    Ok(_) => failures = 0,
                     Err(error) => {
-                        if !failing {
+                        if failures == 0 {
                             log::warn!("cannot read the data version: {error}");
                         }
-                        failing = true;
+                        failures = failures.saturating_add(1);
                         conn = None;
                     }
                 }
@@ -82,6 +89,17 @@ pub fn watch(target: DatabaseTarget, version: Weak<DataVersion>) {
     if let Err(error) = spawned {
         log::error!("cannot start the data version watcher: {error}");
     }
+}
+
+/// The watcher's own connection, named on Postgres.
+fn connect_watcher(target: &DatabaseTarget) -> Option<persistence::DbConnection> {
+    use diesel::connection::SimpleConnection;
+    let mut conn = persistence::connect_one(target.clone()).ok()?;
+    if target.is_postgres() {
+        conn.batch_execute(&format!("SET application_name TO '{WATCHER_NAME}'"))
+            .ok()?;
+    }
+    Some(conn)
 }
 
 /// One cached answer: a 200 response to a GET, as the handler made it.

@@ -79,6 +79,9 @@ pub struct Db {
     pool: Pool,
     names: Arc<NameIndex>,
     outage: Arc<Outage>,
+    /// Connections taken from the pool (`slr_db_checkouts_total`): a read answered from memory
+    /// takes none.
+    checkouts: Arc<AtomicU64>,
 }
 
 impl Db {
@@ -87,7 +90,13 @@ impl Db {
             pool,
             names: Arc::default(),
             outage: Arc::new(Outage::new()),
+            checkouts: Arc::default(),
         }
+    }
+
+    /// How many times work has taken a connection from the pool.
+    pub fn checkouts(&self) -> u64 {
+        self.checkouts.load(Ordering::Relaxed)
     }
 
     /// Connections open in the pool, and how many of them are idle.
@@ -129,6 +138,7 @@ impl Db {
     {
         let pool = self.pool.clone();
         let outage = Arc::clone(&self.outage);
+        self.checkouts.fetch_add(1, Ordering::Relaxed);
         let request_id = crate::observe::current_request_id();
         web::block(move || {
             crate::observe::with_request_id(request_id, || {

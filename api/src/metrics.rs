@@ -6,7 +6,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web;
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
-use prometheus::{IntGauge, IntGaugeVec, Opts};
+use prometheus::{IntCounter, IntGauge, IntGaugeVec, Opts};
 
 use crate::db::Db;
 
@@ -19,12 +19,14 @@ pub struct Metrics {
     pub middleware: PrometheusMetrics,
     pool_connections: IntGauge,
     pool_idle: IntGauge,
+    checkouts: IntCounter,
 }
 
 impl Metrics {
     /// `slr_http_requests_total` and `slr_http_requests_duration_seconds` labelled by
     /// `endpoint` (the route template; `UNKNOWN` for unmatched paths, so scanners cannot blow up
     /// the label set), `method` and `status`; `slr_db_pool_connections`/`_idle`;
+    /// `slr_db_checkouts_total`;
     /// `slr_build_info{version}`.
     pub fn new() -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let middleware = PrometheusMetricsBuilder::new("slr")
@@ -38,6 +40,13 @@ impl Metrics {
             "Database connections open in the pool",
         )?;
         let pool_idle = gauge("db_pool_idle", "Idle database connections in the pool")?;
+        let checkouts = IntCounter::with_opts(
+            Opts::new(
+                "db_checkouts_total",
+                "Connections taken from the pool (a read answered from memory takes none)",
+            )
+            .namespace("slr"),
+        )?;
         let build_info = IntGaugeVec::new(
             Opts::new("build_info", "The running build").namespace("slr"),
             &["version"],
@@ -48,6 +57,7 @@ impl Metrics {
         for collector in [
             Box::new(pool_connections.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(pool_idle.clone()),
+            Box::new(checkouts.clone()),
             Box::new(build_info),
         ] {
             middleware.registry.register(collector)?;
@@ -56,6 +66,7 @@ impl Metrics {
             middleware,
             pool_connections,
             pool_idle,
+            checkouts,
         })
     }
 }
@@ -73,6 +84,9 @@ pub async fn pool_gauges(
             let (connections, idle) = db.pool_state();
             metrics.pool_connections.set(i64::from(connections));
             metrics.pool_idle.set(i64::from(idle));
+            metrics
+                .checkouts
+                .inc_by(db.checkouts().saturating_sub(metrics.checkouts.get()));
         }
     }
     next.call(req)

@@ -1,6 +1,5 @@
 //! The database connection over Postgres or SQLite, its r2d2 pool and migrations.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
@@ -99,7 +98,7 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 }
 
-/// Counts a pooled connection's queries and notices when its server closed it.
+/// Notices when a pooled connection's server closed it.
 #[derive(Debug, Default)]
 struct Watch {
     closed: bool,
@@ -107,37 +106,19 @@ struct Watch {
 
 impl Instrumentation for Watch {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        match event {
-            InstrumentationEvent::StartQuery { .. } => {
-                QUERIES.fetch_add(1, Ordering::Relaxed);
-            }
-            InstrumentationEvent::FinishQuery {
-                error: Some(error), ..
-            } => {
-                use diesel::result::{DatabaseErrorKind, Error};
-                if matches!(
-                    error,
-                    Error::DatabaseError(
-                        DatabaseErrorKind::ClosedConnection
-                            | DatabaseErrorKind::UnableToSendCommand,
-                        _
-                    )
-                ) {
-                    self.closed = true;
-                }
-            }
-            _ => {}
+        use diesel::result::{DatabaseErrorKind, Error};
+        if let InstrumentationEvent::FinishQuery {
+            error:
+                Some(Error::DatabaseError(
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                    _,
+                )),
+            ..
+        } = event
+        {
+            self.closed = true;
         }
     }
-}
-
-/// Queries run on pooled connections since the process started (`slr_db_queries_total`): what
-/// shows that a read served from memory did no database work.
-static QUERIES: AtomicU64 = AtomicU64::new(0);
-
-/// Queries run on pooled connections so far.
-pub fn queries_run() -> u64 {
-    QUERIES.load(Ordering::Relaxed)
 }
 
 impl ConnectionManager {

@@ -7,8 +7,7 @@ pub mod repo;
 pub mod schema;
 
 pub use connection::{
-    connect, connect_one, queries_run, run_migrations, DatabaseTarget, DbConnection, Pool,
-    PooledConnection,
+    connect, connect_one, run_migrations, DatabaseTarget, DbConnection, Pool, PooledConnection,
 };
 pub use error::RepoError;
 pub use repo::{Page, PageRequest, Record};

@@ -67,7 +67,8 @@ pub struct TestApp {
     /// The server's data version: direct writes through [`TestApp::conn`] tell it, as its
     /// watcher would a moment later.
     version: std::sync::Arc<slr_api::answers::DataVersion>,
-    _database: TestDatabase,
+    settings: Settings,
+    _database: std::sync::Arc<TestDatabase>,
 }
 
 /// A connection to the app's database; when dropped, the app learns of what was written on it.
@@ -136,6 +137,16 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         )
         .expect("provider admin");
     }
+    start(settings, pool, secret, std::sync::Arc::new(database))
+}
+
+/// Runs a server with these settings on `pool`'s database.
+fn start(
+    settings: Settings,
+    pool: Pool,
+    secret: String,
+    database: std::sync::Arc<TestDatabase>,
+) -> TestApp {
     let app = Application::build_with_pool(&settings, pool.clone()).expect("server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let version = app.data_version();
@@ -151,11 +162,42 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         pool,
         secret,
         version,
+        settings,
         _database: database,
     }
 }
 
 impl TestApp {
+    /// A second server on this app's database, as another replica behind a load balancer: it
+    /// has its own pool, caches and watcher, and learns of this app's writes only through the
+    /// database.
+    pub fn replica(&self) -> TestApp {
+        let pool =
+            slr_api::startup::open_database(&self.settings).expect("database opens and migrates");
+        start(
+            self.settings.clone(),
+            pool,
+            self.secret.clone(),
+            std::sync::Arc::clone(&self._database),
+        )
+    }
+
+    /// Postgres only: terminates the connections of this database whose `application_name` is
+    /// `name`; `false` on SQLite.
+    pub fn terminate_connections(&self, name: &str) -> bool {
+        let Some((server, database)) = &self._database.postgres else {
+            return false;
+        };
+        let mut conn = PgConnection::establish(server).expect("Postgres server reachable");
+        diesel::sql_query(format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{database}' AND application_name = '{name}'"
+        ))
+        .execute(&mut conn)
+        .expect("terminate connections");
+        true
+    }
+
     /// Postgres only: makes the app's database refuse new connections and drops the open ones
     /// (an outage), or lets it accept connections again. `false` on SQLite, an embedded file
     /// that has no outage to simulate.

@@ -11,5 +11,6 @@ mod events;
 mod hardening;
 mod openapi;
 mod operations;
+mod replicas;
 mod scoping;
 mod writes;

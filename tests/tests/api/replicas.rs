@@ -1,0 +1,322 @@
+//! Reads from memory, fresh everywhere: two servers on one database (replicas behind a load
+//! balancer) see each other's writes within a second, whatever the write; a replica whose
+//! watcher connection was killed still catches up; cached answers and 304s take no database
+//! connection.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use slr_tests::{join_all, personas, spawn_app_with, TestApp};
+
+/// How soon another replica must show a write.
+const WITHIN: Duration = Duration::from_secs(1);
+
+/// Polls `check` on `app` until it holds; panics if it still does not after [`WITHIN`] from
+/// `since` (when the write was acknowledged).
+async fn converges<F, Fut>(what: &str, since: Instant, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(
+            since.elapsed() < WITHIN,
+            "the other replica did not show {what} within {WITHIN:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Two replicas on one database whose cached answers never age out while a test runs: only the
+/// data version can tell them an answer is stale.
+async fn world() -> (TestApp, TestApp, i64) {
+    let a = spawn_app_with(|s| s.answer_max_age = Duration::from_secs(60)).await;
+    a.seed_demo();
+    let b = a.replica();
+    let sma = a
+        .id_of("services", "name", "Service Management Automation")
+        .await;
+    (a, b, sma)
+}
+
+#[tokio::test]
+async fn every_kind_of_write_on_one_replica_is_read_on_the_other_within_a_second() {
+    let (a, b, sma) = world().await;
+    let admin = a.admin_token();
+    let northwind = a.token(personas::NORTHWIND);
+    let globex_contact = a.token(personas::GLOBEX);
+    let globex = a.id_of("accounts", "name", "Globex").await;
+    // B has answered every question below once, so a stale answer would be in its cache.
+    for (path, token) in [
+        ("/api/v1/services", &admin),
+        ("/api/v1/incidents", &northwind),
+        ("/api/v1/status", &northwind),
+        ("/api/v1/status", &globex_contact),
+    ] {
+        b.get_ok(path, token).await;
+    }
+    b.get_ok(&format!("/api/v1/accounts/{globex}"), &northwind)
+        .await;
+
+    // Catalogue.
+    a.create("/api/v1/services", &json!({"name": "Replicated Service"}))
+        .await;
+    let since = Instant::now();
+    converges("a new service", since, || async {
+        b.get_ok("/api/v1/services?limit=200", &admin).await["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "Replicated Service")
+    })
+    .await;
+
+    // Directory: a partner reads its customer's new name.
+    let renamed = a
+        .patch(
+            &format!("/api/v1/accounts/{globex}"),
+            &admin,
+            &json!({"name": "Globex Renamed"}),
+        )
+        .await;
+    assert_eq!(renamed.status(), StatusCode::OK);
+    let since = Instant::now();
+    converges("an account's new name", since, || async {
+        b.get_ok(&format!("/api/v1/accounts/{globex}"), &northwind)
+            .await["name"]
+            == "Globex Renamed"
+    })
+    .await;
+
+    // Events: a new incident, then a timeline update.
+    let incident = a
+        .create(
+            "/api/v1/incidents",
+            &json!({"service_id": sma, "title": "Replicated outage", "impact": "major_outage",
+                "scope": {"kind": "service"}, "message": "Looking into it."}),
+        )
+        .await;
+    let path = format!("/api/v1/incidents/{}", incident["id"]);
+    let since = Instant::now();
+    converges("a new incident", since, || async {
+        b.get_ok("/api/v1/status", &northwind)
+            .await
+            .to_string()
+            .contains("Replicated outage")
+    })
+    .await;
+    let update = a
+        .post(
+            &format!("{path}/updates"),
+            &admin,
+            &json!({"status": "identified", "message": "Cause found."}),
+        )
+        .await;
+    assert_eq!(update.status(), StatusCode::CREATED);
+    let since = Instant::now();
+    converges("a timeline update", since, || async {
+        b.get_ok(&path, &northwind).await["status"] == "identified"
+    })
+    .await;
+
+    // A removed contact's token stops on the other replica too.
+    let carol = a.contact_id(personas::GLOBEX);
+    let removed = a.delete(&format!("/api/v1/contacts/{carol}"), &admin).await;
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+    let since = Instant::now();
+    converges("the removal of a contact", since, || async {
+        b.get("/api/v1/status", &globex_contact).await.status() == StatusCode::UNAUTHORIZED
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_replica_whose_watcher_connection_was_killed_still_catches_up() {
+    let (a, b, sma) = world().await;
+    let northwind = a.token(personas::NORTHWIND);
+    b.get_ok("/api/v1/status", &northwind).await;
+    // On SQLite (no server connection to kill) this checks plain convergence.
+    a.terminate_connections(slr_api::answers::WATCHER_NAME);
+    a.create(
+        "/api/v1/incidents",
+        &json!({"service_id": sma, "title": "After the cut", "impact": "partial_outage",
+            "scope": {"kind": "service"}, "message": "Looking into it."}),
+    )
+    .await;
+    let since = Instant::now();
+    converges(
+        "an incident after its watcher was cut off",
+        since,
+        || async {
+            b.get_ok("/api/v1/status", &northwind)
+                .await
+                .to_string()
+                .contains("After the cut")
+        },
+    )
+    .await;
+}
+
+/// Every list a dashboard reads, as `token` sees it on `app`.
+async fn everything(app: &TestApp, token: &str) -> Vec<Value> {
+    let mut answers = Vec::new();
+    for list in [
+        "incidents",
+        "maintenances",
+        "tenants",
+        "offerings",
+        "accounts",
+        "services",
+    ] {
+        answers.push(Value::Array(
+            app.list_all(&format!("/api/v1/{list}?limit=200"), token)
+                .await,
+        ));
+    }
+    answers.push(app.get_ok("/api/v1/status", token).await);
+    answers
+}
+
+#[tokio::test]
+async fn a_write_storm_on_one_replica_leaves_the_other_identical() {
+    let (a, b, sma) = world().await;
+    let admin = a.admin_token();
+    let tokens = [
+        admin.clone(),
+        a.token(personas::NORTHWIND),
+        a.token(personas::GLOBEX),
+    ];
+    for token in &tokens {
+        everything(&b, token).await;
+    }
+    let globex_prod = a.id_of("tenants", "name", "globex-prod").await;
+    let initech_prod = a.id_of("tenants", "name", "initech-prod").await;
+    // 200 writes, 20 at a time: 50 incidents, each with two timeline updates, and 50 windows
+    // (the updates of one incident in order, everything else side by side).
+    let (app, admin) = (&a, admin.as_str());
+    for batch in 0..5 {
+        let incidents = join_all((0..10).map(|i| async move {
+            let n = batch * 10 + i;
+            let tenant = if n % 2 == 0 {
+                globex_prod
+            } else {
+                initech_prod
+            };
+            let body = json!({"service_id": sma, "title": format!("Storm {n}"),
+                "impact": "degraded", "scope": {"kind": "tenants", "tenant_ids": [tenant]},
+                "message": "Checking."});
+            app.create("/api/v1/incidents", &body).await
+        }))
+        .await;
+        join_all(incidents.iter().map(|incident| async move {
+            let path = format!("/api/v1/incidents/{}/updates", incident["id"]);
+            for body in [
+                json!({"status": "identified", "message": "Found it."}),
+                json!({"status": "resolved", "message": "Fixed."}),
+            ] {
+                let answer = app.post(&path, admin, &body).await;
+                assert_eq!(answer.status(), StatusCode::CREATED);
+            }
+        }))
+        .await;
+        join_all((0..10).map(|i| async move {
+            let n = batch * 10 + i;
+            let start = time::Duration::days(n + 1);
+            let body = json!({"service_id": sma, "title": format!("Window {n}"),
+                "description": "Planned.", "expected_impact": "degraded",
+                "scope": {"kind": "tenants", "tenant_ids": [globex_prod]},
+                "scheduled_start": slr_tests::at(start),
+                "scheduled_end": slr_tests::at(start + time::Duration::hours(2))});
+            app.create("/api/v1/maintenances", &body).await
+        }))
+        .await;
+    }
+    let since = Instant::now();
+    for token in &tokens {
+        converges("the storm's last state", since, || async {
+            everything(&a, token).await == everything(&b, token).await
+        })
+        .await;
+    }
+}
+
+/// `slr_db_checkouts_total` as `/metrics` reports it.
+async fn checkouts(app: &TestApp) -> u64 {
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix("slr_db_checkouts_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("slr_db_checkouts_total is reported")
+}
+
+#[tokio::test]
+async fn cached_answers_and_304s_take_no_database_connection() {
+    // Long enough that no entry ages out while the test runs.
+    let app = spawn_app_with(|s| s.answer_max_age = Duration::from_secs(60)).await;
+    app.seed_demo();
+    let token = app.token(personas::NORTHWIND);
+    let paths = ["/api/v1/status", "/api/v1/incidents", "/api/v1/tenants"];
+    let mut first = Vec::new();
+    for path in paths {
+        let answer = app.get(path, &token).await;
+        assert_eq!(answer.status(), StatusCode::OK);
+        let etag = answer.headers()["etag"].to_str().unwrap().to_owned();
+        first.push((etag, answer.text().await.unwrap()));
+    }
+    let before = checkouts(&app).await;
+    for _ in 0..10 {
+        for (path, (etag, body)) in paths.iter().zip(&first) {
+            let again = app.get(path, &token).await;
+            assert_eq!(again.status(), StatusCode::OK);
+            assert_eq!(&again.headers()["etag"].to_str().unwrap(), etag);
+            assert_eq!(&again.text().await.unwrap(), body);
+            let not_modified = app
+                .client
+                .get(app.url(path))
+                .bearer_auth(&token)
+                .header("If-None-Match", etag)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED);
+        }
+    }
+    assert_eq!(
+        checkouts(&app).await,
+        before,
+        "a cached read used the database"
+    );
+
+    // A write is seen by the next read on the replica that wrote it, with a new ETag.
+    let sma = app
+        .id_of("services", "name", "Service Management Automation")
+        .await;
+    app.create(
+        "/api/v1/incidents",
+        &json!({"service_id": sma, "title": "Fresh", "impact": "partial_outage",
+            "scope": {"kind": "service"}, "message": "Looking into it."}),
+    )
+    .await;
+    let fresh = app
+        .client
+        .get(app.url("/api/v1/status"))
+        .bearer_auth(&token)
+        .header("If-None-Match", &first[0].0)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fresh.status(), StatusCode::OK);
+    assert!(fresh.text().await.unwrap().contains("Fresh"));
+}
