@@ -6,8 +6,9 @@
 //! replica reads the new version before it answers (read-your-writes); other replicas learn it
 //! from the watcher within [`WATCH_EVERY`].
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use actix_web::body::{self, BoxBody, MessageBody};
@@ -18,6 +19,7 @@ use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 use actix_web::HttpResponse;
 use persistence::DatabaseTarget;
+use tokio::sync::Notify;
 
 use crate::auth::Callers;
 use crate::conditional::{hash, matches_any};
@@ -122,8 +124,42 @@ struct AnswerKey {
 pub struct Answers {
     cache: moka::sync::Cache<AnswerKey, Arc<Answer>>,
     /// Answers also depend on the clock (running maintenance, availability up to now): one is
-    /// reused for at most this long even when no write came.
+    /// fresh for this long even when no write came. After that, one request makes it again
+    /// while the others still get it, for at most [`STALE_WHILE_REMAKING`].
     max_age: Duration,
+    /// Keys whose answer one request is making; the others wait for it.
+    making: Mutex<HashMap<AnswerKey, Arc<Notify>>>,
+}
+
+/// How long past `max_age` an answer may be given while it is being made again.
+const STALE_WHILE_REMAKING: Duration = Duration::from_secs(5);
+
+/// What a request does about a key's answer.
+enum Turn {
+    /// Serve this one.
+    Serve(Arc<Answer>),
+    /// Make it (the guard wakes those waiting when the request is done or dropped).
+    Make(Option<Making>),
+}
+
+/// Held by the request making a key's answer.
+struct Making {
+    answers: web::Data<Answers>,
+    key: AnswerKey,
+}
+
+impl Drop for Making {
+    fn drop(&mut self) {
+        let waiting = self
+            .answers
+            .making
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.key);
+        if let Some(waiting) = waiting {
+            waiting.notify_waiters();
+        }
+    }
 }
 
 impl Answers {
@@ -134,9 +170,45 @@ impl Answers {
                 .weigher(|key: &AnswerKey, answer: &Arc<Answer>| {
                     u32::try_from(key.uri.len() + answer.body.len() + 256).unwrap_or(u32::MAX)
                 })
-                .time_to_live(max_age)
+                .time_to_live(max_age + STALE_WHILE_REMAKING)
                 .build(),
             max_age,
+            making: Mutex::default(),
+        }
+    }
+
+    /// A fresh answer; else a stale one while another request makes it again; else, when
+    /// another request is making it, that one's answer (waiting once); else make it.
+    async fn turn(this: &web::Data<Self>, key: &AnswerKey) -> Turn {
+        let mut waited = false;
+        loop {
+            let cached = this.cache.get(key);
+            if let Some(answer) = &cached {
+                if answer.made.elapsed() < this.max_age {
+                    return Turn::Serve(Arc::clone(answer));
+                }
+            }
+            let mut making = this.making.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(notify) = making.get(key).map(Arc::clone) else {
+                making.insert(key.clone(), Arc::default());
+                return Turn::Make(Some(Making {
+                    answers: this.clone(),
+                    key: key.clone(),
+                }));
+            };
+            match cached {
+                Some(stale) => return Turn::Serve(stale),
+                None if waited => return Turn::Make(None),
+                None => {}
+            }
+            // Registered while the key is still being made (under the lock), so the maker's
+            // wake-up, which comes after it removed the key, cannot be missed.
+            let wait = notify.notified();
+            tokio::pin!(wait);
+            wait.as_mut().enable();
+            drop(making);
+            wait.await;
+            waited = true;
         }
     }
 }
@@ -174,14 +246,18 @@ where
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let key = match req.path().starts_with("/api/v1/") {
+    let key = match req.path().starts_with("/api/v1/") && !answers.max_age.is_zero() {
         true => cache_key(&req, version.get()).await,
         false => None,
     };
-    if let Some(answer) = key.as_ref().and_then(|key| answers.cache.get(key)) {
-        if answer.made.elapsed() < answers.max_age {
-            let response = respond(&answer, if_none_match.as_deref());
-            return Ok(req.into_response(response));
+    let mut making = None;
+    if let Some(key) = &key {
+        match Answers::turn(&answers, key).await {
+            Turn::Serve(answer) => {
+                let response = respond(&answer, if_none_match.as_deref());
+                return Ok(req.into_response(response));
+            }
+            Turn::Make(guard) => making = guard,
         }
     }
     let response = next.call(req).await?;
@@ -209,6 +285,7 @@ where
     if let Some(key) = key {
         answers.cache.insert(key, Arc::new(answer));
     }
+    drop(making);
     Ok(ServiceResponse::new(request, response))
 }
 
