@@ -188,26 +188,29 @@ impl Answers {
                     return Turn::Serve(Arc::clone(answer));
                 }
             }
-            let mut making = this.making.lock().unwrap_or_else(PoisonError::into_inner);
-            let Some(notify) = making.get(key).map(Arc::clone) else {
-                making.insert(key.clone(), Arc::default());
-                return Turn::Make(Some(Making {
-                    answers: this.clone(),
-                    key: key.clone(),
-                }));
+            let notify;
+            let mut wait = {
+                let mut making = this.making.lock().unwrap_or_else(PoisonError::into_inner);
+                let Some(being_made) = making.get(key).map(Arc::clone) else {
+                    making.insert(key.clone(), Arc::default());
+                    return Turn::Make(Some(Making {
+                        answers: this.clone(),
+                        key: key.clone(),
+                    }));
+                };
+                match cached {
+                    Some(stale) => return Turn::Serve(stale),
+                    None if waited => return Turn::Make(None),
+                    None => {}
+                }
+                notify = being_made;
+                // Registered while the key is still being made (under the lock), so the
+                // maker's wake-up, which comes after it removed the key, cannot be missed.
+                let mut wait = Box::pin(notify.notified());
+                wait.as_mut().enable();
+                wait
             };
-            match cached {
-                Some(stale) => return Turn::Serve(stale),
-                None if waited => return Turn::Make(None),
-                None => {}
-            }
-            // Registered while the key is still being made (under the lock), so the maker's
-            // wake-up, which comes after it removed the key, cannot be missed.
-            let wait = notify.notified();
-            tokio::pin!(wait);
-            wait.as_mut().enable();
-            drop(making);
-            wait.await;
+            wait.as_mut().await;
             waited = true;
         }
     }
