@@ -40,6 +40,9 @@ pub trait EventKind {
     ) -> RepoResult<Self::Response>;
 
     fn version(response: &Self::Response) -> i64;
+
+    /// The caller-visible tenants of a response from [`EventKind::load_one`].
+    fn impacted_tenants(response: Self::Response) -> Vec<TenantRef>;
 }
 
 /// `GET {PATH}/{id}`: the caller's view of the event, with a versioned `ETag`.
@@ -50,6 +53,45 @@ pub async fn get_event<K: EventKind>(
 ) -> Result<HttpResponse, ApiError> {
     let response = db.run(move |conn| K::load_one(conn, &caller, id)).await?;
     versioned_json(K::version(&response), &response)
+}
+
+/// `GET {PATH}/{id}/impacted-tenants`: the caller-visible tenants of the event, a page.
+pub async fn impacted_tenants_page<K: EventKind>(
+    db: &Db,
+    caller: Caller,
+    id: K::Id,
+    page: crate::pagination::PageParams,
+) -> Result<web::Json<crate::pagination::Page<TenantRef>>, ApiError> {
+    let request = page.request()?;
+    let response = db.run(move |conn| K::load_one(conn, &caller, id)).await?;
+    let tenants = K::impacted_tenants(response);
+    let page = Page::from_sorted(tenants, request, |t| t.id);
+    Ok(web::Json(crate::pagination::Page::from_records(
+        page,
+        |t| t,
+    )))
+}
+
+/// What event lists may embed beyond their default representation.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Include {
+    /// Each event's full list of the caller's impacted tenants.
+    ImpactedTenants,
+}
+
+impl Include {
+    /// Drops the impacted tenants of a listed event unless the list was asked to include them.
+    pub fn apply<R>(
+        include: Option<Include>,
+        mut response: R,
+        tenants: impl FnOnce(&mut R) -> &mut Option<Vec<TenantRef>>,
+    ) -> R {
+        if include != Some(Include::ImpactedTenants) {
+            *tenants(&mut response) = None;
+        }
+        response
+    }
 }
 
 /// `POST {PATH}`: runs `create` at most once per `Idempotency-Key` and answers 201 with the
@@ -122,12 +164,15 @@ pub struct ShownFilter {
 }
 
 impl ShownFilter {
-    pub fn keeps(&self, offerings: &[OfferingRef], tenants: &[TenantRef]) -> bool {
+    pub fn keeps(&self, offerings: &[OfferingRef], tenants: Option<&[TenantRef]>) -> bool {
         self.offering
             .is_none_or(|o| offerings.iter().any(|shown| shown.id == o.0))
-            && self
-                .tenant
-                .is_none_or(|t| tenants.iter().any(|shown| shown.id == t.0))
+            && self.tenant.is_none_or(|t| {
+                tenants
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|shown| shown.id == t.0)
+            })
     }
 }
 

@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use super::events::{
-    create_event, get_event, patch_event, require_writer_of, visible_page, EventContext, EventKind,
-    OfferingRef, Scope, ShownFilter, TenantRef,
+    create_event, get_event, impacted_tenants_page, patch_event, require_writer_of, visible_page,
+    EventContext, EventKind, Include, OfferingRef, Scope, ShownFilter, TenantRef,
 };
 use crate::auth::Authenticated;
 use crate::db::Db;
@@ -43,8 +43,13 @@ pub struct IncidentResponse {
     /// The caller's offerings the incident shows on (those covering an impacted tenant;
     /// possibly none).
     pub offerings: Vec<OfferingRef>,
-    /// The caller-visible tenants the incident affects.
-    pub impacted_tenants: Vec<TenantRef>,
+    /// How many caller-visible tenants the incident affects.
+    pub impacted_tenant_count: usize,
+    /// The caller-visible tenants the incident affects: on the incident itself and on write
+    /// answers; in lists only with `include=impacted_tenants` (else
+    /// `GET /api/v1/incidents/{id}/impacted-tenants` pages them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impacted_tenants: Option<Vec<TenantRef>>,
     #[serde(with = "crate::wire::instant")]
     pub created_at: OffsetDateTime,
     #[serde(with = "crate::wire::instant")]
@@ -170,6 +175,8 @@ pub struct IncidentListParams {
     #[serde(default, with = "time::serde::rfc3339::option")]
     #[param(value_type = Option<String>, format = DateTime)]
     pub to: Option<OffsetDateTime>,
+    /// `impacted_tenants`: list each incident's impacted tenants (default: only the count).
+    pub include: Option<Include>,
 }
 
 /// Renders an incident for the caller; `None` when it affects none of the caller's tenants.
@@ -194,7 +201,8 @@ fn render(ctx: &EventContext, record: Record<domain::Incident>) -> Option<Incide
         resolved_at: incident.resolved_at,
         version: incident.version,
         offerings: ctx.offerings(&reach),
-        impacted_tenants: ctx.tenants(incident.service_id, &reach),
+        impacted_tenant_count: reach.tenants.len(),
+        impacted_tenants: Some(ctx.tenants(incident.service_id, &reach)),
         created_at: record.created_at,
         updated_at: record.updated_at,
         updates: None,
@@ -235,6 +243,10 @@ impl EventKind for Incidents {
 
     fn version(response: &IncidentResponse) -> i64 {
         response.version
+    }
+
+    fn impacted_tenants(response: IncidentResponse) -> Vec<TenantRef> {
+        response.impacted_tenants.unwrap_or_default()
     }
 }
 
@@ -277,7 +289,9 @@ pub async fn list_incidents(
                 page,
                 |record| record.item.id.0,
                 |record| {
-                    render(&ctx, record).filter(|r| shown.keeps(&r.offerings, &r.impacted_tenants))
+                    render(&ctx, record)
+                        .filter(|r| shown.keeps(&r.offerings, r.impacted_tenants.as_deref()))
+                        .map(|r| Include::apply(params.include, r, |r| &mut r.impacted_tenants))
                 },
             )
         })
@@ -294,6 +308,18 @@ pub async fn get_incident(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     get_event::<Incidents>(&db, caller.0, IncidentId(id.into_inner())).await
+}
+
+/// The caller-visible tenants an incident affects, paginated.
+#[utoipa::path(tag = "status", params(("id" = i64, Path, description = "Incident id"), PageParams), responses((status = 200, body = Page<TenantRef>), ReadProblems))]
+#[get("/incidents/{id}/impacted-tenants")]
+pub async fn list_incident_impacted_tenants(
+    db: web::Data<Db>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+    page: QueryParams<PageParams>,
+) -> Result<web::Json<Page<TenantRef>>, ApiError> {
+    impacted_tenants_page::<Incidents>(&db, caller.0, IncidentId(id.into_inner()), page.0).await
 }
 
 /// Open an incident (provider admins). Send `Idempotency-Key` to make retries safe.

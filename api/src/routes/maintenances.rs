@@ -18,8 +18,8 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use super::events::{
-    create_event, get_event, patch_event, require_writer_of, visible_page, EventContext, EventKind,
-    OfferingRef, Scope, ShownFilter, TenantRef,
+    create_event, get_event, impacted_tenants_page, patch_event, require_writer_of, visible_page,
+    EventContext, EventKind, Include, OfferingRef, Scope, ShownFilter, TenantRef,
 };
 use crate::auth::Authenticated;
 use crate::db::Db;
@@ -58,8 +58,13 @@ pub struct MaintenanceResponse {
     /// The caller's offerings the window shows on (those covering a tenant it may impact;
     /// possibly none).
     pub offerings: Vec<OfferingRef>,
-    /// The caller-visible tenants that may be impacted (those in the classifications).
-    pub impacted_tenants: Vec<TenantRef>,
+    /// How many caller-visible tenants may be impacted.
+    pub impacted_tenant_count: usize,
+    /// The caller-visible tenants that may be impacted: on the window itself and on write
+    /// answers; in lists only with `include=impacted_tenants` (else
+    /// `GET /api/v1/maintenances/{id}/impacted-tenants` pages them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impacted_tenants: Option<Vec<TenantRef>>,
     pub version: i64,
     #[serde(with = "crate::wire::instant")]
     pub created_at: OffsetDateTime,
@@ -144,6 +149,8 @@ pub struct MaintenanceListParams {
     #[serde(default, with = "time::serde::rfc3339::option")]
     #[param(value_type = Option<String>, format = DateTime)]
     pub to: Option<OffsetDateTime>,
+    /// `impacted_tenants`: list each window's impacted tenants (default: only the count).
+    pub include: Option<Include>,
 }
 
 /// Renders a window for the caller; `None` when it may impact none of the caller's tenants.
@@ -173,7 +180,8 @@ pub fn render(
         },
         impacted_label: ctx.label(&m.scope),
         offerings: ctx.offerings(&reach),
-        impacted_tenants: ctx.tenants(m.service_id, &reach),
+        impacted_tenant_count: reach.tenants.len(),
+        impacted_tenants: Some(ctx.tenants(m.service_id, &reach)),
         version: m.version,
         created_at: record.created_at,
         updated_at: record.updated_at,
@@ -205,6 +213,10 @@ impl EventKind for Maintenances {
 
     fn version(response: &MaintenanceResponse) -> i64 {
         response.version
+    }
+
+    fn impacted_tenants(response: MaintenanceResponse) -> Vec<TenantRef> {
+        response.impacted_tenants.unwrap_or_default()
     }
 }
 
@@ -273,8 +285,9 @@ pub async fn list_maintenances(
                 |record| record.item.id.0,
                 |record| {
                     render(&ctx, record, now)
-                        .filter(|r| shown.keeps(&r.offerings, &r.impacted_tenants))
+                        .filter(|r| shown.keeps(&r.offerings, r.impacted_tenants.as_deref()))
                         .filter(|r| phase.is_none_or(|p| r.phase == p))
+                        .map(|r| Include::apply(params.include, r, |r| &mut r.impacted_tenants))
                 },
             )
         })
@@ -302,13 +315,8 @@ pub async fn list_maintenance_impacted_tenants(
     id: web::Path<i64>,
     page: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<TenantRef>>, ApiError> {
-    let request = page.0.request()?;
-    let (caller, id) = (caller.0, MaintenanceId(id.into_inner()));
-    let response = db
-        .run(move |conn| Maintenances::load_one(conn, &caller, id))
-        .await?;
-    let page = persistence::Page::from_sorted(response.impacted_tenants, request, |t| t.id);
-    Ok(web::Json(Page::from_records(page, |t| t)))
+    impacted_tenants_page::<Maintenances>(&db, caller.0, MaintenanceId(id.into_inner()), page.0)
+        .await
 }
 
 /// Schedule a maintenance window (provider admins). Send `Idempotency-Key` to make retries safe.

@@ -59,6 +59,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(maintenances::get_maintenance)
         .service(maintenances::update_maintenance)
         .service(maintenances::list_maintenance_impacted_tenants)
+        .service(incidents::list_incident_impacted_tenants)
         .service(status::get_status)
         .service(availability::get_availability)
         .service(availability::get_availability_csv)

@@ -208,11 +208,18 @@ async fn bad_path_and_query_parameters_and_unknown_routes() {
             "{query}"
         );
     }
-    let response = app.get("/api/v1/offerings?kind=bogus", &admin).await;
-    assert_eq!(
-        field_of(response, StatusCode::BAD_REQUEST, "invalid_parameter").await,
-        "kind"
-    );
+    for (path, field) in [
+        ("/api/v1/offerings?kind=bogus", "kind"),
+        ("/api/v1/incidents?include=everything", "include"),
+        ("/api/v1/maintenances?include=timeline", "include"),
+    ] {
+        let response = app.get(path, &admin).await;
+        assert_eq!(
+            field_of(response, StatusCode::BAD_REQUEST, "invalid_parameter").await,
+            field,
+            "{path}"
+        );
+    }
     problem(
         app.get("/api/v1/nothing-here", &admin).await,
         StatusCode::NOT_FOUND,

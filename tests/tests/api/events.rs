@@ -68,11 +68,38 @@ impl World {
         self.app.id_of("tenants", "name", name).await
     }
 
-    /// title → sorted impacted tenant names, from a list endpoint.
+    /// title → sorted impacted tenant names, from a list endpoint with
+    /// `include=impacted_tenants`; checks the default list (counts, no tenant lists) and each
+    /// event's paged `impacted-tenants` agree with it.
     async fn seen(&self, path: &str, email: &str) -> BTreeMap<String, Vec<String>> {
-        self.app
-            .list_all(path, &self.app.token(email))
-            .await
+        let token = self.app.token(email);
+        let included = self
+            .app
+            .list_all(&format!("{path}?include=impacted_tenants"), &token)
+            .await;
+        let plain = self.app.list_all(path, &token).await;
+        assert_eq!(plain.len(), included.len());
+        for (plain, full) in plain.iter().zip(&included) {
+            assert_eq!(plain["id"], full["id"]);
+            assert!(plain.get("impacted_tenants").is_none(), "{plain}");
+            assert_eq!(plain["offerings"], full["offerings"]);
+            let names = tenant_names(full);
+            assert_eq!(plain["impacted_tenant_count"], names.len());
+            let paged = self
+                .app
+                .list_all(
+                    &format!("{path}/{}/impacted-tenants?limit=2", full["id"]),
+                    &token,
+                )
+                .await;
+            let mut paged: Vec<String> = paged
+                .iter()
+                .map(|t| t["name"].as_str().unwrap().to_owned())
+                .collect();
+            paged.sort();
+            assert_eq!(paged, names);
+        }
+        included
             .iter()
             .map(|event| {
                 (
