@@ -26,10 +26,6 @@ use crate::conditional::{hash, matches_any};
 use crate::db::Db;
 use crate::error::ApiError;
 
-/// How often each replica reads the data version (the fallback that also covers writes by
-/// other processes, and replicas that missed a notification).
-pub const WATCH_EVERY: Duration = Duration::from_millis(200);
-
 /// The watcher's Postgres `application_name`, to find it in `pg_stat_activity`.
 pub const WATCHER_NAME: &str = "slr-data-version";
 
@@ -55,17 +51,22 @@ impl DataVersion {
     }
 }
 
-/// Reads the data version every [`WATCH_EVERY`] on a connection of its own (outside the
-/// pool, so it never competes with requests), until the server holding `version` is gone.
-pub fn watch(target: DatabaseTarget, version: Weak<DataVersion>) {
+/// Keeps `version` current until the server holding it is gone: on Postgres a listener hears
+/// each commit's `NOTIFY slr_data` at once; on both backends the version is also read every
+/// `every` on a connection of its own (outside the pool, so it never competes with requests),
+/// which covers a listener that lost its connection and writes it did not hear.
+pub fn watch(target: DatabaseTarget, every: Duration, version: Weak<DataVersion>) {
+    if let DatabaseTarget::Postgres(url) = &target {
+        listen(url.clone(), version.clone());
+    }
     let spawned = std::thread::Builder::new()
         .name("slr-data-version".to_owned())
         .spawn(move || {
             let mut conn = None;
-            // Consecutive failures: while the database is away, try less often (up to 3.2 s).
+            // Consecutive failures: while the database is away, try less often (up to 16 × every).
             let mut failures: u32 = 0;
             loop {
-                std::thread::sleep(WATCH_EVERY * 2u32.pow(failures.min(4)));
+                std::thread::sleep(every * 2u32.pow(failures.min(4)));
                 let Some(version) = version.upgrade() else {
                     return;
                 };
@@ -90,6 +91,87 @@ pub fn watch(target: DatabaseTarget, version: Weak<DataVersion>) {
         });
     if let Err(error) = spawned {
         log::error!("cannot start the data version watcher: {error}");
+    }
+}
+
+/// The channel the data-version trigger notifies, with the new version as payload.
+const CHANNEL: &str = "slr_data";
+
+/// Runs a `LISTEN slr_data` connection (tokio-postgres, which waits for notifications instead
+/// of polling) on a thread of its own, reconnecting after a second when it drops.
+fn listen(url: String, version: Weak<DataVersion>) {
+    let spawned = std::thread::Builder::new()
+        .name("slr-data-listen".to_owned())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(error) => return log::error!("cannot start the data listener: {error}"),
+            };
+            runtime.block_on(async move {
+                let mut reported = false;
+                while version.strong_count() > 0 {
+                    if let Err(error) = listen_once(&url, &version).await {
+                        if !reported {
+                            log::warn!("the data listener stopped ({error}); polling covers it");
+                        }
+                        reported = true;
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            });
+        });
+    if let Err(error) = spawned {
+        log::error!("cannot start the data listener: {error}");
+    }
+}
+
+/// One listening connection, until it fails or the server is gone.
+async fn listen_once(url: &str, version: &Weak<DataVersion>) -> Result<(), tokio_postgres::Error> {
+    use tokio_postgres::AsyncMessage;
+    let (client, mut connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    let (heard, mut hearing) = tokio::sync::mpsc::unbounded_channel();
+    // The connection must be polled for the client to work; it hands notifications over.
+    let driver = tokio::spawn(async move {
+        while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            match message {
+                Ok(AsyncMessage::Notification(note)) => {
+                    let _ = heard.send(note.payload().parse::<i64>().ok());
+                }
+                Ok(_) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(())
+    });
+    client
+        .batch_execute(&format!(
+            "SET application_name TO '{WATCHER_NAME}'; LISTEN {CHANNEL}"
+        ))
+        .await?;
+    loop {
+        let Some(current) = version.upgrade() else {
+            driver.abort();
+            return Ok(());
+        };
+        drop(current);
+        match tokio::time::timeout(Duration::from_secs(1), hearing.recv()).await {
+            Ok(Some(Some(new))) => {
+                if let Some(current) = version.upgrade() {
+                    current.observe(new);
+                }
+            }
+            Ok(Some(None)) | Err(_) => {}
+            // The connection ended: report why.
+            Ok(None) => {
+                return match driver.await {
+                    Ok(result) => result,
+                    Err(_) => Ok(()),
+                }
+            }
+        }
     }
 }
 

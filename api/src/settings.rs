@@ -47,6 +47,9 @@ pub struct Settings {
     /// How long a cached answer is reused when no write came (`SLR_ANSWER_MAX_AGE_MS`, 0–60000;
     /// 0 turns the answer cache off): answers also move with the clock.
     pub answer_max_age: std::time::Duration,
+    /// How often each replica reads the data version besides listening for it
+    /// (`SLR_VERSION_POLL_MS`, 50–60000; default 200).
+    pub version_poll: std::time::Duration,
 }
 
 /// How tokens are signed and checked.
@@ -207,7 +210,10 @@ impl Settings {
         });
         let answer_max_age =
             std::time::Duration::from_millis(number("SLR_ANSWER_MAX_AGE_MS", 1000, 60_000)?);
+        let version_poll =
+            std::time::Duration::from_millis(number("SLR_VERSION_POLL_MS", 200, 60_000)?.max(50));
         Ok(Settings {
+            version_poll,
             answer_max_age,
             rate_limit,
             idempotency_ttl,

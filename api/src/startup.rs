@@ -61,6 +61,7 @@ impl Application {
         drop(conn);
         crate::answers::watch(
             settings.database.clone(),
+            settings.version_poll,
             std::sync::Arc::downgrade(&version.clone().into_inner()),
         );
         let version_handle = version.clone().into_inner();

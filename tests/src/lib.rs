@@ -124,6 +124,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             burst: 100_000,
         }),
         answer_max_age: std::time::Duration::from_secs(1),
+        version_poll: std::time::Duration::from_millis(200),
     };
     configure(&mut settings);
     let pool = slr_api::startup::open_database(&settings).expect("database opens and migrates");
@@ -180,6 +181,11 @@ impl TestApp {
             self.secret.clone(),
             std::sync::Arc::clone(&self._database),
         )
+    }
+
+    /// Whether the app runs on Postgres (else on a SQLite file).
+    pub fn is_postgres(&self) -> bool {
+        self._database.postgres.is_some()
     }
 
     /// Postgres only: terminates the connections of this database whose `application_name` is

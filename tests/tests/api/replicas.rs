@@ -161,6 +161,40 @@ async fn a_replica_whose_watcher_connection_was_killed_still_catches_up() {
     .await;
 }
 
+#[tokio::test]
+async fn on_postgres_a_replica_hears_a_commit_without_waiting_for_its_poll() {
+    // Polling once a minute: only the LISTEN connection can tell B in time.
+    let a = spawn_app_with(|s| {
+        s.answer_max_age = Duration::from_secs(60);
+        s.version_poll = Duration::from_secs(60);
+    })
+    .await;
+    if !a.is_postgres() {
+        return; // NOTIFY is Postgres's; a SQLite file has one process and the poll.
+    }
+    a.seed_demo();
+    let b = a.replica();
+    let northwind = a.token(personas::NORTHWIND);
+    b.get_ok("/api/v1/status", &northwind).await;
+    let sma = a
+        .id_of("services", "name", "Service Management Automation")
+        .await;
+    a.create(
+        "/api/v1/incidents",
+        &json!({"service_id": sma, "title": "Heard at once", "impact": "partial_outage",
+            "scope": {"kind": "service"}, "message": "Looking into it."}),
+    )
+    .await;
+    let since = Instant::now();
+    converges("an incident announced by NOTIFY", since, || async {
+        b.get_ok("/api/v1/status", &northwind)
+            .await
+            .to_string()
+            .contains("Heard at once")
+    })
+    .await;
+}
+
 /// Every list a dashboard reads, as `token` sees it on `app`.
 async fn everything(app: &TestApp, token: &str) -> Vec<Value> {
     let mut answers = Vec::new();
