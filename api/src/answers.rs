@@ -1,13 +1,12 @@
 //! Reads answered from memory. Every write to what reads show bumps one data version in the
-//! writing transaction (database triggers); each replica knows the newest version it has seen
-//! ([`DataVersion`]). A GET's answer is kept per (caller, data version, path and query, `Accept`)
+//! writing transaction (database triggers); each replica's read model knows the version it
+//! reflects. A GET's answer is kept per (caller, data version, path and query, `Accept`)
 //! in a bounded cache: the same question at the same version is answered from memory, with no
 //! database work, and `If-None-Match` answers 304 from the same entry. After a write this
 //! replica reads the new version before it answers (read-your-writes); other replicas learn it
 //! from the watcher within [`WATCH_EVERY`].
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -18,6 +17,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 use actix_web::HttpResponse;
+use persistence::model::ReadModel;
 use persistence::DatabaseTarget;
 use tokio::sync::Notify;
 
@@ -29,35 +29,15 @@ use crate::error::ApiError;
 /// The watcher's Postgres `application_name`, to find it in `pg_stat_activity`.
 pub const WATCHER_NAME: &str = "slr-data-version";
 
-/// The newest data version this replica has seen.
-#[derive(Debug, Default)]
-pub struct DataVersion(AtomicI64);
-
-impl DataVersion {
-    pub fn get(&self) -> i64 {
-        self.0.load(Ordering::Acquire)
-    }
-
-    /// Records a version read from the database (versions only move forward).
-    pub fn observe(&self, version: i64) {
-        self.0.fetch_max(version, Ordering::AcqRel);
-    }
-
-    /// Reads the version on `conn` and records it.
-    pub fn refresh(&self, conn: &mut persistence::DbConnection) -> persistence::RepoResult<i64> {
-        let version = persistence::repo::data_version(conn)?;
-        self.observe(version);
-        Ok(self.get())
-    }
-}
-
-/// Keeps `version` current until the server holding it is gone: on Postgres a listener hears
-/// each commit's `NOTIFY slr_data` at once; on both backends the version is also read every
-/// `every` on a connection of its own (outside the pool, so it never competes with requests),
-/// which covers a listener that lost its connection and writes it did not hear.
-pub fn watch(target: DatabaseTarget, every: Duration, version: Weak<DataVersion>) {
+/// Keeps `model` current until the server holding it is gone: a watcher applies the changes
+/// after the model's version (`ReadModel::catch_up`) every `every`, on a connection of its own
+/// (outside the pool, so it never competes with requests) — which also covers writes by other
+/// processes and a listener that lost its connection — and at once when, on Postgres, the
+/// listener hears a commit's `NOTIFY slr_data` with a newer version.
+pub fn watch(target: DatabaseTarget, every: Duration, model: Weak<ReadModel>) {
+    let (wake, woken) = std::sync::mpsc::channel::<()>();
     if let DatabaseTarget::Postgres(url) = &target {
-        listen(url.clone(), version.clone());
+        listen(url.clone(), model.clone(), wake);
     }
     let spawned = std::thread::Builder::new()
         .name("slr-data-version".to_owned())
@@ -66,22 +46,23 @@ pub fn watch(target: DatabaseTarget, every: Duration, version: Weak<DataVersion>
             // Consecutive failures: while the database is away, try less often (up to 16 × every).
             let mut failures: u32 = 0;
             loop {
-                std::thread::sleep(every * 2u32.pow(failures.min(4)));
-                let Some(version) = version.upgrade() else {
+                // A wake-up, the interval, or (the listener gone) the interval again.
+                let _ = woken.recv_timeout(every * 2u32.pow(failures.min(4)));
+                let Some(model) = model.upgrade() else {
                     return;
                 };
                 if conn.is_none() {
                     conn = connect_watcher(&target);
                 }
-                let read = match conn.as_mut() {
-                    Some(open) => version.refresh(open),
+                let caught_up = match conn.as_mut() {
+                    Some(open) => model.catch_up(open),
                     None => Err(persistence::RepoError::Unavailable("no connection".into())),
                 };
-                match read {
+                match caught_up {
                     Ok(_) => failures = 0,
                     Err(error) => {
                         if failures == 0 {
-                            log::warn!("cannot read the data version: {error}");
+                            log::warn!("cannot bring the read model up to date: {error}");
                         }
                         failures = failures.saturating_add(1);
                         conn = None;
@@ -90,7 +71,7 @@ pub fn watch(target: DatabaseTarget, every: Duration, version: Weak<DataVersion>
             }
         });
     if let Err(error) = spawned {
-        log::error!("cannot start the data version watcher: {error}");
+        log::error!("cannot start the read model's watcher: {error}");
     }
 }
 
@@ -98,8 +79,9 @@ pub fn watch(target: DatabaseTarget, every: Duration, version: Weak<DataVersion>
 const CHANNEL: &str = "slr_data";
 
 /// Runs a `LISTEN slr_data` connection (tokio-postgres, which waits for notifications instead
-/// of polling) on a thread of its own, reconnecting after a second when it drops.
-fn listen(url: String, version: Weak<DataVersion>) {
+/// of polling) on a thread of its own, reconnecting after a second when it drops; wakes the
+/// watcher for each version newer than the model's.
+fn listen(url: String, model: Weak<ReadModel>, wake: std::sync::mpsc::Sender<()>) {
     let spawned = std::thread::Builder::new()
         .name("slr-data-listen".to_owned())
         .spawn(move || {
@@ -112,8 +94,8 @@ fn listen(url: String, version: Weak<DataVersion>) {
             };
             runtime.block_on(async move {
                 let mut reported = false;
-                while version.strong_count() > 0 {
-                    if let Err(error) = listen_once(&url, &version).await {
+                while model.strong_count() > 0 {
+                    if let Err(error) = listen_once(&url, &model, &wake).await {
                         if !reported {
                             log::warn!("the data listener stopped ({error}); polling covers it");
                         }
@@ -129,7 +111,11 @@ fn listen(url: String, version: Weak<DataVersion>) {
 }
 
 /// One listening connection, until it fails or the server is gone.
-async fn listen_once(url: &str, version: &Weak<DataVersion>) -> Result<(), tokio_postgres::Error> {
+async fn listen_once(
+    url: &str,
+    model: &Weak<ReadModel>,
+    wake: &std::sync::mpsc::Sender<()>,
+) -> Result<(), tokio_postgres::Error> {
     use tokio_postgres::AsyncMessage;
     let (client, mut connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     let (heard, mut hearing) = tokio::sync::mpsc::unbounded_channel();
@@ -152,18 +138,16 @@ async fn listen_once(url: &str, version: &Weak<DataVersion>) -> Result<(), tokio
         ))
         .await?;
     loop {
-        let Some(current) = version.upgrade() else {
-            driver.abort();
-            return Ok(());
-        };
-        drop(current);
         match tokio::time::timeout(Duration::from_secs(1), hearing.recv()).await {
-            Ok(Some(Some(new))) => {
-                if let Some(current) = version.upgrade() {
-                    current.observe(new);
+            Ok(Some(announced)) => {
+                let Some(model) = model.upgrade() else { break };
+                if announced.is_none_or(|version| version > model.version()) {
+                    let _ = wake.send(());
                 }
             }
-            Ok(Some(None)) | Err(_) => {}
+            // Only to notice a server that is gone.
+            Err(_) if model.strong_count() > 0 => {}
+            Err(_) => break,
             // The connection ended: report why.
             Ok(None) => {
                 return match driver.await {
@@ -173,6 +157,8 @@ async fn listen_once(url: &str, version: &Weak<DataVersion>) -> Result<(), tokio
             }
         }
     }
+    driver.abort();
+    Ok(())
 }
 
 /// The watcher's own connection, named on Postgres.
@@ -300,7 +286,7 @@ impl Answers {
 
 /// Middleware: answers GETs of the API from the answer cache, tags every 200 GET with an `ETag`
 /// (the handler's, or a hash of the body) and answers 304 when `If-None-Match` names it; after
-/// any other request, reads the data version so this replica's next GET sees the write.
+/// any other request, brings the read model up to date so this replica's next GET sees the write.
 pub async fn answer_from_memory<B>(
     req: ServiceRequest,
     next: Next<B>,
@@ -309,20 +295,18 @@ where
     B: MessageBody + 'static,
     B::Error: std::fmt::Debug,
 {
-    let (Some(answers), Some(version)) = (
+    let (Some(answers), Some(db)) = (
         req.app_data::<web::Data<Answers>>().cloned(),
-        req.app_data::<web::Data<DataVersion>>().cloned(),
+        req.app_data::<web::Data<Db>>().cloned(),
     ) else {
         return Err(ApiError::internal("the answer cache is not configured").into());
     };
     if req.method() != Method::GET {
         let writes = req.method() != Method::OPTIONS && req.method() != Method::HEAD;
-        let db = req.app_data::<web::Data<Db>>().cloned();
         let response = next.call(req).await?;
-        if let (true, Some(db)) = (writes, db) {
-            let version = version.into_inner();
-            // A failure here only delays this replica's view until the watcher's next read.
-            let _ = db.run(move |conn| version.refresh(conn)).await;
+        if writes {
+            // A failure here only delays this replica's view until the watcher's next turn.
+            let _ = db.catch_up().await;
         }
         return Ok(response.map_into_boxed_body());
     }
@@ -332,7 +316,7 @@ where
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let key = match req.path().starts_with("/api/v1/") && !answers.max_age.is_zero() {
-        true => cache_key(&req, version.get()).await,
+        true => cache_key(&req, db.version()).await,
         false => None,
     };
     let mut making = None;
@@ -377,7 +361,7 @@ where
 /// The key of this GET's answer, when it has a caller (else the handler answers, e.g. 401).
 async fn cache_key(req: &ServiceRequest, version: i64) -> Option<AnswerKey> {
     let callers = req.app_data::<web::Data<Callers>>()?;
-    let caller = callers.resolve(req.request()).await.ok()?;
+    let caller = callers.resolve(req.request()).ok()?;
     Some(AnswerKey {
         contact: caller.contact_id.0,
         version,

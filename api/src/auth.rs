@@ -1,5 +1,5 @@
-//! Bearer JWT authentication: tokens name a contact (`sub`); the contact and its account are
-//! read again after every write (see [`Callers`]), so a removed contact's token stops at once.
+//! Bearer JWT authentication: tokens name a contact (`sub`); the contact and its account come
+//! from the read model (see [`Callers`]), so a removed contact's token stops at once.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,10 +9,8 @@ use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use domain::{Caller, ContactId};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header as JwtHeader, Validation};
-use persistence::repo::contacts;
 use serde::{Deserialize, Serialize};
 
-use crate::answers::DataVersion;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::settings::{JwtKey, JwtSettings};
@@ -209,42 +207,32 @@ impl FromRequest for Authenticated {
         Box::pin(async move {
             let callers =
                 callers.ok_or_else(|| ApiError::internal("authentication is not configured"))?;
-            callers.resolve(&req).await.map(Authenticated)
+            callers.resolve(&req).map(Authenticated)
         })
     }
 }
 
-/// Who calls: verified tokens and the callers they name, kept in memory. A token is verified
-/// once and then trusted until its `exp`; the contact behind it is read again whenever the data
-/// version moved (any write, e.g. a removed contact, whose tokens then stop on every replica as
-/// soon as it sees the new version).
+/// Who calls: a token is verified once and then trusted until its `exp` (bounded cache); the
+/// contact it names is looked up in the read model, so a removed contact's tokens answer 401 on
+/// every replica as soon as its model has the removal.
 pub struct Callers {
     authority: web::Data<TokenAuthority>,
     db: web::Data<Db>,
-    version: web::Data<DataVersion>,
     /// Token → (contact, `exp`), for verified tokens only.
     tokens: moka::sync::Cache<String, (ContactId, u64)>,
-    /// Contact → (data version read at, caller).
-    contacts: moka::sync::Cache<ContactId, (i64, Caller)>,
 }
 
 impl Callers {
-    pub fn new(
-        authority: web::Data<TokenAuthority>,
-        db: web::Data<Db>,
-        version: web::Data<DataVersion>,
-    ) -> Self {
+    pub fn new(authority: web::Data<TokenAuthority>, db: web::Data<Db>) -> Self {
         Self {
             authority,
             db,
-            version,
             tokens: moka::sync::Cache::new(100_000),
-            contacts: moka::sync::Cache::new(100_000),
         }
     }
 
     /// The caller of a request, or why it has none (401).
-    pub async fn resolve(&self, req: &HttpRequest) -> Result<Caller, ApiError> {
+    pub fn resolve(&self, req: &HttpRequest) -> Result<Caller, ApiError> {
         let token = bearer_token(req)
             .map_err(|()| {
                 ApiError::unauthorized(
@@ -267,28 +255,12 @@ impl Callers {
                 contact
             }
         };
-        let version = self.version.get();
-        if let Some((seen, caller)) = self.contacts.get(&contact) {
-            if seen == version {
-                return Ok(caller);
+        self.db.caller(contact).map_err(|e| match e {
+            persistence::RepoError::NotFound => {
+                ApiError::unauthorized("unknown_contact", "the token's contact no longer exists")
             }
-        }
-        let caller = self
-            .db
-            .run(move |conn| contacts::find_caller(conn, contact))
-            .await
-            .map_err(|e| {
-                if e.code() == "not_found" {
-                    ApiError::unauthorized(
-                        "unknown_contact",
-                        "the token's contact no longer exists",
-                    )
-                } else {
-                    e
-                }
-            })?;
-        self.contacts.insert(contact, (version, caller.clone()));
-        Ok(caller)
+            other => ApiError::from(other),
+        })
     }
 }
 

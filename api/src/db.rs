@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::web;
+use persistence::model::{Model, ReadModel};
 use persistence::repo::events::NameIndex;
 use persistence::{DbConnection, Pool, RepoError};
 
@@ -72,11 +73,12 @@ impl Outage {
     }
 }
 
-/// The shared connection pool, as application data, with the process's cache of the names
-/// event text must not carry and what it knows of a database outage.
+/// The shared connection pool and the read model, as application data, with the process's
+/// cache of the names event text must not carry and what it knows of a database outage.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
+    model: Arc<ReadModel>,
     names: Arc<NameIndex>,
     outage: Arc<Outage>,
     /// Connections taken from the pool (`slr_db_checkouts_total`): a read answered from memory
@@ -85,9 +87,10 @@ pub struct Db {
 }
 
 impl Db {
-    pub fn new(pool: Pool) -> Self {
+    pub fn new(pool: Pool, model: Arc<ReadModel>) -> Self {
         Self {
             pool,
+            model,
             names: Arc::default(),
             outage: Arc::new(Outage::new()),
             checkouts: Arc::default(),
@@ -103,6 +106,37 @@ impl Db {
     pub fn pool_state(&self) -> (u32, u32) {
         let state = self.pool.state();
         (state.connections, state.idle_connections)
+    }
+
+    /// The data version the read model reflects.
+    pub fn version(&self) -> i64 {
+        self.model.version()
+    }
+
+    /// Runs `read` on the read model, on the blocking pool (reports compute there): no
+    /// database work.
+    pub async fn read<T, F>(&self, read: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut &Model) -> Result<T, RepoError> + Send + 'static,
+    {
+        let model = Arc::clone(&self.model);
+        web::block(move || model.read(|mut now| read(&mut now)))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::from)
+    }
+
+    /// The caller behind a token's contact, from the read model.
+    pub fn caller(&self, contact: domain::ContactId) -> Result<domain::Caller, RepoError> {
+        self.model.read(|model| model.caller(contact))
+    }
+
+    /// Applies what was committed after the read model's version (after this replica's own
+    /// writes, so the next read sees them).
+    pub async fn catch_up(&self) -> Result<i64, ApiError> {
+        let model = Arc::clone(&self.model);
+        self.run(move |conn| model.catch_up(conn)).await
     }
 
     /// Readiness: a connection within [`QUICK`] and a trivial query, outage or not.

@@ -4,6 +4,7 @@ use std::net::TcpListener;
 
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest};
 use actix_web::{middleware, web, App, HttpRequest, HttpResponse, HttpServer};
+use persistence::model::ReadModel;
 use persistence::{Pool, RepoError};
 use utoipa::OpenApi;
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
@@ -41,7 +42,7 @@ const ANSWER_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 pub struct Application {
     port: u16,
     server: Server,
-    version: std::sync::Arc<crate::answers::DataVersion>,
+    model: std::sync::Arc<ReadModel>,
 }
 
 impl Application {
@@ -55,26 +56,26 @@ impl Application {
     pub fn build_with_pool(settings: &Settings, pool: Pool) -> Result<Self, StartupError> {
         let authority =
             web::Data::new(TokenAuthority::new(&settings.jwt).map_err(StartupError::Tokens)?);
-        let version = web::Data::new(crate::answers::DataVersion::default());
+        let started = std::time::Instant::now();
         let mut conn = pool.get().map_err(RepoError::from)?;
-        version.refresh(&mut conn)?;
+        let model = std::sync::Arc::new(ReadModel::load(&mut conn)?);
         drop(conn);
+        log::info!(
+            "read model loaded at data version {} in {} ms",
+            model.version(),
+            started.elapsed().as_millis()
+        );
         crate::answers::watch(
             settings.database.clone(),
             settings.version_poll,
-            std::sync::Arc::downgrade(&version.clone().into_inner()),
+            std::sync::Arc::downgrade(&model),
         );
-        let version_handle = version.clone().into_inner();
-        let db = web::Data::new(Db::new(pool));
+        let db = web::Data::new(Db::new(pool, std::sync::Arc::clone(&model)));
         let answers = web::Data::new(crate::answers::Answers::new(
             ANSWER_CACHE_BYTES,
             settings.answer_max_age,
         ));
-        let callers = web::Data::new(crate::auth::Callers::new(
-            authority.clone(),
-            db.clone(),
-            version.clone(),
-        ));
+        let callers = web::Data::new(crate::auth::Callers::new(authority.clone(), db.clone()));
         let weights = web::Data::new(settings.weights);
         let idempotency_ttl =
             web::Data::new(crate::idempotency::IdempotencyTtl(settings.idempotency_ttl));
@@ -94,7 +95,6 @@ impl Application {
             let (app, spec) = register(App::new().into_utoipa_app())
                 .app_data(db.clone())
                 .app_data(authority.clone())
-                .app_data(version.clone())
                 .app_data(answers.clone())
                 .app_data(callers.clone())
                 .app_data(weights.clone())
@@ -124,7 +124,7 @@ impl Application {
         Ok(Self {
             port,
             server,
-            version: version_handle,
+            model,
         })
     }
 
@@ -133,9 +133,9 @@ impl Application {
         self.port
     }
 
-    /// The data version this server knows (for tests that write to its database directly).
-    pub fn data_version(&self) -> std::sync::Arc<crate::answers::DataVersion> {
-        std::sync::Arc::clone(&self.version)
+    /// This server's read model (for tests that write to its database directly).
+    pub fn read_model(&self) -> std::sync::Arc<ReadModel> {
+        std::sync::Arc::clone(&self.model)
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

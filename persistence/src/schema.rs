@@ -170,6 +170,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    data_changes (version) {
+        version -> BigInt,
+        table_name -> Text,
+        row_id -> BigInt,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
     change_counters (name) {
         name -> Text,
         value -> BigInt,

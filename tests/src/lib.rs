@@ -64,17 +64,18 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub pool: Pool,
     pub secret: String,
-    /// The server's data version: direct writes through [`TestApp::conn`] tell it, as its
-    /// watcher would a moment later.
-    version: std::sync::Arc<slr_api::answers::DataVersion>,
+    /// The server's read model: direct writes through [`TestApp::conn`] reach it at once, as
+    /// its watcher would bring them a moment later.
+    model: std::sync::Arc<persistence::model::ReadModel>,
     settings: Settings,
     _database: std::sync::Arc<TestDatabase>,
 }
 
-/// A connection to the app's database; when dropped, the app learns of what was written on it.
+/// A connection to the app's database; when dropped, the app's read model takes in what was
+/// written on it.
 pub struct DirectConnection {
     conn: r2d2::PooledConnection<persistence::connection::ConnectionManager>,
-    version: std::sync::Arc<slr_api::answers::DataVersion>,
+    model: std::sync::Arc<persistence::model::ReadModel>,
 }
 
 impl std::ops::Deref for DirectConnection {
@@ -92,7 +93,9 @@ impl std::ops::DerefMut for DirectConnection {
 
 impl Drop for DirectConnection {
     fn drop(&mut self) {
-        let _ = self.version.refresh(&mut self.conn);
+        self.model
+            .catch_up(&mut self.conn)
+            .expect("the read model takes in a direct write");
     }
 }
 
@@ -150,7 +153,7 @@ fn start(
 ) -> TestApp {
     let app = Application::build_with_pool(&settings, pool.clone()).expect("server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
-    let version = app.data_version();
+    let model = app.read_model();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -162,7 +165,7 @@ fn start(
         client,
         pool,
         secret,
-        version,
+        model,
         settings,
         _database: database,
     }
@@ -230,7 +233,7 @@ impl TestApp {
     pub fn conn(&self) -> DirectConnection {
         DirectConnection {
             conn: self.pool.get().expect("connection"),
-            version: std::sync::Arc::clone(&self.version),
+            model: std::sync::Arc::clone(&self.model),
         }
     }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use domain::availability::{ScopedOutage, ScopedPlanned, Window};
 use domain::incident::{open_periods, outage_history};
-use domain::{Impact, IncidentId, IncidentStatus, ServiceId};
+use domain::{EventScope, Impact, Incident, IncidentId, IncidentStatus, ServiceId};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::events::ScopeRows;
@@ -94,14 +94,14 @@ pub fn history(
     let outages = rows
         .into_iter()
         .map(|(id, initial, kind, started_at, resolved_at, _)| {
-            let initial = Impact::parse(&initial).map_err(corrupt)?;
-            let timeline = timelines.remove(&id);
-            let open = open_periods(utc(started_at), resolved_at.map(utc), timeline.as_deref());
-            let changes = changes.remove(&id).unwrap_or_default();
-            Ok(ScopedOutage {
-                scope: scopes.take(id, &kind),
-                history: outage_history(IncidentId(id), &open, initial, &changes),
-            })
+            Ok(outage(
+                IncidentId(id),
+                scopes.take(id, &kind),
+                (utc(started_at), resolved_at.map(utc)),
+                timelines.remove(&id).as_deref(),
+                Impact::parse(&initial).map_err(corrupt)?,
+                &changes.remove(&id).unwrap_or_default(),
+            ))
         })
         .collect::<RepoResult<Vec<_>>>()?;
     let filter = MaintenanceFilter {
@@ -124,8 +124,39 @@ pub fn history(
     Ok((outages, planned))
 }
 
+/// An incident as the availability maths sees it: its periods at one impact each.
+fn outage(
+    id: IncidentId,
+    scope: EventScope,
+    (started_at, resolved_at): (OffsetDateTime, Option<OffsetDateTime>),
+    timeline: Option<&[(OffsetDateTime, IncidentStatus)]>,
+    initial: Impact,
+    changes: &[(OffsetDateTime, Impact)],
+) -> ScopedOutage {
+    let open = open_periods(started_at, resolved_at, timeline);
+    ScopedOutage {
+        scope,
+        history: outage_history(id, &open, initial, changes),
+    }
+}
+
+/// [`outage`] of an incident in memory, with its status timeline if it was reopened.
+pub(crate) fn scoped_outage(
+    incident: &Incident,
+    timeline: Option<&[(OffsetDateTime, IncidentStatus)]>,
+) -> ScopedOutage {
+    outage(
+        incident.id,
+        incident.scope.clone(),
+        (incident.started_at, incident.resolved_at),
+        timeline,
+        incident.initial_impact,
+        &incident.impact_changes,
+    )
+}
+
 /// The status entries of these incidents' timelines, oldest first.
-fn status_timelines(
+pub(crate) fn status_timelines(
     conn: &mut DbConnection,
     ids: &[i64],
 ) -> RepoResult<HashMap<i64, Vec<(OffsetDateTime, IncidentStatus)>>> {

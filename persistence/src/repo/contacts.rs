@@ -81,6 +81,17 @@ pub fn list(
     Page::from_rows(rows, page, |row| row.id).try_map(ContactRow::into_record)
 }
 
+/// Every contact (the read model's load).
+pub fn all(conn: &mut DbConnection) -> RepoResult<Vec<Contact>> {
+    contacts::table
+        .order(contacts::id.asc())
+        .select(ContactRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|row| row.into_record().map(|r| r.item))
+        .collect()
+}
+
 pub fn find(
     conn: &mut DbConnection,
     scope: ContactScope,

@@ -253,12 +253,20 @@ pub(crate) fn stored(at: time::OffsetDateTime) -> PrimitiveDateTime {
 
 /// Every row a paged query returns, following its pages.
 pub fn all_rows<T>(
+    fetch: impl FnMut(PageRequest) -> Result<Page<T>, RepoError>,
+) -> Result<Vec<T>, RepoError> {
+    all_rows_in(1000, fetch)
+}
+
+/// [`all_rows`], `limit` rows a page.
+pub fn all_rows_in<T>(
+    limit: i64,
     mut fetch: impl FnMut(PageRequest) -> Result<Page<T>, RepoError>,
 ) -> Result<Vec<T>, RepoError> {
     let mut rows = Vec::new();
     let mut after = None;
     loop {
-        let page = fetch(PageRequest { after, limit: 1000 })?;
+        let page = fetch(PageRequest { after, limit })?;
         rows.extend(page.items);
         match page.next_after {
             Some(next) => after = Some(next),

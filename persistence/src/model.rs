@@ -1,0 +1,706 @@
+//! The read model: everything the dashboard reads need — accounts, contacts, classifications,
+//! tenants, offerings, incidents (scope, impact history, the status timeline of reopened ones)
+//! and maintenance — in memory, at one data version. It is loaded once at start and then kept
+//! current from `data_changes`: every write logs (version, table, object id) in its own
+//! transaction (database triggers), and [`ReadModel::catch_up`] reloads just the objects
+//! changed after the model's version. Reads ([`Reads`]) run the same filters as the SQL they
+//! replace, over memory; the database stays the source of truth.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Mutex, PoisonError, RwLock};
+
+use diesel::prelude::*;
+use domain::availability::{ScopedOutage, ScopedPlanned, Window};
+use domain::{
+    Account, AccountId, AccountKind, AccountScope, Caller, CallerView, Classification,
+    ClassificationId, Contact, ContactId, ContactScope, EventScope, Incident, IncidentId,
+    IncidentStatus, Maintenance, MaintenanceId, MaintenanceStatus, Offering, OfferingId,
+    OfferingScope, ScopedTenant, ServiceId, Tenant, TenantId, TenantScope,
+};
+use time::OffsetDateTime;
+
+use crate::connection::DbConnection;
+use crate::repo::accounts::{self, AccountFilter};
+use crate::repo::incidents::{self, IncidentFilter};
+use crate::repo::maintenances::{self, MaintenanceFilter};
+use crate::repo::{all_rows_in, availability, catalogue, contacts, events, offerings, tenants};
+use crate::repo::{Page, PageRequest, Record};
+use crate::schema::{data_changes, incidents as incidents_t};
+use crate::{RepoError, RepoResult};
+
+/// What a read needs, from the database (write paths, inside their transaction) or from the
+/// read model (GETs): the same questions, the same answers.
+pub trait Reads {
+    /// The caller's visible offerings and tenants (optionally of one service).
+    fn caller_view(
+        &mut self,
+        caller: &Caller,
+        service: Option<ServiceId>,
+    ) -> RepoResult<CallerView>;
+    fn classifications(&mut self) -> RepoResult<Vec<Classification>>;
+    fn incidents(
+        &mut self,
+        filter: &IncidentFilter,
+        page: PageRequest,
+    ) -> RepoResult<Page<Record<Incident>>>;
+    fn incident(&mut self, id: IncidentId) -> RepoResult<Record<Incident>>;
+    fn maintenances(
+        &mut self,
+        filter: &MaintenanceFilter,
+        page: PageRequest,
+    ) -> RepoResult<Page<Record<Maintenance>>>;
+    fn maintenance(&mut self, id: MaintenanceId) -> RepoResult<Record<Maintenance>>;
+    /// The availability history of one service over a window (see `repo::availability`).
+    fn history(
+        &mut self,
+        service: ServiceId,
+        window: Window,
+        now: OffsetDateTime,
+    ) -> RepoResult<(Vec<ScopedOutage>, Vec<ScopedPlanned>)>;
+    fn offering(&mut self, scope: OfferingScope, id: OfferingId) -> RepoResult<Record<Offering>>;
+    fn tenant(&mut self, scope: TenantScope, id: TenantId) -> RepoResult<Record<Tenant>>;
+}
+
+impl Reads for DbConnection {
+    fn caller_view(
+        &mut self,
+        caller: &Caller,
+        service: Option<ServiceId>,
+    ) -> RepoResult<CallerView> {
+        events::caller_view(self, caller, service)
+    }
+    fn classifications(&mut self) -> RepoResult<Vec<Classification>> {
+        catalogue::all_classifications(self)
+    }
+    fn incidents(
+        &mut self,
+        filter: &IncidentFilter,
+        page: PageRequest,
+    ) -> RepoResult<Page<Record<Incident>>> {
+        incidents::list(self, filter, page)
+    }
+    fn incident(&mut self, id: IncidentId) -> RepoResult<Record<Incident>> {
+        incidents::find(self, id)
+    }
+    fn maintenances(
+        &mut self,
+        filter: &MaintenanceFilter,
+        page: PageRequest,
+    ) -> RepoResult<Page<Record<Maintenance>>> {
+        maintenances::list(self, filter, page)
+    }
+    fn maintenance(&mut self, id: MaintenanceId) -> RepoResult<Record<Maintenance>> {
+        maintenances::find(self, id)
+    }
+    fn history(
+        &mut self,
+        service: ServiceId,
+        window: Window,
+        now: OffsetDateTime,
+    ) -> RepoResult<(Vec<ScopedOutage>, Vec<ScopedPlanned>)> {
+        availability::history(self, service, window, now)
+    }
+    fn offering(&mut self, scope: OfferingScope, id: OfferingId) -> RepoResult<Record<Offering>> {
+        offerings::find(self, scope, id)
+    }
+    fn tenant(&mut self, scope: TenantScope, id: TenantId) -> RepoResult<Record<Tenant>> {
+        tenants::find(self, scope, id)
+    }
+}
+
+/// The data, at one version.
+#[derive(Debug, Default)]
+pub struct Model {
+    version: i64,
+    accounts: HashMap<AccountId, Record<Account>>,
+    contacts: HashMap<ContactId, Contact>,
+    classifications: BTreeMap<ClassificationId, Classification>,
+    tenants: BTreeMap<TenantId, Record<Tenant>>,
+    offerings: BTreeMap<OfferingId, Record<Offering>>,
+    incidents: BTreeMap<IncidentId, Record<Incident>>,
+    /// The status timeline of each reopened incident (availability needs its gaps).
+    reopened: HashMap<IncidentId, Vec<(OffsetDateTime, IncidentStatus)>>,
+    maintenances: BTreeMap<MaintenanceId, Record<Maintenance>>,
+}
+
+/// A page of `map`'s values after `page.after`, keeping those `keep` accepts.
+fn page_of<K: Ord + Copy, T: Clone>(
+    map: &BTreeMap<K, Record<T>>,
+    from: K,
+    page: PageRequest,
+    id: impl Fn(&Record<T>) -> i64,
+    keep: impl Fn(&T) -> bool,
+) -> Page<Record<T>> {
+    let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+    let rows: Vec<Record<T>> = map
+        .range(from..)
+        .map(|(_, record)| record)
+        .filter(|record| page.after.is_none_or(|after| id(record) > after))
+        .filter(|record| keep(&record.item))
+        .take(limit.saturating_add(1))
+        .cloned()
+        .collect();
+    Page::from_rows(rows, page, id)
+}
+
+impl Model {
+    /// The data version this model reflects.
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+
+    /// The caller a token's contact is, or `NotFound` when the contact is gone.
+    pub fn caller(&self, id: ContactId) -> RepoResult<Caller> {
+        let contact = self.contacts.get(&id).ok_or(RepoError::NotFound)?;
+        let account = self
+            .accounts
+            .get(&contact.account_id)
+            .ok_or(RepoError::NotFound)?;
+        Ok(Caller::new(contact, &account.item))
+    }
+
+    fn scoped_tenants(&self, scope: TenantScope, service: Option<ServiceId>) -> Vec<ScopedTenant> {
+        self.tenants
+            .values()
+            .map(|record| &record.item)
+            .filter(|tenant| service.is_none_or(|s| tenant.service_id == s))
+            .filter_map(|tenant| {
+                let owner = &self.accounts.get(&tenant.account_id)?.item;
+                scope.allows(tenant, owner).then(|| ScopedTenant {
+                    id: tenant.id,
+                    name: tenant.name.to_string(),
+                    service_id: tenant.service_id,
+                    classification_id: tenant.classification_id,
+                    account_id: tenant.account_id,
+                    managing_partner_id: owner.managing_partner_id,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether a window of this scope may impact a tenant of `class`.
+    fn touches_class(&self, scope: &EventScope, class: ClassificationId) -> bool {
+        match scope {
+            EventScope::Service => true,
+            EventScope::Classifications(ids) => ids.contains(&class),
+            EventScope::Tenants(ids) => ids.iter().any(|id| {
+                self.tenants
+                    .get(id)
+                    .is_some_and(|t| t.item.classification_id == class)
+            }),
+        }
+    }
+
+    fn maintenance_matches(&self, filter: &MaintenanceFilter, m: &Maintenance) -> bool {
+        filter.matches(m)
+            && filter
+                .classification
+                .is_none_or(|c| self.touches_class(&m.scope, c))
+    }
+}
+
+/// Reads answered from a model.
+impl Reads for &Model {
+    fn caller_view(
+        &mut self,
+        caller: &Caller,
+        service: Option<ServiceId>,
+    ) -> RepoResult<CallerView> {
+        let scope = caller.offering_scope();
+        let offerings = self
+            .offerings
+            .values()
+            .map(|record| &record.item)
+            .filter(|o| service.is_none_or(|s| o.service_id == s) && scope.allows(o))
+            .cloned()
+            .collect();
+        let tenants = self.scoped_tenants(caller.tenant_scope(), service);
+        Ok(CallerView::new(
+            offerings,
+            tenants,
+            caller.account_kind == AccountKind::Provider,
+        ))
+    }
+
+    fn classifications(&mut self) -> RepoResult<Vec<Classification>> {
+        Ok(self.classifications.values().cloned().collect())
+    }
+
+    fn incidents(
+        &mut self,
+        filter: &IncidentFilter,
+        page: PageRequest,
+    ) -> RepoResult<Page<Record<Incident>>> {
+        Ok(page_of(
+            &self.incidents,
+            IncidentId(0),
+            page,
+            |r| r.item.id.0,
+            |i| filter.matches(i),
+        ))
+    }
+
+    fn incident(&mut self, id: IncidentId) -> RepoResult<Record<Incident>> {
+        self.incidents.get(&id).cloned().ok_or(RepoError::NotFound)
+    }
+
+    fn maintenances(
+        &mut self,
+        filter: &MaintenanceFilter,
+        page: PageRequest,
+    ) -> RepoResult<Page<Record<Maintenance>>> {
+        let model: &Model = self;
+        Ok(page_of(
+            &model.maintenances,
+            MaintenanceId(0),
+            page,
+            |r| r.item.id.0,
+            |m| model.maintenance_matches(filter, m),
+        ))
+    }
+
+    fn maintenance(&mut self, id: MaintenanceId) -> RepoResult<Record<Maintenance>> {
+        self.maintenances
+            .get(&id)
+            .cloned()
+            .ok_or(RepoError::NotFound)
+    }
+
+    fn history(
+        &mut self,
+        service: ServiceId,
+        window: Window,
+        now: OffsetDateTime,
+    ) -> RepoResult<(Vec<ScopedOutage>, Vec<ScopedPlanned>)> {
+        let in_window = IncidentFilter {
+            services: Some(vec![service]),
+            from: Some(window.from),
+            to: Some(window.to),
+            ..IncidentFilter::default()
+        };
+        let outages = self
+            .incidents
+            .values()
+            .map(|record| &record.item)
+            .filter(|i| in_window.matches(i))
+            .map(|i| availability::scoped_outage(i, self.reopened.get(&i.id).map(Vec::as_slice)))
+            .collect();
+        let counted = MaintenanceFilter {
+            services: Some(vec![service]),
+            from: Some(window.from),
+            to: Some(window.to),
+            counted_only: true,
+            ..MaintenanceFilter::default()
+        };
+        let planned = self
+            .maintenances
+            .values()
+            .map(|record| &record.item)
+            .filter(|m| self.maintenance_matches(&counted, m))
+            .filter_map(|m| {
+                m.counted(now).map(|planned| ScopedPlanned {
+                    scope: m.scope.clone(),
+                    planned,
+                })
+            })
+            .collect();
+        Ok((outages, planned))
+    }
+
+    fn offering(&mut self, scope: OfferingScope, id: OfferingId) -> RepoResult<Record<Offering>> {
+        self.offerings
+            .get(&id)
+            .filter(|record| scope.allows(&record.item))
+            .cloned()
+            .ok_or(RepoError::NotFound)
+    }
+
+    fn tenant(&mut self, scope: TenantScope, id: TenantId) -> RepoResult<Record<Tenant>> {
+        let record = self.tenants.get(&id).ok_or(RepoError::NotFound)?;
+        let owner = self
+            .accounts
+            .get(&record.item.account_id)
+            .ok_or(RepoError::NotFound)?;
+        if scope.allows(&record.item, &owner.item) {
+            Ok(record.clone())
+        } else {
+            Err(RepoError::NotFound)
+        }
+    }
+}
+
+/// Rows loaded per query when loading everything.
+const BATCH: i64 = 5000;
+/// More changed objects than this after the model's version: reload everything instead.
+const MAX_INCREMENTAL: usize = 20_000;
+
+/// Objects changed after some version, by kind.
+#[derive(Debug, Default)]
+struct Changed {
+    accounts: HashSet<i64>,
+    contacts: HashSet<i64>,
+    classifications: HashSet<i64>,
+    tenants: HashSet<i64>,
+    offerings: HashSet<i64>,
+    incidents: HashSet<i64>,
+    maintenances: HashSet<i64>,
+}
+
+impl Changed {
+    fn add(&mut self, table: &str, id: i64) {
+        let set = match table {
+            "accounts" => &mut self.accounts,
+            "contacts" => &mut self.contacts,
+            "classifications" => &mut self.classifications,
+            "tenants" => &mut self.tenants,
+            "offerings" => &mut self.offerings,
+            "incidents"
+            | "incident_impacts"
+            | "incident_classifications"
+            | "incident_tenants"
+            | "incident_updates" => &mut self.incidents,
+            "maintenances" | "maintenance_classifications" | "maintenance_tenants" => {
+                &mut self.maintenances
+            }
+            // Services, the audit log: no read in the model depends on them.
+            _ => return,
+        };
+        set.insert(id);
+    }
+
+    fn len(&self) -> usize {
+        self.accounts.len()
+            + self.contacts.len()
+            + self.classifications.len()
+            + self.tenants.len()
+            + self.offerings.len()
+            + self.incidents.len()
+            + self.maintenances.len()
+    }
+}
+
+/// Reloads each id of `ids` with `find`, putting what exists into `map` and removing the rest.
+fn reload<K: Ord + Copy, V>(
+    map: &mut BTreeMap<K, V>,
+    ids: &HashSet<i64>,
+    key: impl Fn(i64) -> K,
+    mut find: impl FnMut(K) -> RepoResult<V>,
+) -> RepoResult<()> {
+    for &id in ids {
+        match find(key(id)) {
+            Ok(value) => {
+                map.insert(key(id), value);
+            }
+            Err(RepoError::NotFound) => {
+                map.remove(&key(id));
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(())
+}
+
+/// What one catch-up loaded, applied under the write lock in one step.
+#[derive(Default)]
+struct Delta {
+    version: i64,
+    accounts: BTreeMap<AccountId, Record<Account>>,
+    contacts: BTreeMap<ContactId, Contact>,
+    classifications: BTreeMap<ClassificationId, Classification>,
+    tenants: BTreeMap<TenantId, Record<Tenant>>,
+    offerings: BTreeMap<OfferingId, Record<Offering>>,
+    incidents: BTreeMap<IncidentId, Record<Incident>>,
+    reopened: HashMap<IncidentId, Vec<(OffsetDateTime, IncidentStatus)>>,
+    maintenances: BTreeMap<MaintenanceId, Record<Maintenance>>,
+    changed: Changed,
+}
+
+/// Replaces the entries of `ids` in `target` with those in `loaded` (absent: removed).
+fn apply<K: Ord + Copy + std::hash::Hash + Eq, V>(
+    target: &mut impl MapLike<K, V>,
+    ids: &HashSet<i64>,
+    key: impl Fn(i64) -> K,
+    loaded: &mut BTreeMap<K, V>,
+) {
+    for &id in ids {
+        match loaded.remove(&key(id)) {
+            Some(value) => target.put(key(id), value),
+            None => target.drop_key(&key(id)),
+        }
+    }
+}
+
+/// The two map types of the model, for [`apply`].
+trait MapLike<K, V> {
+    fn put(&mut self, key: K, value: V);
+    fn drop_key(&mut self, key: &K);
+}
+
+impl<K: Ord, V> MapLike<K, V> for BTreeMap<K, V> {
+    fn put(&mut self, key: K, value: V) {
+        self.insert(key, value);
+    }
+    fn drop_key(&mut self, key: &K) {
+        self.remove(key);
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V> MapLike<K, V> for HashMap<K, V> {
+    fn put(&mut self, key: K, value: V) {
+        self.insert(key, value);
+    }
+    fn drop_key(&mut self, key: &K) {
+        self.remove(key);
+    }
+}
+
+/// The model shared by a server's requests, and what keeps it current.
+#[derive(Debug, Default)]
+pub struct ReadModel {
+    model: RwLock<Model>,
+    /// One catch-up at a time.
+    catching_up: Mutex<()>,
+}
+
+impl ReadModel {
+    /// Loads everything at the database's current version.
+    pub fn load(conn: &mut DbConnection) -> RepoResult<Self> {
+        Ok(Self {
+            model: RwLock::new(load_all(conn)?),
+            catching_up: Mutex::new(()),
+        })
+    }
+
+    /// Runs `read` on the current model.
+    pub fn read<T>(&self, read: impl FnOnce(&Model) -> T) -> T {
+        read(&self.model.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The version the model reflects.
+    pub fn version(&self) -> i64 {
+        self.read(Model::version)
+    }
+
+    /// Applies every change committed after the model's version (reloading everything when
+    /// the log no longer reaches back that far, or too much changed); returns the new version.
+    pub fn catch_up(&self, conn: &mut DbConnection) -> RepoResult<i64> {
+        let _one = self
+            .catching_up
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let from = self.version();
+        let current = crate::repo::data_version(conn)?;
+        if current <= from {
+            return Ok(from);
+        }
+        let rows: Vec<(i64, String, i64)> = data_changes::table
+            .filter(data_changes::version.gt(from))
+            .order(data_changes::version.asc())
+            .limit(i64::try_from(MAX_INCREMENTAL).unwrap_or(i64::MAX) + 1)
+            .select((
+                data_changes::version,
+                data_changes::table_name,
+                data_changes::row_id,
+            ))
+            .load(conn)?;
+        let complete =
+            rows.first().is_some_and(|(v, _, _)| *v == from + 1) && rows.len() <= MAX_INCREMENTAL;
+        if !complete {
+            let fresh = load_all(conn)?;
+            let version = fresh.version;
+            *self.model.write().unwrap_or_else(PoisonError::into_inner) = fresh;
+            return Ok(version);
+        }
+        let mut delta = Delta {
+            version: rows.last().map_or(from, |(v, _, _)| *v),
+            ..Delta::default()
+        };
+        for (_, table, id) in &rows {
+            delta.changed.add(table, *id);
+        }
+        if delta.changed.len() > MAX_INCREMENTAL {
+            let fresh = load_all(conn)?;
+            let version = fresh.version;
+            *self.model.write().unwrap_or_else(PoisonError::into_inner) = fresh;
+            return Ok(version);
+        }
+        load_delta(conn, &mut delta)?;
+        let mut model = self.model.write().unwrap_or_else(PoisonError::into_inner);
+        let c = &delta.changed;
+        apply(
+            &mut model.accounts,
+            &c.accounts,
+            AccountId,
+            &mut delta.accounts,
+        );
+        apply(
+            &mut model.contacts,
+            &c.contacts,
+            ContactId,
+            &mut delta.contacts,
+        );
+        apply(
+            &mut model.classifications,
+            &c.classifications,
+            ClassificationId,
+            &mut delta.classifications,
+        );
+        apply(&mut model.tenants, &c.tenants, TenantId, &mut delta.tenants);
+        apply(
+            &mut model.offerings,
+            &c.offerings,
+            OfferingId,
+            &mut delta.offerings,
+        );
+        apply(
+            &mut model.incidents,
+            &c.incidents,
+            IncidentId,
+            &mut delta.incidents,
+        );
+        for &id in &c.incidents {
+            match delta.reopened.remove(&IncidentId(id)) {
+                Some(timeline) => model.reopened.insert(IncidentId(id), timeline),
+                None => model.reopened.remove(&IncidentId(id)),
+            };
+        }
+        apply(
+            &mut model.maintenances,
+            &c.maintenances,
+            MaintenanceId,
+            &mut delta.maintenances,
+        );
+        model.version = model.version.max(delta.version);
+        Ok(model.version)
+    }
+}
+
+/// Loads the objects `delta.changed` names, as they are now.
+fn load_delta(conn: &mut DbConnection, delta: &mut Delta) -> RepoResult<()> {
+    let c = &delta.changed;
+    reload(&mut delta.accounts, &c.accounts, AccountId, |id| {
+        accounts::find(conn, AccountScope::All, id)
+    })?;
+    reload(&mut delta.contacts, &c.contacts, ContactId, |id| {
+        contacts::find(conn, ContactScope::All, id).map(|r| r.item)
+    })?;
+    reload(
+        &mut delta.classifications,
+        &c.classifications,
+        ClassificationId,
+        |id| catalogue::find_classification(conn, id).map(|r| r.item),
+    )?;
+    reload(&mut delta.tenants, &c.tenants, TenantId, |id| {
+        tenants::find(conn, TenantScope::All, id)
+    })?;
+    reload(&mut delta.offerings, &c.offerings, OfferingId, |id| {
+        offerings::find(conn, OfferingScope::All, id)
+    })?;
+    reload(&mut delta.incidents, &c.incidents, IncidentId, |id| {
+        incidents::find(conn, id)
+    })?;
+    let ids: Vec<i64> = c.incidents.iter().copied().collect();
+    delta.reopened = reopened_timelines(conn, Some(&ids))?;
+    reload(
+        &mut delta.maintenances,
+        &c.maintenances,
+        MaintenanceId,
+        |id| maintenances::find(conn, id),
+    )?;
+    Ok(())
+}
+
+/// The status timelines of reopened incidents (of `ids`, or all).
+fn reopened_timelines(
+    conn: &mut DbConnection,
+    ids: Option<&[i64]>,
+) -> RepoResult<HashMap<IncidentId, Vec<(OffsetDateTime, IncidentStatus)>>> {
+    let mut query = incidents_t::table
+        .filter(incidents_t::reopened.eq(true))
+        .select(incidents_t::id)
+        .into_boxed();
+    if let Some(ids) = ids {
+        query = query.filter(incidents_t::id.eq_any(ids.to_vec()));
+    }
+    let reopened: Vec<i64> = query.load(conn)?;
+    Ok(availability::status_timelines(conn, &reopened)?
+        .into_iter()
+        .map(|(id, timeline)| (IncidentId(id), timeline))
+        .collect())
+}
+
+/// Every row the model holds. Rows committed while this runs may already be in it; the next
+/// catch-up reloads them again, at their latest.
+fn load_all(conn: &mut DbConnection) -> RepoResult<Model> {
+    let version = crate::repo::data_version(conn)?;
+    let accounts = all_rows_in(BATCH, |page| {
+        accounts::list(conn, AccountScope::All, &AccountFilter::default(), page)
+    })?;
+    let contacts = contacts::all(conn)?;
+    let classifications = catalogue::all_classifications(conn)?;
+    let tenants = all_rows_in(BATCH, |page| {
+        tenants::list(conn, TenantScope::All, &Default::default(), page)
+    })?;
+    let offerings = all_rows_in(BATCH, |page| {
+        offerings::list(conn, OfferingScope::All, &Default::default(), page)
+    })?;
+    let incidents = all_rows_in(BATCH, |page| {
+        incidents::list(conn, &IncidentFilter::default(), page)
+    })?;
+    let reopened = reopened_timelines(conn, None)?;
+    let maintenances = all_rows_in(BATCH, |page| {
+        maintenances::list(conn, &MaintenanceFilter::default(), page)
+    })?;
+    Ok(Model {
+        version,
+        accounts: accounts.into_iter().map(|r| (r.item.id, r)).collect(),
+        contacts: contacts.into_iter().map(|c| (c.id, c)).collect(),
+        classifications: classifications.into_iter().map(|c| (c.id, c)).collect(),
+        tenants: tenants.into_iter().map(|r| (r.item.id, r)).collect(),
+        offerings: offerings.into_iter().map(|r| (r.item.id, r)).collect(),
+        incidents: incidents.into_iter().map(|r| (r.item.id, r)).collect(),
+        reopened,
+        maintenances: maintenances.into_iter().map(|r| (r.item.id, r)).collect(),
+    })
+}
+
+impl IncidentFilter {
+    /// The SQL filter of `incidents::list`, over an incident in memory.
+    pub fn matches(&self, i: &Incident) -> bool {
+        self.services
+            .as_ref()
+            .is_none_or(|s| s.contains(&i.service_id))
+            && self.status.is_none_or(|s| i.status == s)
+            && (!self.active_only || i.status != IncidentStatus::Resolved)
+            && self.to.is_none_or(|to| i.started_at < to)
+            && self
+                .from
+                .is_none_or(|from| i.resolved_at.is_none_or(|r| r >= from))
+    }
+}
+
+impl MaintenanceFilter {
+    /// The SQL filter of `maintenances::list` (but the classification), over a window in memory.
+    pub fn matches(&self, m: &Maintenance) -> bool {
+        self.services
+            .as_ref()
+            .is_none_or(|s| s.contains(&m.service_id))
+            && self.status.is_none_or(|s| m.status == s)
+            && (!self.open_only
+                || matches!(
+                    m.status,
+                    MaintenanceStatus::Scheduled | MaintenanceStatus::InProgress
+                ))
+            && (!self.counted_only
+                || (m.status != MaintenanceStatus::Cancelled
+                    && m.expected_impact != domain::ExpectedImpact::None))
+            && self.to.is_none_or(|to| match m.actual_start {
+                Some(start) => start < to,
+                None => m.scheduled_start < to,
+            })
+            && self.from.is_none_or(|from| match m.actual_end {
+                Some(end) => end > from,
+                None => m.status == MaintenanceStatus::InProgress || m.scheduled_end > from,
+            })
+    }
+}
