@@ -10,8 +10,8 @@ use domain::availability::{
     Series, Weights, Window,
 };
 use domain::{Caller, Offering, OfferingId, ScopedTenant, ServiceId, TenantId};
-use persistence::repo::{availability, events, offerings, tenants};
-use persistence::{DbConnection, RepoError, RepoResult};
+use persistence::model::{Model, Reads};
+use persistence::{RepoError, RepoResult};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
@@ -526,21 +526,20 @@ struct OfferingHistory {
 }
 
 fn offering_history(
-    conn: &mut DbConnection,
+    reads: &mut impl Reads,
     caller: &Caller,
     id: OfferingId,
     period: &Period,
 ) -> RepoResult<OfferingHistory> {
-    let offering = offerings::find(conn, caller.offering_scope(), id)?.item;
-    let view = events::caller_view(conn, caller, Some(offering.service_id))?;
+    let offering = reads.offering(caller.offering_scope(), id)?.item;
+    let view = reads.caller_view(caller, Some(offering.service_id))?;
     let covered: Vec<ScopedTenant> = view
         .tenants_of(offering.service_id)
         .iter()
         .filter(|t| offering.covers_scoped(t))
         .cloned()
         .collect();
-    let (incidents, planned) =
-        availability::history(conn, offering.service_id, period.window, period.now)?;
+    let (incidents, planned) = reads.history(offering.service_id, period.window, period.now)?;
     Ok(OfferingHistory {
         offering,
         covered,
@@ -664,22 +663,22 @@ fn csv_response<T: Serialize>(rows: &[T], filename: &str) -> Result<HttpResponse
 /// How a report answers as CSV, when it does.
 type Csv<T> = Option<fn(&T) -> Result<HttpResponse, ApiError>>;
 
-/// One report: the period from the query; what it needs loaded with a pooled connection; the
-/// figures computed after the connection went back to the pool (so a busy server computing
-/// rollups never starves requests that only need the database); the answer as JSON or, when
-/// `csv` is given, as the report's CSV.
+/// One report: the period from the query; what it needs, read from the read model (no database
+/// work) with the model's read lock held only that long; the figures computed after (both on the
+/// blocking pool, never on the async workers); the answer as JSON or, when `csv` is given, as
+/// the report's CSV.
 async fn report<L: Send + 'static, T: Serialize + Send + 'static>(
     db: &Db,
     params: &WindowParams,
     with_series: bool,
     csv: Csv<T>,
-    load: impl FnOnce(&mut DbConnection, &Period) -> RepoResult<L> + Send + 'static,
+    load: impl FnOnce(&mut &Model, &Period) -> RepoResult<L> + Send + 'static,
     compute: impl FnOnce(L, &Period) -> RepoResult<T> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let period = std::sync::Arc::new(params.period(with_series)?);
     let loaded = {
         let period = std::sync::Arc::clone(&period);
-        db.run(move |conn| load(conn, &period)).await?
+        db.read(move |reads| load(reads, &period)).await?
     };
     let body = web::block(move || compute(loaded, &period))
         .await
@@ -704,7 +703,7 @@ async fn offering_report(
         params,
         true,
         csv,
-        move |conn, period| offering_history(conn, &caller, id, period),
+        move |reads, period| offering_history(reads, &caller, id, period),
         move |h, period| Ok(offering_availability(h, period, weights)),
     )
     .await
@@ -767,7 +766,7 @@ async fn tenants_report(
     let period = std::sync::Arc::new(period);
     let loaded = {
         let period = std::sync::Arc::clone(&period);
-        db.run(move |conn| offering_history(conn, &caller, id, &period))
+        db.read(move |reads| offering_history(reads, &caller, id, &period))
             .await?
     };
     let rows = web::block(move || {
@@ -869,13 +868,13 @@ struct TenantHistory {
 }
 
 fn tenant_history(
-    conn: &mut DbConnection,
+    reads: &mut impl Reads,
     caller: &Caller,
     id: TenantId,
     period: &Period,
 ) -> RepoResult<TenantHistory> {
-    let tenant = tenants::find(conn, caller.tenant_scope(), id)?.item;
-    let view = events::caller_view(conn, caller, Some(tenant.service_id))?;
+    let tenant = reads.tenant(caller.tenant_scope(), id)?.item;
+    let view = reads.caller_view(caller, Some(tenant.service_id))?;
     let scoped = view
         .tenant(tenant.service_id, id)
         .cloned()
@@ -888,8 +887,7 @@ fn tenant_history(
             Some(best.map_or(t, |b| b.max(t)))
         })
         .unwrap_or(domain::SlaTarget::DEFAULT.percent());
-    let (incidents, planned) =
-        availability::history(conn, tenant.service_id, period.window, period.now)?;
+    let (incidents, planned) = reads.history(tenant.service_id, period.window, period.now)?;
     Ok(TenantHistory {
         tenant: scoped,
         target,
@@ -969,7 +967,7 @@ async fn tenant_report(
         params,
         true,
         csv,
-        move |conn, period| tenant_history(conn, &caller, id, period),
+        move |reads, period| tenant_history(reads, &caller, id, period),
         move |h, period| tenant_availability(h, period, weights),
     )
     .await
@@ -1029,7 +1027,7 @@ async fn intervals_report(
         params,
         false,
         csv,
-        move |conn, period| tenant_history(conn, &caller, id, period),
+        move |reads, period| tenant_history(reads, &caller, id, period),
         move |h, period| Ok(tenant_intervals(h, period, weights)),
     )
     .await
@@ -1082,19 +1080,18 @@ struct OverviewHistory {
 }
 
 fn overview_history(
-    conn: &mut DbConnection,
+    reads: &mut impl Reads,
     caller: &Caller,
     period: &Period,
 ) -> RepoResult<OverviewHistory> {
-    let view = events::caller_view(conn, caller, None)?;
+    let view = reads.caller_view(caller, None)?;
     let mut services: Vec<ServiceId> = view.offerings().map(|o| o.service_id).collect();
     services.sort();
     services.dedup();
     let services = services
         .into_iter()
         .map(|service| {
-            let (incidents, planned) =
-                availability::history(conn, service, period.window, period.now)?;
+            let (incidents, planned) = reads.history(service, period.window, period.now)?;
             Ok((service, incidents, planned))
         })
         .collect::<RepoResult<_>>()?;
@@ -1176,7 +1173,7 @@ pub async fn get_availability(
         &params.0,
         false,
         csv,
-        move |conn, period| overview_history(conn, &caller.0, period),
+        move |reads, period| overview_history(reads, &caller.0, period),
         move |h, period| Ok(overview(h, period, weights)),
     )
     .await
@@ -1202,7 +1199,7 @@ pub async fn get_availability_csv(
         &params.0,
         false,
         csv,
-        move |conn, period| overview_history(conn, &caller.0, period),
+        move |reads, period| overview_history(reads, &caller.0, period),
         move |h, period| Ok(overview(h, period, weights)),
     )
     .await

@@ -10,7 +10,7 @@ use domain::catalogue::{Region, Tier};
 use domain::{
     Caller, CallerView, ClassificationId, EventScope, OfferingId, Reach, ServiceId, TenantId,
 };
-use persistence::repo::catalogue;
+use persistence::model::Reads;
 use persistence::{DbConnection, Page, PageRequest, RepoResult};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -256,14 +256,15 @@ impl EventContext {
     /// The caller's view (of one service, or all); classifications only when maintenance
     /// labels will be rendered.
     pub fn load(
-        conn: &mut DbConnection,
+        reads: &mut impl Reads,
         caller: &domain::Caller,
         service: Option<ServiceId>,
         with_labels: bool,
     ) -> RepoResult<Self> {
-        let view = persistence::repo::events::caller_view(conn, caller, service)?;
+        let view = reads.caller_view(caller, service)?;
         let classes = if with_labels {
-            catalogue::all_classifications(conn)?
+            reads
+                .classifications()?
                 .into_iter()
                 .map(|c| (c.id, (c.tier, c.region)))
                 .collect()

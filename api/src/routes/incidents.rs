@@ -3,6 +3,7 @@
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use domain::{Caller, IncidentId, Message, OfferingId, ServiceId, TenantId, Title};
+use persistence::model::Reads;
 use persistence::repo::incidents::{self, IncidentChanges, IncidentFilter, NewIncident, NewUpdate};
 use persistence::{DbConnection, Record, RepoError, RepoResult};
 use serde::{Deserialize, Serialize};
@@ -268,8 +269,8 @@ pub async fn list_incidents(
     };
     let caller = caller.0;
     let found = db
-        .run(move |conn| {
-            let ctx = EventContext::load(conn, &caller, params.service_id.map(ServiceId), false)?;
+        .read(move |reads| {
+            let ctx = EventContext::load(reads, &caller, params.service_id.map(ServiceId), false)?;
             let filter = IncidentFilter {
                 services: params
                     .service_id
@@ -285,7 +286,7 @@ pub async fn list_incidents(
                 to: params.to,
             };
             visible_page(
-                |request| incidents::list(conn, &filter, request),
+                |request| reads.incidents(&filter, request),
                 page,
                 |record| record.item.id.0,
                 |record| {

@@ -9,6 +9,7 @@ use domain::{
     Caller, ClassificationId, DomainError, EventScope, MaintenanceId, OfferingId, ServiceId,
     TenantId, Title,
 };
+use persistence::model::Reads;
 use persistence::repo::maintenances::{
     self, MaintenanceChanges, MaintenanceFilter, NewMaintenance,
 };
@@ -263,8 +264,8 @@ pub async fn list_maintenances(
     };
     let caller = caller.0;
     let found = db
-        .run(move |conn| {
-            let ctx = EventContext::load(conn, &caller, params.service_id.map(ServiceId), true)?;
+        .read(move |reads| {
+            let ctx = EventContext::load(reads, &caller, params.service_id.map(ServiceId), true)?;
             let filter = MaintenanceFilter {
                 services: params
                     .service_id
@@ -280,7 +281,7 @@ pub async fn list_maintenances(
             let now = OffsetDateTime::now_utc();
             let phase = params.phase;
             visible_page(
-                |request| maintenances::list(conn, &filter, request),
+                |request| reads.maintenances(&filter, request),
                 page,
                 |record| record.item.id.0,
                 |record| {

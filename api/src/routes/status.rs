@@ -6,9 +6,10 @@ use std::collections::HashMap;
 
 use actix_web::{get, web};
 use domain::{Offering, OfferingId, OfferingStatus as DomainOfferingStatus, Phase as DomainPhase};
+use persistence::model::Reads;
 use persistence::repo::all_rows;
-use persistence::repo::incidents::{self, IncidentFilter};
-use persistence::repo::maintenances::{self, MaintenanceFilter};
+use persistence::repo::incidents::IncidentFilter;
+use persistence::repo::maintenances::MaintenanceFilter;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
@@ -101,8 +102,8 @@ pub async fn get_status(
     }
     let caller = caller.0;
     let response = db
-        .run(move |conn| {
-            let ctx = EventContext::load(conn, &caller, None, true)?;
+        .read(move |reads| {
+            let ctx = EventContext::load(reads, &caller, None, true)?;
             let now = OffsetDateTime::now_utc();
             let services = ctx.view.services();
             let offerings: HashMap<OfferingId, &Offering> =
@@ -114,7 +115,7 @@ pub async fn get_status(
                 active_only: true,
                 ..Default::default()
             };
-            for record in all_rows(|page| incidents::list(conn, &filter, page))? {
+            for record in all_rows(|page| reads.incidents(&filter, page))? {
                 let incident = record.item;
                 let Some(reach) = ctx.view.reach(incident.service_id, &incident.scope) else {
                     continue;
@@ -142,7 +143,7 @@ pub async fn get_status(
                 open_only: true,
                 ..Default::default()
             };
-            for record in all_rows(|page| maintenances::list(conn, &filter, page))? {
+            for record in all_rows(|page| reads.maintenances(&filter, page))? {
                 let m = record.item;
                 let Some(reach) = ctx.view.reach(m.service_id, &m.scope) else {
                     continue;
