@@ -14,8 +14,8 @@ use domain::availability::{ScopedOutage, ScopedPlanned, Window};
 use domain::{
     Account, AccountId, AccountKind, AccountScope, Caller, CallerView, Classification,
     ClassificationId, Contact, ContactId, ContactScope, EventScope, Incident, IncidentId,
-    IncidentStatus, Maintenance, MaintenanceId, MaintenanceStatus, Offering, OfferingId,
-    OfferingScope, ScopedTenant, ServiceId, Tenant, TenantId, TenantScope,
+    IncidentStatus, IncidentUpdate, Maintenance, MaintenanceId, MaintenanceStatus, Offering,
+    OfferingId, OfferingScope, ScopedTenant, ServiceId, Tenant, TenantId, TenantScope,
 };
 use time::OffsetDateTime;
 
@@ -44,6 +44,8 @@ pub trait Reads {
         page: PageRequest,
     ) -> RepoResult<Page<Record<Incident>>>;
     fn incident(&mut self, id: IncidentId) -> RepoResult<Record<Incident>>;
+    /// An incident's timeline, oldest first.
+    fn timeline(&mut self, id: IncidentId) -> RepoResult<Vec<IncidentUpdate>>;
     fn maintenances(
         &mut self,
         filter: &MaintenanceFilter,
@@ -82,6 +84,9 @@ impl Reads for DbConnection {
     fn incident(&mut self, id: IncidentId) -> RepoResult<Record<Incident>> {
         incidents::find(self, id)
     }
+    fn timeline(&mut self, id: IncidentId) -> RepoResult<Vec<IncidentUpdate>> {
+        incidents::timeline(self, id)
+    }
     fn maintenances(
         &mut self,
         filter: &MaintenanceFilter,
@@ -118,6 +123,7 @@ pub struct Model {
     tenants: BTreeMap<TenantId, Record<Tenant>>,
     offerings: BTreeMap<OfferingId, Record<Offering>>,
     incidents: BTreeMap<IncidentId, Record<Incident>>,
+    timelines: HashMap<IncidentId, Vec<IncidentUpdate>>,
     /// The status timeline of each reopened incident (availability needs its gaps).
     reopened: HashMap<IncidentId, Vec<(OffsetDateTime, IncidentStatus)>>,
     maintenances: BTreeMap<MaintenanceId, Record<Maintenance>>,
@@ -242,6 +248,10 @@ impl Reads for &Model {
 
     fn incident(&mut self, id: IncidentId) -> RepoResult<Record<Incident>> {
         self.incidents.get(&id).cloned().ok_or(RepoError::NotFound)
+    }
+
+    fn timeline(&mut self, id: IncidentId) -> RepoResult<Vec<IncidentUpdate>> {
+        Ok(self.timelines.get(&id).cloned().unwrap_or_default())
     }
 
     fn maintenances(
@@ -410,7 +420,8 @@ struct Delta {
     tenants: BTreeMap<TenantId, Record<Tenant>>,
     offerings: BTreeMap<OfferingId, Record<Offering>>,
     incidents: BTreeMap<IncidentId, Record<Incident>>,
-    reopened: HashMap<IncidentId, Vec<(OffsetDateTime, IncidentStatus)>>,
+    timelines: BTreeMap<IncidentId, Vec<IncidentUpdate>>,
+    reopened: BTreeMap<IncidentId, Vec<(OffsetDateTime, IncidentStatus)>>,
     maintenances: BTreeMap<MaintenanceId, Record<Maintenance>>,
     changed: Changed,
 }
@@ -558,12 +569,18 @@ impl ReadModel {
             IncidentId,
             &mut delta.incidents,
         );
-        for &id in &c.incidents {
-            match delta.reopened.remove(&IncidentId(id)) {
-                Some(timeline) => model.reopened.insert(IncidentId(id), timeline),
-                None => model.reopened.remove(&IncidentId(id)),
-            };
-        }
+        apply(
+            &mut model.timelines,
+            &c.incidents,
+            IncidentId,
+            &mut delta.timelines,
+        );
+        apply(
+            &mut model.reopened,
+            &c.incidents,
+            IncidentId,
+            &mut delta.reopened,
+        );
         apply(
             &mut model.maintenances,
             &c.maintenances,
@@ -599,8 +616,14 @@ fn load_delta(conn: &mut DbConnection, delta: &mut Delta) -> RepoResult<()> {
     reload(&mut delta.incidents, &c.incidents, IncidentId, |id| {
         incidents::find(conn, id)
     })?;
+    for &id in &c.incidents {
+        let timeline = incidents::timeline(conn, IncidentId(id))?;
+        if !timeline.is_empty() {
+            delta.timelines.insert(IncidentId(id), timeline);
+        }
+    }
     let ids: Vec<i64> = c.incidents.iter().copied().collect();
-    delta.reopened = reopened_timelines(conn, Some(&ids))?;
+    delta.reopened = reopened_timelines(conn, Some(&ids))?.into_iter().collect();
     reload(
         &mut delta.maintenances,
         &c.maintenances,
@@ -647,6 +670,7 @@ fn load_all(conn: &mut DbConnection) -> RepoResult<Model> {
     let incidents = all_rows_in(BATCH, |page| {
         incidents::list(conn, &IncidentFilter::default(), page)
     })?;
+    let timelines = incidents::timelines(conn, None)?;
     let reopened = reopened_timelines(conn, None)?;
     let maintenances = all_rows_in(BATCH, |page| {
         maintenances::list(conn, &MaintenanceFilter::default(), page)
@@ -659,6 +683,7 @@ fn load_all(conn: &mut DbConnection) -> RepoResult<Model> {
         tenants: tenants.into_iter().map(|r| (r.item.id, r)).collect(),
         offerings: offerings.into_iter().map(|r| (r.item.id, r)).collect(),
         incidents: incidents.into_iter().map(|r| (r.item.id, r)).collect(),
+        timelines,
         reopened,
         maintenances: maintenances.into_iter().map(|r| (r.item.id, r)).collect(),
     })

@@ -34,7 +34,7 @@ pub trait EventKind {
 
     /// One event as the caller sees it; `NotFound` when the caller may not see it.
     fn load_one(
-        conn: &mut DbConnection,
+        reads: &mut impl Reads,
         caller: &Caller,
         id: Self::Id,
     ) -> RepoResult<Self::Response>;
@@ -51,7 +51,9 @@ pub async fn get_event<K: EventKind>(
     caller: Caller,
     id: K::Id,
 ) -> Result<HttpResponse, ApiError> {
-    let response = db.run(move |conn| K::load_one(conn, &caller, id)).await?;
+    let response = db
+        .read(move |reads| K::load_one(reads, &caller, id))
+        .await?;
     versioned_json(K::version(&response), &response)
 }
 
@@ -63,7 +65,9 @@ pub async fn impacted_tenants_page<K: EventKind>(
     page: crate::pagination::PageParams,
 ) -> Result<web::Json<crate::pagination::Page<TenantRef>>, ApiError> {
     let request = page.request()?;
-    let response = db.run(move |conn| K::load_one(conn, &caller, id)).await?;
+    let response = db
+        .read(move |reads| K::load_one(reads, &caller, id))
+        .await?;
     let tenants = K::impacted_tenants(response);
     let page = Page::from_sorted(tenants, request, |t| t.id);
     Ok(web::Json(crate::pagination::Page::from_records(

@@ -5,7 +5,7 @@ use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use domain::{Caller, IncidentId, Message, OfferingId, ServiceId, TenantId, Title};
 use persistence::model::Reads;
 use persistence::repo::incidents::{self, IncidentChanges, IncidentFilter, NewIncident, NewUpdate};
-use persistence::{DbConnection, Record, RepoError, RepoResult};
+use persistence::{Record, RepoError, RepoResult};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -225,14 +225,14 @@ impl EventKind for Incidents {
 
     /// The incident as the caller sees it, with its timeline.
     fn load_one(
-        conn: &mut DbConnection,
+        reads: &mut impl Reads,
         caller: &Caller,
         id: IncidentId,
     ) -> RepoResult<IncidentResponse> {
-        let record = incidents::find(conn, id)?;
-        let ctx = EventContext::load(conn, caller, Some(record.item.service_id), false)?;
+        let record = reads.incident(id)?;
+        let ctx = EventContext::load(reads, caller, Some(record.item.service_id), false)?;
         let mut response = render(&ctx, record).ok_or(RepoError::NotFound)?;
-        let timeline = incidents::timeline(conn, id)?;
+        let timeline = reads.timeline(id)?;
         response.updates = Some(
             timeline
                 .into_iter()
@@ -408,7 +408,7 @@ pub async fn list_incident_updates(
     let request = page.0.request()?;
     let (caller, id) = (caller.0, IncidentId(id.into_inner()));
     let response = db
-        .run(move |conn| Incidents::load_one(conn, &caller, id))
+        .read(move |reads| Incidents::load_one(reads, &caller, id))
         .await?;
     let updates = response.updates.unwrap_or_default();
     let page = persistence::Page::from_sorted(updates, request, |u| u.id);

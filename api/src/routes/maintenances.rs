@@ -13,7 +13,7 @@ use persistence::model::Reads;
 use persistence::repo::maintenances::{
     self, MaintenanceChanges, MaintenanceFilter, NewMaintenance,
 };
-use persistence::{DbConnection, Record, RepoError, RepoResult};
+use persistence::{Record, RepoError, RepoResult};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -203,12 +203,12 @@ impl EventKind for Maintenances {
     }
 
     fn load_one(
-        conn: &mut DbConnection,
+        reads: &mut impl Reads,
         caller: &Caller,
         id: MaintenanceId,
     ) -> RepoResult<MaintenanceResponse> {
-        let record = maintenances::find(conn, id)?;
-        let ctx = EventContext::load(conn, caller, Some(record.item.service_id), true)?;
+        let record = reads.maintenance(id)?;
+        let ctx = EventContext::load(reads, caller, Some(record.item.service_id), true)?;
         render(&ctx, record, OffsetDateTime::now_utc()).ok_or(RepoError::NotFound)
     }
 

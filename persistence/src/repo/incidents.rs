@@ -229,29 +229,44 @@ pub fn find(conn: &mut DbConnection, id: IncidentId) -> RepoResult<Record<Incide
 
 /// The timeline, oldest first.
 pub fn timeline(conn: &mut DbConnection, id: IncidentId) -> RepoResult<Vec<IncidentUpdate>> {
-    let rows: Vec<(i64, String, String, Option<i64>, PrimitiveDateTime)> = incident_updates::table
-        .filter(incident_updates::incident_id.eq(id.0))
+    Ok(timelines(conn, Some(id))?.remove(&id).unwrap_or_default())
+}
+
+/// The timelines of one incident or of all, each oldest first (one query).
+pub fn timelines(
+    conn: &mut DbConnection,
+    of: Option<IncidentId>,
+) -> RepoResult<HashMap<IncidentId, Vec<IncidentUpdate>>> {
+    let mut query = incident_updates::table
         .order(incident_updates::id.asc())
         .select((
+            incident_updates::incident_id,
             incident_updates::id,
             incident_updates::status,
             incident_updates::message,
             incident_updates::author_contact_id,
             incident_updates::created_at,
         ))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(id, status, message, author, at)| {
-            Ok(IncidentUpdate {
+        .into_boxed();
+    if let Some(id) = of {
+        query = query.filter(incident_updates::incident_id.eq(id.0));
+    }
+    let rows: Vec<(i64, i64, String, String, Option<i64>, PrimitiveDateTime)> = query.load(conn)?;
+    let corrupt = |e: DomainError| RepoError::Corrupt(e.to_string());
+    let mut timelines: HashMap<IncidentId, Vec<IncidentUpdate>> = HashMap::new();
+    for (incident, id, status, message, author, at) in rows {
+        timelines
+            .entry(IncidentId(incident))
+            .or_default()
+            .push(IncidentUpdate {
                 id: IncidentUpdateId(id),
-                status: IncidentStatus::parse(&status)
-                    .map_err(|e| RepoError::Corrupt(e.to_string()))?,
-                message: Message::parse(&message).map_err(|e| RepoError::Corrupt(e.to_string()))?,
+                status: IncidentStatus::parse(&status).map_err(corrupt)?,
+                message: Message::parse(&message).map_err(corrupt)?,
                 author: author.map(ContactId),
                 created_at: utc(at),
-            })
-        })
-        .collect()
+            });
+    }
+    Ok(timelines)
 }
 
 fn insert_update(
