@@ -45,6 +45,7 @@ pub fn watch(target: DatabaseTarget, every: Duration, model: Weak<ReadModel>) {
             let mut conn = None;
             // Consecutive failures: while the database is away, try less often (up to 16 × every).
             let mut failures: u32 = 0;
+            let mut purged = std::time::Instant::now();
             loop {
                 // A wake-up, the interval, or (the listener gone) the interval again.
                 let _ = woken.recv_timeout(every * 2u32.pow(failures.min(4)));
@@ -58,6 +59,12 @@ pub fn watch(target: DatabaseTarget, every: Duration, model: Weak<ReadModel>) {
                     Some(open) => model.catch_up(open),
                     None => Err(persistence::RepoError::Unavailable("no connection".into())),
                 };
+                if caught_up.is_ok() && purged.elapsed() > PURGE_EVERY {
+                    purged = std::time::Instant::now();
+                    if let Some(Err(error)) = conn.as_mut().map(persistence::model::purge_changes) {
+                        log::warn!("cannot purge the change log: {error}");
+                    }
+                }
                 match caught_up {
                     Ok(_) => failures = 0,
                     Err(error) => {
@@ -74,6 +81,9 @@ pub fn watch(target: DatabaseTarget, every: Duration, model: Weak<ReadModel>) {
         log::error!("cannot start the read model's watcher: {error}");
     }
 }
+
+/// How often each replica's watcher purges old changes from the log.
+const PURGE_EVERY: Duration = Duration::from_secs(60);
 
 /// The channel the data-version trigger notifies, with the new version as payload.
 const CHANNEL: &str = "slr_data";

@@ -354,3 +354,31 @@ async fn cached_answers_and_304s_take_no_database_connection() {
     assert_eq!(fresh.status(), StatusCode::OK);
     assert!(fresh.text().await.unwrap().contains("Fresh"));
 }
+
+#[tokio::test]
+async fn a_model_behind_the_purged_change_log_reloads_everything() {
+    use persistence::model::{ReadModel, Reads};
+    let app = spawn_app_with(|_| {}).await;
+    app.seed_demo();
+    // A model loaded now, then left behind while the API writes and the log is purged.
+    let model = ReadModel::load(&mut app.conn()).unwrap();
+    let sma = app
+        .id_of("services", "name", "Service Management Automation")
+        .await;
+    let created = app
+        .create(
+            "/api/v1/incidents",
+            &json!({"service_id": sma, "title": "While away", "impact": "degraded",
+                "scope": {"kind": "service"}, "message": "Looking into it."}),
+        )
+        .await;
+    let id = domain::IncidentId(created["id"].as_i64().unwrap());
+    let mut conn = app.conn();
+    assert!(model.read(|m| { (&mut &*m).incident(id) }).is_err());
+    diesel::RunQueryDsl::execute(diesel::sql_query("DELETE FROM data_changes"), &mut *conn)
+        .unwrap();
+    let version = model.catch_up(&mut conn).unwrap();
+    assert_eq!(version, persistence::repo::data_version(&mut conn).unwrap());
+    let found = model.read(|m| (&mut &*m).incident(id)).unwrap();
+    assert_eq!(found.item.title.to_string(), "While away");
+}
