@@ -21,3 +21,54 @@ bench_cleanup() {
 median() { percentile 0.5; }
 
 percentile() { sort -n | awk -v p="$1" '{a[NR]=$1} END {i=int(NR*p+0.999); if (i<1) i=1; print a[i]}'; }
+
+# Seeds (with SQL, in seconds) into $DATABASE_URL, migrated: 3 services, 4 classifications,
+# 2 partners with $1 customers each and $2 tenants per customer, a partner_tenants offering per
+# partner and service, contact partner0@bench.example, $3 resolved incidents over the last year
+# (mostly service- or classification-wide, 5 % aimed at one tenant) and $4 completed windows.
+seed_world() { # customers-per-partner tenants-per-customer incidents windows
+  psql -q "$DATABASE_URL" -v customers="$1" -v tenants="$2" -v incidents="$3" -v windows="$4" <<'SQL'
+-- Seeding is not a change readers follow: triggers off (the server loads everything at start).
+SET session_replication_role = replica;
+\set now '(now() AT TIME ZONE ''UTC'')'
+INSERT INTO services (name, created_at, updated_at) SELECT 'Service ' || i, :now, :now FROM generate_series(1, 3) i;
+INSERT INTO classifications (code, tier, region, label, created_at, updated_at) VALUES
+  ('saas2-eu', 2, 'EU', 'SaaS 2 EU-hosted', :now, :now), ('saas3-eu', 3, 'EU', 'SaaS 3 EU-hosted', :now, :now),
+  ('saas2-us', 2, 'US', 'SaaS 2 US-hosted', :now, :now), ('saas3-us', 3, 'US', 'SaaS 3 US-hosted', :now, :now);
+INSERT INTO accounts (name, kind, created_at, updated_at) SELECT 'Partner ' || p, 'partner', :now, :now FROM generate_series(0, 1) p;
+INSERT INTO accounts (name, kind, managing_partner_id, created_at, updated_at)
+  SELECT 'Customer ' || p.name || ' ' || c, 'customer', p.id, :now, :now FROM accounts p, generate_series(1, :customers) c WHERE p.kind = 'partner';
+CREATE TEMP TABLE s AS SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM services;
+CREATE TEMP TABLE k AS SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM classifications;
+INSERT INTO tenants (name, account_id, service_id, classification_id, created_at, updated_at)
+  SELECT 't' || a.id || '-' || t, a.id, s.id, k.id, :now, :now
+  FROM accounts a CROSS JOIN generate_series(1, :tenants) t JOIN s ON s.n = t % 3 JOIN k ON k.n = (a.id + t) % 4
+  WHERE a.kind = 'customer';
+INSERT INTO offerings (name, kind, service_id, account_id, sla_target, created_at, updated_at)
+  SELECT sv.name || ' - ' || p.name || ' (Partner Tenants)', 'partner_tenants', sv.id, p.id, 99.9, :now, :now
+  FROM services sv, accounts p WHERE p.kind = 'partner';
+INSERT INTO contacts (account_id, email, name, role, created_at, updated_at)
+  SELECT id, 'partner0@bench.example', 'Partner 0', 'viewer', :now, :now FROM accounts WHERE name = 'Partner 0';
+INSERT INTO incidents (service_id, title, impact, status, scope_kind, started_at, resolved_at, version, created_at, updated_at)
+  SELECT s.id, 'Incident ' || i, (ARRAY['degraded', 'partial_outage', 'major_outage'])[1 + i % 3], 'resolved',
+         CASE WHEN i % 20 = 0 THEN 'tenants' WHEN i % 2 = 0 THEN 'service' ELSE 'classifications' END,
+         :now - interval '365 days' + i * (interval '365 days' / :incidents),
+         :now - interval '365 days' + i * (interval '365 days' / :incidents) + (10 + i % 240) * interval '1 minute',
+         1, :now, :now
+  FROM generate_series(1, :incidents) i JOIN s ON s.n = i % 3;
+UPDATE incidents SET initial_impact = impact;
+INSERT INTO incident_classifications (incident_id, classification_id)
+  SELECT i.id, k.id FROM incidents i JOIN k ON k.n = i.id % 4 WHERE i.scope_kind = 'classifications';
+INSERT INTO incident_tenants (incident_id, tenant_id)
+  SELECT i.id, (SELECT t.id FROM tenants t WHERE t.service_id = i.service_id ORDER BY t.id OFFSET i.id % 50 LIMIT 1)
+  FROM incidents i WHERE i.scope_kind = 'tenants';
+INSERT INTO maintenances (service_id, title, description, status, expected_impact, scheduled_start, scheduled_end, version, created_at, updated_at)
+  SELECT s.id, 'Window ' || i, 'Planned.', 'completed', CASE WHEN i % 2 = 0 THEN 'downtime' ELSE 'degraded' END,
+         :now - interval '365 days' + i * (interval '365 days' / :windows), :now - interval '365 days' + i * (interval '365 days' / :windows) + interval '90 minutes', 1, :now, :now
+  FROM generate_series(1, :windows) i JOIN s ON s.n = i % 3;
+UPDATE maintenances SET actual_start = scheduled_start, actual_end = scheduled_end;
+INSERT INTO maintenance_classifications (maintenance_id, classification_id)
+  SELECT m.id, k.id FROM maintenances m JOIN k ON k.n IN (m.id % 4, (m.id + 1) % 4);
+ANALYZE;
+SQL
+}

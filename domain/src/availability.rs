@@ -11,6 +11,7 @@
 //! the weight (overlaps never count twice).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use jiff::civil::Date as CivilDate;
 use jiff::tz::TimeZone;
@@ -891,7 +892,7 @@ pub fn per_tenant(
     buckets: &[Window],
     weights: Weights,
     now: OffsetDateTime,
-) -> HashMap<TenantId, Series> {
+) -> HashMap<TenantId, Arc<Series>> {
     // Split the events once: service-wide, by classification, and aimed at tenants.
     let mut service_wide = Parts::default();
     let mut by_class: HashMap<ClassificationId, Parts<'_>> = HashMap::new();
@@ -938,7 +939,7 @@ pub fn per_tenant(
                 .unwrap_or_default();
             Events::merged(&[&shared, &own])
         });
-        let series = if targeted.is_empty() {
+        let series = Arc::new(if targeted.is_empty() {
             sweep_events(window, buckets, base, weights, now)
         } else {
             let mut aimed = Parts::default();
@@ -947,9 +948,10 @@ pub fn per_tenant(
             }
             let events = Events::merged(&[base, &aimed.events(window, now)]);
             sweep_events(window, buckets, &events, weights, now)
-        };
+        });
+        // Shared, not copied: a daily series over a year is 365 figures a tenant.
         for tenant in members {
-            result.insert(tenant, series.clone());
+            result.insert(tenant, Arc::clone(&series));
         }
     }
     result

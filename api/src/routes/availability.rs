@@ -553,7 +553,7 @@ fn covered_series(
     h: OfferingHistory,
     period: &Period,
     weights: Weights,
-) -> (Offering, Vec<(ScopedTenant, Series)>) {
+) -> (Offering, Vec<(ScopedTenant, std::sync::Arc<Series>)>) {
     let keys: Vec<(TenantId, domain::ClassificationId)> = h
         .covered
         .iter()
@@ -912,6 +912,7 @@ fn tenant_availability(
         period.now,
     )
     .remove(&id)
+    .map(std::sync::Arc::unwrap_or_clone)
     .ok_or(RepoError::NotFound)?;
     Ok(TenantAvailabilityResponse {
         tenant: TenantFigures::new(&h.tenant, &series.total, h.target),
