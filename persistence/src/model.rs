@@ -15,7 +15,7 @@ use domain::{
     Account, AccountId, AccountKind, AccountScope, Caller, CallerView, Classification,
     ClassificationId, Contact, ContactId, ContactScope, EventScope, Incident, IncidentId,
     IncidentStatus, IncidentUpdate, Maintenance, MaintenanceId, MaintenanceStatus, Offering,
-    OfferingId, OfferingScope, ScopedTenant, ServiceId, Tenant, TenantId, TenantScope,
+    OfferingId, OfferingScope, ScopedTenant, Service, ServiceId, Tenant, TenantId, TenantScope,
 };
 use time::OffsetDateTime;
 
@@ -23,6 +23,8 @@ use crate::connection::DbConnection;
 use crate::repo::accounts::{self, AccountFilter};
 use crate::repo::incidents::{self, IncidentFilter};
 use crate::repo::maintenances::{self, MaintenanceFilter};
+use crate::repo::offerings::OfferingFilter;
+use crate::repo::tenants::TenantFilter;
 use crate::repo::{all_rows_in, availability, catalogue, contacts, events, offerings, tenants};
 use crate::repo::{Page, PageRequest, Record};
 use crate::schema::{data_changes, incidents as incidents_t};
@@ -117,9 +119,10 @@ impl Reads for DbConnection {
 #[derive(Debug, Default)]
 pub struct Model {
     version: i64,
-    accounts: HashMap<AccountId, Record<Account>>,
-    contacts: HashMap<ContactId, Contact>,
-    classifications: BTreeMap<ClassificationId, Classification>,
+    accounts: BTreeMap<AccountId, Record<Account>>,
+    contacts: BTreeMap<ContactId, Record<Contact>>,
+    services: BTreeMap<ServiceId, Record<Service>>,
+    classifications: BTreeMap<ClassificationId, Record<Classification>>,
     tenants: BTreeMap<TenantId, Record<Tenant>>,
     offerings: BTreeMap<OfferingId, Record<Offering>>,
     incidents: BTreeMap<IncidentId, Record<Incident>>,
@@ -157,7 +160,7 @@ impl Model {
 
     /// The caller a token's contact is, or `NotFound` when the contact is gone.
     pub fn caller(&self, id: ContactId) -> RepoResult<Caller> {
-        let contact = self.contacts.get(&id).ok_or(RepoError::NotFound)?;
+        let contact = &self.contacts.get(&id).ok_or(RepoError::NotFound)?.item;
         let account = self
             .accounts
             .get(&contact.account_id)
@@ -205,6 +208,137 @@ impl Model {
     }
 }
 
+/// The directory as GETs read it: the scopes and filters of the `repo` lists, over memory.
+impl Model {
+    pub fn accounts_page(
+        &self,
+        scope: AccountScope,
+        filter: &AccountFilter,
+        page: PageRequest,
+    ) -> Page<Record<Account>> {
+        page_of(
+            &self.accounts,
+            AccountId(0),
+            page,
+            |r| r.item.id.0,
+            |a| {
+                scope.allows(a)
+                    && filter.kind.is_none_or(|k| a.kind == k)
+                    && filter
+                        .managing_partner_id
+                        .is_none_or(|p| a.managing_partner_id == Some(p))
+            },
+        )
+    }
+
+    pub fn account(&self, scope: AccountScope, id: AccountId) -> RepoResult<Record<Account>> {
+        found(self.accounts.get(&id), |a| scope.allows(a))
+    }
+
+    pub fn contacts_page(
+        &self,
+        scope: ContactScope,
+        account: AccountId,
+        page: PageRequest,
+    ) -> Page<Record<Contact>> {
+        page_of(
+            &self.contacts,
+            ContactId(0),
+            page,
+            |r| r.item.id.0,
+            |c| c.account_id == account && scope.allows(c),
+        )
+    }
+
+    pub fn contact(&self, scope: ContactScope, id: ContactId) -> RepoResult<Record<Contact>> {
+        found(self.contacts.get(&id), |c| scope.allows(c))
+    }
+
+    pub fn tenants_page(
+        &self,
+        scope: TenantScope,
+        filter: &TenantFilter,
+        page: PageRequest,
+    ) -> Page<Record<Tenant>> {
+        page_of(
+            &self.tenants,
+            TenantId(0),
+            page,
+            |r| r.item.id.0,
+            |t| {
+                filter.account_id.is_none_or(|a| t.account_id == a)
+                    && filter.service_id.is_none_or(|s| t.service_id == s)
+                    && filter
+                        .classification_id
+                        .is_none_or(|c| t.classification_id == c)
+                    && self
+                        .accounts
+                        .get(&t.account_id)
+                        .is_some_and(|owner| scope.allows(t, &owner.item))
+            },
+        )
+    }
+
+    pub fn offerings_page(
+        &self,
+        scope: OfferingScope,
+        filter: &OfferingFilter,
+        page: PageRequest,
+    ) -> Page<Record<Offering>> {
+        page_of(
+            &self.offerings,
+            OfferingId(0),
+            page,
+            |r| r.item.id.0,
+            |o| {
+                scope.allows(o)
+                    && filter.service_id.is_none_or(|s| o.service_id == s)
+                    && filter.kind.is_none_or(|k| o.kind == k)
+                    && filter.account_id.is_none_or(|a| o.account_id == a)
+            },
+        )
+    }
+
+    pub fn services_page(&self, page: PageRequest) -> Page<Record<Service>> {
+        page_of(
+            &self.services,
+            ServiceId(0),
+            page,
+            |r| r.item.id.0,
+            |_| true,
+        )
+    }
+
+    pub fn service(&self, id: ServiceId) -> RepoResult<Record<Service>> {
+        found(self.services.get(&id), |_| true)
+    }
+
+    pub fn classifications_page(&self, page: PageRequest) -> Page<Record<Classification>> {
+        page_of(
+            &self.classifications,
+            ClassificationId(0),
+            page,
+            |r| r.item.id.0,
+            |_| true,
+        )
+    }
+
+    pub fn classification(&self, id: ClassificationId) -> RepoResult<Record<Classification>> {
+        found(self.classifications.get(&id), |_| true)
+    }
+}
+
+/// A copy of `record` when `visible` allows it; `NotFound` otherwise (or when absent).
+fn found<T: Clone>(
+    record: Option<&Record<T>>,
+    visible: impl Fn(&T) -> bool,
+) -> RepoResult<Record<T>> {
+    record
+        .filter(|r| visible(&r.item))
+        .cloned()
+        .ok_or(RepoError::NotFound)
+}
+
 /// Reads answered from a model.
 impl Reads for &Model {
     fn caller_view(
@@ -229,7 +363,11 @@ impl Reads for &Model {
     }
 
     fn classifications(&mut self) -> RepoResult<Vec<Classification>> {
-        Ok(self.classifications.values().cloned().collect())
+        Ok(self
+            .classifications
+            .values()
+            .map(|record| record.item.clone())
+            .collect())
     }
 
     fn incidents(
@@ -318,11 +456,7 @@ impl Reads for &Model {
     }
 
     fn offering(&mut self, scope: OfferingScope, id: OfferingId) -> RepoResult<Record<Offering>> {
-        self.offerings
-            .get(&id)
-            .filter(|record| scope.allows(&record.item))
-            .cloned()
-            .ok_or(RepoError::NotFound)
+        found(self.offerings.get(&id), |o| scope.allows(o))
     }
 
     fn tenant(&mut self, scope: TenantScope, id: TenantId) -> RepoResult<Record<Tenant>> {
@@ -349,6 +483,7 @@ const MAX_INCREMENTAL: usize = 20_000;
 struct Changed {
     accounts: HashSet<i64>,
     contacts: HashSet<i64>,
+    services: HashSet<i64>,
     classifications: HashSet<i64>,
     tenants: HashSet<i64>,
     offerings: HashSet<i64>,
@@ -361,6 +496,7 @@ impl Changed {
         let set = match table {
             "accounts" => &mut self.accounts,
             "contacts" => &mut self.contacts,
+            "services" => &mut self.services,
             "classifications" => &mut self.classifications,
             "tenants" => &mut self.tenants,
             "offerings" => &mut self.offerings,
@@ -372,7 +508,7 @@ impl Changed {
             "maintenances" | "maintenance_classifications" | "maintenance_tenants" => {
                 &mut self.maintenances
             }
-            // Services, the audit log: no read in the model depends on them.
+            // The audit log: read from the database (provider admins only).
             _ => return,
         };
         set.insert(id);
@@ -381,6 +517,7 @@ impl Changed {
     fn len(&self) -> usize {
         self.accounts.len()
             + self.contacts.len()
+            + self.services.len()
             + self.classifications.len()
             + self.tenants.len()
             + self.offerings.len()
@@ -415,8 +552,9 @@ fn reload<K: Ord + Copy, V>(
 struct Delta {
     version: i64,
     accounts: BTreeMap<AccountId, Record<Account>>,
-    contacts: BTreeMap<ContactId, Contact>,
-    classifications: BTreeMap<ClassificationId, Classification>,
+    contacts: BTreeMap<ContactId, Record<Contact>>,
+    services: BTreeMap<ServiceId, Record<Service>>,
+    classifications: BTreeMap<ClassificationId, Record<Classification>>,
     tenants: BTreeMap<TenantId, Record<Tenant>>,
     offerings: BTreeMap<OfferingId, Record<Offering>>,
     incidents: BTreeMap<IncidentId, Record<Incident>>,
@@ -551,6 +689,12 @@ impl ReadModel {
             &mut delta.contacts,
         );
         apply(
+            &mut model.services,
+            &c.services,
+            ServiceId,
+            &mut delta.services,
+        );
+        apply(
             &mut model.classifications,
             &c.classifications,
             ClassificationId,
@@ -608,13 +752,16 @@ fn load_delta(conn: &mut DbConnection, delta: &mut Delta) -> RepoResult<()> {
         accounts::find(conn, AccountScope::All, id)
     })?;
     reload(&mut delta.contacts, &c.contacts, ContactId, |id| {
-        contacts::find(conn, ContactScope::All, id).map(|r| r.item)
+        contacts::find(conn, ContactScope::All, id)
+    })?;
+    reload(&mut delta.services, &c.services, ServiceId, |id| {
+        catalogue::find_service(conn, id)
     })?;
     reload(
         &mut delta.classifications,
         &c.classifications,
         ClassificationId,
-        |id| catalogue::find_classification(conn, id).map(|r| r.item),
+        |id| catalogue::find_classification(conn, id),
     )?;
     reload(&mut delta.tenants, &c.tenants, TenantId, |id| {
         tenants::find(conn, TenantScope::All, id)
@@ -668,8 +815,9 @@ fn load_all(conn: &mut DbConnection) -> RepoResult<Model> {
     let accounts = all_rows_in(BATCH, |page| {
         accounts::list(conn, AccountScope::All, &AccountFilter::default(), page)
     })?;
-    let contacts = contacts::all(conn)?;
-    let classifications = catalogue::all_classifications(conn)?;
+    let contacts = all_rows_in(BATCH, |page| contacts::all(conn, page))?;
+    let services = all_rows_in(BATCH, |page| catalogue::list_services(conn, page))?;
+    let classifications = all_rows_in(BATCH, |page| catalogue::list_classifications(conn, page))?;
     let tenants = all_rows_in(BATCH, |page| {
         tenants::list(conn, TenantScope::All, &Default::default(), page)
     })?;
@@ -687,8 +835,12 @@ fn load_all(conn: &mut DbConnection) -> RepoResult<Model> {
     Ok(Model {
         version,
         accounts: accounts.into_iter().map(|r| (r.item.id, r)).collect(),
-        contacts: contacts.into_iter().map(|c| (c.id, c)).collect(),
-        classifications: classifications.into_iter().map(|c| (c.id, c)).collect(),
+        contacts: contacts.into_iter().map(|r| (r.item.id, r)).collect(),
+        services: services.into_iter().map(|r| (r.item.id, r)).collect(),
+        classifications: classifications
+            .into_iter()
+            .map(|r| (r.item.id, r))
+            .collect(),
         tenants: tenants.into_iter().map(|r| (r.item.id, r)).collect(),
         offerings: offerings.into_iter().map(|r| (r.item.id, r)).collect(),
         incidents: incidents.into_iter().map(|r| (r.item.id, r)).collect(),

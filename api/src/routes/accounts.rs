@@ -95,7 +95,7 @@ pub async fn list_accounts(
     };
     let scope = caller.0.account_scope();
     let found = db
-        .run(move |conn| accounts::list(conn, scope, &filter, page))
+        .read(move |model| Ok(model.accounts_page(scope, &filter, page)))
         .await?;
     Ok(web::Json(Page::from_records(found, AccountResponse::from)))
 }
@@ -109,7 +109,7 @@ pub async fn get_account(
     id: web::Path<i64>,
 ) -> Result<web::Json<AccountResponse>, ApiError> {
     let (scope, id) = (caller.0.account_scope(), AccountId(id.into_inner()));
-    let found = db.run(move |conn| accounts::find(conn, scope, id)).await?;
+    let found = db.read(move |model| model.account(scope, id)).await?;
     Ok(web::Json(found.into()))
 }
 
@@ -259,9 +259,9 @@ pub async fn list_account_contacts(
         return Err(ApiError::not_found());
     }
     let found = db
-        .run(move |conn| {
-            accounts::find(conn, domain::AccountScope::All, account)?;
-            contacts::list(conn, scope, account, page)
+        .read(move |model| {
+            model.account(domain::AccountScope::All, account)?;
+            Ok(model.contacts_page(scope, account, page))
         })
         .await?;
     Ok(web::Json(Page::from_records(found, ContactResponse::from)))
@@ -307,7 +307,7 @@ pub async fn get_contact(
     id: web::Path<i64>,
 ) -> Result<web::Json<ContactResponse>, ApiError> {
     let (scope, id) = (caller.0.contact_scope(), ContactId(id.into_inner()));
-    let found = db.run(move |conn| contacts::find(conn, scope, id)).await?;
+    let found = db.read(move |model| model.contact(scope, id)).await?;
     Ok(web::Json(found.into()))
 }
 

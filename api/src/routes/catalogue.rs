@@ -60,9 +60,7 @@ pub async fn list_services(
     query: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<ServiceResponse>>, ApiError> {
     let page = query.0.request()?;
-    let found = db
-        .run(move |conn| catalogue::list_services(conn, page))
-        .await?;
+    let found = db.read(move |model| Ok(model.services_page(page))).await?;
     Ok(web::Json(Page::from_records(found, ServiceResponse::from)))
 }
 
@@ -75,9 +73,7 @@ pub async fn get_service(
     id: web::Path<i64>,
 ) -> Result<web::Json<ServiceResponse>, ApiError> {
     let id = ServiceId(id.into_inner());
-    let found = db
-        .run(move |conn| catalogue::find_service(conn, id))
-        .await?;
+    let found = db.read(move |model| model.service(id)).await?;
     Ok(web::Json(found.into()))
 }
 
@@ -223,7 +219,7 @@ pub async fn list_classifications(
 ) -> Result<web::Json<Page<ClassificationResponse>>, ApiError> {
     let page = query.0.request()?;
     let found = db
-        .run(move |conn| catalogue::list_classifications(conn, page))
+        .read(move |model| Ok(model.classifications_page(page)))
         .await?;
     Ok(web::Json(Page::from_records(
         found,
@@ -240,9 +236,7 @@ pub async fn get_classification(
     id: web::Path<i64>,
 ) -> Result<web::Json<ClassificationResponse>, ApiError> {
     let id = ClassificationId(id.into_inner());
-    let found = db
-        .run(move |conn| catalogue::find_classification(conn, id))
-        .await?;
+    let found = db.read(move |model| model.classification(id)).await?;
     Ok(web::Json(found.into()))
 }
 

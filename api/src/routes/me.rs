@@ -2,7 +2,6 @@
 
 use actix_web::{get, web};
 use domain::{AccountScope, ContactScope};
-use persistence::repo::{accounts, contacts};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -29,9 +28,9 @@ pub async fn get_me(
 ) -> Result<web::Json<MeResponse>, ApiError> {
     let caller = caller.0;
     let (contact, account) = db
-        .run(move |conn| {
-            let contact = contacts::find(conn, ContactScope::All, caller.contact_id)?;
-            let account = accounts::find(conn, AccountScope::All, caller.account_id)?;
+        .read(move |model| {
+            let contact = model.contact(ContactScope::All, caller.contact_id)?;
+            let account = model.account(AccountScope::All, caller.account_id)?;
             Ok((contact, account))
         })
         .await?;

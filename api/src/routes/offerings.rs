@@ -101,7 +101,7 @@ pub async fn list_offerings(
     };
     let scope = caller.0.offering_scope();
     let found = db
-        .run(move |conn| offerings::list(conn, scope, &filter, page))
+        .read(move |model| Ok(model.offerings_page(scope, &filter, page)))
         .await?;
     Ok(web::Json(Page::from_records(found, OfferingResponse::from)))
 }
@@ -115,7 +115,9 @@ pub async fn get_offering(
     id: web::Path<i64>,
 ) -> Result<web::Json<OfferingResponse>, ApiError> {
     let (scope, id) = (caller.0.offering_scope(), OfferingId(id.into_inner()));
-    let found = db.run(move |conn| offerings::find(conn, scope, id)).await?;
+    let found = db
+        .read(move |model| persistence::model::Reads::offering(model, scope, id))
+        .await?;
     Ok(web::Json(found.into()))
 }
 

@@ -95,7 +95,7 @@ pub async fn list_tenants(
     };
     let scope = caller.0.tenant_scope();
     let found = db
-        .run(move |conn| tenants::list(conn, scope, &filter, page))
+        .read(move |model| Ok(model.tenants_page(scope, &filter, page)))
         .await?;
     Ok(web::Json(Page::from_records(found, TenantResponse::from)))
 }
@@ -109,7 +109,9 @@ pub async fn get_tenant(
     id: web::Path<i64>,
 ) -> Result<web::Json<TenantResponse>, ApiError> {
     let (scope, id) = (caller.0.tenant_scope(), TenantId(id.into_inner()));
-    let found = db.run(move |conn| tenants::find(conn, scope, id)).await?;
+    let found = db
+        .read(move |model| persistence::model::Reads::tenant(model, scope, id))
+        .await?;
     Ok(web::Json(found.into()))
 }
 

@@ -81,15 +81,15 @@ pub fn list(
     Page::from_rows(rows, page, |row| row.id).try_map(ContactRow::into_record)
 }
 
-/// Every contact (the read model's load).
-pub fn all(conn: &mut DbConnection) -> RepoResult<Vec<Contact>> {
-    contacts::table
+/// Every contact of every account, a page at a time (the read model's load).
+pub fn all(conn: &mut DbConnection, page: PageRequest) -> RepoResult<Page<Record<Contact>>> {
+    let rows = contacts::table
+        .filter(contacts::id.gt(page.after.unwrap_or(i64::MIN)))
         .order(contacts::id.asc())
+        .limit(page.limit + 1)
         .select(ContactRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(|row| row.into_record().map(|r| r.item))
-        .collect()
+        .load(conn)?;
+    Page::from_rows(rows, page, |row| row.id).try_map(ContactRow::into_record)
 }
 
 pub fn find(
