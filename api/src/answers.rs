@@ -314,8 +314,9 @@ where
     if req.method() != Method::GET {
         let writes = req.method() != Method::OPTIONS && req.method() != Method::HEAD;
         let response = next.call(req).await?;
-        if writes {
-            // A failure here only delays this replica's view until the watcher's next turn.
+        // A refused write committed nothing. A failure to catch up only delays this replica's
+        // view until the watcher's next turn.
+        if writes && response.status().is_success() {
             let _ = db.catch_up().await;
         }
         return Ok(response.map_into_boxed_body());

@@ -630,6 +630,14 @@ impl ReadModel {
         self.read(Model::version)
     }
 
+    /// Replaces the model with everything as it is now.
+    fn reload(&self, conn: &mut DbConnection) -> RepoResult<i64> {
+        let fresh = load_all(conn)?;
+        let version = fresh.version;
+        *self.model.write().unwrap_or_else(PoisonError::into_inner) = fresh;
+        Ok(version)
+    }
+
     /// Applies every change committed after the model's version (reloading everything when
     /// the log no longer reaches back that far, or too much changed); returns the new version.
     pub fn catch_up(&self, conn: &mut DbConnection) -> RepoResult<i64> {
@@ -638,8 +646,8 @@ impl ReadModel {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let from = self.version();
-        let current = crate::repo::data_version(conn)?;
-        if current <= from {
+        // The counter first: every change up to it is in the log read next (or was purged).
+        if crate::repo::data_version(conn)? <= from {
             return Ok(from);
         }
         let rows: Vec<(i64, String, i64)> = data_changes::table
@@ -655,10 +663,10 @@ impl ReadModel {
         let complete =
             rows.first().is_some_and(|(v, _, _)| *v == from + 1) && rows.len() <= MAX_INCREMENTAL;
         if !complete {
-            let fresh = load_all(conn)?;
-            let version = fresh.version;
-            *self.model.write().unwrap_or_else(PoisonError::into_inner) = fresh;
-            return Ok(version);
+            log::info!(
+                "the change log does not reach back to version {from}: reloading everything"
+            );
+            return self.reload(conn);
         }
         let mut delta = Delta {
             version: rows.last().map_or(from, |(v, _, _)| *v),
@@ -668,10 +676,8 @@ impl ReadModel {
             delta.changed.add(table, *id);
         }
         if delta.changed.len() > MAX_INCREMENTAL {
-            let fresh = load_all(conn)?;
-            let version = fresh.version;
-            *self.model.write().unwrap_or_else(PoisonError::into_inner) = fresh;
-            return Ok(version);
+            log::info!("over {MAX_INCREMENTAL} objects changed: reloading everything");
+            return self.reload(conn);
         }
         load_delta(conn, &mut delta)?;
         let mut model = self.model.write().unwrap_or_else(PoisonError::into_inner);
