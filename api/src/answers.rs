@@ -1,12 +1,12 @@
 //! Reads answered from memory. Every write to what reads show bumps one data version in the
 //! writing transaction (database triggers); each replica's read model knows the version it
-//! reflects. A GET's answer is kept per (caller, data version, path and query, `Accept`)
-//! in a bounded cache: the same question at the same version is answered from memory, with no
-//! database work, and `If-None-Match` answers 304 from the same entry. After a write this
-//! replica reads the new version before it answers (read-your-writes); other replicas learn it
-//! from the watcher within [`WATCH_EVERY`].
+//! reflects. A GET's answer is kept per (caller, data version, path and query, `Accept`) in a
+//! bounded cache: the same question at the same version is answered once, and `If-None-Match`
+//! answers 304 from the same entry. After a write, this replica brings its model up to date
+//! before it answers (read-your-writes); other replicas hear of it through [`watch`].
 
 use std::collections::HashMap;
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -47,8 +47,11 @@ pub fn watch(target: DatabaseTarget, every: Duration, model: Weak<ReadModel>) {
             let mut failures: u32 = 0;
             let mut purged = std::time::Instant::now();
             loop {
-                // A wake-up, the interval, or (the listener gone) the interval again.
-                let _ = woken.recv_timeout(every * 2u32.pow(failures.min(4)));
+                // A wake-up from the listener, or the interval (also without a listener).
+                let interval = every * 2u32.pow(failures.min(4));
+                if let Err(RecvTimeoutError::Disconnected) = woken.recv_timeout(interval) {
+                    std::thread::sleep(interval);
+                }
                 let Some(model) = model.upgrade() else {
                     return;
                 };

@@ -6,7 +6,7 @@
 //! changed after the model's version. Reads ([`Reads`]) run the same filters as the SQL they
 //! replace, over memory; the database stays the source of truth.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Mutex, PoisonError, RwLock};
 
 use diesel::prelude::*;
@@ -126,9 +126,9 @@ pub struct Model {
     tenants: BTreeMap<TenantId, Record<Tenant>>,
     offerings: BTreeMap<OfferingId, Record<Offering>>,
     incidents: BTreeMap<IncidentId, Record<Incident>>,
-    timelines: HashMap<IncidentId, Vec<IncidentUpdate>>,
+    timelines: BTreeMap<IncidentId, Vec<IncidentUpdate>>,
     /// The status timeline of each reopened incident (availability needs its gaps).
-    reopened: HashMap<IncidentId, Vec<(OffsetDateTime, IncidentStatus)>>,
+    reopened: BTreeMap<IncidentId, Vec<(OffsetDateTime, IncidentStatus)>>,
     maintenances: BTreeMap<MaintenanceId, Record<Maintenance>>,
 }
 
@@ -547,59 +547,27 @@ fn reload<K: Ord + Copy, V>(
     Ok(())
 }
 
-/// What one catch-up loaded, applied under the write lock in one step.
+/// What one catch-up loaded (the changed objects that still exist), applied under the write
+/// lock in one step.
 #[derive(Default)]
 struct Delta {
     version: i64,
-    accounts: BTreeMap<AccountId, Record<Account>>,
-    contacts: BTreeMap<ContactId, Record<Contact>>,
-    services: BTreeMap<ServiceId, Record<Service>>,
-    classifications: BTreeMap<ClassificationId, Record<Classification>>,
-    tenants: BTreeMap<TenantId, Record<Tenant>>,
-    offerings: BTreeMap<OfferingId, Record<Offering>>,
-    incidents: BTreeMap<IncidentId, Record<Incident>>,
-    timelines: BTreeMap<IncidentId, Vec<IncidentUpdate>>,
-    reopened: BTreeMap<IncidentId, Vec<(OffsetDateTime, IncidentStatus)>>,
-    maintenances: BTreeMap<MaintenanceId, Record<Maintenance>>,
+    loaded: Model,
     changed: Changed,
 }
 
 /// Replaces the entries of `ids` in `target` with those in `loaded` (absent: removed).
-fn apply<K: Ord + Copy + std::hash::Hash + Eq, V>(
-    target: &mut impl MapLike<K, V>,
+fn apply<K: Ord + Copy, V>(
+    target: &mut BTreeMap<K, V>,
     ids: &HashSet<i64>,
     key: impl Fn(i64) -> K,
     loaded: &mut BTreeMap<K, V>,
 ) {
     for &id in ids {
         match loaded.remove(&key(id)) {
-            Some(value) => target.put(key(id), value),
-            None => target.drop_key(&key(id)),
-        }
-    }
-}
-
-/// The two map types of the model, for [`apply`].
-trait MapLike<K, V> {
-    fn put(&mut self, key: K, value: V);
-    fn drop_key(&mut self, key: &K);
-}
-
-impl<K: Ord, V> MapLike<K, V> for BTreeMap<K, V> {
-    fn put(&mut self, key: K, value: V) {
-        self.insert(key, value);
-    }
-    fn drop_key(&mut self, key: &K) {
-        self.remove(key);
-    }
-}
-
-impl<K: std::hash::Hash + Eq, V> MapLike<K, V> for HashMap<K, V> {
-    fn put(&mut self, key: K, value: V) {
-        self.insert(key, value);
-    }
-    fn drop_key(&mut self, key: &K) {
-        self.remove(key);
+            Some(value) => target.insert(key(id), value),
+            None => target.remove(&key(id)),
+        };
     }
 }
 
@@ -686,56 +654,61 @@ impl ReadModel {
             &mut model.accounts,
             &c.accounts,
             AccountId,
-            &mut delta.accounts,
+            &mut delta.loaded.accounts,
         );
         apply(
             &mut model.contacts,
             &c.contacts,
             ContactId,
-            &mut delta.contacts,
+            &mut delta.loaded.contacts,
         );
         apply(
             &mut model.services,
             &c.services,
             ServiceId,
-            &mut delta.services,
+            &mut delta.loaded.services,
         );
         apply(
             &mut model.classifications,
             &c.classifications,
             ClassificationId,
-            &mut delta.classifications,
+            &mut delta.loaded.classifications,
         );
-        apply(&mut model.tenants, &c.tenants, TenantId, &mut delta.tenants);
+        apply(
+            &mut model.tenants,
+            &c.tenants,
+            TenantId,
+            &mut delta.loaded.tenants,
+        );
         apply(
             &mut model.offerings,
             &c.offerings,
             OfferingId,
-            &mut delta.offerings,
+            &mut delta.loaded.offerings,
         );
         apply(
             &mut model.incidents,
             &c.incidents,
             IncidentId,
-            &mut delta.incidents,
+            &mut delta.loaded.incidents,
         );
         apply(
             &mut model.timelines,
             &c.incidents,
             IncidentId,
-            &mut delta.timelines,
+            &mut delta.loaded.timelines,
         );
         apply(
             &mut model.reopened,
             &c.incidents,
             IncidentId,
-            &mut delta.reopened,
+            &mut delta.loaded.reopened,
         );
         apply(
             &mut model.maintenances,
             &c.maintenances,
             MaintenanceId,
-            &mut delta.maintenances,
+            &mut delta.loaded.maintenances,
         );
         model.version = model.version.max(delta.version);
         Ok(model.version)
@@ -754,40 +727,46 @@ pub fn purge_changes(conn: &mut DbConnection) -> RepoResult<usize> {
 /// Loads the objects `delta.changed` names, as they are now.
 fn load_delta(conn: &mut DbConnection, delta: &mut Delta) -> RepoResult<()> {
     let c = &delta.changed;
-    reload(&mut delta.accounts, &c.accounts, AccountId, |id| {
+    reload(&mut delta.loaded.accounts, &c.accounts, AccountId, |id| {
         accounts::find(conn, AccountScope::All, id)
     })?;
-    reload(&mut delta.contacts, &c.contacts, ContactId, |id| {
+    reload(&mut delta.loaded.contacts, &c.contacts, ContactId, |id| {
         contacts::find(conn, ContactScope::All, id)
     })?;
-    reload(&mut delta.services, &c.services, ServiceId, |id| {
+    reload(&mut delta.loaded.services, &c.services, ServiceId, |id| {
         catalogue::find_service(conn, id)
     })?;
     reload(
-        &mut delta.classifications,
+        &mut delta.loaded.classifications,
         &c.classifications,
         ClassificationId,
         |id| catalogue::find_classification(conn, id),
     )?;
-    reload(&mut delta.tenants, &c.tenants, TenantId, |id| {
+    reload(&mut delta.loaded.tenants, &c.tenants, TenantId, |id| {
         tenants::find(conn, TenantScope::All, id)
     })?;
-    reload(&mut delta.offerings, &c.offerings, OfferingId, |id| {
-        offerings::find(conn, OfferingScope::All, id)
-    })?;
-    reload(&mut delta.incidents, &c.incidents, IncidentId, |id| {
-        incidents::find(conn, id)
-    })?;
+    reload(
+        &mut delta.loaded.offerings,
+        &c.offerings,
+        OfferingId,
+        |id| offerings::find(conn, OfferingScope::All, id),
+    )?;
+    reload(
+        &mut delta.loaded.incidents,
+        &c.incidents,
+        IncidentId,
+        |id| incidents::find(conn, id),
+    )?;
     for &id in &c.incidents {
         let timeline = incidents::timeline(conn, IncidentId(id))?;
         if !timeline.is_empty() {
-            delta.timelines.insert(IncidentId(id), timeline);
+            delta.loaded.timelines.insert(IncidentId(id), timeline);
         }
     }
     let ids: Vec<i64> = c.incidents.iter().copied().collect();
-    delta.reopened = reopened_timelines(conn, Some(&ids))?.into_iter().collect();
+    delta.loaded.reopened = reopened_timelines(conn, Some(&ids))?;
     reload(
-        &mut delta.maintenances,
+        &mut delta.loaded.maintenances,
         &c.maintenances,
         MaintenanceId,
         |id| maintenances::find(conn, id),
@@ -799,7 +778,7 @@ fn load_delta(conn: &mut DbConnection, delta: &mut Delta) -> RepoResult<()> {
 fn reopened_timelines(
     conn: &mut DbConnection,
     ids: Option<&[i64]>,
-) -> RepoResult<HashMap<IncidentId, Vec<(OffsetDateTime, IncidentStatus)>>> {
+) -> RepoResult<BTreeMap<IncidentId, Vec<(OffsetDateTime, IncidentStatus)>>> {
     let mut query = incidents_t::table
         .filter(incidents_t::reopened.eq(true))
         .select(incidents_t::id)
@@ -833,7 +812,7 @@ fn load_all(conn: &mut DbConnection) -> RepoResult<Model> {
     let incidents = all_rows_in(BATCH, |page| {
         incidents::list(conn, &IncidentFilter::default(), page)
     })?;
-    let timelines = incidents::timelines(conn, None)?;
+    let timelines = incidents::timelines(conn, None)?.into_iter().collect();
     let reopened = reopened_timelines(conn, None)?;
     let maintenances = all_rows_in(BATCH, |page| {
         maintenances::list(conn, &MaintenanceFilter::default(), page)

@@ -648,15 +648,7 @@ async fn metrics_count_requests_by_route_template_and_report_the_pool_and_build(
         .send()
         .await
         .unwrap();
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     for expected in [
         r#"slr_http_requests_total{endpoint="/api/v1/incidents/{id}",method="GET",status="404"} 1"#,
         r#"slr_http_requests_total{endpoint="/api/v1/me",method="GET",status="200"} 1"#,

@@ -280,16 +280,9 @@ async fn a_write_storm_on_one_replica_leaves_the_other_identical() {
 
 /// `slr_db_checkouts_total` as `/metrics` reports it.
 async fn checkouts(app: &TestApp) -> u64 {
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
+    app.metrics()
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
+        .lines()
         .find_map(|line| line.strip_prefix("slr_db_checkouts_total "))
         .and_then(|n| n.trim().parse().ok())
         .expect("slr_db_checkouts_total is reported")
