@@ -6,7 +6,7 @@
 //! before it answers (read-your-writes); other replicas hear of it through [`watch`].
 
 use std::collections::HashMap;
-use std::sync::mpsc::RecvTimeoutError;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -34,11 +34,13 @@ pub const WATCHER_NAME: &str = "slr-data-version";
 /// (outside the pool, so it never competes with requests) — which also covers writes by other
 /// processes and a listener that lost its connection — and at once when, on Postgres, the
 /// listener hears a commit's `NOTIFY slr_data` with a newer version.
-pub fn watch(target: DatabaseTarget, every: Duration, model: Weak<ReadModel>) {
+pub fn watch(target: DatabaseTarget, every: Duration, model: Weak<ReadModel>) -> Watcher {
     let (wake, woken) = std::sync::mpsc::channel::<()>();
     if let DatabaseTarget::Postgres(url) = &target {
-        listen(url.clone(), model.clone(), wake);
+        listen(url.clone(), model.clone(), wake.clone());
     }
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = Arc::clone(&stop);
     let spawned = std::thread::Builder::new()
         .name("slr-data-version".to_owned())
         .spawn(move || {
@@ -47,10 +49,11 @@ pub fn watch(target: DatabaseTarget, every: Duration, model: Weak<ReadModel>) {
             let mut failures: u32 = 0;
             let mut purged = std::time::Instant::now();
             loop {
-                // A wake-up from the listener, or the interval (also without a listener).
+                // A wake-up (the listener, or the stop), or the interval.
                 let interval = every * 2u32.pow(failures.min(4));
-                if let Err(RecvTimeoutError::Disconnected) = woken.recv_timeout(interval) {
-                    std::thread::sleep(interval);
+                let _ = woken.recv_timeout(interval);
+                if stopped.load(Ordering::Acquire) {
+                    return;
                 }
                 let Some(model) = model.upgrade() else {
                     return;
@@ -80,8 +83,27 @@ pub fn watch(target: DatabaseTarget, every: Duration, model: Weak<ReadModel>) {
                 }
             }
         });
-    if let Err(error) = spawned {
-        log::error!("cannot start the read model's watcher: {error}");
+    let thread = spawned
+        .map_err(|error| log::error!("cannot start the read model's watcher: {error}"))
+        .ok();
+    Watcher { stop, wake, thread }
+}
+
+/// The running watcher; dropping it stops it and waits for it, so no query of its own is still
+/// running on its (libpq) connection while the process exits.
+pub struct Watcher {
+    stop: Arc<AtomicBool>,
+    wake: std::sync::mpsc::Sender<()>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        let _ = self.wake.send(());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 

@@ -43,6 +43,8 @@ pub struct Application {
     port: u16,
     server: Server,
     model: std::sync::Arc<ReadModel>,
+    /// Stopped (and waited for) when the server stops or this is dropped.
+    watcher: crate::answers::Watcher,
 }
 
 impl Application {
@@ -65,7 +67,7 @@ impl Application {
             model.version(),
             started.elapsed().as_millis()
         );
-        crate::answers::watch(
+        let watcher = crate::answers::watch(
             settings.database.clone(),
             settings.version_poll,
             std::sync::Arc::downgrade(&model),
@@ -125,6 +127,7 @@ impl Application {
             port,
             server,
             model,
+            watcher,
         })
     }
 
@@ -139,7 +142,9 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let stopped = self.server.await;
+        drop(self.watcher);
+        stopped
     }
 }
 

@@ -132,19 +132,20 @@ pub struct Model {
     maintenances: BTreeMap<MaintenanceId, Record<Maintenance>>,
 }
 
-/// A page of `map`'s values after `page.after`, keeping those `keep` accepts.
+/// A page of `map`'s values after `page.after` (keys made by `key`), keeping those `keep`
+/// accepts: it starts at the cursor, whatever the depth.
 fn page_of<K: Ord + Copy, T: Clone>(
     map: &BTreeMap<K, Record<T>>,
-    from: K,
+    key: impl Fn(i64) -> K,
     page: PageRequest,
     id: impl Fn(&Record<T>) -> i64,
     keep: impl Fn(&T) -> bool,
 ) -> Page<Record<T>> {
     let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+    let from = page.after.map_or(i64::MIN, |after| after.saturating_add(1));
     let rows: Vec<Record<T>> = map
-        .range(from..)
+        .range(key(from)..)
         .map(|(_, record)| record)
-        .filter(|record| page.after.is_none_or(|after| id(record) > after))
         .filter(|record| keep(&record.item))
         .take(limit.saturating_add(1))
         .cloned()
@@ -218,7 +219,7 @@ impl Model {
     ) -> Page<Record<Account>> {
         page_of(
             &self.accounts,
-            AccountId(0),
+            AccountId,
             page,
             |r| r.item.id.0,
             |a| {
@@ -243,7 +244,7 @@ impl Model {
     ) -> Page<Record<Contact>> {
         page_of(
             &self.contacts,
-            ContactId(0),
+            ContactId,
             page,
             |r| r.item.id.0,
             |c| c.account_id == account && scope.allows(c),
@@ -262,7 +263,7 @@ impl Model {
     ) -> Page<Record<Tenant>> {
         page_of(
             &self.tenants,
-            TenantId(0),
+            TenantId,
             page,
             |r| r.item.id.0,
             |t| {
@@ -287,7 +288,7 @@ impl Model {
     ) -> Page<Record<Offering>> {
         page_of(
             &self.offerings,
-            OfferingId(0),
+            OfferingId,
             page,
             |r| r.item.id.0,
             |o| {
@@ -300,13 +301,7 @@ impl Model {
     }
 
     pub fn services_page(&self, page: PageRequest) -> Page<Record<Service>> {
-        page_of(
-            &self.services,
-            ServiceId(0),
-            page,
-            |r| r.item.id.0,
-            |_| true,
-        )
+        page_of(&self.services, ServiceId, page, |r| r.item.id.0, |_| true)
     }
 
     pub fn service(&self, id: ServiceId) -> RepoResult<Record<Service>> {
@@ -316,7 +311,7 @@ impl Model {
     pub fn classifications_page(&self, page: PageRequest) -> Page<Record<Classification>> {
         page_of(
             &self.classifications,
-            ClassificationId(0),
+            ClassificationId,
             page,
             |r| r.item.id.0,
             |_| true,
@@ -377,7 +372,7 @@ impl Reads for &Model {
     ) -> RepoResult<Page<Record<Incident>>> {
         Ok(page_of(
             &self.incidents,
-            IncidentId(0),
+            IncidentId,
             page,
             |r| r.item.id.0,
             |i| filter.matches(i),
@@ -400,7 +395,7 @@ impl Reads for &Model {
         let model: &Model = self;
         Ok(page_of(
             &model.maintenances,
-            MaintenanceId(0),
+            MaintenanceId,
             page,
             |r| r.item.id.0,
             |m| model.maintenance_matches(filter, m),
