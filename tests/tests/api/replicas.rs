@@ -199,15 +199,16 @@ async fn on_postgres_a_replica_hears_a_commit_without_waiting_for_its_poll() {
 async fn everything(app: &TestApp, token: &str) -> Vec<Value> {
     let mut answers = Vec::new();
     for list in [
-        "incidents",
-        "maintenances",
-        "tenants",
-        "offerings",
-        "accounts",
-        "services",
+        "incidents?include=impacted_tenants&",
+        "maintenances?include=impacted_tenants&",
+        "tenants?",
+        "offerings?",
+        "accounts?",
+        "services?",
+        "classifications?",
     ] {
         answers.push(Value::Array(
-            app.list_all(&format!("/api/v1/{list}?limit=200"), token)
+            app.list_all(&format!("/api/v1/{list}limit=200"), token)
                 .await,
         ));
     }
@@ -216,7 +217,7 @@ async fn everything(app: &TestApp, token: &str) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn a_write_storm_on_one_replica_leaves_the_other_identical() {
+async fn a_write_storm_on_one_replica_leaves_the_other_identical_to_a_fresh_load() {
     let (a, b, sma) = world().await;
     let admin = a.admin_token();
     let tokens = [
@@ -229,8 +230,10 @@ async fn a_write_storm_on_one_replica_leaves_the_other_identical() {
     }
     let globex_prod = a.id_of("tenants", "name", "globex-prod").await;
     let initech_prod = a.id_of("tenants", "name", "initech-prod").await;
-    // 200 writes, 20 at a time: 50 incidents, each with two timeline updates, and 50 windows
-    // (the updates of one incident in order, everything else side by side).
+    let globex = a.id_of("accounts", "name", "Globex").await;
+    let class = a.id_of("classifications", "code", "saas2-eu").await;
+    // 225 writes: 50 incidents, each with two timeline updates, and 50 windows, 20 at a time
+    // (the updates of one incident in order), and 25 directory changes.
     let (app, admin) = (&a, admin.as_str());
     for batch in 0..5 {
         let incidents = join_all((0..10).map(|i| async move {
@@ -268,6 +271,32 @@ async fn a_write_storm_on_one_replica_leaves_the_other_identical() {
             app.create("/api/v1/maintenances", &body).await
         }))
         .await;
+        // Directory churn: new tenants (and a renamed one), a contact added and removed.
+        join_all((0..2).map(|i| async move {
+            let body = json!({"name": format!("storm-{batch}-{i}"), "account_id": globex,
+                "service_id": sma, "classification_id": class});
+            app.create("/api/v1/tenants", &body).await
+        }))
+        .await;
+        let renamed = app
+            .patch(
+                &format!("/api/v1/tenants/{globex_prod}"),
+                admin,
+                &json!({"name": format!("globex-prod-{batch}")}),
+            )
+            .await;
+        assert_eq!(renamed.status(), StatusCode::OK);
+        let contact = app
+            .create(
+                &format!("/api/v1/accounts/{globex}/contacts"),
+                &json!({"email": format!("storm{batch}@globex.example"), "name": "Storm",
+                    "role": "viewer"}),
+            )
+            .await;
+        let removed = app
+            .delete(&format!("/api/v1/contacts/{}", contact["id"]), admin)
+            .await;
+        assert_eq!(removed.status(), StatusCode::NO_CONTENT);
     }
     let since = Instant::now();
     for token in &tokens {
@@ -275,6 +304,11 @@ async fn a_write_storm_on_one_replica_leaves_the_other_identical() {
             everything(&a, token).await == everything(&b, token).await
         })
         .await;
+    }
+    // And what both took in change by change equals a model loaded from scratch.
+    let fresh = a.replica();
+    for token in &tokens {
+        assert!(everything(&a, token).await == everything(&fresh, token).await);
     }
 }
 
