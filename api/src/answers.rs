@@ -1,6 +1,7 @@
 //! Reads answered from memory. Every write to what reads show bumps one data version in the
 //! writing transaction (database triggers); each replica's read model knows the version it
-//! reflects. A GET's answer is kept per (caller, data version, path and query, `Accept`) in a
+//! reflects. A GET's answer is kept per (caller's account and role, data version, path and query,
+//! `Accept`) in a
 //! bounded cache: the same question at the same version is answered once, and `If-None-Match`
 //! answers 304 from the same entry. After a write, this replica brings its model up to date
 //! before it answers (read-your-writes); other replicas hear of it through [`watch`].
@@ -217,10 +218,19 @@ struct Answer {
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq)]
 struct AnswerKey {
-    contact: i64,
+    whose: Whose,
     version: i64,
     uri: String,
     accept: Option<HeaderValue>,
+}
+
+/// Whose answer it is. Every answer depends only on the caller's account (its scopes) and role
+/// (admins may read the audit log), so contacts of one account with one role share answers;
+/// `/me` names the contact itself.
+#[derive(Debug, Clone, Hash, PartialEq, Eq)]
+enum Whose {
+    Contact(i64),
+    Account(i64, &'static str),
 }
 
 /// The answer cache, bounded by the bytes it holds.
@@ -232,6 +242,9 @@ pub struct Answers {
     max_age: Duration,
     /// Keys whose answer one request is making; the others wait for it.
     making: Mutex<HashMap<AnswerKey, Arc<Notify>>>,
+    /// `slr_answers_served_total` and `slr_answers_made_total`.
+    served: prometheus::IntCounter,
+    made: prometheus::IntCounter,
 }
 
 /// How long past `max_age` an answer may be given while it is being made again.
@@ -266,8 +279,11 @@ impl Drop for Making {
 }
 
 impl Answers {
-    pub fn new(max_bytes: u64, max_age: Duration) -> Self {
-        Self {
+    pub fn new(max_bytes: u64, max_age: Duration) -> Result<Self, prometheus::Error> {
+        let counter = |name: &str, help: &str| {
+            prometheus::IntCounter::with_opts(prometheus::Opts::new(name, help).namespace("slr"))
+        };
+        Ok(Self {
             cache: moka::sync::Cache::builder()
                 .max_capacity(max_bytes)
                 .weigher(|key: &AnswerKey, answer: &Arc<Answer>| {
@@ -277,7 +293,20 @@ impl Answers {
                 .build(),
             max_age,
             making: Mutex::default(),
-        }
+            served: counter(
+                "answers_served_total",
+                "GET answers given from the answer cache",
+            )?,
+            made: counter(
+                "answers_made_total",
+                "GET answers made and kept in the answer cache",
+            )?,
+        })
+    }
+
+    /// The cache's counters, for `/metrics`.
+    pub fn counters(&self) -> [prometheus::IntCounter; 2] {
+        [self.served.clone(), self.made.clone()]
     }
 
     /// A fresh answer; else a stale one while another request makes it again; else, when
@@ -359,6 +388,7 @@ where
     if let Some(key) = &key {
         match Answers::turn(&answers, key).await {
             Turn::Serve(answer) => {
+                answers.served.inc();
                 let response = respond(&answer, if_none_match.as_deref());
                 return Ok(req.into_response(response));
             }
@@ -388,6 +418,7 @@ where
     };
     let response = respond(&answer, if_none_match.as_deref());
     if let Some(key) = key {
+        answers.made.inc();
         answers.cache.insert(key, Arc::new(answer));
     }
     drop(making);
@@ -398,8 +429,13 @@ where
 async fn cache_key(req: &ServiceRequest, version: i64) -> Option<AnswerKey> {
     let callers = req.app_data::<web::Data<Callers>>()?;
     let caller = callers.resolve(req.request()).ok()?;
+    let whose = if req.path() == "/api/v1/me" {
+        Whose::Contact(caller.contact_id.0)
+    } else {
+        Whose::Account(caller.account_id.0, caller.role.as_str())
+    };
     Some(AnswerKey {
-        contact: caller.contact_id.0,
+        whose,
         version,
         uri: req.uri().to_string(),
         accept: req.headers().get(header::ACCEPT).cloned(),

@@ -26,9 +26,11 @@ impl Metrics {
     /// `slr_http_requests_total` and `slr_http_requests_duration_seconds` labelled by
     /// `endpoint` (the route template; `UNKNOWN` for unmatched paths, so scanners cannot blow up
     /// the label set), `method` and `status`; `slr_db_pool_connections`/`_idle`;
-    /// `slr_db_checkouts_total`;
+    /// `slr_db_checkouts_total`; and `more` (the answer cache's counters);
     /// `slr_build_info{version}`.
-    pub fn new() -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+    pub fn new(
+        more: impl IntoIterator<Item = IntCounter>,
+    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let middleware = PrometheusMetricsBuilder::new("slr")
             .endpoint(PATH)
             .mask_unmatched_patterns("UNKNOWN")
@@ -59,7 +61,12 @@ impl Metrics {
             Box::new(pool_idle.clone()),
             Box::new(checkouts.clone()),
             Box::new(build_info),
-        ] {
+        ]
+        .into_iter()
+        .chain(
+            more.into_iter()
+                .map(|c| Box::new(c) as Box<dyn prometheus::core::Collector>),
+        ) {
             middleware.registry.register(collector)?;
         }
         Ok(Self {

@@ -73,10 +73,10 @@ impl Application {
             std::sync::Arc::downgrade(&model),
         );
         let db = web::Data::new(Db::new(pool, std::sync::Arc::clone(&model)));
-        let answers = web::Data::new(crate::answers::Answers::new(
-            ANSWER_CACHE_BYTES,
-            settings.answer_max_age,
-        ));
+        let answers = web::Data::new(
+            crate::answers::Answers::new(ANSWER_CACHE_BYTES, settings.answer_max_age)
+                .map_err(|e| StartupError::Metrics(e.to_string()))?,
+        );
         let callers = web::Data::new(crate::auth::Callers::new(authority.clone(), db.clone()));
         let weights = web::Data::new(settings.weights);
         let idempotency_ttl =
@@ -89,7 +89,8 @@ impl Application {
         let limiter = web::Data::new(crate::ratelimit::Limiter::new(settings.rate_limit));
         let known_routes = web::Data::new(KnownRoutes::from_spec(&openapi()));
         let metrics = web::Data::new(
-            crate::metrics::Metrics::new().map_err(|e| StartupError::Metrics(e.to_string()))?,
+            crate::metrics::Metrics::new(answers.counters())
+                .map_err(|e| StartupError::Metrics(e.to_string()))?,
         );
         let listener = TcpListener::bind(settings.bind).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();

@@ -517,7 +517,7 @@ impl TenantIntervalsResponse {
 }
 
 /// An offering the caller may see, its caller-visible tenants (in id order) and its service's
-/// history over the window: everything its report needs from the database.
+/// history over the window: everything its report needs, from the read model.
 struct OfferingHistory {
     offering: Offering,
     covered: Vec<ScopedTenant>,

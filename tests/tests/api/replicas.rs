@@ -312,14 +312,18 @@ async fn a_write_storm_on_one_replica_leaves_the_other_identical_to_a_fresh_load
     }
 }
 
-/// `slr_db_checkouts_total` as `/metrics` reports it.
-async fn checkouts(app: &TestApp) -> u64 {
+/// A counter as `/metrics` reports it.
+async fn counter(app: &TestApp, name: &str) -> u64 {
     app.metrics()
         .await
         .lines()
-        .find_map(|line| line.strip_prefix("slr_db_checkouts_total "))
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
         .and_then(|n| n.trim().parse().ok())
-        .expect("slr_db_checkouts_total is reported")
+        .unwrap_or_else(|| panic!("{name} is reported"))
+}
+
+async fn checkouts(app: &TestApp) -> u64 {
+    counter(app, "slr_db_checkouts_total").await
 }
 
 #[tokio::test]
@@ -408,4 +412,42 @@ async fn a_model_behind_the_purged_change_log_reloads_everything() {
     assert_eq!(version, persistence::repo::data_version(&mut conn).unwrap());
     let found = model.read(|m| (&mut &*m).incident(id)).unwrap();
     assert_eq!(found.item.title.to_string(), "While away");
+}
+
+#[tokio::test]
+async fn contacts_of_one_account_share_answers_but_each_gets_its_own_me() {
+    let app = spawn_app_with(|s| s.answer_max_age = Duration::from_secs(60)).await;
+    app.seed_demo();
+    // Two admins of Globex: the same view of everything.
+    let globex = app.id_of("accounts", "name", "Globex").await;
+    app.create(
+        &format!("/api/v1/accounts/{globex}/contacts"),
+        &json!({"email": "second@globex.example", "name": "Second", "role": "admin"}),
+    )
+    .await;
+    let carol = app.token(personas::GLOBEX);
+    let support = app.token("second@globex.example");
+    let status = app.get_ok("/api/v1/status", &carol).await;
+    let made = counter(&app, "slr_answers_made_total").await;
+    let served = counter(&app, "slr_answers_served_total").await;
+    assert_eq!(app.get_ok("/api/v1/status", &support).await, status);
+    assert_eq!(
+        counter(&app, "slr_answers_made_total").await,
+        made,
+        "made again"
+    );
+    assert_eq!(counter(&app, "slr_answers_served_total").await, served + 1);
+    for (token, email) in [
+        (&carol, personas::GLOBEX),
+        (&support, "second@globex.example"),
+        (
+            &app.token(personas::NORTHWIND_AT_GLOBEX),
+            personas::NORTHWIND_AT_GLOBEX,
+        ),
+    ] {
+        assert_eq!(
+            app.get_ok("/api/v1/me", token).await["contact"]["email"],
+            email
+        );
+    }
 }
