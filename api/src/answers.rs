@@ -17,12 +17,12 @@ use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
-use actix_web::HttpResponse;
+use actix_web::{HttpMessage, HttpResponse};
 use persistence::model::ReadModel;
 use persistence::DatabaseTarget;
 use tokio::sync::Notify;
 
-use crate::auth::Callers;
+use crate::auth::{Callers, Resolved};
 use crate::conditional::{hash, matches_any};
 use crate::db::Db;
 use crate::error::ApiError;
@@ -429,6 +429,8 @@ where
 async fn cache_key(req: &ServiceRequest, version: i64) -> Option<AnswerKey> {
     let callers = req.app_data::<web::Data<Callers>>()?;
     let caller = callers.resolve(req.request()).ok()?;
+    // The handler's `Authenticated` takes it from here instead of resolving it again.
+    req.extensions_mut().insert(Resolved(caller.clone()));
     let whose = if req.path() == "/api/v1/me" {
         Whose::Contact(caller.contact_id.0)
     } else {

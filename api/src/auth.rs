@@ -1,11 +1,10 @@
 //! Bearer JWT authentication: tokens name a contact (`sub`); the contact and its account come
 //! from the read model (see [`Callers`]), so a removed contact's token stops at once.
 
-use std::future::Future;
-use std::pin::Pin;
+use std::future::{ready, Ready};
 use std::time::Duration;
 
-use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 use domain::{Caller, ContactId};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header as JwtHeader, Validation};
@@ -199,18 +198,23 @@ impl Authenticated {
 
 impl FromRequest for Authenticated {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = Ready<Result<Self, ApiError>>;
 
+    /// The caller the answer cache already resolved for this request, else resolved now.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let callers = req.app_data::<web::Data<Callers>>().cloned();
-        let req = req.clone();
-        Box::pin(async move {
-            let callers =
-                callers.ok_or_else(|| ApiError::internal("authentication is not configured"))?;
-            callers.resolve(&req).map(Authenticated)
+        if let Some(Resolved(caller)) = req.extensions().get::<Resolved>() {
+            return ready(Ok(Authenticated(caller.clone())));
+        }
+        ready(match req.app_data::<web::Data<Callers>>() {
+            Some(callers) => callers.resolve(req).map(Authenticated),
+            None => Err(ApiError::internal("authentication is not configured")),
         })
     }
 }
+
+/// A request's caller, once resolved (kept in the request's extensions).
+#[derive(Clone)]
+pub struct Resolved(pub Caller);
 
 /// Who calls: a token is verified once and then trusted until its `exp` (bounded cache); the
 /// contact it names is looked up in the read model, so a removed contact's tokens answer 401 on

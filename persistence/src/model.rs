@@ -21,8 +21,8 @@ use time::OffsetDateTime;
 
 use crate::connection::DbConnection;
 use crate::repo::accounts::{self, AccountFilter};
-use crate::repo::incidents::{self, IncidentFilter};
-use crate::repo::maintenances::{self, MaintenanceFilter};
+use crate::repo::incidents;
+use crate::repo::maintenances;
 use crate::repo::offerings::OfferingFilter;
 use crate::repo::tenants::TenantFilter;
 use crate::repo::{all_rows_in, availability, catalogue, contacts, events, offerings, tenants};
@@ -30,8 +30,9 @@ use crate::repo::{Page, PageRequest, Record};
 use crate::schema::{data_changes, incidents as incidents_t};
 use crate::{RepoError, RepoResult};
 
-/// What a read needs, from the database (write paths, inside their transaction) or from the
-/// read model (GETs): the same questions, the same answers.
+/// What rendering one event needs, from the database (write answers, inside their
+/// transaction) or from the read model (GETs): the same questions, the same answers. Lists,
+/// availability and the directory are read from the model only (`Model`'s own methods).
 pub trait Reads {
     /// The caller's visible offerings and tenants (optionally of one service).
     fn caller_view(
@@ -40,29 +41,10 @@ pub trait Reads {
         service: Option<ServiceId>,
     ) -> RepoResult<CallerView>;
     fn classifications(&mut self) -> RepoResult<Vec<Classification>>;
-    fn incidents(
-        &mut self,
-        filter: &IncidentFilter,
-        page: PageRequest,
-    ) -> RepoResult<Page<Record<Incident>>>;
     fn incident(&mut self, id: IncidentId) -> RepoResult<Record<Incident>>;
     /// An incident's timeline, oldest first.
     fn timeline(&mut self, id: IncidentId) -> RepoResult<Vec<IncidentUpdate>>;
-    fn maintenances(
-        &mut self,
-        filter: &MaintenanceFilter,
-        page: PageRequest,
-    ) -> RepoResult<Page<Record<Maintenance>>>;
     fn maintenance(&mut self, id: MaintenanceId) -> RepoResult<Record<Maintenance>>;
-    /// The availability history of one service over a window (see `repo::availability`).
-    fn history(
-        &mut self,
-        service: ServiceId,
-        window: Window,
-        now: OffsetDateTime,
-    ) -> RepoResult<(Vec<ScopedOutage>, Vec<ScopedPlanned>)>;
-    fn offering(&mut self, scope: OfferingScope, id: OfferingId) -> RepoResult<Record<Offering>>;
-    fn tenant(&mut self, scope: TenantScope, id: TenantId) -> RepoResult<Record<Tenant>>;
 }
 
 impl Reads for DbConnection {
@@ -76,42 +58,14 @@ impl Reads for DbConnection {
     fn classifications(&mut self) -> RepoResult<Vec<Classification>> {
         catalogue::all_classifications(self)
     }
-    fn incidents(
-        &mut self,
-        filter: &IncidentFilter,
-        page: PageRequest,
-    ) -> RepoResult<Page<Record<Incident>>> {
-        incidents::list(self, filter, page)
-    }
     fn incident(&mut self, id: IncidentId) -> RepoResult<Record<Incident>> {
         incidents::find(self, id)
     }
     fn timeline(&mut self, id: IncidentId) -> RepoResult<Vec<IncidentUpdate>> {
         incidents::timeline(self, id)
     }
-    fn maintenances(
-        &mut self,
-        filter: &MaintenanceFilter,
-        page: PageRequest,
-    ) -> RepoResult<Page<Record<Maintenance>>> {
-        maintenances::list(self, filter, page)
-    }
     fn maintenance(&mut self, id: MaintenanceId) -> RepoResult<Record<Maintenance>> {
         maintenances::find(self, id)
-    }
-    fn history(
-        &mut self,
-        service: ServiceId,
-        window: Window,
-        now: OffsetDateTime,
-    ) -> RepoResult<(Vec<ScopedOutage>, Vec<ScopedPlanned>)> {
-        availability::history(self, service, window, now)
-    }
-    fn offering(&mut self, scope: OfferingScope, id: OfferingId) -> RepoResult<Record<Offering>> {
-        offerings::find(self, scope, id)
-    }
-    fn tenant(&mut self, scope: TenantScope, id: TenantId) -> RepoResult<Record<Tenant>> {
-        tenants::find(self, scope, id)
     }
 }
 
@@ -341,20 +295,7 @@ impl Reads for &Model {
         caller: &Caller,
         service: Option<ServiceId>,
     ) -> RepoResult<CallerView> {
-        let scope = caller.offering_scope();
-        let offerings = self
-            .offerings
-            .values()
-            .map(|record| &record.item)
-            .filter(|o| service.is_none_or(|s| o.service_id == s) && scope.allows(o))
-            .cloned()
-            .collect();
-        let tenants = self.scoped_tenants(caller.tenant_scope(), service);
-        Ok(CallerView::new(
-            offerings,
-            tenants,
-            caller.account_kind == AccountKind::Provider,
-        ))
+        Ok(Model::caller_view(self, caller, service))
     }
 
     fn classifications(&mut self) -> RepoResult<Vec<Classification>> {
@@ -365,8 +306,44 @@ impl Reads for &Model {
             .collect())
     }
 
-    fn incidents(
-        &mut self,
+    fn incident(&mut self, id: IncidentId) -> RepoResult<Record<Incident>> {
+        self.incidents.get(&id).cloned().ok_or(RepoError::NotFound)
+    }
+
+    fn timeline(&mut self, id: IncidentId) -> RepoResult<Vec<IncidentUpdate>> {
+        Ok(self.timelines.get(&id).cloned().unwrap_or_default())
+    }
+
+    fn maintenance(&mut self, id: MaintenanceId) -> RepoResult<Record<Maintenance>> {
+        self.maintenances
+            .get(&id)
+            .cloned()
+            .ok_or(RepoError::NotFound)
+    }
+}
+
+/// Event lists, availability histories and scoped finds, from the model.
+impl Model {
+    /// The caller's visible offerings and tenants (optionally of one service).
+    pub fn caller_view(&self, caller: &Caller, service: Option<ServiceId>) -> CallerView {
+        let scope = caller.offering_scope();
+        let offerings = self
+            .offerings
+            .values()
+            .map(|record| &record.item)
+            .filter(|o| service.is_none_or(|s| o.service_id == s) && scope.allows(o))
+            .cloned()
+            .collect();
+        let tenants = self.scoped_tenants(caller.tenant_scope(), service);
+        CallerView::new(
+            offerings,
+            tenants,
+            caller.account_kind == AccountKind::Provider,
+        )
+    }
+
+    pub fn incidents(
+        &self,
         filter: &IncidentFilter,
         page: PageRequest,
     ) -> RepoResult<Page<Record<Incident>>> {
@@ -379,38 +356,22 @@ impl Reads for &Model {
         ))
     }
 
-    fn incident(&mut self, id: IncidentId) -> RepoResult<Record<Incident>> {
-        self.incidents.get(&id).cloned().ok_or(RepoError::NotFound)
-    }
-
-    fn timeline(&mut self, id: IncidentId) -> RepoResult<Vec<IncidentUpdate>> {
-        Ok(self.timelines.get(&id).cloned().unwrap_or_default())
-    }
-
-    fn maintenances(
-        &mut self,
+    pub fn maintenances(
+        &self,
         filter: &MaintenanceFilter,
         page: PageRequest,
     ) -> RepoResult<Page<Record<Maintenance>>> {
-        let model: &Model = self;
         Ok(page_of(
-            &model.maintenances,
+            &self.maintenances,
             MaintenanceId,
             page,
             |r| r.item.id.0,
-            |m| model.maintenance_matches(filter, m),
+            |m| self.maintenance_matches(filter, m),
         ))
     }
 
-    fn maintenance(&mut self, id: MaintenanceId) -> RepoResult<Record<Maintenance>> {
-        self.maintenances
-            .get(&id)
-            .cloned()
-            .ok_or(RepoError::NotFound)
-    }
-
-    fn history(
-        &mut self,
+    pub fn history(
+        &self,
         service: ServiceId,
         window: Window,
         now: OffsetDateTime,
@@ -450,11 +411,11 @@ impl Reads for &Model {
         Ok((outages, planned))
     }
 
-    fn offering(&mut self, scope: OfferingScope, id: OfferingId) -> RepoResult<Record<Offering>> {
+    pub fn offering(&self, scope: OfferingScope, id: OfferingId) -> RepoResult<Record<Offering>> {
         found(self.offerings.get(&id), |o| scope.allows(o))
     }
 
-    fn tenant(&mut self, scope: TenantScope, id: TenantId) -> RepoResult<Record<Tenant>> {
+    pub fn tenant(&self, scope: TenantScope, id: TenantId) -> RepoResult<Record<Tenant>> {
         let record = self.tenants.get(&id).ok_or(RepoError::NotFound)?;
         let owner = self
             .accounts
@@ -792,26 +753,18 @@ fn reopened_timelines(
 /// catch-up reloads them again, at their latest.
 fn load_all(conn: &mut DbConnection) -> RepoResult<Model> {
     let version = crate::repo::data_version(conn)?;
-    let accounts = all_rows_in(BATCH, |page| {
-        accounts::list(conn, AccountScope::All, &AccountFilter::default(), page)
-    })?;
+    let accounts = all_rows_in(BATCH, |page| accounts::all(conn, page))?;
     let contacts = all_rows_in(BATCH, |page| contacts::all(conn, page))?;
     let services = all_rows_in(BATCH, |page| catalogue::list_services(conn, page))?;
     let classifications = all_rows_in(BATCH, |page| catalogue::list_classifications(conn, page))?;
     let tenants = all_rows_in(BATCH, |page| {
         tenants::list(conn, TenantScope::All, &Default::default(), page)
     })?;
-    let offerings = all_rows_in(BATCH, |page| {
-        offerings::list(conn, OfferingScope::All, &Default::default(), page)
-    })?;
-    let incidents = all_rows_in(BATCH, |page| {
-        incidents::list(conn, &IncidentFilter::default(), page)
-    })?;
+    let offerings = all_rows_in(BATCH, |page| offerings::all(conn, page))?;
+    let incidents = all_rows_in(BATCH, |page| incidents::all(conn, page))?;
     let timelines = incidents::timelines(conn, None)?.into_iter().collect();
     let reopened = reopened_timelines(conn, None)?;
-    let maintenances = all_rows_in(BATCH, |page| {
-        maintenances::list(conn, &MaintenanceFilter::default(), page)
-    })?;
+    let maintenances = all_rows_in(BATCH, |page| maintenances::all(conn, page))?;
     Ok(Model {
         version,
         accounts: accounts.into_iter().map(|r| (r.item.id, r)).collect(),
@@ -830,8 +783,40 @@ fn load_all(conn: &mut DbConnection) -> RepoResult<Model> {
     })
 }
 
+/// Which incidents a list wants.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    /// Only incidents of these services.
+    pub services: Option<Vec<ServiceId>>,
+    pub status: Option<IncidentStatus>,
+    /// Only unresolved incidents.
+    pub active_only: bool,
+    /// Only incidents running at some point in [from, to).
+    pub from: Option<OffsetDateTime>,
+    pub to: Option<OffsetDateTime>,
+}
+
+/// Which maintenance windows a list wants (the phase — upcoming, active, past — is applied by the caller, as it
+/// depends on the status and the clock).
+#[derive(Debug, Clone, Default)]
+pub struct MaintenanceFilter {
+    pub services: Option<Vec<ServiceId>>,
+    pub status: Option<MaintenanceStatus>,
+    /// Only windows that may impact tenants of this classification: whole-service windows,
+    /// windows listing it, and windows aimed at a tenant in it.
+    pub classification: Option<ClassificationId>,
+    /// Only windows overlapping [from, to): the window each really ran (or runs) where
+    /// recorded — actual start and end, until now while in progress — else the scheduled one.
+    pub from: Option<OffsetDateTime>,
+    pub to: Option<OffsetDateTime>,
+    /// Leave out completed and cancelled windows.
+    pub open_only: bool,
+    /// Only windows availability may count: not cancelled, expected impact other than `none`.
+    pub counted_only: bool,
+}
+
 impl IncidentFilter {
-    /// The SQL filter of `incidents::list`, over an incident in memory.
+    /// Whether the incident passes every filter.
     pub fn matches(&self, i: &Incident) -> bool {
         self.services
             .as_ref()
@@ -846,7 +831,7 @@ impl IncidentFilter {
 }
 
 impl MaintenanceFilter {
-    /// The SQL filter of `maintenances::list` (but the classification), over a window in memory.
+    /// Whether the window passes every filter but the classification (`Model` checks that).
     pub fn matches(&self, m: &Maintenance) -> bool {
         self.services
             .as_ref()

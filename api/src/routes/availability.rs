@@ -10,7 +10,7 @@ use domain::availability::{
     Series, Weights, Window,
 };
 use domain::{Caller, Offering, OfferingId, ScopedTenant, ServiceId, TenantId};
-use persistence::model::{Model, Reads};
+use persistence::model::Model;
 use persistence::{RepoError, RepoResult};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -526,20 +526,20 @@ struct OfferingHistory {
 }
 
 fn offering_history(
-    reads: &mut impl Reads,
+    model: &Model,
     caller: &Caller,
     id: OfferingId,
     period: &Period,
 ) -> RepoResult<OfferingHistory> {
-    let offering = reads.offering(caller.offering_scope(), id)?.item;
-    let view = reads.caller_view(caller, Some(offering.service_id))?;
+    let offering = model.offering(caller.offering_scope(), id)?.item;
+    let view = model.caller_view(caller, Some(offering.service_id));
     let covered: Vec<ScopedTenant> = view
         .tenants_of(offering.service_id)
         .iter()
         .filter(|t| offering.covers_scoped(t))
         .cloned()
         .collect();
-    let (incidents, planned) = reads.history(offering.service_id, period.window, period.now)?;
+    let (incidents, planned) = model.history(offering.service_id, period.window, period.now)?;
     Ok(OfferingHistory {
         offering,
         covered,
@@ -672,13 +672,13 @@ async fn report<L: Send + 'static, T: Serialize + Send + 'static>(
     params: &WindowParams,
     with_series: bool,
     csv: Csv<T>,
-    load: impl FnOnce(&mut &Model, &Period) -> RepoResult<L> + Send + 'static,
+    load: impl FnOnce(&Model, &Period) -> RepoResult<L> + Send + 'static,
     compute: impl FnOnce(L, &Period) -> RepoResult<T> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let period = std::sync::Arc::new(params.period(with_series)?);
     let loaded = {
         let period = std::sync::Arc::clone(&period);
-        db.read(move |reads| load(reads, &period)).await?
+        db.read(move |model| load(model, &period)).await?
     };
     let body = web::block(move || compute(loaded, &period))
         .await
@@ -703,7 +703,7 @@ async fn offering_report(
         params,
         true,
         csv,
-        move |reads, period| offering_history(reads, &caller, id, period),
+        move |model, period| offering_history(model, &caller, id, period),
         move |h, period| Ok(offering_availability(h, period, weights)),
     )
     .await
@@ -766,7 +766,7 @@ async fn tenants_report(
     let period = std::sync::Arc::new(period);
     let loaded = {
         let period = std::sync::Arc::clone(&period);
-        db.read(move |reads| offering_history(reads, &caller, id, &period))
+        db.read(move |model| offering_history(model, &caller, id, &period))
             .await?
     };
     let rows = web::block(move || {
@@ -868,13 +868,13 @@ struct TenantHistory {
 }
 
 fn tenant_history(
-    reads: &mut impl Reads,
+    model: &Model,
     caller: &Caller,
     id: TenantId,
     period: &Period,
 ) -> RepoResult<TenantHistory> {
-    let tenant = reads.tenant(caller.tenant_scope(), id)?.item;
-    let view = reads.caller_view(caller, Some(tenant.service_id))?;
+    let tenant = model.tenant(caller.tenant_scope(), id)?.item;
+    let view = model.caller_view(caller, Some(tenant.service_id));
     let scoped = view
         .tenant(tenant.service_id, id)
         .cloned()
@@ -887,7 +887,7 @@ fn tenant_history(
             Some(best.map_or(t, |b| b.max(t)))
         })
         .unwrap_or(domain::SlaTarget::DEFAULT.percent());
-    let (incidents, planned) = reads.history(tenant.service_id, period.window, period.now)?;
+    let (incidents, planned) = model.history(tenant.service_id, period.window, period.now)?;
     Ok(TenantHistory {
         tenant: scoped,
         target,
@@ -968,7 +968,7 @@ async fn tenant_report(
         params,
         true,
         csv,
-        move |reads, period| tenant_history(reads, &caller, id, period),
+        move |model, period| tenant_history(model, &caller, id, period),
         move |h, period| tenant_availability(h, period, weights),
     )
     .await
@@ -1028,7 +1028,7 @@ async fn intervals_report(
         params,
         false,
         csv,
-        move |reads, period| tenant_history(reads, &caller, id, period),
+        move |model, period| tenant_history(model, &caller, id, period),
         move |h, period| Ok(tenant_intervals(h, period, weights)),
     )
     .await
@@ -1081,18 +1081,18 @@ struct OverviewHistory {
 }
 
 fn overview_history(
-    reads: &mut impl Reads,
+    model: &Model,
     caller: &Caller,
     period: &Period,
 ) -> RepoResult<OverviewHistory> {
-    let view = reads.caller_view(caller, None)?;
+    let view = model.caller_view(caller, None);
     let mut services: Vec<ServiceId> = view.offerings().map(|o| o.service_id).collect();
     services.sort();
     services.dedup();
     let services = services
         .into_iter()
         .map(|service| {
-            let (incidents, planned) = reads.history(service, period.window, period.now)?;
+            let (incidents, planned) = model.history(service, period.window, period.now)?;
             Ok((service, incidents, planned))
         })
         .collect::<RepoResult<_>>()?;
@@ -1174,7 +1174,7 @@ pub async fn get_availability(
         &params.0,
         false,
         csv,
-        move |reads, period| overview_history(reads, &caller.0, period),
+        move |model, period| overview_history(model, &caller.0, period),
         move |h, period| Ok(overview(h, period, weights)),
     )
     .await
@@ -1200,7 +1200,7 @@ pub async fn get_availability_csv(
         &params.0,
         false,
         csv,
-        move |reads, period| overview_history(reads, &caller.0, period),
+        move |model, period| overview_history(model, &caller.0, period),
         move |h, period| Ok(overview(h, period, weights)),
     )
     .await

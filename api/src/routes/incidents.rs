@@ -3,8 +3,9 @@
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use domain::{Caller, IncidentId, Message, OfferingId, ServiceId, TenantId, Title};
+use persistence::model::IncidentFilter;
 use persistence::model::Reads;
-use persistence::repo::incidents::{self, IncidentChanges, IncidentFilter, NewIncident, NewUpdate};
+use persistence::repo::incidents::{self, IncidentChanges, NewIncident, NewUpdate};
 use persistence::{Record, RepoError, RepoResult};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

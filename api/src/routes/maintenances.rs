@@ -9,10 +9,8 @@ use domain::{
     Caller, ClassificationId, DomainError, EventScope, MaintenanceId, OfferingId, ServiceId,
     TenantId, Title,
 };
-use persistence::model::Reads;
-use persistence::repo::maintenances::{
-    self, MaintenanceChanges, MaintenanceFilter, NewMaintenance,
-};
+use persistence::model::{MaintenanceFilter, Reads};
+use persistence::repo::maintenances::{self, MaintenanceChanges, NewMaintenance};
 use persistence::{Record, RepoError, RepoResult};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

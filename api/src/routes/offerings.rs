@@ -115,9 +115,7 @@ pub async fn get_offering(
     id: web::Path<i64>,
 ) -> Result<web::Json<OfferingResponse>, ApiError> {
     let (scope, id) = (caller.0.offering_scope(), OfferingId(id.into_inner()));
-    let found = db
-        .read(move |model| persistence::model::Reads::offering(model, scope, id))
-        .await?;
+    let found = db.read(move |model| model.offering(scope, id)).await?;
     Ok(web::Json(found.into()))
 }
 

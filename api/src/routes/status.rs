@@ -6,10 +6,8 @@ use std::collections::HashMap;
 
 use actix_web::{get, web};
 use domain::{Offering, OfferingId, OfferingStatus as DomainOfferingStatus, Phase as DomainPhase};
-use persistence::model::Reads;
+use persistence::model::{IncidentFilter, MaintenanceFilter};
 use persistence::repo::all_rows;
-use persistence::repo::incidents::IncidentFilter;
-use persistence::repo::maintenances::MaintenanceFilter;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};

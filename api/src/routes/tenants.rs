@@ -109,9 +109,7 @@ pub async fn get_tenant(
     id: web::Path<i64>,
 ) -> Result<web::Json<TenantResponse>, ApiError> {
     let (scope, id) = (caller.0.tenant_scope(), TenantId(id.into_inner()));
-    let found = db
-        .read(move |model| persistence::model::Reads::tenant(model, scope, id))
-        .await?;
+    let found = db.read(move |model| model.tenant(scope, id)).await?;
     Ok(web::Json(found.into()))
 }
 

@@ -69,23 +69,10 @@ fn scoped(scope: AccountScope) -> accounts::BoxedQuery<'static, MultiBackend> {
     }
 }
 
-pub fn list(
-    conn: &mut DbConnection,
-    scope: AccountScope,
-    filter: &AccountFilter,
-    page: PageRequest,
-) -> RepoResult<Page<Record<Account>>> {
-    let mut query = scoped(scope);
-    if let Some(kind) = filter.kind {
-        query = query.filter(accounts::kind.eq(kind.as_str()));
-    }
-    if let Some(partner) = filter.managing_partner_id {
-        query = query.filter(accounts::managing_partner_id.eq(partner.0));
-    }
-    if let Some(after) = page.after {
-        query = query.filter(accounts::id.gt(after));
-    }
-    let rows = query
+/// Every account, a page at a time (the read model's load).
+pub fn all(conn: &mut DbConnection, page: PageRequest) -> RepoResult<Page<Record<Account>>> {
+    let rows = accounts::table
+        .filter(accounts::id.gt(page.after.unwrap_or(i64::MIN)))
         .order(accounts::id.asc())
         .limit(page.limit + 1)
         .select(AccountRow::as_select())

@@ -2,14 +2,14 @@
 
 use diesel::prelude::*;
 use domain::{
-    AccountId, AccountScope, Caller, Contact, ContactId, ContactName, ContactScope, DomainError,
-    Email, Role,
+    AccountId, AccountScope, Contact, ContactId, ContactName, ContactScope, DomainError, Email,
+    Role,
 };
 
 use super::{accounts, now, record, referenced, touched, Page, PageRequest, Record};
 use crate::connection::{DbConnection, MultiBackend};
 use crate::schema::{accounts as accounts_t, contacts};
-use crate::{RepoError, RepoResult};
+use crate::RepoResult;
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = contacts)]
@@ -110,23 +110,6 @@ pub fn find_by_email(conn: &mut DbConnection, email: &Email) -> RepoResult<Recor
         .select(ContactRow::as_select())
         .first(conn)?
         .into_record()
-}
-
-/// The caller a token's contact id stands for, loaded fresh (a deleted contact is `NotFound`).
-pub fn find_caller(conn: &mut DbConnection, id: ContactId) -> RepoResult<Caller> {
-    // One round trip: this runs on every authenticated request.
-    let (account_id, role, kind): (i64, String, String) = contacts::table
-        .inner_join(accounts_t::table)
-        .filter(contacts::id.eq(id.0))
-        .select((contacts::account_id, contacts::role, accounts_t::kind))
-        .first(conn)?;
-    let corrupt = |e: DomainError| RepoError::Corrupt(e.to_string());
-    Ok(Caller {
-        contact_id: id,
-        account_id: AccountId(account_id),
-        account_kind: domain::AccountKind::parse(&kind).map_err(corrupt)?,
-        role: Role::parse(&role).map_err(corrupt)?,
-    })
 }
 
 pub fn create(conn: &mut DbConnection, new: &NewContact) -> RepoResult<Record<Contact>> {

@@ -36,19 +36,6 @@ struct IncidentRow {
     initial_impact: String,
 }
 
-/// Optional list filters.
-#[derive(Debug, Clone, Default)]
-pub struct IncidentFilter {
-    /// Only incidents of these services.
-    pub services: Option<Vec<ServiceId>>,
-    pub status: Option<IncidentStatus>,
-    /// Only unresolved incidents.
-    pub active_only: bool,
-    /// Only incidents running at some point in [from, to).
-    pub from: Option<OffsetDateTime>,
-    pub to: Option<OffsetDateTime>,
-}
-
 #[derive(Debug, Clone)]
 pub struct NewIncident {
     pub service_id: ServiceId,
@@ -180,36 +167,10 @@ fn record_impact(conn: &mut DbConnection, id: i64, change: ImpactChange) -> Repo
     Ok(())
 }
 
-pub fn list(
-    conn: &mut DbConnection,
-    filter: &IncidentFilter,
-    page: PageRequest,
-) -> RepoResult<Page<Record<Incident>>> {
-    let mut query = incidents::table.into_boxed();
-    if let Some(services) = &filter.services {
-        query = query
-            .filter(incidents::service_id.eq_any(services.iter().map(|s| s.0).collect::<Vec<_>>()));
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(incidents::status.eq(status.as_str()));
-    }
-    if filter.active_only {
-        query = query.filter(incidents::status.ne(IncidentStatus::Resolved.as_str()));
-    }
-    if let Some(to) = filter.to {
-        query = query.filter(incidents::started_at.lt(stored(to)));
-    }
-    if let Some(from) = filter.from {
-        query = query.filter(
-            incidents::resolved_at
-                .is_null()
-                .or(incidents::resolved_at.ge(stored(from))),
-        );
-    }
-    if let Some(after) = page.after {
-        query = query.filter(incidents::id.gt(after));
-    }
-    let rows = query
+/// Every incident, a page at a time (the read model's load).
+pub fn all(conn: &mut DbConnection, page: PageRequest) -> RepoResult<Page<Record<Incident>>> {
+    let rows = incidents::table
+        .filter(incidents::id.gt(page.after.unwrap_or(i64::MIN)))
         .order(incidents::id.asc())
         .limit(page.limit + 1)
         .select(IncidentRow::as_select())

@@ -5,8 +5,8 @@ use domain::maintenance::{
     check_maintenance_transition, check_recorded, check_window, Description,
 };
 use domain::{
-    ClassificationId, DomainError, EventScope, ExpectedImpact, Maintenance, MaintenanceId,
-    MaintenanceStatus, ServiceId, Title,
+    DomainError, EventScope, ExpectedImpact, Maintenance, MaintenanceId, MaintenanceStatus,
+    ServiceId, Title,
 };
 use time::{OffsetDateTime, PrimitiveDateTime};
 
@@ -15,7 +15,7 @@ use super::{
     catalogue, now, record, referenced, stored, transaction, utc, Page, PageRequest, Record,
 };
 use crate::connection::DbConnection;
-use crate::schema::{maintenance_classifications, maintenance_tenants, maintenances, tenants};
+use crate::schema::maintenances;
 use crate::{RepoError, RepoResult};
 
 #[derive(Queryable, Selectable)]
@@ -35,25 +35,6 @@ struct MaintenanceRow {
     created_at: PrimitiveDateTime,
     updated_at: PrimitiveDateTime,
     scope_kind: String,
-}
-
-/// Optional list filters (the phase — upcoming, active, past — is applied by the caller, as it
-/// depends on the status and the clock).
-#[derive(Debug, Clone, Default)]
-pub struct MaintenanceFilter {
-    pub services: Option<Vec<ServiceId>>,
-    pub status: Option<MaintenanceStatus>,
-    /// Only windows that may impact tenants of this classification: whole-service windows,
-    /// windows listing it, and windows aimed at a tenant in it.
-    pub classification: Option<ClassificationId>,
-    /// Only windows overlapping [from, to): the window each really ran (or runs) where
-    /// recorded — actual start and end, until now while in progress — else the scheduled one.
-    pub from: Option<OffsetDateTime>,
-    pub to: Option<OffsetDateTime>,
-    /// Leave out completed and cancelled windows.
-    pub open_only: bool,
-    /// Only windows availability may count: not cancelled, expected impact other than `none`.
-    pub counted_only: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -117,75 +98,10 @@ fn into_records(
         .collect()
 }
 
-pub fn list(
-    conn: &mut DbConnection,
-    filter: &MaintenanceFilter,
-    page: PageRequest,
-) -> RepoResult<Page<Record<Maintenance>>> {
-    let mut query = maintenances::table.into_boxed();
-    if let Some(services) = &filter.services {
-        query = query.filter(
-            maintenances::service_id.eq_any(services.iter().map(|s| s.0).collect::<Vec<_>>()),
-        );
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(maintenances::status.eq(status.as_str()));
-    }
-    if filter.open_only {
-        query = query.filter(maintenances::status.eq_any([
-            MaintenanceStatus::Scheduled.as_str(),
-            MaintenanceStatus::InProgress.as_str(),
-        ]));
-    }
-    if let Some(class) = filter.classification {
-        let listing = maintenance_classifications::table
-            .filter(maintenance_classifications::classification_id.eq(class.0))
-            .select(maintenance_classifications::maintenance_id);
-        let aimed_in_class = maintenance_tenants::table
-            .inner_join(tenants::table)
-            .filter(tenants::classification_id.eq(class.0))
-            .select(maintenance_tenants::maintenance_id);
-        query = query.filter(
-            maintenances::scope_kind
-                .eq(EventScope::Service.kind())
-                .or(maintenances::id.eq_any(listing))
-                .or(maintenances::id.eq_any(aimed_in_class)),
-        );
-    }
-    if filter.counted_only {
-        query = query
-            .filter(maintenances::status.ne(MaintenanceStatus::Cancelled.as_str()))
-            .filter(maintenances::expected_impact.ne(ExpectedImpact::None.as_str()));
-    }
-    // The window a maintenance counts over (`Maintenance::counted`): its actual start where
-    // recorded, else the scheduled one; its actual end where recorded, now while in progress,
-    // else the scheduled end.
-    if let Some(to) = filter.to {
-        let to = stored(to);
-        query = query.filter(
-            maintenances::actual_start
-                .lt(to)
-                .or(maintenances::actual_start
-                    .is_null()
-                    .and(maintenances::scheduled_start.lt(to))),
-        );
-    }
-    if let Some(from) = filter.from {
-        let from = stored(from);
-        query = query.filter(
-            maintenances::actual_end
-                .gt(from)
-                .or(maintenances::actual_end.is_null().and(
-                    maintenances::status
-                        .eq(MaintenanceStatus::InProgress.as_str())
-                        .or(maintenances::scheduled_end.gt(from)),
-                )),
-        );
-    }
-    if let Some(after) = page.after {
-        query = query.filter(maintenances::id.gt(after));
-    }
-    let rows = query
+/// Every maintenance window, a page at a time (the read model's load).
+pub fn all(conn: &mut DbConnection, page: PageRequest) -> RepoResult<Page<Record<Maintenance>>> {
+    let rows = maintenances::table
+        .filter(maintenances::id.gt(page.after.unwrap_or(i64::MIN)))
         .order(maintenances::id.asc())
         .limit(page.limit + 1)
         .select(MaintenanceRow::as_select())

@@ -84,26 +84,10 @@ fn scoped(scope: OfferingScope) -> offerings::BoxedQuery<'static, MultiBackend> 
     }
 }
 
-pub fn list(
-    conn: &mut DbConnection,
-    scope: OfferingScope,
-    filter: &OfferingFilter,
-    page: PageRequest,
-) -> RepoResult<Page<Record<Offering>>> {
-    let mut query = scoped(scope);
-    if let Some(service) = filter.service_id {
-        query = query.filter(offerings::service_id.eq(service.0));
-    }
-    if let Some(kind) = filter.kind {
-        query = query.filter(offerings::kind.eq(kind.as_str()));
-    }
-    if let Some(account) = filter.account_id {
-        query = query.filter(offerings::account_id.eq(account.0));
-    }
-    if let Some(after) = page.after {
-        query = query.filter(offerings::id.gt(after));
-    }
-    let rows = query
+/// Every offering, a page at a time (the read model's load).
+pub fn all(conn: &mut DbConnection, page: PageRequest) -> RepoResult<Page<Record<Offering>>> {
+    let rows = offerings::table
+        .filter(offerings::id.gt(page.after.unwrap_or(i64::MIN)))
         .order(offerings::id.asc())
         .limit(page.limit + 1)
         .select(OfferingRow::as_select())
