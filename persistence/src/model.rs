@@ -565,13 +565,18 @@ impl ReadModel {
     /// Applies every change committed after the model's version (reloading everything when
     /// the log no longer reaches back that far, or too much changed); returns the new version.
     pub fn catch_up(&self, conn: &mut DbConnection) -> RepoResult<i64> {
+        // The counter first: every change up to it is in the log read next (or was purged).
+        // Often another catch-up (the watcher, woken by the same commit) already applied it.
+        let current = crate::repo::data_version(conn)?;
+        if current <= self.version() {
+            return Ok(self.version());
+        }
         let _one = self
             .catching_up
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let from = self.version();
-        // The counter first: every change up to it is in the log read next (or was purged).
-        if crate::repo::data_version(conn)? <= from {
+        if current <= from {
             return Ok(from);
         }
         let rows: Vec<(i64, String, i64)> = data_changes::table
