@@ -40,62 +40,74 @@ pub fn watch(target: DatabaseTarget, every: Duration, model: Weak<ReadModel>) ->
     if let DatabaseTarget::Postgres(url) = &target {
         listen(url.clone(), model.clone(), wake.clone());
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let stopped = Arc::clone(&stop);
-    let spawned = std::thread::Builder::new()
-        .name("slr-data-version".to_owned())
-        .spawn(move || {
-            let mut conn = None;
-            // Consecutive failures: while the database is away, try less often (up to 16 × every).
-            let mut failures: u32 = 0;
-            let mut purged = std::time::Instant::now();
-            loop {
-                // A wake-up (the listener, or the stop), or the interval.
-                let interval = every * 2u32.pow(failures.min(4));
-                let _ = woken.recv_timeout(interval);
-                if stopped.load(Ordering::Acquire) {
-                    return;
-                }
-                let Some(model) = model.upgrade() else {
-                    return;
-                };
-                if conn.is_none() {
-                    conn = connect_watcher(&target);
-                }
-                let caught_up = match conn.as_mut() {
-                    Some(open) => model.catch_up(open),
-                    None => Err(persistence::RepoError::Unavailable("no connection".into())),
-                };
-                if caught_up.is_ok() && purged.elapsed() > PURGE_EVERY {
-                    purged = std::time::Instant::now();
-                    if let Some(Err(error)) = conn.as_mut().map(persistence::model::purge_changes) {
-                        log::warn!("cannot purge the change log: {error}");
-                    }
-                }
-                match caught_up {
-                    Ok(_) => failures = 0,
-                    Err(error) => {
-                        if failures == 0 {
-                            log::warn!("cannot bring the read model up to date: {error}");
-                        }
-                        failures = failures.saturating_add(1);
-                        conn = None;
-                    }
+    Watcher::spawn("slr-data-version", wake, move |stopped| {
+        let mut conn = None;
+        // Consecutive failures: while the database is away, try less often (up to 16 × every).
+        let mut failures: u32 = 0;
+        let mut purged = std::time::Instant::now();
+        loop {
+            // A wake-up (the listener, or the stop), or the interval.
+            let interval = every * 2u32.pow(failures.min(4));
+            let _ = woken.recv_timeout(interval);
+            if stopped.load(Ordering::Acquire) {
+                return;
+            }
+            let Some(model) = model.upgrade() else {
+                return;
+            };
+            if conn.is_none() {
+                conn = connect_watcher(&target);
+            }
+            let caught_up = match conn.as_mut() {
+                Some(open) => model.catch_up(open),
+                None => Err(persistence::RepoError::Unavailable("no connection".into())),
+            };
+            if caught_up.is_ok() && purged.elapsed() > PURGE_EVERY {
+                purged = std::time::Instant::now();
+                if let Some(Err(error)) = conn.as_mut().map(persistence::model::purge_changes) {
+                    log::warn!("cannot purge the change log: {error}");
                 }
             }
-        });
-    let thread = spawned
-        .map_err(|error| log::error!("cannot start the read model's watcher: {error}"))
-        .ok();
-    Watcher { stop, wake, thread }
+            match caught_up {
+                Ok(_) => failures = 0,
+                Err(error) => {
+                    if failures == 0 {
+                        log::warn!("cannot bring the read model up to date: {error}");
+                    }
+                    failures = failures.saturating_add(1);
+                    conn = None;
+                }
+            }
+        }
+    })
 }
 
-/// The running watcher; dropping it stops it and waits for it, so no query of its own is still
-/// running on its (libpq) connection while the process exits.
+/// A background thread of the server (the read model's watcher, the webhook worker);
+/// dropping it stops it and waits for it, so no query of its own is still running on its
+/// (libpq) connection while the process exits.
 pub struct Watcher {
     stop: Arc<AtomicBool>,
     wake: std::sync::mpsc::Sender<()>,
     thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Watcher {
+    /// Runs `body` on a thread named `name`; `body` returns once the flag it is given is set
+    /// (checked after each wake-up: the drop sends one on `wake`).
+    pub fn spawn(
+        name: &str,
+        wake: std::sync::mpsc::Sender<()>,
+        body: impl FnOnce(Arc<AtomicBool>) + Send + 'static,
+    ) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || body(stopped))
+            .map_err(|error| log::error!("cannot start the {name} thread: {error}"))
+            .ok();
+        Self { stop, wake, thread }
+    }
 }
 
 impl Drop for Watcher {
@@ -372,6 +384,13 @@ where
         // view until the watcher's next turn.
         if writes && response.status().is_success() {
             let _ = db.catch_up().await;
+            // The write may have put webhook deliveries in the outbox: send them now.
+            if let Some(outbox) = response
+                .request()
+                .app_data::<web::Data<crate::deliver::Outbox>>()
+            {
+                outbox.wake();
+            }
         }
         return Ok(response.map_into_boxed_body());
     }
@@ -380,7 +399,12 @@ where
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let key = match req.path().starts_with("/api/v1/") && !answers.max_age.is_zero() {
+    // Integrations are read from the database (their state changes with every delivery):
+    // never from the answer cache.
+    let cached = req.path().starts_with("/api/v1/")
+        && !req.path().starts_with("/api/v1/webhooks")
+        && !req.path().starts_with("/api/v1/feed-tokens");
+    let key = match cached && !answers.max_age.is_zero() {
         true => cache_key(&req, db.version()).await,
         false => None,
     };

@@ -224,6 +224,9 @@ pub struct Callers {
     db: web::Data<Db>,
     /// Token → (contact, `exp`), for verified tokens only.
     tokens: moka::sync::Cache<String, (ContactId, u64)>,
+    /// Feed tokens whose use was recorded in the last minute (their `last_used_at` is kept to
+    /// the minute, so feeds polled every few seconds do not write on every read).
+    feed_uses: moka::sync::Cache<i64, ()>,
 }
 
 impl Callers {
@@ -232,11 +235,49 @@ impl Callers {
             authority,
             db,
             tokens: moka::sync::Cache::new(100_000),
+            feed_uses: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
         }
     }
 
-    /// The caller of a request, or why it has none (401).
+    /// The caller behind a feed token, recording (at most once a minute) that it was used.
+    fn feed_caller(&self, token: &str) -> Result<Caller, ApiError> {
+        let hash = crate::feeds::token_hash(token);
+        let (id, caller) = self.db.feed_caller(&hash).ok_or_else(|| {
+            ApiError::unauthorized(
+                "invalid_feed_token",
+                "the feed token is unknown, revoked, or its contact was removed",
+            )
+        })?;
+        if !self.feed_uses.contains_key(&id) {
+            self.feed_uses.insert(id, ());
+            let db = self.db.clone();
+            actix_web::rt::spawn(async move {
+                let at = time::OffsetDateTime::now_utc();
+                let recorded = db
+                    .run(move |conn| persistence::repo::feed_tokens::mark_used(conn, &[id], at))
+                    .await;
+                if let Err(error) = recorded {
+                    log::warn!("cannot record the use of feed token {id}: {error}");
+                }
+            });
+        }
+        Ok(caller)
+    }
+
+    /// The caller of a request, or why it has none (401). Feed routes also accept a feed
+    /// token as `?token=` (and only they: the JSON API takes bearer tokens only).
     pub fn resolve(&self, req: &HttpRequest) -> Result<Caller, ApiError> {
+        if crate::feeds::is_feed_route(req.path()) {
+            let feed_token = form_urlencoded::parse(req.query_string().as_bytes())
+                .find(|(name, _)| name == "token")
+                .map(|(_, value)| value.into_owned());
+            if let Some(token) = feed_token {
+                return self.feed_caller(&token);
+            }
+        }
         let token = bearer_token(req)
             .map_err(|()| {
                 ApiError::unauthorized(

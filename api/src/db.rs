@@ -127,6 +127,19 @@ impl Db {
             .map_err(ApiError::from)
     }
 
+    /// The read model, brought up to date first (best effort: a write that fails on the
+    /// database fails anyway), for rendering what a write announces to webhooks: the directory
+    /// (who sees which tenant) then includes every change committed before the write.
+    pub async fn model_for_announcing(&self) -> Arc<ReadModel> {
+        let _ = self.catch_up().await;
+        Arc::clone(&self.model)
+    }
+
+    /// The feed token with this hash and the caller it reads as, from the read model.
+    pub fn feed_caller(&self, hash: &str) -> Option<(i64, domain::Caller)> {
+        self.model.read(|model| model.feed_caller(hash))
+    }
+
     /// The caller behind a token's contact, from the read model.
     pub fn caller(&self, contact: domain::ContactId) -> Result<domain::Caller, RepoError> {
         self.model.read(|model| model.caller(contact))

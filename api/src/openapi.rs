@@ -1,6 +1,6 @@
 //! The OpenAPI document: metadata and security here; paths and schemas come from the routes.
 
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
@@ -19,6 +19,8 @@ use crate::error::{FieldError, Problem};
         (name = "availability", description = "Availability rollups per offering, per tenant and across the caller's offerings, as JSON or CSV"),
         (name = "directory", description = "Who am I, accounts, contacts, tenants and offerings, scoped by the caller"),
         (name = "catalogue", description = "Services and SaaS classifications"),
+        (name = "integrations", description = "What an account's admins set up for its own integrations: signed webhooks (Standard Webhooks) and read-only feed tokens; the account's other contacts read them"),
+        (name = "feeds", description = "The maintenance calendar (iCalendar), the incident feed (Atom) and offering badges (SVG): the caller's JSON lists rendered for calendars, feed readers and status pages, opened with a bearer token or a feed token as `?token=`"),
         (name = "operations", description = "Liveness and readiness"),
     ),
     components(schemas(Problem, FieldError))
@@ -35,5 +37,10 @@ impl Modify for BearerSecurity {
         scheme.description =
             Some("A JWT whose `sub` is a contact id; `slr token EMAIL` prints one.".to_owned());
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        let mut feed = ApiKeyValue::new("token");
+        feed.description = Some(
+            "A feed token (`POST /api/v1/feed-tokens`), accepted on feed routes only.".to_owned(),
+        );
+        components.add_security_scheme("feed_token", SecurityScheme::ApiKey(ApiKey::Query(feed)));
     }
 }

@@ -50,6 +50,47 @@ pub struct Settings {
     /// How often each replica reads the data version besides listening for it
     /// (`SLR_VERSION_POLL_MS`, 50–60000; default 200).
     pub version_poll: std::time::Duration,
+    /// Webhook delivery (`SLR_WEBHOOK_*`).
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks are accepted and delivered.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Accept `http` and loopback/private targets (`SLR_WEBHOOK_ALLOW_PRIVATE=1`; tests,
+    /// on-premises receivers). Off by default: webhook URLs are public `https` only.
+    pub allow_private: bool,
+    /// How often each replica's worker looks for due deliveries (`SLR_WEBHOOK_POLL_MS`,
+    /// default 500); a replica's own new deliveries wake it at once.
+    pub poll: std::time::Duration,
+    /// How long a receiver may take to answer (`SLR_WEBHOOK_TIMEOUT_MS`, default 10000).
+    pub timeout: std::time::Duration,
+    /// The wait after the first failed attempt, doubled after each (`SLR_WEBHOOK_RETRY_BASE_MS`,
+    /// default 30000), up to `SLR_WEBHOOK_RETRY_CAP_MS` (default one hour).
+    pub retry_base: std::time::Duration,
+    pub retry_cap: std::time::Duration,
+    /// How long a delivery is retried before it is given up (`SLR_WEBHOOK_GIVE_UP_AFTER`,
+    /// default `24h`).
+    pub give_up_after: std::time::Duration,
+    /// Failed attempts in a row after which an endpoint is disabled
+    /// (`SLR_WEBHOOK_DISABLE_AFTER`, default 50).
+    pub disable_after: u32,
+}
+
+impl Default for WebhookSettings {
+    /// The production defaults the variables override.
+    fn default() -> Self {
+        use std::time::Duration;
+        Self {
+            allow_private: false,
+            poll: Duration::from_millis(500),
+            timeout: Duration::from_secs(10),
+            retry_base: Duration::from_secs(30),
+            retry_cap: Duration::from_secs(3600),
+            give_up_after: Duration::from_secs(24 * 3600),
+            disable_after: 50,
+        }
+    }
 }
 
 /// How tokens are signed and checked.
@@ -212,7 +253,32 @@ impl Settings {
             std::time::Duration::from_millis(number("SLR_ANSWER_MAX_AGE_MS", 1000, 60_000)?);
         let version_poll =
             std::time::Duration::from_millis(number("SLR_VERSION_POLL_MS", 200, 60_000)?.max(50));
+        let millis =
+            |name, default, max| number(name, default, max).map(std::time::Duration::from_millis);
+        let webhooks = WebhookSettings {
+            allow_private: match var("SLR_WEBHOOK_ALLOW_PRIVATE").as_deref() {
+                None | Some("0" | "false" | "") => false,
+                Some("1" | "true") => true,
+                Some(_) => return Err(error("SLR_WEBHOOK_ALLOW_PRIVATE", "must be 1 or 0")),
+            },
+            poll: millis("SLR_WEBHOOK_POLL_MS", 500, 60_000)?
+                .max(std::time::Duration::from_millis(20)),
+            timeout: millis("SLR_WEBHOOK_TIMEOUT_MS", 10_000, 60_000)?
+                .max(std::time::Duration::from_millis(100)),
+            retry_base: millis("SLR_WEBHOOK_RETRY_BASE_MS", 30_000, 3_600_000)?
+                .max(std::time::Duration::from_millis(10)),
+            retry_cap: millis("SLR_WEBHOOK_RETRY_CAP_MS", 3_600_000, 86_400_000)?
+                .max(std::time::Duration::from_millis(10)),
+            give_up_after: match var("SLR_WEBHOOK_GIVE_UP_AFTER") {
+                Some(raw) => crate::auth::parse_ttl(&raw)
+                    .map_err(|m| error("SLR_WEBHOOK_GIVE_UP_AFTER", m))?,
+                None => std::time::Duration::from_secs(24 * 3600),
+            },
+            disable_after: u32::try_from(number("SLR_WEBHOOK_DISABLE_AFTER", 50, 100_000)?.max(1))
+                .unwrap_or(50),
+        };
         Ok(Settings {
+            webhooks,
             version_poll,
             answer_max_age,
             rate_limit,

@@ -45,6 +45,8 @@ pub struct Application {
     model: std::sync::Arc<ReadModel>,
     /// Stopped (and waited for) when the server stops or this is dropped.
     watcher: crate::answers::Watcher,
+    /// The webhook delivery worker, likewise.
+    deliverer: crate::answers::Watcher,
 }
 
 impl Application {
@@ -72,6 +74,10 @@ impl Application {
             settings.version_poll,
             std::sync::Arc::downgrade(&model),
         );
+        let (deliverer, outbox) =
+            crate::deliver::start(settings.database.clone(), settings.webhooks.clone());
+        let outbox = web::Data::new(outbox);
+        let webhook_settings = web::Data::new(settings.webhooks.clone());
         let db = web::Data::new(Db::new(pool, std::sync::Arc::clone(&model)));
         let answers = web::Data::new(
             crate::answers::Answers::new(ANSWER_CACHE_BYTES, settings.answer_max_age)
@@ -105,6 +111,8 @@ impl Application {
                 .app_data(limiter.clone())
                 .app_data(known_routes.clone())
                 .app_data(idempotency_ttl.clone())
+                .app_data(outbox.clone())
+                .app_data(webhook_settings.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .split_for_parts();
@@ -129,6 +137,7 @@ impl Application {
             server,
             model,
             watcher,
+            deliverer,
         })
     }
 
@@ -145,6 +154,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let stopped = self.server.await;
         drop(self.watcher);
+        drop(self.deliverer);
         stopped
     }
 }

@@ -8,6 +8,7 @@ pub mod contact;
 pub mod error;
 pub mod events;
 pub mod incident;
+pub mod integration;
 pub mod maintenance;
 pub mod mentions;
 pub mod offering;
@@ -21,6 +22,9 @@ pub use contact::{Contact, ContactName, Email, Role};
 pub use error::DomainError;
 pub use events::{CallerView, EventScope, OfferingStatus, Reach, ScopedTenant};
 pub use incident::{Impact, Incident, IncidentStatus, IncidentUpdate, Message, Title};
+pub use integration::{
+    EventTypes, FeedTokenName, WebhookDescription, WebhookEventType, WebhookUrl,
+};
 pub use maintenance::{Description, ExpectedImpact, Maintenance, MaintenanceStatus, Phase};
 pub use mentions::{ForbiddenNames, Mention, NamedKind};
 pub use offering::{Offering, OfferingKind, OfferingName, SlaTarget};

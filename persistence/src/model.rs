@@ -6,7 +6,7 @@
 //! changed after the model's version. Reads ([`Reads`]) run the same filters as the SQL they
 //! replace, over memory; the database stays the source of truth.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, PoisonError, RwLock};
 
 use diesel::prelude::*;
@@ -25,7 +25,9 @@ use crate::repo::incidents;
 use crate::repo::maintenances;
 use crate::repo::offerings::OfferingFilter;
 use crate::repo::tenants::TenantFilter;
-use crate::repo::{all_rows_in, availability, catalogue, contacts, events, offerings, tenants};
+use crate::repo::{
+    all_rows_in, availability, catalogue, contacts, events, feed_tokens, offerings, tenants,
+};
 use crate::repo::{Page, PageRequest, Record};
 use crate::schema::{data_changes, incidents as incidents_t};
 use crate::{RepoError, RepoResult};
@@ -69,6 +71,36 @@ impl Reads for DbConnection {
     }
 }
 
+/// Reads for rendering an event inside its own write transaction against the read model's
+/// directory: the event from the transaction (it is not committed yet), who sees which tenant
+/// from the model (event writes do not change the directory). Webhook payloads are rendered so.
+pub struct Mixed<'a> {
+    pub model: &'a Model,
+    pub conn: &'a mut DbConnection,
+}
+
+impl Reads for Mixed<'_> {
+    fn caller_view(
+        &mut self,
+        caller: &Caller,
+        service: Option<ServiceId>,
+    ) -> RepoResult<CallerView> {
+        Ok(self.model.caller_view(caller, service))
+    }
+    fn classifications(&mut self) -> RepoResult<Vec<Classification>> {
+        (&mut &*self.model).classifications()
+    }
+    fn incident(&mut self, id: IncidentId) -> RepoResult<Record<Incident>> {
+        self.conn.incident(id)
+    }
+    fn timeline(&mut self, id: IncidentId) -> RepoResult<Vec<IncidentUpdate>> {
+        self.conn.timeline(id)
+    }
+    fn maintenance(&mut self, id: MaintenanceId) -> RepoResult<Record<Maintenance>> {
+        self.conn.maintenance(id)
+    }
+}
+
 /// The data, at one version.
 #[derive(Debug, Default)]
 pub struct Model {
@@ -84,6 +116,9 @@ pub struct Model {
     /// The status timeline of each reopened incident (availability needs its gaps).
     reopened: BTreeMap<IncidentId, Vec<(OffsetDateTime, IncidentStatus)>>,
     maintenances: BTreeMap<MaintenanceId, Record<Maintenance>>,
+    /// Feed tokens: id → (contact, SHA-256 of the token), and the hash → id index.
+    feed_tokens: BTreeMap<i64, (ContactId, String)>,
+    feed_token_hashes: HashMap<String, i64>,
 }
 
 /// A page of `map`'s values after `page.after` (keys made by `key`), keeping those `keep`
@@ -121,6 +156,22 @@ impl Model {
             .get(&contact.account_id)
             .ok_or(RepoError::NotFound)?;
         Ok(Caller::new(contact, &account.item))
+    }
+
+    /// The feed token with this hash (SHA-256, hex) and the caller it reads as.
+    pub fn feed_caller(&self, hash: &str) -> Option<(i64, Caller)> {
+        let id = *self.feed_token_hashes.get(hash)?;
+        let (contact, _) = self.feed_tokens.get(&id)?;
+        Some((id, self.caller(*contact).ok()?))
+    }
+
+    /// The hash → id index of the feed tokens.
+    fn index_feed_tokens(&mut self) {
+        self.feed_token_hashes = self
+            .feed_tokens
+            .iter()
+            .map(|(id, (_, hash))| (hash.clone(), *id))
+            .collect();
     }
 
     fn scoped_tenants(&self, scope: TenantScope, service: Option<ServiceId>) -> Vec<ScopedTenant> {
@@ -445,6 +496,7 @@ struct Changed {
     offerings: HashSet<i64>,
     incidents: HashSet<i64>,
     maintenances: HashSet<i64>,
+    feed_tokens: HashSet<i64>,
 }
 
 impl Changed {
@@ -464,6 +516,7 @@ impl Changed {
             "maintenances" | "maintenance_classifications" | "maintenance_tenants" => {
                 &mut self.maintenances
             }
+            "feed_tokens" => &mut self.feed_tokens,
             // The audit log: read from the database (provider admins only).
             _ => return,
         };
@@ -479,6 +532,7 @@ impl Changed {
             + self.offerings.len()
             + self.incidents.len()
             + self.maintenances.len()
+            + self.feed_tokens.len()
     }
 }
 
@@ -671,6 +725,15 @@ impl ReadModel {
             MaintenanceId,
             &mut delta.loaded.maintenances,
         );
+        if !c.feed_tokens.is_empty() {
+            apply(
+                &mut model.feed_tokens,
+                &c.feed_tokens,
+                |id| id,
+                &mut delta.loaded.feed_tokens,
+            );
+            model.index_feed_tokens();
+        }
         model.version = model.version.max(delta.version);
         Ok(model.version)
     }
@@ -732,6 +795,11 @@ fn load_delta(conn: &mut DbConnection, delta: &mut Delta) -> RepoResult<()> {
         MaintenanceId,
         |id| maintenances::find(conn, id),
     )?;
+    for &id in &c.feed_tokens {
+        for (id, contact, hash) in feed_tokens::hashes(conn, Some(id))? {
+            delta.loaded.feed_tokens.insert(id, (contact, hash));
+        }
+    }
     Ok(())
 }
 
@@ -770,7 +838,11 @@ fn load_all(conn: &mut DbConnection) -> RepoResult<Model> {
     let timelines = incidents::timelines(conn, None)?.into_iter().collect();
     let reopened = reopened_timelines(conn, None)?;
     let maintenances = all_rows_in(BATCH, |page| maintenances::all(conn, page))?;
-    Ok(Model {
+    let feed_tokens = feed_tokens::hashes(conn, None)?
+        .into_iter()
+        .map(|(id, contact, hash)| (id, (contact, hash)))
+        .collect();
+    let mut model = Model {
         version,
         accounts: accounts.into_iter().map(|r| (r.item.id, r)).collect(),
         contacts: contacts.into_iter().map(|r| (r.item.id, r)).collect(),
@@ -785,7 +857,11 @@ fn load_all(conn: &mut DbConnection) -> RepoResult<Model> {
         timelines,
         reopened,
         maintenances: maintenances.into_iter().map(|r| (r.item.id, r)).collect(),
-    })
+        feed_tokens,
+        feed_token_hashes: HashMap::new(),
+    };
+    model.index_feed_tokens();
+    Ok(model)
 }
 
 /// Which incidents a list wants.

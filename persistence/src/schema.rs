@@ -197,6 +197,70 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    feed_tokens (id) {
+        id -> BigInt,
+        contact_id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        prefix -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        url -> Text,
+        description -> Text,
+        event_types -> Text,
+        service_ids -> Text,
+        offering_ids -> Text,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_until -> Nullable<Timestamp>,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        consecutive_failures -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        message_id -> Text,
+        event_type -> Text,
+        payload -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        claimed_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> BigInt,
+        delivery_id -> BigInt,
+        attempted_at -> Timestamp,
+        duration_ms -> BigInt,
+        status -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        succeeded -> Bool,
+    }
+}
+
 diesel::joinable!(contacts -> accounts (account_id));
 diesel::joinable!(tenants -> accounts (account_id));
 diesel::joinable!(tenants -> services (service_id));
@@ -213,6 +277,9 @@ diesel::joinable!(maintenance_tenants -> maintenances (maintenance_id));
 diesel::joinable!(maintenance_tenants -> tenants (tenant_id));
 diesel::joinable!(incident_tenants -> tenants (tenant_id));
 diesel::joinable!(maintenances -> services (service_id));
+diesel::joinable!(feed_tokens -> contacts (contact_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -232,4 +299,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     change_counters,
     audit_log,
     idempotency_keys,
+    feed_tokens,
+    webhooks,
+    webhook_deliveries,
+    webhook_attempts,
 );

@@ -128,6 +128,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         }),
         answer_max_age: std::time::Duration::from_secs(1),
         version_poll: std::time::Duration::from_millis(200),
+        webhooks: Default::default(),
     };
     configure(&mut settings);
     let pool = slr_api::startup::open_database(&settings).expect("database opens and migrates");

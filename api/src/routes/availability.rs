@@ -689,6 +689,32 @@ async fn report<L: Send + 'static, T: Serialize + Send + 'static>(
     }
 }
 
+/// An offering's availability over the last `days` days as `caller` sees it (badges).
+pub async fn recent_offering_availability(
+    db: &Db,
+    caller: Caller,
+    id: OfferingId,
+    days: i64,
+    weights: Weights,
+) -> Result<OfferingAvailabilityResponse, ApiError> {
+    let now = OffsetDateTime::now_utc();
+    let params = WindowParams {
+        from: Some(now - Duration::days(days)),
+        to: Some(now),
+        granularity: None,
+        tz: None,
+    };
+    let period = std::sync::Arc::new(params.period(false)?);
+    let loaded = {
+        let period = std::sync::Arc::clone(&period);
+        db.read(move |model| offering_history(model, &caller, id, &period))
+            .await?
+    };
+    web::block(move || offering_availability(loaded, &period, weights))
+        .await
+        .map_err(ApiError::internal)
+}
+
 async fn offering_report(
     db: &Db,
     caller: Caller,

@@ -43,6 +43,18 @@ pub trait EventKind {
 
     /// The caller-visible tenants of a response from [`EventKind::load_one`].
     fn impacted_tenants(response: Self::Response) -> Vec<TenantRef>;
+
+    /// The event's service.
+    fn service_id(response: &Self::Response) -> i64;
+
+    /// The caller's offerings the event shows on.
+    fn offering_ids(response: &Self::Response) -> Vec<i64>;
+
+    /// What a write from `before` (`None`: a new event) to `after` was, as webhooks name it.
+    fn webhook_event(
+        before: Option<&Self::Response>,
+        after: &Self::Response,
+    ) -> domain::WebhookEventType;
 }
 
 /// `GET {PATH}/{id}`: the caller's view of the event, with a versioned `ETag`.
@@ -109,10 +121,13 @@ pub async fn create_event<K: EventKind>(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_writer()?;
     let writer = caller.0.clone();
+    let model = db.model_for_announcing().await;
     create_once(db, &caller.0, req, raw_body, move |conn| {
         let id = create(conn)?;
         let response = K::load_one(conn, &writer, id)?;
         crate::audit::created(conn, &writer, K::OBJECT, K::raw(id), &response)?;
+        let event = K::webhook_event(None, &response);
+        crate::webhooks::announce::<K>(conn, &model, event, id)?;
         Ok((format!("{}/{id}", K::PATH), response))
     })
     .await
@@ -142,6 +157,7 @@ pub async fn patch_event<K: EventKind>(
 ) -> Result<HttpResponse, ApiError> {
     let expected = expected_version(req);
     let (reader, writer) = (caller.clone(), caller.clone());
+    let model = db.model_for_announcing().await;
     let response = crate::audit::audited(
         db,
         &caller,
@@ -149,8 +165,12 @@ pub async fn patch_event<K: EventKind>(
         K::raw(id),
         move |conn| K::load_one(conn, &reader, id),
         move |conn| {
+            let before = K::load_one(conn, &writer, id)?;
             apply(conn, expected)?;
-            K::load_one(conn, &writer, id).map(Some)
+            let after = K::load_one(conn, &writer, id)?;
+            let event = K::webhook_event(Some(&before), &after);
+            crate::webhooks::announce::<K>(conn, &model, event, id)?;
+            Ok(Some(after))
         },
     )
     .await?

@@ -158,7 +158,7 @@ pub struct CreateIncidentUpdateRequest {
 }
 
 /// Filters for the incident list.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct IncidentListParams {
     /// Only incidents showing on this offering.
@@ -250,6 +250,21 @@ impl EventKind for Incidents {
     fn impacted_tenants(response: IncidentResponse) -> Vec<TenantRef> {
         response.impacted_tenants.unwrap_or_default()
     }
+
+    fn service_id(response: &IncidentResponse) -> i64 {
+        response.service_id
+    }
+
+    fn offering_ids(response: &IncidentResponse) -> Vec<i64> {
+        response.offerings.iter().map(|o| o.id).collect()
+    }
+
+    fn webhook_event(
+        before: Option<&IncidentResponse>,
+        after: &IncidentResponse,
+    ) -> domain::WebhookEventType {
+        domain::WebhookEventType::of_incident(before.map(|b| b.status.into()), after.status.into())
+    }
 }
 
 /// List the incidents that affect one of the caller's tenants, newest id last.
@@ -264,41 +279,49 @@ pub async fn list_incidents(
     let page = page.0.request()?;
     let params = filter.0;
     crate::extract::check_list_window(params.from, params.to)?;
+    let caller = caller.0;
+    let found = db
+        .read(move |model| list(model, &caller, &params, page))
+        .await?;
+    Ok(web::Json(Page::from_records(found, |r| r)))
+}
+
+/// The caller's incidents `params` selects, a page (the JSON list and the Atom feed).
+pub fn list(
+    reads: &mut &persistence::model::Model,
+    caller: &Caller,
+    params: &IncidentListParams,
+    page: persistence::PageRequest,
+) -> RepoResult<persistence::Page<IncidentResponse>> {
     let shown = ShownFilter {
         offering: params.offering_id.map(OfferingId),
         tenant: params.tenant_id.map(TenantId),
     };
-    let caller = caller.0;
-    let found = db
-        .read(move |reads| {
-            let ctx = EventContext::load(reads, &caller, params.service_id.map(ServiceId), false)?;
-            let filter = IncidentFilter {
-                services: params
-                    .service_id
-                    .map(|s| vec![ServiceId(s)])
-                    .or_else(|| ctx.view.services()),
-                status: match (params.status, params.active) {
-                    (Some(status), _) => Some(status.into()),
-                    (None, Some(false)) => Some(domain::IncidentStatus::Resolved),
-                    (None, _) => None,
-                },
-                active_only: params.active == Some(true),
-                from: params.from,
-                to: params.to,
-            };
-            visible_page(
-                |request| reads.incidents(&filter, request),
-                page,
-                |record| record.item.id.0,
-                |record| {
-                    render(&ctx, record)
-                        .filter(|r| shown.keeps(&r.offerings, r.impacted_tenants.as_deref()))
-                        .map(|r| Include::apply(params.include, r, |r| &mut r.impacted_tenants))
-                },
-            )
-        })
-        .await?;
-    Ok(web::Json(Page::from_records(found, |r| r)))
+    let ctx = EventContext::load(reads, caller, params.service_id.map(ServiceId), false)?;
+    let filter = IncidentFilter {
+        services: params
+            .service_id
+            .map(|s| vec![ServiceId(s)])
+            .or_else(|| ctx.view.services()),
+        status: match (params.status, params.active) {
+            (Some(status), _) => Some(status.into()),
+            (None, Some(false)) => Some(domain::IncidentStatus::Resolved),
+            (None, _) => None,
+        },
+        active_only: params.active == Some(true),
+        from: params.from,
+        to: params.to,
+    };
+    visible_page(
+        |request| reads.incidents(&filter, request),
+        page,
+        |record| record.item.id.0,
+        |record| {
+            render(&ctx, record)
+                .filter(|r| shown.keeps(&r.offerings, r.impacted_tenants.as_deref()))
+                .map(|r| Include::apply(params.include, r, |r| &mut r.impacted_tenants))
+        },
+    )
 }
 
 /// Get one incident with its timeline, if it affects one of the caller's tenants.
@@ -443,10 +466,15 @@ pub async fn create_incident_update(
         author: caller.0.contact_id,
     };
     let (writer, names) = (caller.0.clone(), db.names());
+    let model = db.model_for_announcing().await;
     create_once(&db, &caller.0, &req, &raw, move |conn| {
+        let before = Incidents::load_one(conn, &writer, id)?;
         let (_, update) = incidents::add_update(conn, &names, id, &new)?;
         let response = IncidentUpdateResponse::new(update, &writer);
         crate::audit::created(conn, &writer, "incident_update", response.id, &response)?;
+        let after = Incidents::load_one(conn, &writer, id)?;
+        let event = Incidents::webhook_event(Some(&before), &after);
+        crate::webhooks::announce::<Incidents>(conn, &model, event, id)?;
         Ok((format!("/api/v1/incidents/{}", id.0), response))
     })
     .await

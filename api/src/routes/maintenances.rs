@@ -126,7 +126,7 @@ pub struct UpdateMaintenanceRequest {
 }
 
 /// Filters for the maintenance list.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MaintenanceListParams {
     /// Only windows showing on this offering.
@@ -217,6 +217,24 @@ impl EventKind for Maintenances {
     fn impacted_tenants(response: MaintenanceResponse) -> Vec<TenantRef> {
         response.impacted_tenants.unwrap_or_default()
     }
+
+    fn service_id(response: &MaintenanceResponse) -> i64 {
+        response.service_id
+    }
+
+    fn offering_ids(response: &MaintenanceResponse) -> Vec<i64> {
+        response.offerings.iter().map(|o| o.id).collect()
+    }
+
+    fn webhook_event(
+        before: Option<&MaintenanceResponse>,
+        after: &MaintenanceResponse,
+    ) -> domain::WebhookEventType {
+        domain::WebhookEventType::of_maintenance(
+            before.map(|b| b.status.into()),
+            after.status.into(),
+        )
+    }
 }
 
 /// The scope a request names, with the field a missing classification is reported on:
@@ -256,42 +274,49 @@ pub async fn list_maintenances(
     let page = page.0.request()?;
     let params = filter.0;
     crate::extract::check_list_window(params.from, params.to)?;
+    let caller = caller.0;
+    let found = db
+        .read(move |model| list(model, &caller, &params, page))
+        .await?;
+    Ok(web::Json(Page::from_records(found, |r| r)))
+}
+
+/// The caller's windows `params` selects, a page (the JSON list and the calendar feed).
+pub fn list(
+    reads: &mut &persistence::model::Model,
+    caller: &Caller,
+    params: &MaintenanceListParams,
+    page: persistence::PageRequest,
+) -> RepoResult<persistence::Page<MaintenanceResponse>> {
     let shown = ShownFilter {
         offering: params.offering_id.map(OfferingId),
         tenant: params.tenant_id.map(TenantId),
     };
-    let caller = caller.0;
-    let found = db
-        .read(move |reads| {
-            let ctx = EventContext::load(reads, &caller, params.service_id.map(ServiceId), true)?;
-            let filter = MaintenanceFilter {
-                services: params
-                    .service_id
-                    .map(|s| vec![ServiceId(s)])
-                    .or_else(|| ctx.view.services()),
-                status: params.status.map(Into::into),
-                classification: params.classification_id.map(ClassificationId),
-                from: params.from,
-                to: params.to,
-                open_only: false,
-                counted_only: false,
-            };
-            let now = OffsetDateTime::now_utc();
-            let phase = params.phase;
-            visible_page(
-                |request| reads.maintenances(&filter, request),
-                page,
-                |record| record.item.id.0,
-                |record| {
-                    render(&ctx, record, now)
-                        .filter(|r| shown.keeps(&r.offerings, r.impacted_tenants.as_deref()))
-                        .filter(|r| phase.is_none_or(|p| r.phase == p))
-                        .map(|r| Include::apply(params.include, r, |r| &mut r.impacted_tenants))
-                },
-            )
-        })
-        .await?;
-    Ok(web::Json(Page::from_records(found, |r| r)))
+    let ctx = EventContext::load(reads, caller, params.service_id.map(ServiceId), true)?;
+    let filter = MaintenanceFilter {
+        services: params
+            .service_id
+            .map(|s| vec![ServiceId(s)])
+            .or_else(|| ctx.view.services()),
+        status: params.status.map(Into::into),
+        classification: params.classification_id.map(ClassificationId),
+        from: params.from,
+        to: params.to,
+        open_only: false,
+        counted_only: false,
+    };
+    let now = OffsetDateTime::now_utc();
+    visible_page(
+        |request| reads.maintenances(&filter, request),
+        page,
+        |record| record.item.id.0,
+        |record| {
+            render(&ctx, record, now)
+                .filter(|r| shown.keeps(&r.offerings, r.impacted_tenants.as_deref()))
+                .filter(|r| params.phase.is_none_or(|p| r.phase == p))
+                .map(|r| Include::apply(params.include, r, |r| &mut r.impacted_tenants))
+        },
+    )
 }
 
 /// Get one maintenance window, if it may impact one of the caller's tenants.

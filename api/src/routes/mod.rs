@@ -70,5 +70,22 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(availability::get_tenant_availability)
         .service(availability::get_tenant_availability_csv)
         .service(availability::list_tenant_availability_intervals)
-        .service(availability::list_tenant_availability_intervals_csv);
+        .service(availability::list_tenant_availability_intervals_csv)
+        .service(crate::feeds::get_maintenance_calendar)
+        .service(crate::feeds::get_incident_feed)
+        .service(crate::feeds::get_offering_badge)
+        .service(crate::feeds::list_feed_tokens)
+        .service(crate::feeds::create_feed_token)
+        .service(crate::feeds::get_feed_token)
+        .service(crate::feeds::delete_feed_token)
+        .service(crate::webhooks::list_webhooks)
+        .service(crate::webhooks::create_webhook)
+        .service(crate::webhooks::get_webhook)
+        .service(crate::webhooks::update_webhook)
+        .service(crate::webhooks::delete_webhook)
+        .service(crate::webhooks::rotate_webhook_secret)
+        .service(crate::webhooks::test_webhook)
+        .service(crate::webhooks::list_webhook_deliveries)
+        .service(crate::webhooks::get_webhook_delivery)
+        .service(crate::webhooks::redeliver_webhook_delivery);
 }

@@ -5,9 +5,11 @@
 use std::collections::HashMap;
 
 use actix_web::{get, web};
+use domain::Caller;
 use domain::{Offering, OfferingId, OfferingStatus as DomainOfferingStatus, Phase as DomainPhase};
-use persistence::model::{IncidentFilter, MaintenanceFilter};
+use persistence::model::{IncidentFilter, MaintenanceFilter, Model};
 use persistence::repo::all_rows;
+use persistence::RepoResult;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
@@ -99,99 +101,100 @@ pub async fn get_status(
         return Err(ApiError::bad_parameter("days", "must be between 1 and 90"));
     }
     let caller = caller.0;
-    let response = db
-        .read(move |reads| {
-            let ctx = EventContext::load(reads, &caller, None, true)?;
-            let now = OffsetDateTime::now_utc();
-            let services = ctx.view.services();
-            let offerings: HashMap<OfferingId, &Offering> =
-                ctx.view.offerings().map(|o| (o.id, o)).collect();
-
-            let mut incidents_on: HashMap<OfferingId, Vec<IncidentSummary>> = HashMap::new();
-            let filter = IncidentFilter {
-                services: services.clone(),
-                active_only: true,
-                ..Default::default()
-            };
-            for record in all_rows(|page| reads.incidents(&filter, page))? {
-                let incident = record.item;
-                let Some(reach) = ctx.view.reach(incident.service_id, &incident.scope) else {
-                    continue;
-                };
-                for offering in reach.offerings.iter().filter_map(|id| offerings.get(id)) {
-                    incidents_on
-                        .entry(offering.id)
-                        .or_default()
-                        .push(IncidentSummary {
-                            id: incident.id.0,
-                            title: incident.title.to_string(),
-                            impact: incident.impact.into(),
-                            status: incident.status.into(),
-                            started_at: incident.started_at,
-                            impacted_tenant_count: reach.covered_by(offering.id),
-                        });
-                }
-            }
-
-            let mut maintenance_on: HashMap<OfferingId, Vec<MaintenanceSummary>> = HashMap::new();
-            let filter = MaintenanceFilter {
-                services,
-                from: Some(now),
-                to: Some(now + Duration::days(days)),
-                open_only: true,
-                ..Default::default()
-            };
-            for record in all_rows(|page| reads.maintenances(&filter, page))? {
-                let m = record.item;
-                let Some(reach) = ctx.view.reach(m.service_id, &m.scope) else {
-                    continue;
-                };
-                let label = ctx.label(&m.scope);
-                for offering in reach.offerings.iter().filter_map(|id| offerings.get(id)) {
-                    maintenance_on
-                        .entry(offering.id)
-                        .or_default()
-                        .push(MaintenanceSummary {
-                            id: m.id.0,
-                            title: m.title.to_string(),
-                            status: m.status.into(),
-                            phase: m.phase(now).into(),
-                            expected_impact: m.expected_impact.into(),
-                            scheduled_start: m.scheduled_start,
-                            scheduled_end: m.scheduled_end,
-                            impacted_label: label.clone(),
-                            impacted_tenant_count: reach.covered_by(offering.id),
-                        });
-                }
-            }
-
-            let mut sorted: Vec<&Offering> = offerings.values().copied().collect();
-            sorted.sort_by_key(|o| o.id);
-            let offerings = sorted
-                .into_iter()
-                .map(|offering| {
-                    let active_incidents = incidents_on.remove(&offering.id).unwrap_or_default();
-                    let upcoming_maintenance =
-                        maintenance_on.remove(&offering.id).unwrap_or_default();
-                    let running = upcoming_maintenance
-                        .iter()
-                        .any(|m| DomainPhase::from(m.phase) == DomainPhase::Active);
-                    let impacts = active_incidents
-                        .iter()
-                        .map(|i| domain::Impact::from(i.impact));
-                    OfferingStatusResponse {
-                        offering_id: offering.id.0,
-                        name: offering.name.to_string(),
-                        kind: offering.kind.into(),
-                        service_id: offering.service_id.0,
-                        status: DomainOfferingStatus::current(impacts, running).into(),
-                        active_incidents,
-                        upcoming_maintenance,
-                    }
-                })
-                .collect();
-            Ok(StatusResponse { offerings })
-        })
-        .await?;
+    let response = db.read(move |reads| overview(reads, &caller, days)).await?;
     Ok(web::Json(response))
+}
+
+/// Each offering `caller` sees with its current status, active incidents and the maintenance
+/// of the next `days` days (the overview, badges and the status page).
+pub fn overview(reads: &mut &Model, caller: &Caller, days: i64) -> RepoResult<StatusResponse> {
+    let ctx = EventContext::load(reads, caller, None, true)?;
+    let now = OffsetDateTime::now_utc();
+    let services = ctx.view.services();
+    let offerings: HashMap<OfferingId, &Offering> =
+        ctx.view.offerings().map(|o| (o.id, o)).collect();
+
+    let mut incidents_on: HashMap<OfferingId, Vec<IncidentSummary>> = HashMap::new();
+    let filter = IncidentFilter {
+        services: services.clone(),
+        active_only: true,
+        ..Default::default()
+    };
+    for record in all_rows(|page| reads.incidents(&filter, page))? {
+        let incident = record.item;
+        let Some(reach) = ctx.view.reach(incident.service_id, &incident.scope) else {
+            continue;
+        };
+        for offering in reach.offerings.iter().filter_map(|id| offerings.get(id)) {
+            incidents_on
+                .entry(offering.id)
+                .or_default()
+                .push(IncidentSummary {
+                    id: incident.id.0,
+                    title: incident.title.to_string(),
+                    impact: incident.impact.into(),
+                    status: incident.status.into(),
+                    started_at: incident.started_at,
+                    impacted_tenant_count: reach.covered_by(offering.id),
+                });
+        }
+    }
+
+    let mut maintenance_on: HashMap<OfferingId, Vec<MaintenanceSummary>> = HashMap::new();
+    let filter = MaintenanceFilter {
+        services,
+        from: Some(now),
+        to: Some(now + Duration::days(days)),
+        open_only: true,
+        ..Default::default()
+    };
+    for record in all_rows(|page| reads.maintenances(&filter, page))? {
+        let m = record.item;
+        let Some(reach) = ctx.view.reach(m.service_id, &m.scope) else {
+            continue;
+        };
+        let label = ctx.label(&m.scope);
+        for offering in reach.offerings.iter().filter_map(|id| offerings.get(id)) {
+            maintenance_on
+                .entry(offering.id)
+                .or_default()
+                .push(MaintenanceSummary {
+                    id: m.id.0,
+                    title: m.title.to_string(),
+                    status: m.status.into(),
+                    phase: m.phase(now).into(),
+                    expected_impact: m.expected_impact.into(),
+                    scheduled_start: m.scheduled_start,
+                    scheduled_end: m.scheduled_end,
+                    impacted_label: label.clone(),
+                    impacted_tenant_count: reach.covered_by(offering.id),
+                });
+        }
+    }
+
+    let mut sorted: Vec<&Offering> = offerings.values().copied().collect();
+    sorted.sort_by_key(|o| o.id);
+    let offerings = sorted
+        .into_iter()
+        .map(|offering| {
+            let active_incidents = incidents_on.remove(&offering.id).unwrap_or_default();
+            let upcoming_maintenance = maintenance_on.remove(&offering.id).unwrap_or_default();
+            let running = upcoming_maintenance
+                .iter()
+                .any(|m| DomainPhase::from(m.phase) == DomainPhase::Active);
+            let impacts = active_incidents
+                .iter()
+                .map(|i| domain::Impact::from(i.impact));
+            OfferingStatusResponse {
+                offering_id: offering.id.0,
+                name: offering.name.to_string(),
+                kind: offering.kind.into(),
+                service_id: offering.service_id.0,
+                status: DomainOfferingStatus::current(impacts, running).into(),
+                active_incidents,
+                upcoming_maintenance,
+            }
+        })
+        .collect();
+    Ok(StatusResponse { offerings })
 }

@@ -6,11 +6,13 @@ pub mod availability;
 pub mod catalogue;
 pub mod contacts;
 pub mod events;
+pub mod feed_tokens;
 pub mod idempotency;
 pub mod incidents;
 pub mod maintenances;
 pub mod offerings;
 pub mod tenants;
+pub mod webhooks;
 
 use time::{OffsetDateTime, PrimitiveDateTime};
 
@@ -154,6 +156,23 @@ pub fn ping(conn: &mut crate::DbConnection) -> Result<(), RepoError> {
 /// transaction runs again. Inside another transaction it is a savepoint.
 pub fn transaction<T>(
     conn: &mut crate::DbConnection,
+    work: impl FnMut(&mut crate::DbConnection) -> Result<T, RepoError>,
+) -> Result<T, RepoError> {
+    transaction_ordered(conn, true, work)
+}
+
+/// Like [`transaction`] for writes to tables outside the data version (the webhook outbox's
+/// bookkeeping): on Postgres they do not queue behind the data writers' counter lock.
+pub fn side_transaction<T>(
+    conn: &mut crate::DbConnection,
+    work: impl FnMut(&mut crate::DbConnection) -> Result<T, RepoError>,
+) -> Result<T, RepoError> {
+    transaction_ordered(conn, false, work)
+}
+
+fn transaction_ordered<T>(
+    conn: &mut crate::DbConnection,
+    ordered: bool,
     mut work: impl FnMut(&mut crate::DbConnection) -> Result<T, RepoError>,
 ) -> Result<T, RepoError> {
     const ATTEMPTS: u32 = 20;
@@ -164,7 +183,9 @@ pub fn transaction<T>(
             finish_immediate(conn, result)
         } else {
             diesel::Connection::transaction(conn, |conn| {
-                order_writers(conn)?;
+                if ordered {
+                    order_writers(conn)?;
+                }
                 work(conn)
             })
         };

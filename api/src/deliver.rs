@@ -1,0 +1,273 @@
+//! The webhook delivery worker: every replica runs one. It claims due deliveries from the
+//! outbox (each for a lease, so no other replica sends it meanwhile; `FOR UPDATE SKIP LOCKED`
+//! on Postgres), signs them per the Standard Webhooks spec with the endpoint's secret(s), POSTs
+//! them with a timeout and records the attempt: delivered, retried later with exponential
+//! backoff and jitter, or given up after `give_up_after`. An endpoint failing `disable_after`
+//! times in a row is disabled.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use persistence::repo::webhooks::{self, Claimed, Outcome};
+use persistence::{DatabaseTarget, DbConnection, RepoResult};
+use rand::Rng;
+use time::OffsetDateTime;
+
+use crate::answers::Watcher;
+use crate::settings::WebhookSettings;
+
+/// Deliveries claimed per turn (sent concurrently).
+const BATCH: i64 = 16;
+
+/// Wakes the replica's worker (after a write that may have put deliveries in the outbox).
+#[derive(Clone)]
+pub struct Outbox(Sender<()>);
+
+impl Outbox {
+    pub fn wake(&self) {
+        let _ = self.0.send(());
+    }
+}
+
+/// Starts the worker; it stops when the returned handle is dropped.
+pub fn start(target: DatabaseTarget, settings: WebhookSettings) -> (Watcher, Outbox) {
+    let (wake, woken) = std::sync::mpsc::channel::<()>();
+    let outbox = Outbox(wake.clone());
+    let watcher = Watcher::spawn("slr-webhooks", wake, move |stop| {
+        run(&target, &settings, &woken, &stop);
+    });
+    (watcher, outbox)
+}
+
+fn run(
+    target: &DatabaseTarget,
+    settings: &WebhookSettings,
+    woken: &Receiver<()>,
+    stop: &AtomicBool,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            log::error!("webhook deliveries are off: cannot start their runtime: {error}");
+            return;
+        }
+    };
+    let client = match client(settings) {
+        Ok(client) => client,
+        Err(error) => {
+            log::error!("webhook deliveries are off: cannot build their HTTP client: {error}");
+            return;
+        }
+    };
+    let worker = format!(
+        "{}-{}",
+        std::process::id(),
+        crate::webhooks::random_token(9)
+    );
+    let mut conn: Option<DbConnection> = None;
+    let mut failures: u32 = 0;
+    loop {
+        let _ = woken.recv_timeout(settings.poll * 2u32.pow(failures.min(4)));
+        if stop.load(Ordering::Acquire) {
+            return;
+        }
+        if conn.is_none() {
+            conn = persistence::connect_one(target.clone())
+                .map_err(|error| log::debug!("webhook worker cannot connect: {error}"))
+                .ok();
+        }
+        let Some(open) = conn.as_mut() else {
+            failures = failures.saturating_add(1);
+            continue;
+        };
+        // Turns until nothing is due (a burst of events is sent without waiting for the poll).
+        let turned = loop {
+            match turn(open, &runtime, &client, &worker, settings) {
+                Ok(0) => break Ok(()),
+                Ok(_) if stop.load(Ordering::Acquire) => return,
+                Ok(_) => {}
+                Err(error) => break Err(error),
+            }
+        };
+        match turned {
+            Ok(()) => failures = 0,
+            Err(error) => {
+                if failures == 0 {
+                    log::warn!("webhook deliveries paused: {error}");
+                }
+                failures = failures.saturating_add(1);
+                conn = None;
+            }
+        }
+    }
+}
+
+/// Claims, sends and records one batch; returns how many were claimed.
+fn turn(
+    conn: &mut DbConnection,
+    runtime: &tokio::runtime::Runtime,
+    client: &reqwest::Client,
+    worker: &str,
+    settings: &WebhookSettings,
+) -> RepoResult<usize> {
+    let now = OffsetDateTime::now_utc();
+    let lease = settings.timeout + Duration::from_secs(60);
+    let claimed = persistence::repo::side_transaction(conn, |conn| {
+        webhooks::claim(conn, worker, now, now + lease, BATCH)
+    })?;
+    if claimed.is_empty() {
+        return Ok(0);
+    }
+    let outcomes = runtime.block_on(futures_util::future::join_all(
+        claimed.iter().map(|c| send(client, c, settings)),
+    ));
+    let disable_after = i32::try_from(settings.disable_after).unwrap_or(i32::MAX);
+    for (claim, outcome) in claimed.iter().zip(&outcomes) {
+        let recorded = persistence::repo::side_transaction(conn, |conn| {
+            webhooks::record_attempt(conn, worker, claim, outcome, disable_after)
+        })?;
+        if !recorded {
+            log::warn!(
+                "delivery {} was taken over by another worker before its attempt was recorded",
+                claim.delivery.id
+            );
+        }
+    }
+    Ok(claimed.len())
+}
+
+/// Signs and POSTs one delivery; what came of it, and when to try again after a failure.
+async fn send(client: &reqwest::Client, claimed: &Claimed, settings: &WebhookSettings) -> Outcome {
+    let attempted_at = OffsetDateTime::now_utc();
+    let started = Instant::now();
+    let result = post(client, claimed, attempted_at).await;
+    let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    let (status, error) = match result {
+        Ok(status) if (200..300).contains(&status) => (Some(i32::from(status)), None),
+        Ok(status) => (
+            Some(i32::from(status)),
+            Some(format!("the receiver answered HTTP {status}")),
+        ),
+        Err(error) => (None, Some(error)),
+    };
+    let succeeded = error.is_none();
+    let retry_at = (!succeeded)
+        .then(|| {
+            let attempt = u32::try_from(claimed.delivery.attempts).unwrap_or(0) + 1;
+            let delay = domain::integration::retry_delay(
+                attempt,
+                settings.retry_base,
+                settings.retry_cap,
+                rand::rng().random::<f64>(),
+            );
+            let give_up = claimed.delivery.created_at
+                + time::Duration::try_from(settings.give_up_after).unwrap_or(time::Duration::DAY);
+            let at = attempted_at + time::Duration::try_from(delay).unwrap_or(time::Duration::HOUR);
+            (at <= give_up).then_some(at)
+        })
+        .flatten();
+    Outcome {
+        attempted_at,
+        duration_ms,
+        status,
+        error,
+        succeeded,
+        retry_at,
+    }
+}
+
+/// The receiver's status, or why there was none.
+async fn post(
+    client: &reqwest::Client,
+    claimed: &Claimed,
+    at: OffsetDateTime,
+) -> Result<u16, String> {
+    let delivery = &claimed.delivery;
+    let timestamp = at.unix_timestamp();
+    let mut signatures = Vec::new();
+    for secret in claimed.webhook.signing_secrets(at) {
+        let signer = standardwebhooks::Webhook::new(secret)
+            .map_err(|e| format!("the endpoint's secret is unusable: {e}"))?;
+        signatures.push(
+            signer
+                .sign(&delivery.message_id, timestamp, delivery.payload.as_bytes())
+                .map_err(|e| format!("cannot sign: {e}"))?,
+        );
+    }
+    let response = client
+        .post(&claimed.webhook.url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(standardwebhooks::HEADER_WEBHOOK_ID, &delivery.message_id)
+        .header(
+            standardwebhooks::HEADER_WEBHOOK_TIMESTAMP,
+            timestamp.to_string(),
+        )
+        .header(
+            standardwebhooks::HEADER_WEBHOOK_SIGNATURE,
+            signatures.join(" "),
+        )
+        .body(delivery.payload.clone())
+        .send()
+        .await
+        .map_err(|e| describe(&e))?;
+    Ok(response.status().as_u16())
+}
+
+/// A send error in a sentence, with its causes (each once).
+fn describe(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        return "the receiver did not answer in time".to_owned();
+    }
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// The HTTP client: no redirects (a receiver cannot bounce a delivery elsewhere), a timeout,
+/// and unless private targets are allowed, a resolver that refuses names resolving to
+/// loopback, private or otherwise non-public addresses.
+fn client(settings: &WebhookSettings) -> reqwest::Result<reqwest::Client> {
+    let builder = reqwest::Client::builder()
+        .timeout(settings.timeout)
+        .connect_timeout(settings.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("slr-webhooks/", env!("CARGO_PKG_VERSION")));
+    if settings.allow_private {
+        builder.build()
+    } else {
+        builder.dns_resolver(Arc::new(PublicOnly)).build()
+    }
+}
+
+/// Resolves names to their public addresses only.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|addr| domain::integration::is_public(addr.ip()))
+                .collect();
+            if found.is_empty() {
+                return Err(format!("{host} resolves to no public address").into());
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(found.into_iter());
+            Ok(addrs)
+        })
+    }
+}

@@ -1,0 +1,744 @@
+//! Signed webhooks: account admins register endpoints; every incident or maintenance write
+//! puts one delivery per subscribed endpoint in the outbox, in its own transaction, with the
+//! event as that endpoint's account sees it; workers (one per replica) send each once, signed
+//! per the Standard Webhooks spec, retrying with backoff. A real local receiver checks all of it.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use slr_tests::{json_with, problem_field, spawn_app, spawn_app_with, TestApp};
+
+/// One request the receiver got.
+#[derive(Debug, Clone)]
+struct Received {
+    path: String,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+    /// What the receiver answered.
+    status: u16,
+}
+
+impl Received {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+
+    fn message_id(&self) -> String {
+        self.headers["webhook-id"].to_str().unwrap().to_owned()
+    }
+
+    /// Whether the Standard Webhooks signature verifies with `secret`.
+    fn verifies(&self, secret: &str) -> bool {
+        standardwebhooks::Webhook::new(secret)
+            .unwrap()
+            .verify(self.body.as_bytes(), &self.headers)
+            .is_ok()
+    }
+}
+
+/// A local HTTP receiver: records every request; answers 503 to the first `failures` requests
+/// of each path, then 204.
+#[derive(Clone)]
+struct Receiver {
+    url: String,
+    received: Arc<Mutex<Vec<Received>>>,
+    failures: Arc<AtomicUsize>,
+}
+
+impl Receiver {
+    async fn start(failures: usize) -> Self {
+        let received: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let failures = Arc::new(AtomicUsize::new(failures));
+        let (log, failing) = (Arc::clone(&received), Arc::clone(&failures));
+        let server = HttpServer::new(move || {
+            let (log, failing) = (Arc::clone(&log), Arc::clone(&failing));
+            App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+                let (log, failing) = (Arc::clone(&log), Arc::clone(&failing));
+                async move {
+                    let mut headers = reqwest::header::HeaderMap::new();
+                    for (name, value) in req.headers() {
+                        headers.insert(
+                            reqwest::header::HeaderName::from_bytes(name.as_str().as_bytes())
+                                .unwrap(),
+                            reqwest::header::HeaderValue::from_bytes(value.as_bytes()).unwrap(),
+                        );
+                    }
+                    let fail = failing
+                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                        .is_ok();
+                    let status = if fail { 503 } else { 204 };
+                    log.lock().unwrap().push(Received {
+                        path: req.path().to_owned(),
+                        headers,
+                        body: String::from_utf8(body.to_vec()).unwrap(),
+                        status,
+                    });
+                    if fail {
+                        HttpResponse::ServiceUnavailable().finish()
+                    } else {
+                        HttpResponse::NoContent().finish()
+                    }
+                }
+            }))
+        })
+        .workers(1)
+        .bind("127.0.0.1:0")
+        .unwrap();
+        let port = server.addrs()[0].port();
+        tokio::spawn(server.run());
+        Self {
+            url: format!("http://127.0.0.1:{port}"),
+            received,
+            failures,
+        }
+    }
+
+    fn at(&self, path: &str) -> Vec<Received> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.path == path)
+            .cloned()
+            .collect()
+    }
+
+    /// Waits (up to 20 s) until `done` holds for what `path` received.
+    async fn wait_for(&self, path: &str, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
+        let started = Instant::now();
+        loop {
+            let got = self.at(path);
+            if done(&got) {
+                return got;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{path} received {} requests: {got:#?}",
+                got.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// An app that accepts loopback receivers and retries fast.
+async fn app() -> TestApp {
+    let app = spawn_app_with(|s| {
+        s.webhooks.allow_private = true;
+        s.webhooks.poll = Duration::from_millis(50);
+        s.webhooks.retry_base = Duration::from_millis(100);
+        s.webhooks.retry_cap = Duration::from_millis(400);
+    })
+    .await;
+    app.seed_demo();
+    app
+}
+
+struct Ids {
+    sma: i64,
+    class: BTreeMap<&'static str, i64>,
+}
+
+async fn ids(app: &TestApp) -> Ids {
+    let sma = app
+        .id_of("services", "name", "Service Management Automation")
+        .await;
+    let mut class = BTreeMap::new();
+    for code in ["saas2-eu", "saas3-eu", "saas2-us", "saas3-us"] {
+        class.insert(code, app.id_of("classifications", "code", code).await);
+    }
+    Ids { sma, class }
+}
+
+/// Registers an endpoint as `email`; returns (id, secret).
+async fn register(app: &TestApp, email: &str, url: &str, events: &[&str]) -> (i64, String) {
+    let response = app
+        .post(
+            "/api/v1/webhooks",
+            &app.token(email),
+            &json!({"url": url, "event_types": events, "description": "Dashboard"}),
+        )
+        .await;
+    let created: Value = json_with(response, StatusCode::CREATED).await;
+    assert!(created["secret"].as_str().unwrap().starts_with("whsec_"));
+    (
+        created["id"].as_i64().unwrap(),
+        created["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn incident(app: &TestApp, ids: &Ids, classes: &[&str]) -> i64 {
+    let classes: Vec<i64> = classes.iter().map(|c| ids.class[c]).collect();
+    app.create(
+        "/api/v1/incidents",
+        &json!({"service_id": ids.sma, "title": "Login failures", "impact": "major_outage",
+                "scope": {"kind": "classifications", "classification_ids": classes},
+                "message": "Investigating."}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap()
+}
+
+fn tenant_names(payload: &Value) -> Vec<String> {
+    let mut names: Vec<String> = payload["data"]["impacted_tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn each_account_gets_one_signed_delivery_naming_only_its_own_tenants() {
+    let app = app().await;
+    let ids = ids(&app).await;
+    let receiver = Receiver::start(0).await;
+    let events = ["incident.created", "incident.resolved"];
+    let (partner_hook, partner_secret) = register(
+        &app,
+        "alice@northwind.example",
+        &format!("{}/northwind", receiver.url),
+        &events,
+    )
+    .await;
+    let (_, customer_secret) = register(
+        &app,
+        "carol@globex.example",
+        &format!("{}/globex", receiver.url),
+        &events,
+    )
+    .await;
+    // Umbrella's only SMA tenant is saas3-eu: the incident does not touch it.
+    register(
+        &app,
+        "uma@umbrella.example",
+        &format!("{}/umbrella", receiver.url),
+        &events,
+    )
+    .await;
+
+    let id = incident(&app, &ids, &["saas2-eu", "saas2-us"]).await;
+
+    let partner = receiver.wait_for("/northwind", |r| !r.is_empty()).await;
+    let customer = receiver.wait_for("/globex", |r| !r.is_empty()).await;
+    // One message for the partner, naming both of its affected customers' tenants.
+    assert_eq!(partner.len(), 1);
+    let message = &partner[0];
+    assert!(message.verifies(&partner_secret));
+    assert!(!message.verifies(&customer_secret));
+    let payload = message.json();
+    assert_eq!(payload["type"], "incident.created");
+    assert_eq!(payload["data"]["id"], id);
+    assert_eq!(tenant_names(&payload), ["globex-prod", "initech-prod"]);
+    assert_eq!(payload["data"]["impacted_tenant_count"], 2);
+    for other in [
+        "stark-prod",
+        "hooli-prod",
+        "umbrella-prod",
+        "Stark",
+        "Contoso",
+    ] {
+        assert!(
+            !message.body.contains(other),
+            "{other} leaked: {}",
+            message.body
+        );
+    }
+    assert_eq!(customer.len(), 1);
+    assert!(customer[0].verifies(&customer_secret));
+    assert_eq!(tenant_names(&customer[0].json()), ["globex-prod"]);
+    assert!(!customer[0].body.contains("initech"));
+
+    // Resolving is announced too; updates nobody subscribed to are not.
+    let admin = app.admin_token();
+    let update = app
+        .post(
+            &format!("/api/v1/incidents/{id}/updates"),
+            &admin,
+            &json!({"status": "monitoring", "message": "Fix deployed."}),
+        )
+        .await;
+    assert_eq!(update.status(), StatusCode::CREATED);
+    let update = app
+        .post(
+            &format!("/api/v1/incidents/{id}/updates"),
+            &admin,
+            &json!({"status": "resolved", "message": "Resolved."}),
+        )
+        .await;
+    assert_eq!(update.status(), StatusCode::CREATED);
+    let partner = receiver.wait_for("/northwind", |r| r.len() >= 2).await;
+    let resolved = partner[1].json();
+    assert_eq!(resolved["type"], "incident.resolved");
+    assert_eq!(resolved["data"]["status"], "resolved");
+    assert_ne!(partner[0].message_id(), partner[1].message_id());
+
+    // The endpoint's deliveries, newest first, each with its attempt.
+    let deliveries = app
+        .get_ok(
+            &format!("/api/v1/webhooks/{partner_hook}/deliveries"),
+            &app.token("alice@northwind.example"),
+        )
+        .await;
+    let items = deliveries["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["event_type"], "incident.resolved");
+    assert_eq!(items[1]["state"], "delivered");
+    assert_eq!(items[1]["attempts"][0]["status"], 204);
+    assert_eq!(items[1]["message_id"], partner[0].message_id());
+    assert!(receiver.at("/umbrella").is_empty());
+}
+
+#[tokio::test]
+async fn a_receiver_that_is_down_gets_the_message_once_it_is_back() {
+    let app = app().await;
+    let ids = ids(&app).await;
+    // The first three attempts fail (503), the fourth succeeds.
+    let receiver = Receiver::start(3).await;
+    let (hook, secret) = register(
+        &app,
+        "alice@northwind.example",
+        &format!("{}/hook", receiver.url),
+        &["incident.created"],
+    )
+    .await;
+    incident(&app, &ids, &["saas2-eu"]).await;
+    let got = receiver
+        .wait_for("/hook", |r| r.iter().any(|r| r.status == 204))
+        .await;
+    assert_eq!(got.len(), 4, "three failures, then one success");
+    // Every attempt is the same message, signed afresh.
+    assert!(got.iter().all(|r| r.message_id() == got[0].message_id()));
+    assert!(got.iter().all(|r| r.verifies(&secret)));
+    // Nothing more is sent once it was delivered.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(receiver.at("/hook").len(), 4);
+
+    let alice = app.token("alice@northwind.example");
+    let delivery = &app
+        .get_ok(&format!("/api/v1/webhooks/{hook}/deliveries"), &alice)
+        .await["items"][0];
+    assert_eq!(delivery["state"], "delivered");
+    let attempts = delivery["attempts"].as_array().unwrap();
+    let statuses: Vec<i64> = attempts
+        .iter()
+        .map(|a| a["status"].as_i64().unwrap())
+        .collect();
+    assert_eq!(statuses, [503, 503, 503, 204]);
+    assert!(attempts[0]["error"].as_str().unwrap().contains("503"));
+    // Backoff: the waits between attempts grow.
+    let at = |i: usize| {
+        time::OffsetDateTime::parse(
+            attempts[i]["attempted_at"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+    };
+    assert!(at(3) - at(2) > at(1) - at(0), "{attempts:#?}");
+    let hook = app
+        .get_ok(&format!("/api/v1/webhooks/{hook}"), &alice)
+        .await;
+    assert_eq!(hook["consecutive_failures"], 0);
+    assert_eq!(hook["enabled"], true);
+}
+
+#[tokio::test]
+async fn two_replicas_send_every_delivery_exactly_once() {
+    let app = app().await;
+    let replica = app.replica();
+    let ids = ids(&app).await;
+    let receiver = Receiver::start(0).await;
+    register(
+        &app,
+        "alice@northwind.example",
+        &format!("{}/hook", receiver.url),
+        &["incident.created", "incident.updated"],
+    )
+    .await;
+    let admin = app.admin_token();
+    // Writes through both replicas, concurrently.
+    let writes = (0..30).map(|n| {
+        let (server, admin, sma, class) = (
+            if n % 2 == 0 { &app } else { &replica },
+            admin.clone(),
+            ids.sma,
+            ids.class["saas2-eu"],
+        );
+        async move {
+            let response = server
+                .post(
+                    "/api/v1/incidents",
+                    &admin,
+                    &json!({"service_id": sma, "title": format!("Incident {n}"), "impact": "degraded",
+                            "scope": {"kind": "classifications", "classification_ids": [class]},
+                            "message": "Investigating."}),
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::CREATED);
+        }
+    });
+    slr_tests::join_all(writes).await;
+    let got = receiver.wait_for("/hook", |r| r.len() >= 30).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got_after = receiver.at("/hook");
+    assert_eq!(got_after.len(), got.len());
+    let mut per_message: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &got_after {
+        *per_message.entry(r.message_id()).or_default() += 1;
+    }
+    assert_eq!(per_message.len(), 30);
+    assert!(per_message.values().all(|n| *n == 1), "{per_message:?}");
+    let mut titles: Vec<String> = got_after
+        .iter()
+        .map(|r| r.json()["data"]["title"].as_str().unwrap().to_owned())
+        .collect();
+    titles.sort();
+    titles.dedup();
+    assert_eq!(titles.len(), 30);
+}
+
+#[tokio::test]
+async fn integrations_are_the_accounts_own_admins_write_viewers_read_others_get_404() {
+    let app = app().await;
+    let alice = app.token("alice@northwind.example");
+    let (hook, _) = register(
+        &app,
+        "alice@northwind.example",
+        "http://127.0.0.1:9/hook",
+        &["incident.created"],
+    )
+    .await;
+    // Another account, the provider included, cannot see it.
+    for email in [
+        "carol@globex.example",
+        "dave@contoso.example",
+        "admin@acme-cloud.example",
+    ] {
+        let token = app.token(email);
+        let response = app.get(&format!("/api/v1/webhooks/{hook}"), &token).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{email}");
+        let response = app
+            .patch(
+                &format!("/api/v1/webhooks/{hook}"),
+                &token,
+                &json!({"enabled": false}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{email}");
+        let listed = app.get_ok("/api/v1/webhooks", &token).await;
+        assert_eq!(listed["items"], json!([]), "{email}");
+    }
+    // A viewer (Dave at Contoso) reads its account's integrations but cannot create them.
+    let dave = app.token("dave@contoso.example");
+    let response = app
+        .post(
+            "/api/v1/webhooks",
+            &dave,
+            &json!({"url": "http://127.0.0.1:9/x", "event_types": ["incident.created"]}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = app
+        .post("/api/v1/feed-tokens", &dave, &json!({"name": "Calendar"}))
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // The secret is never shown again.
+    let shown = app
+        .get_ok(&format!("/api/v1/webhooks/{hook}"), &alice)
+        .await;
+    assert!(shown.get("secret").is_none());
+    assert_eq!(shown["event_types"], json!(["incident.created"]));
+
+    // Filters name only what the account can see.
+    let stark_offering = app
+        .id_of(
+            "offerings",
+            "name",
+            "Service Management Automation - Stark Industries",
+        )
+        .await;
+    let response = app
+        .post(
+            "/api/v1/webhooks",
+            &alice,
+            &json!({"url": "http://127.0.0.1:9/x", "event_types": ["incident.created"], "offering_ids": [stark_offering]}),
+        )
+        .await;
+    assert_eq!(
+        problem_field(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed"
+        )
+        .await,
+        "offering_ids"
+    );
+    // Unknown event types, none at all, bad URLs: 4xx naming the field.
+    for (body, field) in [
+        (
+            json!({"url": "http://127.0.0.1:9/x", "event_types": []}),
+            "event_types",
+        ),
+        (
+            json!({"url": "ftp://127.0.0.1/x", "event_types": ["incident.created"]}),
+            "url",
+        ),
+        (
+            json!({"url": "not a url", "event_types": ["incident.created"]}),
+            "url",
+        ),
+    ] {
+        let response = app.post("/api/v1/webhooks", &alice, &body).await;
+        assert_eq!(
+            problem_field(
+                response,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed"
+            )
+            .await,
+            field
+        );
+    }
+    let response = app
+        .post(
+            "/api/v1/webhooks",
+            &alice,
+            &json!({"url": "http://127.0.0.1:9/x", "event_types": ["incident.deleted"]}),
+        )
+        .await;
+    assert!(response.status().is_client_error());
+
+    // Deleting takes it away.
+    let response = app
+        .delete(&format!("/api/v1/webhooks/{hook}"), &alice)
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = app.get(&format!("/api/v1/webhooks/{hook}"), &alice).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn webhook_urls_must_be_public_https_unless_private_targets_are_allowed() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let alice = app.token("alice@northwind.example");
+    for url in [
+        "http://hooks.example.com/slr",
+        "https://127.0.0.1/hook",
+        "https://localhost/hook",
+        "https://10.0.0.8/hook",
+        "https://169.254.169.254/latest",
+        "https://[::1]/hook",
+    ] {
+        let response = app
+            .post(
+                "/api/v1/webhooks",
+                &alice,
+                &json!({"url": url, "event_types": ["incident.created"]}),
+            )
+            .await;
+        assert_eq!(
+            problem_field(
+                response,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed"
+            )
+            .await,
+            "url",
+            "{url}"
+        );
+    }
+    let response = app
+        .post(
+            "/api/v1/webhooks",
+            &alice,
+            &json!({"url": "https://hooks.example.com/slr", "event_types": ["incident.created"]}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_rotated_secret_and_the_old_one_both_sign_during_the_grace_period() {
+    let app = app().await;
+    let ids = ids(&app).await;
+    let receiver = Receiver::start(0).await;
+    let (hook, old) = register(
+        &app,
+        "alice@northwind.example",
+        &format!("{}/hook", receiver.url),
+        &["incident.created"],
+    )
+    .await;
+    let alice = app.token("alice@northwind.example");
+    let rotated: Value = json_with(
+        app.post(
+            &format!("/api/v1/webhooks/{hook}/rotate-secret"),
+            &alice,
+            &json!({"grace_seconds": 3600}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let new = rotated["secret"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    assert!(rotated["previous_secret_expires_at"].is_string());
+    incident(&app, &ids, &["saas2-eu"]).await;
+    let got = receiver.wait_for("/hook", |r| !r.is_empty()).await;
+    assert!(got[0].verifies(&new) && got[0].verifies(&old));
+
+    // Without a grace period only the new secret signs.
+    let rotated: Value = json_with(
+        app.post(
+            &format!("/api/v1/webhooks/{hook}/rotate-secret"),
+            &alice,
+            &json!({"grace_seconds": 0}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let newest = rotated["secret"].as_str().unwrap().to_owned();
+    incident(&app, &ids, &["saas2-eu"]).await;
+    let got = receiver.wait_for("/hook", |r| r.len() >= 2).await;
+    assert!(got[1].verifies(&newest));
+    assert!(!got[1].verifies(&new));
+    // Only its account's admins rotate.
+    let response = app
+        .post(
+            &format!("/api/v1/webhooks/{hook}/rotate-secret"),
+            &app.token("carol@globex.example"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_endpoint_failing_too_often_is_disabled_and_resumes_when_enabled() {
+    let app = spawn_app_with(|s| {
+        s.webhooks.allow_private = true;
+        s.webhooks.poll = Duration::from_millis(50);
+        s.webhooks.retry_base = Duration::from_millis(50);
+        s.webhooks.retry_cap = Duration::from_millis(100);
+        s.webhooks.disable_after = 3;
+    })
+    .await;
+    app.seed_demo();
+    let ids = ids(&app).await;
+    let receiver = Receiver::start(1000).await;
+    let (hook, _) = register(
+        &app,
+        "alice@northwind.example",
+        &format!("{}/hook", receiver.url),
+        &["incident.created"],
+    )
+    .await;
+    incident(&app, &ids, &["saas2-eu"]).await;
+    receiver.wait_for("/hook", |r| r.len() >= 3).await;
+    let alice = app.token("alice@northwind.example");
+    let started = Instant::now();
+    let shown = loop {
+        let shown = app
+            .get_ok(&format!("/api/v1/webhooks/{hook}"), &alice)
+            .await;
+        if shown["enabled"] == false || started.elapsed() > Duration::from_secs(10) {
+            break shown;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(shown["enabled"], false, "{shown}");
+    assert!(shown["disabled_reason"].as_str().unwrap().contains("503"));
+    assert_eq!(shown["consecutive_failures"], 3);
+    // Disabled: no more attempts, and new events are not queued for it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.at("/hook").len(), 3);
+
+    // Back up and re-enabled: the pending delivery goes out.
+    receiver.failures.store(0, Ordering::SeqCst);
+    let response = app
+        .patch(
+            &format!("/api/v1/webhooks/{hook}"),
+            &alice,
+            &json!({"enabled": true}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let got = receiver
+        .wait_for("/hook", |r| r.iter().any(|r| r.status == 204))
+        .await;
+    assert_eq!(got.len(), 4);
+}
+
+#[tokio::test]
+async fn a_ping_and_a_redelivery_go_out_on_request() {
+    let app = app().await;
+    let receiver = Receiver::start(0).await;
+    let (hook, secret) = register(
+        &app,
+        "carol@globex.example",
+        &format!("{}/hook", receiver.url),
+        &["maintenance.scheduled"],
+    )
+    .await;
+    let carol = app.token("carol@globex.example");
+    let ping: Value = json_with(
+        app.post(&format!("/api/v1/webhooks/{hook}/test"), &carol, &json!({}))
+            .await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    assert_eq!(ping["event_type"], "webhook.test");
+    let got = receiver.wait_for("/hook", |r| !r.is_empty()).await;
+    assert!(got[0].verifies(&secret));
+    assert_eq!(got[0].json()["type"], "webhook.test");
+    assert_eq!(got[0].json()["data"]["webhook_id"], hook);
+
+    let delivery = ping["id"].as_i64().unwrap();
+    let again: Value = json_with(
+        app.post(
+            &format!("/api/v1/webhooks/{hook}/deliveries/{delivery}/redeliver"),
+            &carol,
+            &json!({}),
+        )
+        .await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    assert_eq!(again["state"], "pending");
+    let got = receiver.wait_for("/hook", |r| r.len() >= 2).await;
+    assert_eq!(got[1].message_id(), got[0].message_id());
+    let shown = app
+        .get_ok(
+            &format!("/api/v1/webhooks/{hook}/deliveries/{delivery}"),
+            &carol,
+        )
+        .await;
+    assert_eq!(shown["attempts"].as_array().unwrap().len(), 2);
+    // Another account cannot see or redeliver it.
+    let alice = app.token("alice@northwind.example");
+    let response = app
+        .get(
+            &format!("/api/v1/webhooks/{hook}/deliveries/{delivery}"),
+            &alice,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = app
+        .post(
+            &format!("/api/v1/webhooks/{hook}/deliveries/{delivery}/redeliver"),
+            &alice,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
