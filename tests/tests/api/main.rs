@@ -8,6 +8,7 @@ mod billing;
 mod directory;
 mod errors;
 mod events;
+mod feeds;
 mod hardening;
 mod openapi;
 mod operations;

@@ -35,10 +35,18 @@ fn every_api_operation_is_secured_and_documents_its_problems() {
             let responses = operation["responses"].as_object().expect("responses");
             assert!(operation["operationId"].is_string(), "{method} {path}");
             if path.starts_with("/api/v1") {
-                assert!(
-                    operation["security"].is_null(),
-                    "{method} {path} should inherit bearer security"
-                );
+                if slr_api::feeds::is_feed_route(path) {
+                    assert_eq!(
+                        operation["security"],
+                        serde_json::json!([{"bearer": []}, {"feed_token": []}]),
+                        "{method} {path}: a feed takes a bearer or a feed token"
+                    );
+                } else {
+                    assert!(
+                        operation["security"].is_null(),
+                        "{method} {path} should inherit bearer security"
+                    );
+                }
                 for status in ["401", "404"] {
                     let content = &responses[status]["content"]["application/problem+json"];
                     assert!(
