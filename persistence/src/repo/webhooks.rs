@@ -448,17 +448,19 @@ pub struct Attempt {
     pub succeeded: bool,
 }
 
+type AttemptRow = (
+    i64,
+    i64,
+    PrimitiveDateTime,
+    i64,
+    Option<i32>,
+    Option<String>,
+    bool,
+);
+
 /// The attempts at these deliveries, oldest first.
 pub fn attempts(conn: &mut DbConnection, deliveries: &[i64]) -> RepoResult<Vec<Attempt>> {
-    let rows: Vec<(
-        i64,
-        i64,
-        PrimitiveDateTime,
-        i64,
-        Option<i32>,
-        Option<String>,
-        bool,
-    )> = webhook_attempts::table
+    let rows: Vec<AttemptRow> = webhook_attempts::table
         .filter(webhook_attempts::delivery_id.eq_any(deliveries))
         .order(webhook_attempts::id.asc())
         .select(webhook_attempts::all_columns)

@@ -113,7 +113,7 @@ fn events(calendar: &icalendar::Calendar) -> Vec<&icalendar::Event> {
         .collect()
 }
 
-fn event<'a>(calendar: &'a icalendar::Calendar, id: i64) -> &'a icalendar::Event {
+fn event(calendar: &icalendar::Calendar, id: i64) -> &icalendar::Event {
     use icalendar::Component;
     let uid = format!("maintenance-{id}@slr");
     events(calendar)
