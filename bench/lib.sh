@@ -72,3 +72,26 @@ INSERT INTO maintenance_classifications (maintenance_id, classification_id)
 ANALYZE;
 SQL
 }
+
+# Servers and load for the read benchmarks (status.sh, feeds.sh): `serve` starts slr on CPU 0,
+# `load` runs wrk on CPU 1, `row` prints one endpoint's figures with its ratio to /healthz.
+serve() { # port [env…] → starts slr on CPU 0, waits until ready, records the pid in SERVER
+  local port=$1; shift
+  env "$@" SLR_BIND="127.0.0.1:$port" taskset -c 0 "$SLR" serve >>/tmp/slr-bench.log 2>&1 &
+  SERVER=$!
+  PIDS+=("$SERVER")
+  until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.1; done
+}
+
+load() { # connections url token [header] → "rps p50 p99 errors"
+  local extra=()
+  [ -n "${4:-}" ] && extra=(-H "$4")
+  taskset -c 1 wrk -t1 -c"$1" -d"${DURATION}s" --latency -H "Authorization: Bearer $3" "${extra[@]}" "$2" |
+    awk '/Requests\/sec/ {rps=$2} $1 == "50%" {p50=$2} $1 == "99%" {p99=$2} /Non-2xx/ {bad=$NF} END {print rps, p50, p99, (bad==""?0:bad)}'
+}
+
+row() { # label rps p50 p99 errors healthz-rps
+  printf '  %-34s %10s %9s %9s %7s %8s\n' "$1" "$2" "$3" "$4" \
+    "$(awk -v a="$2" -v b="$6" 'BEGIN {printf "%.2f", a/b}')" "$5"
+}
+

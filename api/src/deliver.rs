@@ -21,6 +21,10 @@ use crate::settings::WebhookSettings;
 
 /// Deliveries claimed per turn (sent concurrently).
 const BATCH: i64 = 16;
+/// Delivered and failed deliveries are kept this long (for `GET …/deliveries`), then purged.
+const KEEP: time::Duration = time::Duration::days(30);
+/// How often each worker purges them.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Wakes the replica's worker (after a write that may have put deliveries in the outbox).
 #[derive(Clone)]
@@ -72,6 +76,7 @@ fn run(
     );
     let mut conn: Option<DbConnection> = None;
     let mut failures: u32 = 0;
+    let mut purged: Option<Instant> = None;
     loop {
         let _ = woken.recv_timeout(settings.poll * 2u32.pow(failures.min(4)));
         if stop.load(Ordering::Acquire) {
@@ -95,6 +100,13 @@ fn run(
                 Err(error) => break Err(error),
             }
         };
+        if turned.is_ok() && purged.is_none_or(|at| at.elapsed() > PURGE_EVERY) {
+            purged = Some(Instant::now());
+            let before = OffsetDateTime::now_utc() - KEEP;
+            if let Err(error) = webhooks::purge_finished(open, before) {
+                log::warn!("cannot purge old webhook deliveries: {error}");
+            }
+        }
         match turned {
             Ok(()) => failures = 0,
             Err(error) => {

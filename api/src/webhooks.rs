@@ -181,7 +181,7 @@ pub struct UpdateWebhookRequest {
 }
 
 /// How long the current secret keeps signing after a rotation.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateSecretRequest {
     /// Seconds, 0–604800 (a week); default 86400. During it every delivery carries both
@@ -587,17 +587,17 @@ async fn change(
 
 /// Replace the signing secret (its account's admins): the answer shows the new one once; the
 /// old one keeps signing (as a second signature) for `grace_seconds`.
-#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id")), request_body(content = Option<RotateSecretRequest>), responses((status = 200, body = RotatedSecretResponse), WriteProblems))]
+#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id")), request_body = RotateSecretRequest, responses((status = 200, body = RotatedSecretResponse), WriteProblems))]
 #[post("/webhooks/{id}/rotate-secret")]
 pub async fn rotate_webhook_secret(
     db: web::Data<Db>,
     caller: Authenticated,
     id: web::Path<i64>,
-    body: Option<JsonBody<RotateSecretRequest>>,
+    body: JsonBody<RotateSecretRequest>,
 ) -> Result<web::Json<RotatedSecretResponse>, ApiError> {
     let id = id.into_inner();
     let caller = require_visible_admin(&db, caller, id).await?;
-    let grace = body.and_then(|b| b.0.grace_seconds).unwrap_or(86_400);
+    let grace = body.0.grace_seconds.unwrap_or(86_400);
     if !(0..=604_800).contains(&grace) {
         return Err(ApiError::invalid(
             "grace_seconds",

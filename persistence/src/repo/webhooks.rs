@@ -646,3 +646,20 @@ pub fn record_attempt(
     }
     Ok(true)
 }
+
+/// Forgets delivered and failed deliveries (with their attempts) created before `before`;
+/// returns how many.
+pub fn purge_finished(conn: &mut DbConnection, before: OffsetDateTime) -> RepoResult<usize> {
+    let old = webhook_deliveries::table
+        .filter(webhook_deliveries::state.ne(DeliveryState::Pending.as_str()))
+        .filter(webhook_deliveries::created_at.lt(stored(before)))
+        .select(webhook_deliveries::id);
+    diesel::delete(webhook_attempts::table.filter(webhook_attempts::delivery_id.eq_any(old)))
+        .execute(conn)?;
+    Ok(diesel::delete(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::state.ne(DeliveryState::Pending.as_str()))
+            .filter(webhook_deliveries::created_at.lt(stored(before))),
+    )
+    .execute(conn)?)
+}

@@ -742,3 +742,67 @@ async fn a_ping_and_a_redelivery_go_out_on_request() {
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn finished_deliveries_are_purged_after_thirty_days_pending_ones_never() {
+    let app = app().await;
+    let (hook, _) = register(
+        &app,
+        "alice@northwind.example",
+        "http://127.0.0.1:9/hook",
+        &["incident.created"],
+    )
+    .await;
+    // Disabled, so the worker leaves its deliveries alone.
+    let alice = app.token("alice@northwind.example");
+    let response = app
+        .patch(&format!("/api/v1/webhooks/{hook}"), &alice, &json!({"enabled": false}))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    slr_tests::with_conn(&app, |conn| {
+        use diesel::prelude::*;
+        use persistence::schema::webhook_deliveries as d;
+        let now = time::OffsetDateTime::now_utc();
+        for (message, state, days) in [
+            ("old-done", "delivered", 40),
+            ("old-pending", "pending", 40),
+            ("new-done", "failed", 2),
+        ] {
+            let created = now - time::Duration::days(days);
+            let created = time::PrimitiveDateTime::new(created.date(), created.time());
+            diesel::insert_into(d::table)
+                .values((
+                    d::webhook_id.eq(hook),
+                    d::message_id.eq(message),
+                    d::event_type.eq("incident.created"),
+                    d::payload.eq("{}"),
+                    d::state.eq(state),
+                    d::attempts.eq(1),
+                    d::next_attempt_at.eq(created),
+                    d::created_at.eq(created),
+                ))
+                .execute(conn)
+                .unwrap();
+        }
+    });
+    // A new replica's worker purges at its first turn.
+    let replica = app.replica();
+    let started = Instant::now();
+    loop {
+        let listed = replica
+            .get_ok(&format!("/api/v1/webhooks/{hook}/deliveries"), &alice)
+            .await;
+        let mut ids: Vec<&str> = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["message_id"].as_str().unwrap())
+            .collect();
+        ids.sort();
+        if ids == ["new-done", "old-pending"] {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{ids:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
