@@ -20,7 +20,7 @@ use crate::db::Db;
 use crate::error::{ApiError, ReadProblems, WriteProblems};
 use crate::extract::{JsonBody, QueryParams};
 use crate::pagination::{Page, PageParams};
-use crate::routes::events::{Include, TenantRef};
+use crate::routes::events::{Include, OfferingRef, TenantRef};
 use crate::routes::incidents::{IncidentListParams, IncidentResponse};
 use crate::routes::maintenances::{MaintenanceListParams, MaintenanceResponse};
 use crate::wire::{MaintenanceStatus, OfferingStatus};
@@ -197,16 +197,27 @@ fn chrono_utc(at: OffsetDateTime) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(at.unix_timestamp(), at.nanosecond()).unwrap_or_default()
 }
 
-fn tenant_names(tenants: Option<&[TenantRef]>) -> String {
-    let tenants = tenants.unwrap_or_default();
-    if tenants.is_empty() {
-        return "none of yours".to_owned();
+/// `names` joined with commas, or `none` when there are none.
+fn listed<'a>(names: impl Iterator<Item = &'a str>, none: &str) -> String {
+    let names: Vec<&str> = names.collect();
+    if names.is_empty() {
+        none.to_owned()
+    } else {
+        names.join(", ")
     }
-    tenants
-        .iter()
-        .map(|t| t.name.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+}
+
+/// The caller's offerings an event shows on.
+fn offering_names(offerings: &[OfferingRef]) -> String {
+    listed(offerings.iter().map(|o| o.name.as_str()), "none")
+}
+
+/// The caller's tenants an event affects.
+fn tenant_names(tenants: Option<&[TenantRef]>) -> String {
+    listed(
+        tenants.unwrap_or_default().iter().map(|t| t.name.as_str()),
+        "none of yours",
+    )
 }
 
 /// A feed answer: its media type, and for how long clients may reuse it without asking.
@@ -267,12 +278,6 @@ fn maintenance_event(m: &MaintenanceResponse) -> icalendar::Event {
     use icalendar::{CalendarDateTime, Component, EventLike, EventStatus};
     let start = m.actual_start.unwrap_or(m.scheduled_start);
     let end = m.actual_end.unwrap_or(m.scheduled_end);
-    let offerings = m
-        .offerings
-        .iter()
-        .map(|o| o.name.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
     let description = format!(
         "{}\n\nExpected impact: {}\nImpacted: {}\nYour tenants that may be impacted ({}): {}\nYour offerings: {}",
         m.description,
@@ -280,7 +285,7 @@ fn maintenance_event(m: &MaintenanceResponse) -> icalendar::Event {
         m.impacted_label,
         m.impacted_tenant_count,
         tenant_names(m.impacted_tenants.as_deref()),
-        if offerings.is_empty() { "none" } else { &offerings },
+        offering_names(&m.offerings),
     );
     let mut event = icalendar::Event::new();
     event
@@ -381,23 +386,13 @@ fn incident_entry(
         .map(|u| u.created_at)
         .unwrap_or(incident.updated_at)
         .max(incident.updated_at);
-    let offerings = incident
-        .offerings
-        .iter()
-        .map(|o| o.name.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
     let mut content = format!(
         "Status: {}. Impact: {}.\nYour impacted tenants ({}): {}\nYour offerings: {}\n",
         serde_plain(&incident.status),
         serde_plain(&incident.impact),
         incident.impacted_tenant_count,
         tenant_names(incident.impacted_tenants.as_deref()),
-        if offerings.is_empty() {
-            "none"
-        } else {
-            &offerings
-        },
+        offering_names(&incident.offerings),
     );
     for update in timeline.iter().rev() {
         content.push_str(&format!(

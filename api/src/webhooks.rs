@@ -27,62 +27,41 @@ use crate::pagination::{Page, PageParams};
 use crate::routes::events::EventKind;
 use crate::settings::WebhookSettings;
 
-/// What a webhook can subscribe to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub enum WebhookEventType {
-    #[serde(rename = "incident.created")]
-    IncidentCreated,
-    #[serde(rename = "incident.updated")]
-    IncidentUpdated,
-    #[serde(rename = "incident.resolved")]
-    IncidentResolved,
-    #[serde(rename = "incident.reopened")]
-    IncidentReopened,
-    #[serde(rename = "maintenance.scheduled")]
-    MaintenanceScheduled,
-    #[serde(rename = "maintenance.updated")]
-    MaintenanceUpdated,
-    #[serde(rename = "maintenance.started")]
-    MaintenanceStarted,
-    #[serde(rename = "maintenance.completed")]
-    MaintenanceCompleted,
-    #[serde(rename = "maintenance.cancelled")]
-    MaintenanceCancelled,
+/// Declares the wire enum of the webhook event types, spelled as on the wire, with the
+/// conversions to and from the domain's.
+macro_rules! event_types {
+    ($($variant:ident => $text:literal),+ $(,)?) => {
+        /// What a webhook can subscribe to.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+        pub enum WebhookEventType {
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl From<WebhookEventType> for domain::WebhookEventType {
+            fn from(value: WebhookEventType) -> Self {
+                match value { $(WebhookEventType::$variant => Self::$variant),+ }
+            }
+        }
+
+        impl From<domain::WebhookEventType> for WebhookEventType {
+            fn from(value: domain::WebhookEventType) -> Self {
+                match value { $(domain::WebhookEventType::$variant => Self::$variant),+ }
+            }
+        }
+    };
 }
 
-impl From<WebhookEventType> for domain::WebhookEventType {
-    fn from(value: WebhookEventType) -> Self {
-        use domain::WebhookEventType as D;
-        match value {
-            WebhookEventType::IncidentCreated => D::IncidentCreated,
-            WebhookEventType::IncidentUpdated => D::IncidentUpdated,
-            WebhookEventType::IncidentResolved => D::IncidentResolved,
-            WebhookEventType::IncidentReopened => D::IncidentReopened,
-            WebhookEventType::MaintenanceScheduled => D::MaintenanceScheduled,
-            WebhookEventType::MaintenanceUpdated => D::MaintenanceUpdated,
-            WebhookEventType::MaintenanceStarted => D::MaintenanceStarted,
-            WebhookEventType::MaintenanceCompleted => D::MaintenanceCompleted,
-            WebhookEventType::MaintenanceCancelled => D::MaintenanceCancelled,
-        }
-    }
-}
-
-impl From<domain::WebhookEventType> for WebhookEventType {
-    fn from(value: domain::WebhookEventType) -> Self {
-        use domain::WebhookEventType as D;
-        match value {
-            D::IncidentCreated => Self::IncidentCreated,
-            D::IncidentUpdated => Self::IncidentUpdated,
-            D::IncidentResolved => Self::IncidentResolved,
-            D::IncidentReopened => Self::IncidentReopened,
-            D::MaintenanceScheduled => Self::MaintenanceScheduled,
-            D::MaintenanceUpdated => Self::MaintenanceUpdated,
-            D::MaintenanceStarted => Self::MaintenanceStarted,
-            D::MaintenanceCompleted => Self::MaintenanceCompleted,
-            D::MaintenanceCancelled => Self::MaintenanceCancelled,
-        }
-    }
-}
+event_types!(
+    IncidentCreated => "incident.created",
+    IncidentUpdated => "incident.updated",
+    IncidentResolved => "incident.resolved",
+    IncidentReopened => "incident.reopened",
+    MaintenanceScheduled => "maintenance.scheduled",
+    MaintenanceUpdated => "maintenance.updated",
+    MaintenanceStarted => "maintenance.started",
+    MaintenanceCompleted => "maintenance.completed",
+    MaintenanceCancelled => "maintenance.cancelled",
+);
 
 /// A webhook endpoint (the signing secret is shown only when created or rotated).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

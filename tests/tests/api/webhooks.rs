@@ -756,7 +756,11 @@ async fn finished_deliveries_are_purged_after_thirty_days_pending_ones_never() {
     // Disabled, so the worker leaves its deliveries alone.
     let alice = app.token("alice@northwind.example");
     let response = app
-        .patch(&format!("/api/v1/webhooks/{hook}"), &alice, &json!({"enabled": false}))
+        .patch(
+            &format!("/api/v1/webhooks/{hook}"),
+            &alice,
+            &json!({"enabled": false}),
+        )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     slr_tests::with_conn(&app, |conn| {
