@@ -3,7 +3,7 @@
 # 64 connections: the maintenance calendar (.ics) against the maintenance list, the incident
 # Atom feed against the incident list (both with the feeds' 90-day window and the impacted
 # tenants embedded), the status badge against /api/v1/status and the availability badge against
-# the offering's 30-day availability — each with its ratio to /healthz.
+# the offering's 30-day availability, and the status page (HTML) — each with its ratio to /healthz.
 # 1. SQLite default (`slr serve`, demo data), Northwind's admin reading with a feed token;
 # 2. Postgres with the bench dataset (bench/seed.py), the partner's bearer token.
 # Usage: bench/feeds.sh [seconds per run, default 10]
@@ -38,6 +38,8 @@ pairs() { # title base bearer feed-query (e.g. "token=…", or "" to use the bea
       row "${path%%\?*}$( [[ $path == *kind=availability* ]] && echo ' (availability)')" "$R" "$P50" "$P99" "$BAD" "$H"
     done
   done
+  read -r R P50 P99 BAD < <(load 64 "$base/status-page?$q" "$bearer")
+  row "/status-page (HTML)" "$R" "$P50" "$P99" "$BAD" "$H"
 }
 
 # --- SQLite default, demo data, a feed token ----------------------------------------------

@@ -401,9 +401,10 @@ where
         .map(str::to_owned);
     // Integrations are read from the database (their state changes with every delivery):
     // never from the answer cache.
-    let cached = req.path().starts_with("/api/v1/")
-        && !req.path().starts_with("/api/v1/webhooks")
-        && !req.path().starts_with("/api/v1/feed-tokens");
+    let cached = req.path() == "/status-page"
+        || req.path().starts_with("/api/v1/")
+            && !req.path().starts_with("/api/v1/webhooks")
+            && !req.path().starts_with("/api/v1/feed-tokens");
     let key = match cached && !answers.max_age.is_zero() {
         true => cache_key(&req, db.version()).await,
         false => None,

@@ -147,17 +147,31 @@ fn serve(settings: Settings) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// Prints a 24-hour token for each demo persona present in the database.
+/// Prints a 24-hour token for each demo persona present in the database, and its status page
+/// (opened with a feed token made for it now; the one made at the last start is revoked).
 fn print_personas(settings: &Settings, conn: &mut persistence::DbConnection) -> Result<(), String> {
     let authority = TokenAuthority::new(&settings.jwt)?;
-    println!("Demo tokens (valid 24h; paste into Swagger UI's Authorize or curl -H 'Authorization: Bearer …'):");
+    let page_token = domain::FeedTokenName::parse("Demo status page").map_err(|e| e.to_string())?;
+    println!("Demo tokens (valid 24h; paste into Swagger UI's Authorize or curl -H 'Authorization: Bearer …'),");
+    println!("and each persona's status page:");
     for persona in demo::PERSONAS {
         let email = Email::parse(persona.email).map_err(|e| e.to_string())?;
         let Ok(contact) = run_on(conn, |conn| contacts::find_by_email(conn, &email)) else {
             continue;
         };
         let token = authority.issue(contact.item.id, Duration::from_secs(24 * 3600))?;
+        let feed = crate::feeds::new_token();
+        run_on(conn, |conn| {
+            persistence::repo::transaction(conn, |conn| {
+                persistence::repo::feed_tokens::delete_named(conn, contact.item.id, &page_token)?;
+                crate::feeds::store_token(conn, contact.item.id, &page_token, &feed)
+            })
+        })?;
         println!("  {} <{}>:\n    {token}", persona.role, persona.email);
+        println!(
+            "    status page: http://{}/status-page?token={feed}",
+            settings.bind
+        );
     }
     Ok(())
 }

@@ -59,6 +59,11 @@ impl ApiError {
         }
     }
 
+    /// What went wrong, for people (the problem's `detail`).
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
     /// Adds a per-field message.
     pub fn field(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
         self.errors.push(FieldError {

@@ -39,8 +39,25 @@ pub fn token_hash(token: &str) -> String {
 
 /// Whether `path` is a feed route, where `?token=` is accepted instead of a bearer token.
 pub fn is_feed_route(path: &str) -> bool {
-    path.starts_with("/api/v1/")
-        && (path.ends_with(".ics") || path.ends_with(".atom") || path.ends_with("/badge.svg"))
+    path == "/status-page"
+        || path.starts_with("/api/v1/")
+            && (path.ends_with(".ics") || path.ends_with(".atom") || path.ends_with("/badge.svg"))
+}
+
+/// A new random feed token.
+pub fn new_token() -> String {
+    format!("{TOKEN_PREFIX}{}", crate::webhooks::random_token(32))
+}
+
+/// Stores `token` (its hash and first characters) for `contact`.
+pub fn store_token(
+    conn: &mut persistence::DbConnection,
+    contact: domain::ContactId,
+    name: &FeedTokenName,
+    token: &str,
+) -> persistence::RepoResult<FeedToken> {
+    let prefix: String = token.chars().take(TOKEN_PREFIX.len() + 6).collect();
+    feed_tokens::create(conn, contact, name, &token_hash(token), &prefix)
 }
 
 /// A feed token (the token itself is shown only when created).
@@ -306,7 +323,7 @@ fn maintenance_event(m: &MaintenanceResponse) -> icalendar::Event {
 }
 
 /// A wire enum as its JSON string (e.g. `partial_outage`).
-fn serde_plain<T: Serialize>(value: &T) -> String {
+pub(crate) fn serde_plain<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -486,10 +503,18 @@ pub async fn get_offering_badge(
         }
         BadgeKind::Availability => {
             let days = window_days(params.0.window.as_deref())?;
-            let report = crate::routes::availability::recent_offering_availability(
-                &db, caller, id, days, **weights,
+            let from = OffsetDateTime::now_utc() - Duration::days(days);
+            let report = crate::routes::availability::offerings_availability(
+                &db,
+                caller,
+                vec![id],
+                from,
+                false,
+                **weights,
             )
-            .await?;
+            .await?
+            .pop()
+            .ok_or_else(ApiError::not_found)?;
             let (value, colour) = match report.availability {
                 Some(a) => (
                     format!("{:.3} % ({days}d)", a * 100.0),
@@ -526,7 +551,7 @@ const RED: &str = "#b91c1c";
 const BLUE: &str = "#1d4ed8";
 const GREY: &str = "#555555";
 
-fn status_look(status: OfferingStatus) -> (&'static str, &'static str) {
+pub(crate) fn status_look(status: OfferingStatus) -> (&'static str, &'static str) {
     match status {
         OfferingStatus::Operational => ("operational", GREEN),
         OfferingStatus::UnderMaintenance => ("under maintenance", BLUE),

@@ -20,6 +20,7 @@ pub mod ratelimit;
 pub mod routes;
 pub mod settings;
 pub mod startup;
+pub mod status_page;
 pub mod webhooks;
 pub mod wire;
 

@@ -118,6 +118,10 @@ impl Application {
                 .split_for_parts();
             app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", spec))
                 .route("/swagger-ui", web::get().to(swagger_redirect))
+                .route(
+                    crate::status_page::STYLESHEET_PATH,
+                    web::get().to(crate::status_page::stylesheet),
+                )
                 .default_service(web::to(route_not_found))
                 .wrap(middleware::from_fn(answer_from_memory))
                 .wrap(middleware::Compress::default())
@@ -261,6 +265,7 @@ where
     app.openapi(ApiDoc::openapi())
         .service(routes::health::healthz)
         .service(routes::health::readyz)
+        .service(crate::status_page::get_status_page)
         .service(scope::scope("/api/v1").configure(routes::api_v1))
 }
 

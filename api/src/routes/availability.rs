@@ -689,30 +689,41 @@ async fn report<L: Send + 'static, T: Serialize + Send + 'static>(
     }
 }
 
-/// An offering's availability over the last `days` days as `caller` sees it (badges).
-pub async fn recent_offering_availability(
+/// The availability of `offerings` from `from` until now as `caller` sees them, with a series
+/// of daily buckets when `daily` (the status page's bars) or without one (badges).
+pub async fn offerings_availability(
     db: &Db,
     caller: Caller,
-    id: OfferingId,
-    days: i64,
+    offerings: Vec<OfferingId>,
+    from: OffsetDateTime,
+    daily: bool,
     weights: Weights,
-) -> Result<OfferingAvailabilityResponse, ApiError> {
-    let now = OffsetDateTime::now_utc();
+) -> Result<Vec<OfferingAvailabilityResponse>, ApiError> {
     let params = WindowParams {
-        from: Some(now - Duration::days(days)),
-        to: Some(now),
-        granularity: None,
+        from: Some(from),
+        to: Some(OffsetDateTime::now_utc()),
+        granularity: Some(BucketSize::Day),
         tz: None,
     };
-    let period = std::sync::Arc::new(params.period(false)?);
+    let period = std::sync::Arc::new(params.period(daily)?);
     let loaded = {
         let period = std::sync::Arc::clone(&period);
-        db.read(move |model| offering_history(model, &caller, id, &period))
-            .await?
+        db.read(move |model| {
+            offerings
+                .iter()
+                .map(|id| offering_history(model, &caller, *id, &period))
+                .collect::<RepoResult<Vec<_>>>()
+        })
+        .await?
     };
-    web::block(move || offering_availability(loaded, &period, weights))
-        .await
-        .map_err(ApiError::internal)
+    web::block(move || {
+        loaded
+            .into_iter()
+            .map(|h| offering_availability(h, &period, weights))
+            .collect()
+    })
+    .await
+    .map_err(ApiError::internal)
 }
 
 async fn offering_report(

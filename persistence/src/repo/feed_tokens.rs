@@ -117,6 +117,20 @@ pub fn delete(conn: &mut DbConnection, account: AccountId, id: i64) -> RepoResul
     touched(diesel::delete(feed_tokens::table.filter(feed_tokens::id.eq(id))).execute(conn)?)
 }
 
+/// Revokes `contact`'s tokens named `name` (the demo replaces its own at each start).
+pub fn delete_named(
+    conn: &mut DbConnection,
+    contact: ContactId,
+    name: &FeedTokenName,
+) -> RepoResult<usize> {
+    Ok(diesel::delete(
+        feed_tokens::table
+            .filter(feed_tokens::contact_id.eq(contact.0))
+            .filter(feed_tokens::name.eq(name.as_str())),
+    )
+    .execute(conn)?)
+}
+
 /// (id, contact, hash) of every token, or of one (for the read model).
 pub fn hashes(
     conn: &mut DbConnection,

@@ -14,5 +14,6 @@ mod openapi;
 mod operations;
 mod replicas;
 mod scoping;
+mod status_page;
 mod webhooks;
 mod writes;

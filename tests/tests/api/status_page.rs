@@ -1,0 +1,361 @@
+//! The built-in status page, per caller: parsed as HTML (html5ever, as browsers do), each
+//! persona's page shows exactly its offerings, incidents, windows and tenants.
+
+use std::collections::BTreeSet;
+
+use reqwest::StatusCode;
+use scraper::{Html, Selector};
+use serde_json::{json, Value};
+use slr_tests::{at, json_with, spawn_app, TestApp};
+use time::Duration;
+
+struct World {
+    app: TestApp,
+    sma: i64,
+    class: std::collections::BTreeMap<&'static str, i64>,
+}
+
+async fn world() -> World {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let sma = app
+        .id_of("services", "name", "Service Management Automation")
+        .await;
+    let mut class = std::collections::BTreeMap::new();
+    for code in ["saas2-eu", "saas3-eu", "saas2-us", "saas3-us"] {
+        class.insert(code, app.id_of("classifications", "code", code).await);
+    }
+    World { app, sma, class }
+}
+
+impl World {
+    async fn incident(&self, title: &str, class: &str) -> i64 {
+        self.app
+            .create(
+                "/api/v1/incidents",
+                &json!({"service_id": self.sma, "title": title, "impact": "partial_outage",
+                        "scope": {"kind": "classifications", "classification_ids": [self.class[class]]},
+                        "message": format!("{title}: investigating.")}),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    async fn maintenance(&self, title: &str, class: &str) -> i64 {
+        self.app
+            .create(
+                "/api/v1/maintenances",
+                &json!({
+                    "service_id": self.sma, "title": title, "description": "Planned work.",
+                    "expected_impact": "downtime",
+                    "scheduled_start": at(Duration::days(2)),
+                    "scheduled_end": at(Duration::days(2) + Duration::hours(2)),
+                    "classification_ids": [self.class[class]],
+                }),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    async fn page(&self, email: &str) -> (reqwest::header::HeaderMap, Html) {
+        let response = self.app.get("/status-page", &self.app.token(email)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{email}");
+        let headers = response.headers().clone();
+        (
+            headers,
+            Html::parse_document(&response.text().await.unwrap()),
+        )
+    }
+}
+
+fn select<'a>(html: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
+    html.select(&Selector::parse(css).unwrap()).collect()
+}
+
+fn ids(html: &Html, css: &str, attribute: &str) -> BTreeSet<i64> {
+    select(html, css)
+        .iter()
+        .map(|e| e.value().attr(attribute).unwrap().parse().unwrap())
+        .collect()
+}
+
+fn text(html: &Html) -> String {
+    html.root_element().text().collect::<Vec<_>>().join(" ")
+}
+
+/// The tenants an event's article names.
+fn tenants_of(html: &Html, article: &str) -> BTreeSet<String> {
+    select(html, &format!("{article} .tenant"))
+        .iter()
+        .map(|t| t.text().collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn each_persona_sees_exactly_its_offerings_events_and_tenants() {
+    let w = world().await;
+    let eu = w.incident("Login failures", "saas2-eu").await; // globex-prod, stark-prod
+    let us3 = w.incident("Slow reports", "saas3-us").await; // hooli-prod (Contoso)
+    let window = w.maintenance("Database upgrade", "saas2-us").await; // initech-prod
+    let all = [
+        "globex-prod",
+        "globex-analytics",
+        "initech-prod",
+        "stark-prod",
+        "hooli-prod",
+        "umbrella-prod",
+        "northwind-internal",
+    ];
+    for (email, incidents, windows, tenants) in [
+        (
+            "alice@northwind.example",
+            vec![(eu, vec!["globex-prod"])],
+            vec![(window, vec!["initech-prod"])],
+            vec!["globex-prod", "initech-prod"],
+        ),
+        (
+            "carol@globex.example",
+            vec![(eu, vec!["globex-prod"])],
+            vec![],
+            vec!["globex-prod"],
+        ),
+        (
+            "northwind-support@globex.example",
+            vec![(eu, vec!["globex-prod"])],
+            vec![],
+            vec!["globex-prod"],
+        ),
+        (
+            "tony@stark.example",
+            vec![(eu, vec!["stark-prod"])],
+            vec![],
+            vec!["stark-prod"],
+        ),
+        (
+            "admin@acme-cloud.example",
+            vec![
+                (eu, vec!["globex-prod", "stark-prod"]),
+                (us3, vec!["hooli-prod"]),
+            ],
+            vec![(window, vec!["initech-prod"])],
+            vec!["globex-prod", "stark-prod", "hooli-prod", "initech-prod"],
+        ),
+    ] {
+        let (_, html) = w.page(email).await;
+        // Exactly the offerings of the caller's status overview, each with 90 daily bars.
+        let status = w.app.get_ok("/api/v1/status", &w.app.token(email)).await;
+        let expected: BTreeSet<i64> = status["offerings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["offering_id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(
+            ids(&html, "article.offering", "data-offering-id"),
+            expected,
+            "{email}"
+        );
+        for offering in select(&html, "article.offering") {
+            let days = offering
+                .select(&Selector::parse("ol.days > li.day").unwrap())
+                .count();
+            assert_eq!(days, 90, "{email}");
+        }
+        let shown: BTreeSet<i64> = incidents.iter().map(|(id, _)| *id).collect();
+        assert_eq!(
+            ids(&html, "article.incident", "data-incident-id"),
+            shown,
+            "{email}"
+        );
+        for (id, names) in &incidents {
+            let names: BTreeSet<String> = names.iter().map(|n| n.to_string()).collect();
+            assert_eq!(
+                tenants_of(&html, &format!("article[data-incident-id=\"{id}\"]")),
+                names,
+                "{email}"
+            );
+        }
+        let shown: BTreeSet<i64> = windows.iter().map(|(id, _)| *id).collect();
+        assert_eq!(
+            ids(&html, "article.maintenance", "data-maintenance-id"),
+            shown,
+            "{email}"
+        );
+        for (id, names) in &windows {
+            let names: BTreeSet<String> = names.iter().map(|n| n.to_string()).collect();
+            assert_eq!(
+                tenants_of(&html, &format!("article[data-maintenance-id=\"{id}\"]")),
+                names,
+                "{email}"
+            );
+        }
+        // No other tenant's name anywhere on the page.
+        let page = text(&html);
+        for name in all.iter().filter(|n| !tenants.contains(n)) {
+            assert!(!page.contains(name), "{email} sees {name}");
+        }
+        // The latest update of each active incident.
+        if !incidents.is_empty() {
+            assert!(page.contains("Login failures: investigating."), "{email}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_feed_token_opens_the_page_and_anything_else_gets_a_short_401_page() {
+    let w = world().await;
+    w.incident("Login failures", "saas2-eu").await;
+    let created: Value = json_with(
+        w.app
+            .post(
+                "/api/v1/feed-tokens",
+                &w.app.token("carol@globex.example"),
+                &json!({"name": "Wall screen"}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let (id, token) = (
+        created["id"].as_i64().unwrap(),
+        created["token"].as_str().unwrap(),
+    );
+    let anonymous = |path: String| {
+        let app = &w.app;
+        async move { app.client.get(app.url(&path)).send().await.unwrap() }
+    };
+    let response = anonymous(format!("/status-page?token={token}")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = Html::parse_document(&response.text().await.unwrap());
+    assert!(text(&html).contains("globex-prod"));
+    // Its feed links carry the token.
+    let links: Vec<String> = select(&html, "footer a")
+        .iter()
+        .map(|a| a.value().attr("href").unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        links,
+        [
+            format!("/api/v1/maintenances.ics?token={token}"),
+            format!("/api/v1/incidents.atom?token={token}")
+        ]
+    );
+    for link in &links {
+        assert_eq!(
+            anonymous(link.clone()).await.status(),
+            StatusCode::OK,
+            "{link}"
+        );
+    }
+
+    let response = w
+        .app
+        .delete(
+            &format!("/api/v1/feed-tokens/{id}"),
+            &w.app.token("carol@globex.example"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    for path in [
+        format!("/status-page?token={token}"),
+        "/status-page?token=slrf_forged".to_owned(),
+        "/status-page".to_owned(),
+    ] {
+        let response = anonymous(path.clone()).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+        let page = response.text().await.unwrap();
+        assert!(page.contains("needs a token"), "{page}");
+        assert!(
+            !page.contains("globex") && !page.contains("Login failures"),
+            "{page}"
+        );
+    }
+    // A JWT in `?token=` is not a feed token.
+    let response = anonymous(format!(
+        "/status-page?token={}",
+        w.app.token("carol@globex.example")
+    ))
+    .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_page_is_strict_accessible_themed_and_cacheable() {
+    let w = world().await;
+    w.incident("Login failures", "saas2-eu").await;
+    let (headers, html) = w.page("alice@northwind.example").await;
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("style-src 'self'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"));
+    assert!(select(&html, "script").is_empty());
+    assert!(
+        select(&html, "[style]").is_empty(),
+        "no inline styles (the CSP forbids them)"
+    );
+    assert_eq!(select(&html, "html")[0].value().attr("lang"), Some("en"));
+    assert_eq!(select(&html, "meta[name=viewport]").len(), 1);
+    assert_eq!(select(&html, "main").len(), 1);
+    assert_eq!(select(&html, "h1").len(), 1);
+    // Status and days in words, not only colours.
+    let statuses: Vec<String> = select(&html, "article.offering .status")
+        .iter()
+        .map(|s| s.text().collect())
+        .collect();
+    assert!(
+        statuses.contains(&"partial outage".to_owned()),
+        "{statuses:?}"
+    );
+    for day in select(&html, "li.day") {
+        let title = day.value().attr("title").unwrap();
+        assert!(title.contains("available"), "{title}");
+        let hidden: String = day.text().collect();
+        assert_eq!(hidden, title);
+        assert_eq!(day.value().attr("tabindex"), Some("0"));
+    }
+    let today = select(&html, "article.offering")
+        .into_iter()
+        .flat_map(|o| o.select(&Selector::parse("li.day").unwrap()).last())
+        .filter_map(|d| d.value().attr("title"))
+        .any(|t| t.contains("Incidents: Login failures"));
+    assert!(today, "today's bar names the incident");
+
+    // The one stylesheet, from the binary, with a dark theme.
+    let href = select(&html, "link[rel=stylesheet]")[0]
+        .value()
+        .attr("href")
+        .unwrap()
+        .to_owned();
+    let css = w.app.client.get(w.app.url(&href)).send().await.unwrap();
+    assert_eq!(css.status(), StatusCode::OK);
+    assert!(css.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
+    assert!(css
+        .text()
+        .await
+        .unwrap()
+        .contains("prefers-color-scheme: dark"));
+
+    // Pollers get 304 while nothing changed.
+    let etag = headers["etag"].to_str().unwrap();
+    let response = w
+        .app
+        .client
+        .get(w.app.url("/status-page"))
+        .bearer_auth(w.app.token("alice@northwind.example"))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+}
