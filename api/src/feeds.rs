@@ -245,6 +245,17 @@ fn feed_answer(content_type: &'static str, body: String) -> HttpResponse {
         .body(body)
 }
 
+/// A feed's list window (`from` defaults to 90 days ago; checked like the JSON list's) and
+/// what its list embeds (every event's impacted tenants).
+fn feed_window(
+    from: Option<OffsetDateTime>,
+    to: Option<OffsetDateTime>,
+) -> Result<(Option<OffsetDateTime>, Option<Include>), ApiError> {
+    crate::extract::check_list_window(from, to)?;
+    let from = from.unwrap_or_else(|| OffsetDateTime::now_utc() - Duration::days(FEED_DAYS));
+    Ok((Some(from), Some(Include::ImpactedTenants)))
+}
+
 /// The maintenance calendar: one event per window the caller may see (the last 90 days and
 /// everything ahead, unless `from`/`to` say otherwise), with the same filters as
 /// `GET /api/v1/maintenances`. Each event keeps its `UID`; `SEQUENCE` is the window's version,
@@ -263,11 +274,7 @@ pub async fn get_maintenance_calendar(
 ) -> Result<HttpResponse, ApiError> {
     use icalendar::Calendar;
     let mut params = params.0;
-    crate::extract::check_list_window(params.from, params.to)?;
-    params.from = params
-        .from
-        .or(Some(OffsetDateTime::now_utc() - Duration::days(FEED_DAYS)));
-    params.include = Some(Include::ImpactedTenants);
+    (params.from, params.include) = feed_window(params.from, params.to)?;
     let caller = caller.0;
     let windows = db
         .read(move |model| {
@@ -347,11 +354,7 @@ pub async fn get_incident_feed(
     params: QueryParams<IncidentListParams>,
 ) -> Result<HttpResponse, ApiError> {
     let mut params = params.0;
-    crate::extract::check_list_window(params.from, params.to)?;
-    params.from = params
-        .from
-        .or(Some(OffsetDateTime::now_utc() - Duration::days(FEED_DAYS)));
-    params.include = Some(Include::ImpactedTenants);
+    (params.from, params.include) = feed_window(params.from, params.to)?;
     let caller = caller.0;
     let incidents = db
         .read(move |model| {

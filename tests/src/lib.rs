@@ -375,6 +375,57 @@ impl TestApp {
         }
     }
 
+    /// The ids the demo directory's tests name: Service Management Automation and the
+    /// classifications by code.
+    pub async fn demo_ids(&self) -> DemoIds {
+        let sma = self
+            .id_of("services", "name", "Service Management Automation")
+            .await;
+        let mut class = std::collections::BTreeMap::new();
+        for code in ["saas2-eu", "saas3-eu", "saas2-us", "saas3-us"] {
+            class.insert(code, self.id_of("classifications", "code", code).await);
+        }
+        DemoIds { sma, class }
+    }
+
+    /// Opens an incident on Service Management Automation over one classification (as the
+    /// provider admin), with the first update "{title}: investigating."; its id.
+    pub async fn classified_incident(
+        &self,
+        ids: &DemoIds,
+        title: &str,
+        impact: &str,
+        class: &str,
+    ) -> i64 {
+        let body = serde_json::json!({
+            "service_id": ids.sma, "title": title, "impact": impact,
+            "scope": {"kind": "classifications", "classification_ids": [ids.class[class]]},
+            "message": format!("{title}: investigating."),
+        });
+        self.create("/api/v1/incidents", &body).await["id"]
+            .as_i64()
+            .expect("incident id")
+    }
+
+    /// Schedules a two-hour downtime window on Service Management Automation over one
+    /// classification, `days_ahead` from now (as the provider admin); the window.
+    pub async fn classified_maintenance(
+        &self,
+        ids: &DemoIds,
+        title: &str,
+        class: &str,
+        days_ahead: i64,
+    ) -> Value {
+        let start = time::Duration::days(days_ahead);
+        let body = serde_json::json!({
+            "service_id": ids.sma, "title": title, "description": "Planned work.",
+            "expected_impact": "downtime",
+            "scheduled_start": at(start), "scheduled_end": at(start + time::Duration::hours(2)),
+            "classification_ids": [ids.class[class]],
+        });
+        self.create("/api/v1/maintenances", &body).await
+    }
+
     /// The id of the listed item whose `field` equals `value`, as the provider sees it.
     pub async fn id_of(&self, collection: &str, field: &str, value: &str) -> i64 {
         self.list_all(
@@ -387,6 +438,12 @@ impl TestApp {
         .and_then(|item| item["id"].as_i64())
         .unwrap_or_else(|| panic!("no {collection} with {field} = {value}"))
     }
+}
+
+/// See [`TestApp::demo_ids`].
+pub struct DemoIds {
+    pub sma: i64,
+    pub class: std::collections::BTreeMap<&'static str, i64>,
 }
 
 /// Runs the futures concurrently (on this task) and collects their outputs in order: parallel

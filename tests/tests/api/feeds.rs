@@ -7,58 +7,34 @@ use std::time::{Duration as StdDuration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use slr_tests::{at, json_with, problem, spawn_app, TestApp};
-use time::Duration;
+use slr_tests::{json_with, problem, spawn_app, TestApp};
 
 const ALICE: &str = "alice@northwind.example";
 const CAROL: &str = "carol@globex.example";
 
 struct World {
     app: TestApp,
-    sma: i64,
-    class: std::collections::BTreeMap<&'static str, i64>,
+    ids: slr_tests::DemoIds,
 }
 
 async fn world() -> World {
     let app = spawn_app().await;
     app.seed_demo();
-    let sma = app
-        .id_of("services", "name", "Service Management Automation")
-        .await;
-    let mut class = std::collections::BTreeMap::new();
-    for code in ["saas2-eu", "saas3-eu", "saas2-us", "saas3-us"] {
-        class.insert(code, app.id_of("classifications", "code", code).await);
-    }
-    World { app, sma, class }
+    let ids = app.demo_ids().await;
+    World { app, ids }
 }
 
 impl World {
     async fn maintenance(&self, title: &str, class: &str, days_ahead: i64) -> Value {
         self.app
-            .create(
-                "/api/v1/maintenances",
-                &json!({
-                    "service_id": self.sma, "title": title, "description": "Database upgrade.",
-                    "expected_impact": "downtime",
-                    "scheduled_start": at(Duration::days(days_ahead)),
-                    "scheduled_end": at(Duration::days(days_ahead) + Duration::hours(2)),
-                    "classification_ids": [self.class[class]],
-                }),
-            )
+            .classified_maintenance(&self.ids, title, class, days_ahead)
             .await
     }
 
     async fn incident(&self, title: &str, class: &str) -> i64 {
         self.app
-            .create(
-                "/api/v1/incidents",
-                &json!({"service_id": self.sma, "title": title, "impact": "major_outage",
-                        "scope": {"kind": "classifications", "classification_ids": [self.class[class]]},
-                        "message": "Investigating."}),
-            )
-            .await["id"]
-            .as_i64()
-            .unwrap()
+            .classified_incident(&self.ids, title, "major_outage", class)
+            .await
     }
 
     /// GET `path` with no Authorization header.
@@ -364,7 +340,7 @@ async fn the_atom_feed_lists_the_callers_incidents_and_moves_with_their_timeline
     assert!(entry.title().as_str().contains("Login failures"));
     let content = entry.content().unwrap().value().unwrap();
     assert!(
-        content.contains("globex-prod") && content.contains("Investigating."),
+        content.contains("globex-prod") && content.contains("Login failures: investigating."),
         "{content}"
     );
     assert!(

@@ -6,54 +6,30 @@ use std::collections::BTreeSet;
 use reqwest::StatusCode;
 use scraper::{Html, Selector};
 use serde_json::{json, Value};
-use slr_tests::{at, json_with, spawn_app, TestApp};
-use time::Duration;
+use slr_tests::{json_with, spawn_app, TestApp};
 
 struct World {
     app: TestApp,
-    sma: i64,
-    class: std::collections::BTreeMap<&'static str, i64>,
+    ids: slr_tests::DemoIds,
 }
 
 async fn world() -> World {
     let app = spawn_app().await;
     app.seed_demo();
-    let sma = app
-        .id_of("services", "name", "Service Management Automation")
-        .await;
-    let mut class = std::collections::BTreeMap::new();
-    for code in ["saas2-eu", "saas3-eu", "saas2-us", "saas3-us"] {
-        class.insert(code, app.id_of("classifications", "code", code).await);
-    }
-    World { app, sma, class }
+    let ids = app.demo_ids().await;
+    World { app, ids }
 }
 
 impl World {
     async fn incident(&self, title: &str, class: &str) -> i64 {
         self.app
-            .create(
-                "/api/v1/incidents",
-                &json!({"service_id": self.sma, "title": title, "impact": "partial_outage",
-                        "scope": {"kind": "classifications", "classification_ids": [self.class[class]]},
-                        "message": format!("{title}: investigating.")}),
-            )
-            .await["id"]
-            .as_i64()
-            .unwrap()
+            .classified_incident(&self.ids, title, "partial_outage", class)
+            .await
     }
 
     async fn maintenance(&self, title: &str, class: &str) -> i64 {
         self.app
-            .create(
-                "/api/v1/maintenances",
-                &json!({
-                    "service_id": self.sma, "title": title, "description": "Planned work.",
-                    "expected_impact": "downtime",
-                    "scheduled_start": at(Duration::days(2)),
-                    "scheduled_end": at(Duration::days(2) + Duration::hours(2)),
-                    "classification_ids": [self.class[class]],
-                }),
-            )
+            .classified_maintenance(&self.ids, title, class, 2)
             .await["id"]
             .as_i64()
             .unwrap()

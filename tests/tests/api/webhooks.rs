@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use slr_tests::{json_with, problem_field, spawn_app, spawn_app_with, TestApp};
+use slr_tests::{json_with, problem_field, spawn_app, spawn_app_with, DemoIds, TestApp};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
@@ -139,22 +139,6 @@ async fn app() -> TestApp {
     app
 }
 
-struct Ids {
-    sma: i64,
-    class: BTreeMap<&'static str, i64>,
-}
-
-async fn ids(app: &TestApp) -> Ids {
-    let sma = app
-        .id_of("services", "name", "Service Management Automation")
-        .await;
-    let mut class = BTreeMap::new();
-    for code in ["saas2-eu", "saas3-eu", "saas2-us", "saas3-us"] {
-        class.insert(code, app.id_of("classifications", "code", code).await);
-    }
-    Ids { sma, class }
-}
-
 /// Registers an endpoint as `email`; returns (id, secret).
 async fn register(app: &TestApp, email: &str, url: &str, events: &[&str]) -> (i64, String) {
     let response = app
@@ -172,7 +156,8 @@ async fn register(app: &TestApp, email: &str, url: &str, events: &[&str]) -> (i6
     )
 }
 
-async fn incident(app: &TestApp, ids: &Ids, classes: &[&str]) -> i64 {
+/// An incident over these classifications; its id.
+async fn incident(app: &TestApp, ids: &DemoIds, classes: &[&str]) -> i64 {
     let classes: Vec<i64> = classes.iter().map(|c| ids.class[c]).collect();
     app.create(
         "/api/v1/incidents",
@@ -183,6 +168,17 @@ async fn incident(app: &TestApp, ids: &Ids, classes: &[&str]) -> i64 {
     .await["id"]
         .as_i64()
         .unwrap()
+}
+
+/// Alice (Northwind's admin) registers `receiver`'s `/hook` for `events`.
+async fn alice_hook(app: &TestApp, receiver: &Receiver, events: &[&str]) -> (i64, String) {
+    register(
+        app,
+        "alice@northwind.example",
+        &format!("{}/hook", receiver.url),
+        events,
+    )
+    .await
 }
 
 fn tenant_names(payload: &Value) -> Vec<String> {
@@ -199,7 +195,7 @@ fn tenant_names(payload: &Value) -> Vec<String> {
 #[tokio::test]
 async fn each_account_gets_one_signed_delivery_naming_only_its_own_tenants() {
     let app = app().await;
-    let ids = ids(&app).await;
+    let ids = app.demo_ids().await;
     let receiver = Receiver::start(0).await;
     let events = ["incident.created", "incident.resolved"];
     let (partner_hook, partner_secret) = register(
@@ -300,16 +296,10 @@ async fn each_account_gets_one_signed_delivery_naming_only_its_own_tenants() {
 #[tokio::test]
 async fn a_receiver_that_is_down_gets_the_message_once_it_is_back() {
     let app = app().await;
-    let ids = ids(&app).await;
+    let ids = app.demo_ids().await;
     // The first three attempts fail (503), the fourth succeeds.
     let receiver = Receiver::start(3).await;
-    let (hook, secret) = register(
-        &app,
-        "alice@northwind.example",
-        &format!("{}/hook", receiver.url),
-        &["incident.created"],
-    )
-    .await;
+    let (hook, secret) = alice_hook(&app, &receiver, &["incident.created"]).await;
     incident(&app, &ids, &["saas2-eu"]).await;
     let got = receiver
         .wait_for("/hook", |r| r.iter().any(|r| r.status == 204))
@@ -354,15 +344,9 @@ async fn a_receiver_that_is_down_gets_the_message_once_it_is_back() {
 async fn two_replicas_send_every_delivery_exactly_once() {
     let app = app().await;
     let replica = app.replica();
-    let ids = ids(&app).await;
+    let ids = app.demo_ids().await;
     let receiver = Receiver::start(0).await;
-    register(
-        &app,
-        "alice@northwind.example",
-        &format!("{}/hook", receiver.url),
-        &["incident.created", "incident.updated"],
-    )
-    .await;
+    alice_hook(&app, &receiver, &["incident.created", "incident.updated"]).await;
     let admin = app.admin_token();
     // Writes through both replicas, concurrently.
     let writes = (0..30).map(|n| {
@@ -569,15 +553,9 @@ async fn webhook_urls_must_be_public_https_unless_private_targets_are_allowed() 
 #[tokio::test]
 async fn a_rotated_secret_and_the_old_one_both_sign_during_the_grace_period() {
     let app = app().await;
-    let ids = ids(&app).await;
+    let ids = app.demo_ids().await;
     let receiver = Receiver::start(0).await;
-    let (hook, old) = register(
-        &app,
-        "alice@northwind.example",
-        &format!("{}/hook", receiver.url),
-        &["incident.created"],
-    )
-    .await;
+    let (hook, old) = alice_hook(&app, &receiver, &["incident.created"]).await;
     let alice = app.token("alice@northwind.example");
     let rotated: Value = json_with(
         app.post(
@@ -634,15 +612,9 @@ async fn an_endpoint_failing_too_often_is_disabled_and_resumes_when_enabled() {
     })
     .await;
     app.seed_demo();
-    let ids = ids(&app).await;
+    let ids = app.demo_ids().await;
     let receiver = Receiver::start(1000).await;
-    let (hook, _) = register(
-        &app,
-        "alice@northwind.example",
-        &format!("{}/hook", receiver.url),
-        &["incident.created"],
-    )
-    .await;
+    let (hook, _) = alice_hook(&app, &receiver, &["incident.created"]).await;
     incident(&app, &ids, &["saas2-eu"]).await;
     receiver.wait_for("/hook", |r| r.len() >= 3).await;
     let alice = app.token("alice@northwind.example");
