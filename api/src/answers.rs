@@ -401,7 +401,7 @@ where
         .map(str::to_owned);
     // Integrations are read from the database (their state changes with every delivery):
     // never from the answer cache.
-    let cached = req.path() == "/status-page"
+    let cached = crate::feeds::is_feed_route(req.path())
         || req.path().starts_with("/api/v1/")
             && !req.path().starts_with("/api/v1/webhooks")
             && !req.path().starts_with("/api/v1/feed-tokens");

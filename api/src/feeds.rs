@@ -40,6 +40,7 @@ pub fn token_hash(token: &str) -> String {
 /// Whether `path` is a feed route, where `?token=` is accepted instead of a bearer token.
 pub fn is_feed_route(path: &str) -> bool {
     path == "/status-page"
+        || path.starts_with("/status-page/") && path != crate::status_page::STYLESHEET_PATH
         || path.starts_with("/api/v1/")
             && (path.ends_with(".ics") || path.ends_with(".atom") || path.ends_with("/badge.svg"))
 }

@@ -266,6 +266,7 @@ where
         .service(routes::health::healthz)
         .service(routes::health::readyz)
         .service(crate::status_page::get_status_page)
+        .service(crate::status_page::get_status_page_event)
         .service(scope::scope("/api/v1").configure(routes::api_v1))
 }
 

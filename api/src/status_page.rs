@@ -24,6 +24,8 @@ use crate::wire::{MaintenanceStatus, Phase};
 
 /// Days of history the bars show (today's partial day last).
 pub const DAYS: i64 = 90;
+/// How many of an event's tenants the page names (its own page names them all).
+const SHOWN_TENANTS: usize = 25;
 /// The most events the page reads (per kind).
 const EVENT_LIMIT: i64 = 1000;
 /// No script, no inline style, nothing from elsewhere: only the page's own stylesheet.
@@ -68,11 +70,130 @@ pub async fn get_status_page(
         Ok(caller) => caller,
         Err(error) => return Ok(unauthorized(&error)),
     };
-    let token = form_urlencoded::parse(req.query_string().as_bytes())
-        .find(|(name, _)| name == "token")
-        .map(|(_, value)| value.into_owned());
+    let token = page_token(&req);
     let data = load(&db, caller, **weights, token).await?;
     Ok(page_response(HttpResponse::Ok(), render(&data)))
+}
+
+/// What the event pages show.
+#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventPageKind {
+    Incidents,
+    Maintenances,
+}
+
+/// One incident or maintenance window of the caller's status page, naming all of the caller's
+/// tenants it touches (the status page names the first 25 of each event): HTML.
+#[utoipa::path(
+    tag = "feeds",
+    params(("kind" = EventPageKind, Path, description = "`incidents` or `maintenances`"), ("id" = i64, Path, description = "The event's id"), crate::feeds::FeedTokenParam),
+    responses(
+        (status = 200, description = "The event's page", body = String, content_type = "text/html"),
+        (status = 401, description = "No valid token: a short page saying how to open it", body = String, content_type = "text/html"),
+        (status = 404, description = "No such event among the caller's", body = String, content_type = "text/html")
+    ),
+    security(("bearer" = []), ("feed_token" = []))
+)]
+#[get("/status-page/{kind}/{id}")]
+pub async fn get_status_page_event(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    callers: web::Data<Callers>,
+    path: web::Path<(EventPageKind, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::routes::events::EventKind;
+    use crate::routes::incidents::Incidents;
+    use crate::routes::maintenances::Maintenances;
+    let resolved = req.extensions().get::<Resolved>().map(|r| r.0.clone());
+    let caller = match resolved.map_or_else(|| callers.resolve(&req), Ok) {
+        Ok(caller) => caller,
+        Err(error) => return Ok(unauthorized(&error)),
+    };
+    let token = page_token(&req);
+    let (kind, id) = path.into_inner();
+    let found = db
+        .read(move |model| {
+            Ok(match kind {
+                EventPageKind::Incidents => {
+                    let incident = Incidents::load_one(model, &caller, IncidentId(id))?;
+                    let latest = incident.updates.as_ref().and_then(|u| u.last()).map(|u| {
+                        format!("Latest update ({}): {}", minute(u.created_at), u.message)
+                    });
+                    let meta = format!(
+                        "{} · {} · since {}",
+                        crate::feeds::serde_plain(&incident.impact).replace('_', " "),
+                        crate::feeds::serde_plain(&incident.status),
+                        minute(incident.started_at)
+                    );
+                    (
+                        incident.title,
+                        meta,
+                        latest,
+                        "Your impacted tenants",
+                        incident.impacted_tenants,
+                    )
+                }
+                EventPageKind::Maintenances => {
+                    let window = Maintenances::load_one(model, &caller, domain::MaintenanceId(id))?;
+                    let meta = format!(
+                        "{} – {} · {}",
+                        minute(window.scheduled_start),
+                        minute(window.scheduled_end),
+                        window.impacted_label
+                    );
+                    (
+                        window.title,
+                        meta,
+                        None,
+                        "Your tenants that may be impacted",
+                        window.impacted_tenants,
+                    )
+                }
+            })
+        })
+        .await;
+    let (title, meta, latest, label, tenants) = match found {
+        Ok(found) => found,
+        Err(error)
+            if actix_web::ResponseError::status_code(&error)
+                == actix_web::http::StatusCode::NOT_FOUND =>
+        {
+            let page = layout(
+                "Not found",
+                None,
+                html! {
+                    header { h1 { "No such event" } }
+                    main { p { "It does not exist, or it touches none of your tenants." } }
+                },
+            );
+            return Ok(page_response(HttpResponse::NotFound(), page));
+        }
+        Err(error) => return Err(error),
+    };
+    let page = layout(
+        &title,
+        token.as_deref(),
+        html! {
+            header {
+                p { a href=(feed_link("/status-page", token.as_deref())) { "← Service status" } }
+                h1 { (title) }
+                p.meta { (meta) }
+            }
+            main {
+                @if let Some(latest) = latest { p { (latest) } }
+                (tenant_list(label, tenants.as_deref(), None))
+            }
+        },
+    );
+    Ok(page_response(HttpResponse::Ok(), page))
+}
+
+/// The feed token a page was opened with (for its links).
+fn page_token(req: &HttpRequest) -> Option<String> {
+    form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(name, _)| name == "token")
+        .map(|(_, value)| value.into_owned())
 }
 
 /// Serves the page's stylesheet (embedded in the binary).
@@ -225,6 +346,11 @@ fn feed_link(path: &str, token: Option<&str>) -> String {
     }
 }
 
+/// An event's own page, with the page's feed token.
+fn event_link(kind: &str, id: i64, token: Option<&str>) -> String {
+    feed_link(&format!("/status-page/{kind}/{id}"), token)
+}
+
 fn layout(title: &str, token: Option<&str>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
@@ -298,7 +424,7 @@ fn render(data: &PageData) -> Markup {
                             @if let Some(update) = latest {
                                 p { strong { "Latest update" } " (" (minute(update.created_at)) "): " (update.message.as_str()) }
                             }
-                            (tenant_list("Your impacted tenants", incident.impacted_tenants.as_deref()))
+                            (tenant_list("Your impacted tenants", incident.impacted_tenants.as_deref(), Some(&event_link("incidents", incident.id, token))))
                         }
                     }
                 }
@@ -316,7 +442,7 @@ fn render(data: &PageData) -> Markup {
                                 " · " (crate::feeds::serde_plain(&window.status).replace('_', " "))
                             }
                             p { "Impacted: " (window.impacted_label) }
-                            (tenant_list("Your tenants that may be impacted", window.impacted_tenants.as_deref()))
+                            (tenant_list("Your tenants that may be impacted", window.impacted_tenants.as_deref(), Some(&event_link("maintenances", window.id, token))))
                         }
                     }
                 }
@@ -335,14 +461,31 @@ fn render(data: &PageData) -> Markup {
     )
 }
 
-fn tenant_list(label: &str, tenants: Option<&[crate::routes::events::TenantRef]>) -> Markup {
+/// The caller's tenants an event touches, as plain comma-separated names. A partner's list
+/// can run to hundreds: the page then names the first [`SHOWN_TENANTS`] and links the event's
+/// own page, which names them all (the page stays small enough to serve fast).
+fn tenant_list(
+    label: &str,
+    tenants: Option<&[crate::routes::events::TenantRef]>,
+    all_at: Option<&str>,
+) -> Markup {
     let tenants = tenants.unwrap_or_default();
+    let shown = match all_at {
+        Some(_) => tenants.len().min(SHOWN_TENANTS),
+        None => tenants.len(),
+    };
+    let names = tenants[..shown]
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     html! {
         p.tenants {
-            (label) " (" (tenants.len()) "): "
-            @for (n, tenant) in tenants.iter().enumerate() {
-                @if n > 0 { ", " }
-                span.tenant data-tenant-id=(tenant.id) { (tenant.name) }
+            (label) " (" (tenants.len()) "): " span.names { (names) }
+            @if shown < tenants.len() {
+                @if let Some(href) = all_at {
+                    " … " a href=(href) { "all " (tenants.len()) }
+                }
             }
         }
     }
@@ -381,8 +524,9 @@ fn offering_card(
     }
 }
 
-/// One day's bar: its figure and its events as text (the `title` on hover, the same words for
-/// screen readers and keyboard focus).
+/// One day's bar: its figure and its events in words, as its `title` — shown on hover, read by
+/// screen readers (a list item's name comes from it), and shown on keyboard focus by the
+/// stylesheet (`attr(title)`), so the words are written once.
 fn day_bar(data: &PageData, offering: i64, bucket: &OfferingBucket, target: f64) -> Markup {
     let (class, words) = level(bucket.availability, target);
     let incidents: Vec<&str> = data
@@ -416,8 +560,6 @@ fn day_bar(data: &PageData, offering: i64, bucket: &OfferingBucket, target: f64)
         text.push_str(&format!(". Maintenance: {}", windows.join("; ")));
     }
     html! {
-        li class=(format!("day {class}")) title=(text) tabindex="0" {
-            span.visually-hidden { (text) }
-        }
+        li class=(format!("day {class}")) title=(text) tabindex="0" {}
     }
 }
