@@ -301,7 +301,10 @@ async fn the_page_is_strict_accessible_themed_and_cacheable() {
     for day in select(&html, "li.day") {
         let title = day.value().attr("title").unwrap();
         assert!(title.contains("available"), "{title}");
-        assert!(title.contains('%') || title.contains("no tenants"), "{title}");
+        assert!(
+            title.contains('%') || title.contains("no tenants"),
+            "{title}"
+        );
         assert_eq!(day.value().attr("tabindex"), Some("0"));
     }
     let today = select(&html, "article.offering")
@@ -361,7 +364,9 @@ async fn an_event_touching_many_tenants_links_its_own_page_naming_them_all() {
     let article = format!("article[data-incident-id=\"{id}\"]");
     // 31 of Carol's tenants are hit: the page names 25 and links the rest.
     assert_eq!(tenants_of(&html, &article).len(), 25);
-    let summary: String = select(&html, &format!("{article} .tenants"))[0].text().collect();
+    let summary: String = select(&html, &format!("{article} .tenants"))[0]
+        .text()
+        .collect();
     assert!(summary.contains("(31)"), "{summary}");
     let link = select(&html, &format!("{article} .tenants a"))[0]
         .value()
@@ -380,9 +385,15 @@ async fn an_event_touching_many_tenants_links_its_own_page_naming_them_all() {
     // Another caller's view of it: its own tenants only; an event it cannot see: 404.
     let response = w.app.get(&link, &w.app.token("tony@stark.example")).await;
     let stark = Html::parse_document(&response.text().await.unwrap());
-    assert_eq!(tenants_of(&stark, "main"), BTreeSet::from(["stark-prod".to_owned()]));
+    assert_eq!(
+        tenants_of(&stark, "main"),
+        BTreeSet::from(["stark-prod".to_owned()])
+    );
     let hooli = w.incident("Slow reports", "saas3-us").await;
-    let response = w.app.get(&format!("/status-page/incidents/{hooli}"), &carol).await;
+    let response = w
+        .app
+        .get(&format!("/status-page/incidents/{hooli}"), &carol)
+        .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let page = response.text().await.unwrap();
     assert!(!page.contains("Slow reports") && !page.contains("hooli"));
