@@ -23,7 +23,13 @@ use crate::error::{FieldError, Problem};
         (name = "feeds", description = "The maintenance calendar (iCalendar), the incident feed (Atom) and offering badges (SVG): the caller's JSON lists rendered for calendars, feed readers and status pages, opened with a bearer token or a feed token as `?token=`"),
         (name = "operations", description = "Liveness and readiness"),
     ),
-    components(schemas(Problem, FieldError))
+    components(schemas(
+        Problem,
+        FieldError,
+        crate::status_page::EventPageKind,
+        crate::routes::events::Include,
+        crate::feeds::BadgeKind
+    ))
 )]
 pub struct ApiDoc;
 

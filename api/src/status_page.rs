@@ -91,7 +91,8 @@ pub enum EventPageKind {
     responses(
         (status = 200, description = "The event's page", body = String, content_type = "text/html"),
         (status = 401, description = "No valid token: a short page saying how to open it", body = String, content_type = "text/html"),
-        (status = 404, description = "No such event among the caller's", body = String, content_type = "text/html")
+        (status = 404, description = "No such event among the caller's", body = String, content_type = "text/html"),
+        (status = 400, description = "`kind` or `id` is not valid", body = crate::error::Problem, content_type = "application/problem+json")
     ),
     security(("bearer" = []), ("feed_token" = []))
 )]

@@ -90,3 +90,32 @@ async fn served_spec_and_swagger_ui() {
     assert!(redirect.status().is_redirection());
     assert_eq!(redirect.headers()["location"], "/swagger-ui/");
 }
+
+#[test]
+fn every_schema_reference_resolves() {
+    fn refs(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(target)) = map.get("$ref") {
+                    found.push(target.clone());
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let spec = serde_json::to_value(slr_api::openapi()).expect("spec as JSON");
+    let mut found = Vec::new();
+    refs(&spec, &mut found);
+    assert!(!found.is_empty());
+    for target in found {
+        let name = target
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unexpected reference {target}"));
+        assert!(
+            spec["components"]["schemas"][name].is_object(),
+            "{target} does not resolve"
+        );
+    }
+}
