@@ -65,10 +65,9 @@ pub async fn get_status_page(
     callers: web::Data<Callers>,
     weights: web::Data<Weights>,
 ) -> Result<HttpResponse, ApiError> {
-    let resolved = req.extensions().get::<Resolved>().map(|r| r.0.clone());
-    let caller = match resolved.map_or_else(|| callers.resolve(&req), Ok) {
+    let caller = match page_caller(&req, &callers) {
         Ok(caller) => caller,
-        Err(error) => return Ok(unauthorized(&error)),
+        Err(page) => return Ok(*page),
     };
     let token = page_token(&req);
     let data = load(&db, caller, **weights, token).await?;
@@ -106,10 +105,9 @@ pub async fn get_status_page_event(
     use crate::routes::events::EventKind;
     use crate::routes::incidents::Incidents;
     use crate::routes::maintenances::Maintenances;
-    let resolved = req.extensions().get::<Resolved>().map(|r| r.0.clone());
-    let caller = match resolved.map_or_else(|| callers.resolve(&req), Ok) {
+    let caller = match page_caller(&req, &callers) {
         Ok(caller) => caller,
-        Err(error) => return Ok(unauthorized(&error)),
+        Err(page) => return Ok(*page),
     };
     let token = page_token(&req);
     let (kind, id) = path.into_inner();
@@ -188,6 +186,14 @@ pub async fn get_status_page_event(
         },
     );
     Ok(page_response(HttpResponse::Ok(), page))
+}
+
+/// Who opens a page (the caller the answer cache resolved, else resolved now), or the 401 page.
+fn page_caller(req: &HttpRequest, callers: &Callers) -> Result<Caller, Box<HttpResponse>> {
+    let resolved = req.extensions().get::<Resolved>().map(|r| r.0.clone());
+    resolved
+        .map_or_else(|| callers.resolve(req), Ok)
+        .map_err(|error| Box::new(unauthorized(&error)))
 }
 
 /// The feed token a page was opened with (for its links).
