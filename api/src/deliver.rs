@@ -26,6 +26,59 @@ const KEEP: time::Duration = time::Duration::days(30);
 /// How often each worker purges them.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
+/// The worker's counters on `/metrics`.
+#[derive(Clone)]
+pub struct Counters {
+    /// `slr_webhook_deliveries_delivered_total`: attempts a receiver accepted (2xx).
+    delivered: prometheus::IntCounter,
+    /// `slr_webhook_attempts_failed_total`: attempts that failed (non-2xx, timeout, no connection).
+    failed: prometheus::IntCounter,
+    /// `slr_webhook_deliveries_given_up_total`: deliveries marked `failed` after their last retry.
+    given_up: prometheus::IntCounter,
+}
+
+impl Counters {
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let counter = |name: &str, help: &str| {
+            prometheus::IntCounter::with_opts(prometheus::Opts::new(name, help).namespace("slr"))
+        };
+        Ok(Self {
+            delivered: counter(
+                "webhook_deliveries_delivered_total",
+                "Webhook deliveries a receiver accepted (2xx)",
+            )?,
+            failed: counter(
+                "webhook_attempts_failed_total",
+                "Webhook delivery attempts that failed (non-2xx, timeout, no connection)",
+            )?,
+            given_up: counter(
+                "webhook_deliveries_given_up_total",
+                "Webhook deliveries marked failed after their last retry",
+            )?,
+        })
+    }
+
+    /// For `/metrics`.
+    pub fn all(&self) -> [prometheus::IntCounter; 3] {
+        [
+            self.delivered.clone(),
+            self.failed.clone(),
+            self.given_up.clone(),
+        ]
+    }
+
+    fn count(&self, outcome: &Outcome) {
+        if outcome.succeeded {
+            self.delivered.inc();
+        } else {
+            self.failed.inc();
+            if outcome.retry_at.is_none() {
+                self.given_up.inc();
+            }
+        }
+    }
+}
+
 /// Wakes the replica's worker (after a write that may have put deliveries in the outbox).
 #[derive(Clone)]
 pub struct Outbox(Sender<()>);
@@ -37,11 +90,15 @@ impl Outbox {
 }
 
 /// Starts the worker; it stops when the returned handle is dropped.
-pub fn start(target: DatabaseTarget, settings: WebhookSettings) -> (Watcher, Outbox) {
+pub fn start(
+    target: DatabaseTarget,
+    settings: WebhookSettings,
+    counters: Counters,
+) -> (Watcher, Outbox) {
     let (wake, woken) = std::sync::mpsc::channel::<()>();
     let outbox = Outbox(wake.clone());
     let watcher = Watcher::spawn("slr-webhooks", wake, move |stop| {
-        run(&target, &settings, &woken, &stop);
+        run(&target, &settings, &counters, &woken, &stop);
     });
     (watcher, outbox)
 }
@@ -49,6 +106,7 @@ pub fn start(target: DatabaseTarget, settings: WebhookSettings) -> (Watcher, Out
 fn run(
     target: &DatabaseTarget,
     settings: &WebhookSettings,
+    counters: &Counters,
     woken: &Receiver<()>,
     stop: &AtomicBool,
 ) {
@@ -93,7 +151,7 @@ fn run(
         };
         // Turns until nothing is due (a burst of events is sent without waiting for the poll).
         let turned = loop {
-            match turn(open, &runtime, &client, &worker, settings) {
+            match turn(open, &runtime, &client, &worker, settings, counters) {
                 Ok(0) => break Ok(()),
                 Ok(_) if stop.load(Ordering::Acquire) => return,
                 Ok(_) => {}
@@ -127,6 +185,7 @@ fn turn(
     client: &reqwest::Client,
     worker: &str,
     settings: &WebhookSettings,
+    counters: &Counters,
 ) -> RepoResult<usize> {
     let now = OffsetDateTime::now_utc();
     let lease = settings.timeout + Duration::from_secs(60);
@@ -144,7 +203,9 @@ fn turn(
         let recorded = persistence::repo::side_transaction(conn, |conn| {
             webhooks::record_attempt(conn, worker, claim, outcome, disable_after)
         })?;
-        if !recorded {
+        if recorded {
+            counters.count(outcome);
+        } else {
             log::warn!(
                 "delivery {} was taken over by another worker before its attempt was recorded",
                 claim.delivery.id

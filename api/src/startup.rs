@@ -74,8 +74,13 @@ impl Application {
             settings.version_poll,
             std::sync::Arc::downgrade(&model),
         );
-        let (deliverer, outbox) =
-            crate::deliver::start(settings.database.clone(), settings.webhooks.clone());
+        let delivery_counters =
+            crate::deliver::Counters::new().map_err(|e| StartupError::Metrics(e.to_string()))?;
+        let (deliverer, outbox) = crate::deliver::start(
+            settings.database.clone(),
+            settings.webhooks.clone(),
+            delivery_counters.clone(),
+        );
         let outbox = web::Data::new(outbox);
         let webhook_settings = web::Data::new(settings.webhooks.clone());
         let db = web::Data::new(Db::new(pool, std::sync::Arc::clone(&model)));
@@ -95,8 +100,13 @@ impl Application {
         let limiter = web::Data::new(crate::ratelimit::Limiter::new(settings.rate_limit));
         let known_routes = web::Data::new(KnownRoutes::from_spec(&openapi()));
         let metrics = web::Data::new(
-            crate::metrics::Metrics::new(answers.counters())
-                .map_err(|e| StartupError::Metrics(e.to_string()))?,
+            crate::metrics::Metrics::new(
+                answers
+                    .counters()
+                    .into_iter()
+                    .chain(delivery_counters.all()),
+            )
+            .map_err(|e| StartupError::Metrics(e.to_string()))?,
         );
         let listener = TcpListener::bind(settings.bind).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
