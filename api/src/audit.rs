@@ -56,11 +56,26 @@ pub async fn audited<R: Serialize + Send + 'static>(
     load: impl Fn(&mut DbConnection) -> RepoResult<R> + Send + 'static,
     write: impl Fn(&mut DbConnection) -> RepoResult<Option<R>> + Send + 'static,
 ) -> Result<Option<R>, ApiError> {
+    audited_from(db, caller, object_type, object_id, load, move |conn, _| {
+        write(conn)
+    })
+    .await
+}
+
+/// [`audited`] for writes that need the object as it was (`write` gets what `load` read).
+pub async fn audited_from<R: Serialize + Send + 'static>(
+    db: &Db,
+    caller: &Caller,
+    object_type: &'static str,
+    object_id: i64,
+    load: impl Fn(&mut DbConnection) -> RepoResult<R> + Send + 'static,
+    write: impl Fn(&mut DbConnection, &R) -> RepoResult<Option<R>> + Send + 'static,
+) -> Result<Option<R>, ApiError> {
     let caller = caller.clone();
     db.run(move |conn| {
         persistence::repo::transaction(conn, |conn| {
             let before = load(conn)?;
-            let after = write(conn)?;
+            let after = write(conn, &before)?;
             let action = if after.is_some() {
                 Action::Update
             } else {

@@ -119,12 +119,7 @@ pub async fn get_status_page_event(
                     let latest = incident.updates.as_ref().and_then(|u| u.last()).map(|u| {
                         format!("Latest update ({}): {}", minute(u.created_at), u.message)
                     });
-                    let meta = format!(
-                        "{} · {} · since {}",
-                        crate::feeds::serde_plain(&incident.impact).replace('_', " "),
-                        crate::feeds::serde_plain(&incident.status),
-                        minute(incident.started_at)
-                    );
+                    let meta = incident_meta(&incident);
                     (
                         incident.title,
                         meta,
@@ -135,12 +130,7 @@ pub async fn get_status_page_event(
                 }
                 EventPageKind::Maintenances => {
                     let window = Maintenances::load_one(model, &caller, domain::MaintenanceId(id))?;
-                    let meta = format!(
-                        "{} – {} · {}",
-                        minute(window.scheduled_start),
-                        minute(window.scheduled_end),
-                        window.impacted_label
-                    );
+                    let meta = format!("{} · {}", window_meta(&window), window.impacted_label);
                     (
                         window.title,
                         meta,
@@ -326,6 +316,27 @@ fn day(at: OffsetDateTime) -> String {
     at.format(format).unwrap_or_default()
 }
 
+/// "partial outage · identified · since …": an incident in a line.
+fn incident_meta(incident: &IncidentResponse) -> String {
+    format!(
+        "{} · {} · since {}",
+        crate::feeds::serde_plain(&incident.impact).replace('_', " "),
+        crate::feeds::serde_plain(&incident.status),
+        minute(incident.started_at)
+    )
+}
+
+/// "start – end · expected impact: downtime · scheduled": a window in a line.
+fn window_meta(window: &MaintenanceResponse) -> String {
+    format!(
+        "{} – {} · expected impact: {} · {}",
+        minute(window.scheduled_start),
+        minute(window.scheduled_end),
+        crate::feeds::serde_plain(&window.expected_impact),
+        crate::feeds::serde_plain(&window.status).replace('_', " ")
+    )
+}
+
 fn percent(availability: Option<f64>) -> String {
     availability.map_or_else(|| "no data".to_owned(), |a| format!("{:.3} %", a * 100.0))
 }
@@ -424,9 +435,7 @@ fn render(data: &PageData) -> Markup {
                         article.event.incident data-incident-id=(incident.id) {
                             h3 { (incident.title) }
                             p.meta {
-                                (crate::feeds::serde_plain(&incident.impact).replace('_', " "))
-                                " · " (crate::feeds::serde_plain(&incident.status))
-                                " · since " (minute(incident.started_at))
+                                (incident_meta(incident))
                             }
                             @if let Some(update) = latest {
                                 p { strong { "Latest update" } " (" (minute(update.created_at)) "): " (update.message.as_str()) }
@@ -444,9 +453,7 @@ fn render(data: &PageData) -> Markup {
                         article.event.maintenance data-maintenance-id=(window.id) {
                             h3 { (window.title) }
                             p.meta {
-                                (minute(window.scheduled_start)) " – " (minute(window.scheduled_end))
-                                " · expected impact: " (crate::feeds::serde_plain(&window.expected_impact))
-                                " · " (crate::feeds::serde_plain(&window.status).replace('_', " "))
+                                (window_meta(window))
                             }
                             p { "Impacted: " (window.impacted_label) }
                             (tenant_list("Your tenants that may be impacted", window.impacted_tenants.as_deref(), Some(&event_link("maintenances", window.id, token))))

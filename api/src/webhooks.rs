@@ -399,12 +399,6 @@ fn description(raw: Option<&str>) -> Result<Option<WebhookDescription>, ApiError
         .transpose()?)
 }
 
-fn settings(req: &HttpRequest) -> Result<WebhookSettings, ApiError> {
-    req.app_data::<web::Data<WebhookSettings>>()
-        .map(|s| s.as_ref().clone())
-        .ok_or_else(|| ApiError::internal("webhooks are not configured"))
-}
-
 /// The caller's account's webhook endpoints.
 #[utoipa::path(tag = "integrations", params(PageParams), responses((status = 200, body = Page<WebhookResponse>), ReadProblems))]
 #[get("/webhooks")]
@@ -443,12 +437,11 @@ pub async fn get_webhook(
 #[post("/webhooks")]
 pub async fn create_webhook(
     db: web::Data<Db>,
+    settings: web::Data<WebhookSettings>,
     caller: Authenticated,
-    req: HttpRequest,
     body: JsonBody<CreateWebhookRequest>,
 ) -> Result<HttpResponse, ApiError> {
     require_account_admin(&caller.0)?;
-    let settings = settings(&req)?;
     let JsonBody(body, _) = body;
     let caller = caller.0;
     let new = NewWebhook {
@@ -491,6 +484,7 @@ pub async fn create_webhook(
 #[patch("/webhooks/{id}")]
 pub async fn update_webhook(
     db: web::Data<Db>,
+    settings: web::Data<WebhookSettings>,
     caller: Authenticated,
     req: HttpRequest,
     id: web::Path<i64>,
@@ -498,7 +492,6 @@ pub async fn update_webhook(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let caller = require_visible_admin(&db, caller, id).await?;
-    let settings = settings(&req)?;
     let body = body.0;
     let changes = WebhookChanges {
         url: body

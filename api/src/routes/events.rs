@@ -158,17 +158,16 @@ pub async fn patch_event<K: EventKind>(
     let expected = expected_version(req);
     let (reader, writer) = (caller.clone(), caller.clone());
     let model = db.model_for_announcing().await;
-    let response = crate::audit::audited(
+    let response = crate::audit::audited_from(
         db,
         &caller,
         K::OBJECT,
         K::raw(id),
         move |conn| K::load_one(conn, &reader, id),
-        move |conn| {
-            let before = K::load_one(conn, &writer, id)?;
+        move |conn, before| {
             apply(conn, expected)?;
             let after = K::load_one(conn, &writer, id)?;
-            let event = K::webhook_event(Some(&before), &after);
+            let event = K::webhook_event(Some(before), &after);
             crate::webhooks::announce::<K>(conn, &model, event, id)?;
             Ok(Some(after))
         },

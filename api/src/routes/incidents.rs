@@ -468,12 +468,11 @@ pub async fn create_incident_update(
     let (writer, names) = (caller.0.clone(), db.names());
     let model = db.model_for_announcing().await;
     create_once(&db, &caller.0, &req, &raw, move |conn| {
-        let before = Incidents::load_one(conn, &writer, id)?;
-        let (_, update) = incidents::add_update(conn, &names, id, &new)?;
+        let before = conn.incident(id)?.item.status;
+        let (after, update) = incidents::add_update(conn, &names, id, &new)?;
         let response = IncidentUpdateResponse::new(update, &writer);
         crate::audit::created(conn, &writer, "incident_update", response.id, &response)?;
-        let after = Incidents::load_one(conn, &writer, id)?;
-        let event = Incidents::webhook_event(Some(&before), &after);
+        let event = domain::WebhookEventType::of_incident(Some(before), after.item.status);
         crate::webhooks::announce::<Incidents>(conn, &model, event, id)?;
         Ok((format!("/api/v1/incidents/{}", id.0), response))
     })

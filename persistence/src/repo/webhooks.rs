@@ -281,11 +281,10 @@ pub fn update(
     find(conn, Some(account), id)
 }
 
-/// Removes one of `account`'s endpoints with its deliveries.
+/// Removes one of `account`'s endpoints (its deliveries and their attempts go with it: the
+/// foreign keys cascade).
 pub fn delete(conn: &mut DbConnection, account: AccountId, id: i64) -> RepoResult<()> {
     find(conn, Some(account), id)?;
-    diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::webhook_id.eq(id)))
-        .execute(conn)?;
     super::touched(diesel::delete(webhooks::table.filter(webhooks::id.eq(id))).execute(conn)?)
 }
 
@@ -647,15 +646,9 @@ pub fn record_attempt(
     Ok(true)
 }
 
-/// Forgets delivered and failed deliveries (with their attempts) created before `before`;
+/// Forgets delivered and failed deliveries created before `before` (their attempts cascade);
 /// returns how many.
 pub fn purge_finished(conn: &mut DbConnection, before: OffsetDateTime) -> RepoResult<usize> {
-    let old = webhook_deliveries::table
-        .filter(webhook_deliveries::state.ne(DeliveryState::Pending.as_str()))
-        .filter(webhook_deliveries::created_at.lt(stored(before)))
-        .select(webhook_deliveries::id);
-    diesel::delete(webhook_attempts::table.filter(webhook_attempts::delivery_id.eq_any(old)))
-        .execute(conn)?;
     Ok(diesel::delete(
         webhook_deliveries::table
             .filter(webhook_deliveries::state.ne(DeliveryState::Pending.as_str()))
