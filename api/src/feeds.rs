@@ -23,7 +23,7 @@ use crate::pagination::{Page, PageParams};
 use crate::routes::events::{Include, OfferingRef, TenantRef};
 use crate::routes::incidents::{IncidentListParams, IncidentResponse};
 use crate::routes::maintenances::{MaintenanceListParams, MaintenanceResponse};
-use crate::wire::{MaintenanceStatus, OfferingStatus};
+use crate::wire::{Level, MaintenanceStatus, OfferingStatus};
 
 /// How feed tokens start (so a leaked one is recognisable, e.g. by secret scanners).
 pub const TOKEN_PREFIX: &str = "slrf_";
@@ -519,14 +519,18 @@ pub async fn get_offering_badge(
             .await?
             .pop()
             .ok_or_else(ApiError::not_found)?;
-            let (value, colour) = match report.availability {
-                Some(a) => (
-                    format!("{:.3} % ({days}d)", a * 100.0),
-                    availability_colour(a, report.sla_target),
-                ),
-                None => (format!("no tenants ({days}d)"), GREY),
+            // The verdict (colour) is the SLA figure's: planned maintenance does not count
+            // against the target.
+            let level = Level::of(
+                report.sla_availability,
+                report.availability,
+                report.sla_target,
+            );
+            let value = match report.sla_availability {
+                Some(sla) => format!("{:.3} % SLA ({days}d)", sla * 100.0),
+                None => format!("no tenants ({days}d)"),
             };
-            (report.offering_name, value, colour)
+            (report.offering_name, value, level_colour(level))
         }
     };
     Ok(feed_answer(
@@ -565,14 +569,14 @@ pub(crate) fn status_look(status: OfferingStatus) -> (&'static str, &'static str
     }
 }
 
-fn availability_colour(availability: f64, target_percent: f64) -> &'static str {
-    let percent = availability * 100.0;
-    if percent >= target_percent {
-        GREEN
-    } else if percent >= target_percent - 0.5 {
-        YELLOW
-    } else {
-        RED
+fn level_colour(level: Level) -> &'static str {
+    match level {
+        Level::NoData => GREY,
+        // A badge tells met or not: planned maintenance alone meets the target.
+        Level::NoDowntime | Level::Met | Level::Maintenance => GREEN,
+        Level::Minor => YELLOW,
+        Level::Major => ORANGE,
+        Level::Down => RED,
     }
 }
 

@@ -20,7 +20,7 @@ use crate::routes::events::Include;
 use crate::routes::incidents::{IncidentListParams, IncidentResponse};
 use crate::routes::maintenances::{MaintenanceListParams, MaintenanceResponse};
 use crate::routes::status::{OfferingStatusResponse, StatusResponse};
-use crate::wire::{MaintenanceStatus, Phase};
+use crate::wire::{Level, MaintenanceStatus, Phase};
 
 /// Days of history the bars show (today's partial day last).
 pub const DAYS: i64 = 90;
@@ -341,18 +341,6 @@ fn percent(availability: Option<f64>) -> String {
     availability.map_or_else(|| "no data".to_owned(), |a| format!("{:.3} %", a * 100.0))
 }
 
-/// A day's bar: its class and the words for it (colour is never the only signal).
-fn level(availability: Option<f64>, target_percent: f64) -> (&'static str, &'static str) {
-    match availability.map(|a| a * 100.0) {
-        None => ("none", "no tenants to measure"),
-        Some(p) if p >= 100.0 => ("ok", "no downtime"),
-        Some(p) if p >= target_percent => ("ok", "SLA target met"),
-        Some(p) if p >= 99.0 => ("minor", "below the SLA target"),
-        Some(p) if p >= 95.0 => ("major", "significant downtime"),
-        Some(_) => ("down", "long outage"),
-    }
-}
-
 /// A feed URL, with the page's feed token when it was opened with one.
 fn feed_link(path: &str, token: Option<&str>) -> String {
     match token {
@@ -420,6 +408,7 @@ fn render(data: &PageData) -> Markup {
                     }
                     ul.legend aria-label="What the bars mean" {
                         li.ok { "SLA target met" }
+                        li.maint { "planned maintenance only (SLA target met)" }
                         li.minor { "below target (≥ 99 %)" }
                         li.major { "significant downtime (≥ 95 %)" }
                         li.down { "long outage" }
@@ -523,8 +512,7 @@ fn offering_card(
                 p class=(status_class) { (status) }
             }
             p.meta {
-                (percent(availability.availability)) " available over " (DAYS) " days · SLA target "
-                (availability.sla_target) " %"
+                (headline(availability))
             }
             ol.days aria-label=(format!("Availability of {} per day, oldest first", offering.name)) {
                 @for bucket in &availability.buckets {
@@ -538,11 +526,33 @@ fn offering_card(
     }
 }
 
+/// An offering's figures over the page's days: the SLA figure (what the target is about) with
+/// its verdict, and the figure with planned maintenance counted as down.
+fn headline(report: &OfferingAvailabilityResponse) -> String {
+    let level = Level::of(
+        report.sla_availability,
+        report.availability,
+        report.sla_target,
+    );
+    let verdict = match level.met() {
+        Some(true) => " (met)",
+        Some(false) => " (missed)",
+        None => "",
+    };
+    format!(
+        "{} SLA availability over {DAYS} days · SLA target {} %{verdict} · {} including planned maintenance",
+        percent(report.sla_availability),
+        report.sla_target,
+        percent(report.availability),
+    )
+}
+
 /// One day's bar: its figure and its events in words, as its `title` — shown on hover, read by
 /// screen readers (a list item's name comes from it), and shown on keyboard focus by the
 /// stylesheet (`attr(title)`), so the words are written once.
 fn day_bar(data: &PageData, offering: i64, bucket: &OfferingBucket, target: f64) -> Markup {
-    let (class, words) = level(bucket.availability, target);
+    let level = Level::of(bucket.sla_availability, bucket.availability, target);
+    let (class, words) = (level.class(), level.words());
     let incidents: Vec<&str> = data
         .incidents
         .iter()
@@ -563,8 +573,9 @@ fn day_bar(data: &PageData, offering: i64, bucket: &OfferingBucket, target: f64)
         .map(|m| m.title.as_str())
         .collect();
     let mut text = format!(
-        "{}: {} available, {words}",
+        "{}: {} SLA availability ({} including planned maintenance), {words}",
         day(bucket.from),
+        percent(bucket.sla_availability),
         percent(bucket.availability)
     );
     if !incidents.is_empty() {

@@ -117,3 +117,99 @@ pub mod instant {
         }
     }
 }
+
+/// How an availability figure reads against an SLA target, for people (status page bars and
+/// headlines, badges). The verdict is always the SLA figure's — planned maintenance excluded,
+/// as the SLA is — so a span whose only downtime was planned maintenance meets the target and
+/// reads as [`Level::Maintenance`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    NoData,
+    NoDowntime,
+    /// Down only for planned maintenance.
+    Maintenance,
+    Met,
+    /// Below the target but at least 99 %.
+    Minor,
+    /// At least 95 %.
+    Major,
+    Down,
+}
+
+impl Level {
+    /// The level of `sla_availability` against `target_percent`; `availability` (planned
+    /// maintenance counted as down) only tells whether there was planned downtime, which
+    /// lowers it below the SLA figure (nothing else does).
+    pub fn of(
+        sla_availability: Option<f64>,
+        availability: Option<f64>,
+        target_percent: f64,
+    ) -> Self {
+        let (Some(sla), Some(overall)) = (sla_availability, availability) else {
+            return Level::NoData;
+        };
+        let planned = overall < sla - 1e-12;
+        match sla * 100.0 {
+            p if p >= 100.0 - 1e-10 && planned => Level::Maintenance,
+            p if p >= 100.0 - 1e-10 => Level::NoDowntime,
+            p if p >= target_percent => Level::Met,
+            p if p >= 99.0 => Level::Minor,
+            p if p >= 95.0 => Level::Major,
+            _ => Level::Down,
+        }
+    }
+
+    /// Whether the SLA target was met (`None` without data).
+    pub fn met(self) -> Option<bool> {
+        match self {
+            Level::NoData => None,
+            Level::NoDowntime | Level::Maintenance | Level::Met => Some(true),
+            Level::Minor | Level::Major | Level::Down => Some(false),
+        }
+    }
+
+    /// The status page's CSS class.
+    pub fn class(self) -> &'static str {
+        match self {
+            Level::NoData => "none",
+            Level::NoDowntime | Level::Met => "ok",
+            Level::Maintenance => "maint",
+            Level::Minor => "minor",
+            Level::Major => "major",
+            Level::Down => "down",
+        }
+    }
+
+    /// The level in words (colour is never the only signal).
+    pub fn words(self) -> &'static str {
+        match self {
+            Level::NoData => "no tenants to measure",
+            Level::NoDowntime => "no downtime",
+            Level::Maintenance => "planned maintenance only, SLA target met",
+            Level::Met => "SLA target met",
+            Level::Minor => "below the SLA target",
+            Level::Major => "significant downtime",
+            Level::Down => "long outage",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Level;
+
+    #[test]
+    fn the_verdict_is_the_sla_figures() {
+        // A day with only planned maintenance: 95 % overall, 100 % against the SLA.
+        assert_eq!(Level::of(Some(1.0), Some(0.95), 99.9), Level::Maintenance);
+        assert_eq!(Level::of(Some(1.0), Some(0.95), 99.9).met(), Some(true));
+        assert_eq!(Level::of(Some(1.0), Some(1.0), 99.9), Level::NoDowntime);
+        // Unplanned downtime is judged on the SLA figure, whatever the overall one says.
+        assert_eq!(Level::of(Some(0.9995), Some(0.98), 99.9), Level::Met);
+        assert_eq!(Level::of(Some(0.995), Some(0.995), 99.9), Level::Minor);
+        assert_eq!(Level::of(Some(0.96), Some(0.96), 99.9), Level::Major);
+        assert_eq!(Level::of(Some(0.5), Some(0.5), 99.9), Level::Down);
+        assert_eq!(Level::of(Some(0.5), Some(0.5), 99.9).met(), Some(false));
+        assert_eq!(Level::of(None, None, 99.9).met(), None);
+    }
+}
