@@ -30,7 +30,7 @@ use crate::settings::WebhookSettings;
 /// Declares the wire enum of the webhook event types, spelled as on the wire, with the
 /// conversions to and from the domain's.
 macro_rules! event_types {
-    ($($variant:ident => $text:literal),+ $(,)?) => {
+    ($($variant:ident => $text:tt),+ $(,)?) => {
         /// What a webhook can subscribe to.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
         pub enum WebhookEventType {

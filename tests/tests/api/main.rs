@@ -14,6 +14,7 @@ mod openapi;
 mod operations;
 mod replicas;
 mod scoping;
+mod spec_enums;
 mod status_page;
 mod webhooks;
 mod writes;
