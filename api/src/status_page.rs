@@ -572,12 +572,15 @@ fn day_bar(data: &PageData, offering: i64, bucket: &OfferingBucket, target: f64)
         })
         .map(|m| m.title.as_str())
         .collect();
-    let mut text = format!(
-        "{}: {} SLA availability ({} including planned maintenance), {words}",
-        day(bucket.from),
-        percent(bucket.sla_availability),
-        percent(bucket.availability)
-    );
+    let mut text = match (bucket.sla_availability, bucket.availability) {
+        (Some(_), Some(_)) => format!(
+            "{}: {} SLA availability ({} including planned maintenance), {words}",
+            day(bucket.from),
+            percent(bucket.sla_availability),
+            percent(bucket.availability)
+        ),
+        _ => format!("{}: {words}", day(bucket.from)),
+    };
     if !incidents.is_empty() {
         text.push_str(&format!(". Incidents: {}", incidents.join("; ")));
     }

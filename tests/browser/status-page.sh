@@ -3,7 +3,9 @@
 # the partner persona's status page URL from what the demo prints at start-up, loads it in
 # headless Chromium (Debian's package; installed here when missing), saves screenshots at
 # 1280 px and 360 px wide (and dark) under target/browser/, and checks the DOM Chromium rendered: every
-# offering has 90 daily bars, the page's sections are there and no other partner's tenant is.
+# offering has 90 daily bars, the page's sections are there and no other partner's tenant is;
+# then reads the rendered colours over the DevTools protocol (colours.py): every verdict class
+# has a colour of its own, in the bars and the legend, light and dark.
 # Fails when Chromium cannot render the page. Usage: tests/browser/status-page.sh [path to slr]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -77,3 +79,7 @@ if failures:
     sys.exit("browser: FAILED — " + "; ".join(failures))
 print(f"browser: {len(page.offerings)} offerings with 90 bars each; screenshots in {out}/")
 PY
+
+python3 -c 'import websocket' 2>/dev/null ||
+  python3 -m pip install -q --disable-pip-version-check "websocket-client==1.9.2"
+python3 tests/browser/colours.py "$URL"

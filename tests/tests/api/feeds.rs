@@ -426,7 +426,7 @@ async fn badges_show_status_and_availability_in_words_for_visible_offerings_only
         .text()
         .await
         .unwrap();
-    assert!(svg.contains("% (7d)</title>"), "{svg}");
+    assert!(svg.contains("% SLA (7d)</title>"), "{svg}");
 
     let response = badge("&window=0d&kind=availability".to_owned()).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);

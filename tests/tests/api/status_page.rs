@@ -300,9 +300,8 @@ async fn the_page_is_strict_accessible_themed_and_cacheable() {
     );
     for day in select(&html, "li.day") {
         let title = day.value().attr("title").unwrap();
-        assert!(title.contains("available"), "{title}");
         assert!(
-            title.contains('%') || title.contains("no tenants"),
+            title.contains("SLA availability") || title.contains("no tenants"),
             "{title}"
         );
         assert_eq!(day.value().attr("tabindex"), Some("0"));
@@ -399,4 +398,91 @@ async fn an_event_touching_many_tenants_links_its_own_page_naming_them_all() {
     assert!(!page.contains("Slow reports") && !page.contains("hooli"));
     let response = w.app.client.get(w.app.url(&link)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Planned maintenance is not SLA downtime: a day with only a planned window is coloured as
+/// maintenance, not as an outage; the headline and the availability badge compare the SLA
+/// figure with the target and show the figure including maintenance beside it.
+#[tokio::test]
+async fn a_day_with_only_planned_maintenance_meets_the_sla_wherever_a_verdict_is_given() {
+    let w = world().await;
+    let yesterday = (time::OffsetDateTime::now_utc() - time::Duration::days(1))
+        .replace_time(time::macros::time!(06:00));
+    let rfc3339 = |at: time::OffsetDateTime| {
+        at.format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    // Six hours of planned downtime on Globex's tenants of this classification, yesterday.
+    w.app
+        .create(
+            "/api/v1/maintenances",
+            &json!({
+                "service_id": w.ids.sma, "title": "Storage migration", "description": "Planned.",
+                "expected_impact": "downtime", "status": "completed",
+                "scheduled_start": rfc3339(yesterday),
+                "scheduled_end": rfc3339(yesterday + time::Duration::hours(6)),
+                "classification_ids": [w.ids.class["saas2-eu"]],
+            }),
+        )
+        .await;
+    let globex = w
+        .app
+        .id_of(
+            "offerings",
+            "name",
+            "Service Management Automation - Globex",
+        )
+        .await;
+    let (_, html) = w.page("carol@globex.example").await;
+    let article = format!("article.offering[data-offering-id=\"{globex}\"]");
+    let bars = select(&html, &format!("{article} li.day"));
+    assert_eq!(bars.len(), 90);
+    let bar = bars[88].value();
+    let title = bar.attr("title").unwrap();
+    assert!(title.starts_with(&day_of(yesterday)), "{title}");
+    assert_eq!(bar.attr("class"), Some("day maint"), "{title}");
+    // Globex has two tenants on this service, one of them under the window: 3 h of 24 down.
+    assert!(
+        title.contains("100.000 % SLA availability (87.500 % including planned maintenance)"),
+        "{title}"
+    );
+    // The other days had no downtime at all: they met the target.
+    assert!(bars[..88]
+        .iter()
+        .all(|b| b.value().attr("class") == Some("day ok")));
+
+    // 6 h of 90 days is below 99.9 % counting maintenance; the SLA figure meets the target.
+    let headline: String = select(&html, &format!("{article} .meta"))
+        .iter()
+        .flat_map(|e| e.text())
+        .collect();
+    assert!(
+        headline.contains("100.000 % SLA availability over 90 days · SLA target 99.9 % (met)"),
+        "{headline}"
+    );
+    let including: f64 = headline
+        .split(" · ")
+        .find_map(|part| part.strip_suffix(" % including planned maintenance"))
+        .and_then(|figure| figure.parse().ok())
+        .unwrap_or_else(|| panic!("no figure including maintenance: {headline}"));
+    assert!(including < 99.9, "{headline}");
+
+    // The availability badge: the SLA figure, green.
+    let svg = w
+        .app
+        .get(
+            &format!("/api/v1/offerings/{globex}/badge.svg?kind=availability&window=7d"),
+            &w.app.token("carol@globex.example"),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(svg.contains(": 100.000 % SLA (7d)</title>"), "{svg}");
+    assert!(svg.contains("fill=\"#2e7d32\""), "green: {svg}");
+}
+
+fn day_of(at: time::OffsetDateTime) -> String {
+    at.format(time::macros::format_description!("[year]-[month]-[day]"))
+        .unwrap()
 }
