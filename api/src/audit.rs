@@ -72,28 +72,38 @@ pub async fn audited_from<R: Serialize + Send + 'static>(
     write: impl Fn(&mut DbConnection, &R) -> RepoResult<Option<R>> + Send + 'static,
 ) -> Result<Option<R>, ApiError> {
     let caller = caller.clone();
-    db.run(move |conn| {
-        persistence::repo::transaction(conn, |conn| {
-            let before = load(conn)?;
-            let after = write(conn, &before)?;
-            let action = if after.is_some() {
-                Action::Update
-            } else {
-                Action::Delete
-            };
-            record(
-                conn,
-                &caller,
-                action,
-                object_type,
-                object_id,
-                Some(&before),
-                after.as_ref(),
-            )?;
-            Ok(after)
-        })
+    db.run(move |conn| audited_in(conn, &caller, object_type, object_id, &load, &write))
+        .await
+}
+
+/// [`audited_from`] on a connection the caller holds (e.g. inside an idempotent write).
+pub fn audited_in<R: Serialize>(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    object_type: &'static str,
+    object_id: i64,
+    load: impl Fn(&mut DbConnection) -> RepoResult<R>,
+    write: impl Fn(&mut DbConnection, &R) -> RepoResult<Option<R>>,
+) -> RepoResult<Option<R>> {
+    persistence::repo::transaction(conn, |conn| {
+        let before = load(conn)?;
+        let after = write(conn, &before)?;
+        let action = if after.is_some() {
+            Action::Update
+        } else {
+            Action::Delete
+        };
+        record(
+            conn,
+            caller,
+            action,
+            object_type,
+            object_id,
+            Some(&before),
+            after.as_ref(),
+        )?;
+        Ok(after)
     })
-    .await
 }
 
 /// One recorded write.

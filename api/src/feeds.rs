@@ -5,7 +5,7 @@
 //! filters, served from the read model and the answer cache (with `ETag`/304).
 
 use actix_web::http::header;
-use actix_web::{delete, get, post, web, HttpResponse};
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use domain::{FeedTokenName, IncidentId, OfferingId};
 use persistence::model::Reads;
 use persistence::repo::feed_tokens::{self, FeedToken};
@@ -145,38 +145,31 @@ pub async fn get_feed_token(
 /// Create a read-only feed token (the account's admins). It reads exactly what the creating
 /// contact reads, only on feed routes, until revoked or the contact is removed. The answer
 /// carries the token, shown only this once; only its hash is stored.
-#[utoipa::path(tag = "integrations", request_body = CreateFeedTokenRequest, responses((status = 201, body = CreatedFeedTokenResponse), WriteProblems))]
+#[utoipa::path(tag = "integrations", params(crate::idempotency::IdempotencyKey), request_body = CreateFeedTokenRequest, responses((status = 201, body = CreatedFeedTokenResponse), WriteProblems))]
 #[post("/feed-tokens")]
 pub async fn create_feed_token(
     db: web::Data<Db>,
     caller: Authenticated,
+    req: HttpRequest,
     body: JsonBody<CreateFeedTokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     crate::webhooks::require_account_admin(&caller.0)?;
-    let name = FeedTokenName::parse(&body.0.name)?;
+    let JsonBody(body, raw) = body;
+    let name = FeedTokenName::parse(&body.name)?;
     let token = format!("{TOKEN_PREFIX}{}", crate::webhooks::random_token(32));
-    let (hash, prefix) = (
-        token_hash(&token),
-        token[..TOKEN_PREFIX.len() + 6].to_owned(),
-    );
     let caller = caller.0;
-    let created = db
-        .transaction(move |conn| {
-            let created = feed_tokens::create(conn, caller.contact_id, &name, &hash, &prefix)?;
-            let response = FeedTokenResponse::from(created);
-            crate::audit::created(conn, &caller, "feed_token", response.id, &response)?;
-            Ok(response)
-        })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((
-            header::LOCATION,
-            format!("/api/v1/feed-tokens/{}", created.id),
-        ))
-        .json(CreatedFeedTokenResponse {
+    let writer = caller.clone();
+    crate::idempotency::create_once(&db, &caller, &req, &raw, move |conn| {
+        let created = FeedTokenResponse::from(store_token(conn, writer.contact_id, &name, &token)?);
+        crate::audit::created(conn, &writer, "feed_token", created.id, &created)?;
+        let location = format!("/api/v1/feed-tokens/{}", created.id);
+        let response = CreatedFeedTokenResponse {
             feed_token: created,
-            token,
-        }))
+            token: token.clone(),
+        };
+        Ok((location, response))
+    })
+    .await
 }
 
 /// Revoke a feed token (the account's admins): it stops working on every replica at once.

@@ -2,6 +2,7 @@
 //! the outbox: [`announce`] writes, in the transaction of an incident or maintenance write, one
 //! delivery per subscribed endpoint with the event as that endpoint's account sees it.
 
+use actix_web::http::StatusCode;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::integration::TEST_EVENT;
 use domain::{
@@ -23,6 +24,7 @@ use crate::conditional::{expected_version, versioned_json};
 use crate::db::Db;
 use crate::error::{ApiError, ReadProblems, WriteProblems};
 use crate::extract::{JsonBody, QueryParams};
+use crate::idempotency::once;
 use crate::pagination::{Page, PageParams};
 use crate::routes::events::EventKind;
 use crate::settings::WebhookSettings;
@@ -433,16 +435,17 @@ pub async fn get_webhook(
 /// Register a webhook endpoint for the caller's account (its admins). The answer carries the
 /// signing secret, shown only this once. Deliveries name only the account's own tenants and
 /// offerings.
-#[utoipa::path(tag = "integrations", request_body = CreateWebhookRequest, responses((status = 201, body = CreatedWebhookResponse), WriteProblems))]
+#[utoipa::path(tag = "integrations", params(crate::idempotency::IdempotencyKey), request_body = CreateWebhookRequest, responses((status = 201, body = CreatedWebhookResponse), WriteProblems))]
 #[post("/webhooks")]
 pub async fn create_webhook(
     db: web::Data<Db>,
     settings: web::Data<WebhookSettings>,
     caller: Authenticated,
+    req: HttpRequest,
     body: JsonBody<CreateWebhookRequest>,
 ) -> Result<HttpResponse, ApiError> {
     require_account_admin(&caller.0)?;
-    let JsonBody(body, _) = body;
+    let JsonBody(body, raw) = body;
     let caller = caller.0;
     let new = NewWebhook {
         account_id: caller.account_id,
@@ -460,23 +463,18 @@ pub async fn create_webhook(
     );
     db.read(move |model| check_filters(model, &checker, &services, &offerings))
         .await?;
-    let created = db
-        .transaction(move |conn| {
-            let hook = webhooks::create(conn, &new)?;
-            let response = WebhookResponse::from(hook.clone());
-            crate::audit::created(conn, &caller, "webhook", hook.id, &response)?;
-            Ok(CreatedWebhookResponse {
-                webhook: response,
-                secret: hook.secret,
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((
-            actix_web::http::header::LOCATION,
-            format!("/api/v1/webhooks/{}", created.webhook.id),
-        ))
-        .json(created))
+    crate::idempotency::create_once(&db, &caller.clone(), &req, &raw, move |conn| {
+        let hook = webhooks::create(conn, &new)?;
+        let response = WebhookResponse::from(hook.clone());
+        crate::audit::created(conn, &caller, "webhook", hook.id, &response)?;
+        let location = format!("/api/v1/webhooks/{}", hook.id);
+        let created = CreatedWebhookResponse {
+            webhook: response,
+            secret: hook.secret,
+        };
+        Ok((location, created))
+    })
+    .await
 }
 
 /// Change an endpoint (its account's admins), with `If-Match` for optimistic concurrency.
@@ -544,32 +542,44 @@ async fn change(
     id: i64,
     write: impl Fn(&mut DbConnection, domain::AccountId) -> RepoResult<Webhook> + Send + 'static,
 ) -> Result<WebhookResponse, ApiError> {
+    db.run(move |conn| change_in(conn, &caller, id, &write))
+        .await
+}
+
+/// [`change`] on a connection the caller holds.
+fn change_in(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    write: impl Fn(&mut DbConnection, domain::AccountId) -> RepoResult<Webhook>,
+) -> RepoResult<WebhookResponse> {
     let account = caller.account_id;
-    crate::audit::audited(
-        db,
-        &caller,
+    crate::audit::audited_in(
+        conn,
+        caller,
         "webhook",
         id,
         move |conn| webhooks::find(conn, Some(account), id).map(WebhookResponse::from),
-        move |conn| write(conn, account).map(|hook| Some(hook.into())),
-    )
-    .await?
-    .ok_or_else(ApiError::not_found)
+        move |conn, _| write(conn, account).map(|hook| Some(hook.into())),
+    )?
+    .ok_or(RepoError::NotFound)
 }
 
 /// Replace the signing secret (its account's admins): the answer shows the new one once; the
 /// old one keeps signing (as a second signature) for `grace_seconds`.
-#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id")), request_body = RotateSecretRequest, responses((status = 200, body = RotatedSecretResponse), WriteProblems))]
+#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id"), crate::idempotency::IdempotencyKey), request_body = RotateSecretRequest, responses((status = 200, body = RotatedSecretResponse), WriteProblems))]
 #[post("/webhooks/{id}/rotate-secret")]
 pub async fn rotate_webhook_secret(
     db: web::Data<Db>,
     caller: Authenticated,
+    req: HttpRequest,
     id: web::Path<i64>,
     body: JsonBody<RotateSecretRequest>,
-) -> Result<web::Json<RotatedSecretResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let caller = require_visible_admin(&db, caller, id).await?;
-    let grace = body.0.grace_seconds.unwrap_or(86_400);
+    let JsonBody(body, raw) = body;
+    let grace = body.grace_seconds.unwrap_or(86_400);
     if !(0..=604_800).contains(&grace) {
         return Err(ApiError::invalid(
             "grace_seconds",
@@ -582,15 +592,19 @@ pub async fn rotate_webhook_secret(
         rotate: Some((secret.clone(), until)),
         ..WebhookChanges::default()
     };
-    let response = change(&db, caller, id, move |conn, account| {
-        webhooks::update(conn, account, id, None, &changes)
+    let writer = caller.clone();
+    once(&db, &caller, &req, &raw, StatusCode::OK, move |conn| {
+        let response = change_in(conn, &writer, id, |conn, account| {
+            webhooks::update(conn, account, id, None, &changes)
+        })?;
+        let rotated = RotatedSecretResponse {
+            secret: secret.clone(),
+            previous_secret_expires_at: response.previous_secret_expires_at,
+            version: response.version,
+        };
+        Ok((None, rotated))
     })
-    .await?;
-    Ok(web::Json(RotatedSecretResponse {
-        secret,
-        previous_secret_expires_at: response.previous_secret_expires_at,
-        version: response.version,
-    }))
+    .await
 }
 
 /// Remove an endpoint and its deliveries (its account's admins).
@@ -618,23 +632,30 @@ pub async fn delete_webhook(
 
 /// Send a `webhook.test` ping to an endpoint now (its account's admins): answers 202 with the
 /// delivery, whose attempts show what the receiver said.
-#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id")), responses((status = 202, body = DeliveryResponse), WriteProblems))]
+#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id"), crate::idempotency::IdempotencyKey), responses((status = 202, body = DeliveryResponse), WriteProblems))]
 #[post("/webhooks/{id}/test")]
 pub async fn test_webhook(
     db: web::Data<Db>,
     caller: Authenticated,
+    req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    require_visible_admin(&db, caller, id).await?;
+    let caller = require_visible_admin(&db, caller, id).await?;
     let message = WebhookMessage {
         event_type: TEST_EVENT.to_owned(),
         timestamp: OffsetDateTime::now_utc(),
         data: PingData { webhook_id: id },
     };
     let payload = serde_json::to_string(&message).map_err(ApiError::internal)?;
-    let delivery = db
-        .transaction(move |conn| {
+    let no_body = web::Bytes::new();
+    once(
+        &db,
+        &caller,
+        &req,
+        &no_body,
+        StatusCode::ACCEPTED,
+        move |conn| {
             let ids = webhooks::enqueue(
                 conn,
                 &[NewDelivery {
@@ -645,10 +666,11 @@ pub async fn test_webhook(
                 }],
             )?;
             let delivery_id = ids.first().copied().ok_or(RepoError::NotFound)?;
-            webhooks::delivery(conn, id, delivery_id)
-        })
-        .await?;
-    Ok(HttpResponse::Accepted().json(delivery_response(delivery, &[])))
+            let delivery = webhooks::delivery(conn, id, delivery_id)?;
+            Ok((None, delivery_response(delivery, &[])))
+        },
+    )
+    .await
 }
 
 /// An endpoint's deliveries, newest first, with every attempt.
@@ -695,20 +717,28 @@ pub async fn get_webhook_delivery(
 
 /// Send a delivery again now, whatever became of it (its account's admins); the message keeps
 /// its `webhook-id`.
-#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id"), ("delivery_id" = i64, Path, description = "Delivery id")), responses((status = 202, body = DeliveryResponse), WriteProblems))]
+#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id"), ("delivery_id" = i64, Path, description = "Delivery id"), crate::idempotency::IdempotencyKey), responses((status = 202, body = DeliveryResponse), WriteProblems))]
 #[post("/webhooks/{id}/deliveries/{delivery_id}/redeliver")]
 pub async fn redeliver_webhook_delivery(
     db: web::Data<Db>,
     caller: Authenticated,
+    req: HttpRequest,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, delivery) = path.into_inner();
-    require_visible_admin(&db, caller, id).await?;
-    let (found, attempts) = db
-        .transaction(move |conn| {
+    let caller = require_visible_admin(&db, caller, id).await?;
+    let no_body = web::Bytes::new();
+    once(
+        &db,
+        &caller,
+        &req,
+        &no_body,
+        StatusCode::ACCEPTED,
+        move |conn| {
             let found = webhooks::redeliver(conn, id, delivery)?;
-            Ok((found, webhooks::attempts(conn, &[delivery])?))
-        })
-        .await?;
-    Ok(HttpResponse::Accepted().json(delivery_response(found, &attempts)))
+            let attempts = webhooks::attempts(conn, &[delivery])?;
+            Ok((None, delivery_response(found, &attempts)))
+        },
+    )
+    .await
 }

@@ -114,7 +114,7 @@ pub async fn get_account(
 }
 
 /// Create an account (provider admins).
-#[utoipa::path(tag = "directory", params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create return the first response instead of creating again")), request_body = CreateAccountRequest, responses((status = 201, body = AccountResponse), WriteProblems))]
+#[utoipa::path(tag = "directory", params(crate::idempotency::IdempotencyKey), request_body = CreateAccountRequest, responses((status = 201, body = AccountResponse), WriteProblems))]
 #[post("/accounts")]
 pub async fn create_account(
     db: web::Data<Db>,
@@ -268,7 +268,7 @@ pub async fn list_account_contacts(
 }
 
 /// Add a contact to an account (provider admins).
-#[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Account id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create return the first response instead of creating again")), request_body = CreateContactRequest, responses((status = 201, body = ContactResponse), WriteProblems))]
+#[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Account id"), crate::idempotency::IdempotencyKey), request_body = CreateContactRequest, responses((status = 201, body = ContactResponse), WriteProblems))]
 #[post("/accounts/{id}/contacts")]
 pub async fn create_contact(
     db: web::Data<Db>,

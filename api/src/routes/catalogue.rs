@@ -78,7 +78,7 @@ pub async fn get_service(
 }
 
 /// Add a service to the catalogue (provider admins).
-#[utoipa::path(tag = "catalogue", params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create return the first response instead of creating again")), request_body = ServiceRequest, responses((status = 201, body = ServiceResponse), WriteProblems))]
+#[utoipa::path(tag = "catalogue", params(crate::idempotency::IdempotencyKey), request_body = ServiceRequest, responses((status = 201, body = ServiceResponse), WriteProblems))]
 #[post("/services")]
 pub async fn create_service(
     db: web::Data<Db>,
@@ -241,7 +241,7 @@ pub async fn get_classification(
 }
 
 /// Add a classification (provider admins).
-#[utoipa::path(tag = "catalogue", params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create return the first response instead of creating again")), request_body = CreateClassificationRequest, responses((status = 201, body = ClassificationResponse), WriteProblems))]
+#[utoipa::path(tag = "catalogue", params(crate::idempotency::IdempotencyKey), request_body = CreateClassificationRequest, responses((status = 201, body = ClassificationResponse), WriteProblems))]
 #[post("/classifications")]
 pub async fn create_classification(
     db: web::Data<Db>,

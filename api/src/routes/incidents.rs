@@ -351,7 +351,7 @@ pub async fn list_incident_impacted_tenants(
 #[utoipa::path(
     tag = "status",
     request_body = CreateIncidentRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create return the first response instead of creating again")),
+    params(crate::idempotency::IdempotencyKey),
     responses((status = 201, body = IncidentResponse), WriteProblems)
 )]
 #[post("/incidents")]
@@ -443,7 +443,7 @@ pub async fn list_incident_updates(
 /// `resolved_at`; a resolved incident is reopened only with `reopen: true`.
 #[utoipa::path(
     tag = "status",
-    params(("id" = i64, Path, description = "Incident id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried post return the first response")),
+    params(("id" = i64, Path, description = "Incident id"), crate::idempotency::IdempotencyKey),
     request_body = CreateIncidentUpdateRequest,
     responses((status = 201, body = IncidentUpdateResponse), WriteProblems)
 )]

@@ -347,7 +347,7 @@ pub async fn list_maintenance_impacted_tenants(
 #[utoipa::path(
     tag = "status",
     request_body = CreateMaintenanceRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create return the first response instead of creating again")),
+    params(crate::idempotency::IdempotencyKey),
     responses((status = 201, body = MaintenanceResponse), WriteProblems)
 )]
 #[post("/maintenances")]

@@ -120,7 +120,7 @@ pub async fn get_offering(
 }
 
 /// Register a direct offering to an account (provider admins).
-#[utoipa::path(tag = "directory", params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create return the first response instead of creating again")), request_body = CreateOfferingRequest, responses((status = 201, body = OfferingResponse), WriteProblems))]
+#[utoipa::path(tag = "directory", params(crate::idempotency::IdempotencyKey), request_body = CreateOfferingRequest, responses((status = 201, body = OfferingResponse), WriteProblems))]
 #[post("/offerings")]
 pub async fn create_offering(
     db: web::Data<Db>,

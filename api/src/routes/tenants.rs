@@ -114,7 +114,7 @@ pub async fn get_tenant(
 }
 
 /// Create a tenant (provider admins).
-#[utoipa::path(tag = "directory", params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create return the first response instead of creating again")), request_body = CreateTenantRequest, responses((status = 201, body = TenantResponse), WriteProblems))]
+#[utoipa::path(tag = "directory", params(crate::idempotency::IdempotencyKey), request_body = CreateTenantRequest, responses((status = 201, body = TenantResponse), WriteProblems))]
 #[post("/tenants")]
 pub async fn create_tenant(
     db: web::Data<Db>,

@@ -3,7 +3,9 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use slr_tests::{claims, problem, problem_field, spawn_app, AUDIENCE, ISSUER};
+use std::collections::BTreeSet;
+
+use slr_tests::{claims, json_with, problem, problem_field, spawn_app, AUDIENCE, ISSUER};
 
 /// Sends `body` as raw bytes with a JSON content type.
 async fn raw(
@@ -500,40 +502,134 @@ async fn a_database_outage_fails_fast_and_service_resumes_by_itself() {
 
 #[tokio::test]
 async fn every_post_honours_an_idempotency_key_until_it_expires() {
-    let app = spawn_app().await;
+    // Loopback endpoints: deliveries fail at once, nothing leaves the machine.
+    let app = slr_tests::spawn_app_with(|s| s.webhooks.allow_private = true).await;
     app.seed_demo();
     let admin = app.admin_token();
     let globex = app.id_of("accounts", "name", "Globex").await;
     let am = app.id_of("services", "name", "Asset Management").await;
     let class = app.id_of("classifications", "code", "saas2-eu").await;
     let hooli = app.id_of("accounts", "name", "Hooli").await;
+    let incident = json!({
+        "service_id": am, "title": "Keyed incident", "impact": "degraded",
+        "scope": {"kind": "service"}, "message": "Investigating.",
+    });
+    let open = app.create("/api/v1/incidents", &incident).await["id"].clone();
+    let hook = json!({"url": "http://127.0.0.1:9/slr", "event_types": ["incident.created"]});
+    let webhook = app.create("/api/v1/webhooks", &hook).await["id"].clone();
+    let ping = app
+        .post(
+            &format!("/api/v1/webhooks/{webhook}/test"),
+            &admin,
+            &json!({}),
+        )
+        .await;
+    let delivery = json_with::<Value>(ping, StatusCode::ACCEPTED).await["id"].clone();
+    // Every POST of the spec, by its path template: where to send it, the body, the status.
     let cases = [
         (
-            "/api/v1/services".to_owned(),
+            "/api/v1/services",
+            None,
             json!({"name": "Keyed Service"}),
+            StatusCode::CREATED,
         ),
         (
-            "/api/v1/classifications".to_owned(),
+            "/api/v1/classifications",
+            None,
             json!({"code": "saas4-eu", "tier": 4, "region": "EU"}),
+            StatusCode::CREATED,
         ),
         (
-            "/api/v1/accounts".to_owned(),
+            "/api/v1/accounts",
+            None,
             json!({"name": "Keyed Customer", "kind": "customer"}),
+            StatusCode::CREATED,
         ),
         (
-            format!("/api/v1/accounts/{globex}/contacts"),
+            "/api/v1/accounts/{id}/contacts",
+            Some(format!("/api/v1/accounts/{globex}/contacts")),
             json!({"email": "keyed@globex.example", "name": "K", "role": "viewer"}),
+            StatusCode::CREATED,
         ),
         (
-            "/api/v1/tenants".to_owned(),
+            "/api/v1/tenants",
+            None,
             json!({"name": "keyed-tenant", "account_id": globex, "service_id": am, "classification_id": class}),
+            StatusCode::CREATED,
         ),
         (
-            "/api/v1/offerings".to_owned(),
+            "/api/v1/offerings",
+            None,
             json!({"service_id": am, "account_id": hooli}),
+            StatusCode::CREATED,
+        ),
+        (
+            "/api/v1/incidents",
+            None,
+            incident.clone(),
+            StatusCode::CREATED,
+        ),
+        (
+            "/api/v1/incidents/{id}/updates",
+            Some(format!("/api/v1/incidents/{open}/updates")),
+            json!({"message": "Still looking."}),
+            StatusCode::CREATED,
+        ),
+        (
+            "/api/v1/maintenances",
+            None,
+            json!({"service_id": am, "title": "Keyed window", "description": "Planned.",
+                   "expected_impact": "none", "scope": {"kind": "service"}, "scheduled_start": slr_tests::at(time::Duration::days(3)),
+                   "scheduled_end": slr_tests::at(time::Duration::days(3) + time::Duration::hours(1))}),
+            StatusCode::CREATED,
+        ),
+        ("/api/v1/webhooks", None, hook.clone(), StatusCode::CREATED),
+        (
+            "/api/v1/webhooks/{id}/rotate-secret",
+            Some(format!("/api/v1/webhooks/{webhook}/rotate-secret")),
+            json!({"grace_seconds": 60}),
+            StatusCode::OK,
+        ),
+        (
+            "/api/v1/webhooks/{id}/test",
+            Some(format!("/api/v1/webhooks/{webhook}/test")),
+            json!({}),
+            StatusCode::ACCEPTED,
+        ),
+        (
+            "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+            Some(format!(
+                "/api/v1/webhooks/{webhook}/deliveries/{delivery}/redeliver"
+            )),
+            json!({}),
+            StatusCode::ACCEPTED,
+        ),
+        (
+            "/api/v1/feed-tokens",
+            None,
+            json!({"name": "Keyed"}),
+            StatusCode::CREATED,
         ),
     ];
-    for (at, (path, body)) in cases.iter().enumerate() {
+    let spec = serde_json::to_value(slr_api::openapi()).unwrap();
+    let posts: BTreeSet<&str> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, item)| item.get("post").is_some())
+        .map(|(path, _)| path.as_str())
+        .collect();
+    let covered: BTreeSet<&str> = cases.iter().map(|case| case.0).collect();
+    assert_eq!(posts, covered, "every POST of the spec has a case here");
+    for (at, (template, path, body, status)) in cases.iter().enumerate() {
+        let operation = &spec["paths"][*template]["post"];
+        assert!(
+            operation["parameters"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|p| p["name"] == "Idempotency-Key")),
+            "{template} declares Idempotency-Key"
+        );
+        let path = path.as_deref().unwrap_or(template);
         let key = format!("key-{at}");
         let send = || {
             app.client
@@ -544,14 +640,53 @@ async fn every_post_honours_an_idempotency_key_until_it_expires() {
                 .send()
         };
         let first = send().await.unwrap();
-        assert_eq!(first.status(), StatusCode::CREATED, "{path}");
+        assert_eq!(first.status(), *status, "{path}");
+        let etag = first
+            .headers()
+            .get("etag")
+            .map(|v| v.to_str().unwrap().to_owned());
         let first_body: Value = first.json().await.unwrap();
         let retry = send().await.unwrap();
-        assert_eq!(retry.status(), StatusCode::CREATED, "{path}");
+        assert_eq!(retry.status(), *status, "{path}");
         assert_eq!(retry.headers()["idempotent-replayed"], "true", "{path}");
+        assert_eq!(
+            retry
+                .headers()
+                .get("etag")
+                .map(|v| v.to_str().unwrap().to_owned()),
+            etag,
+            "{path}"
+        );
         let retry_body: Value = retry.json().await.unwrap();
-        assert_eq!(first_body, retry_body, "{path}");
+        assert_eq!(
+            first_body, retry_body,
+            "{path}: the retry wrote nothing new"
+        );
+        // Every 201 has an ETag; a versioned resource's names its version (for If-Match).
+        if *status == StatusCode::CREATED {
+            let etag = etag.unwrap_or_else(|| panic!("{path}: a 201 without ETag"));
+            if let Some(version) = first_body["version"].as_i64() {
+                assert!(
+                    etag.starts_with(&format!("\"v{version}-")),
+                    "{path}: {etag}"
+                );
+            }
+        }
     }
+    // One key made one object: one webhook besides the first, one feed token, one rotation.
+    assert_eq!(app.list_all("/api/v1/webhooks", &admin).await.len(), 2);
+    assert_eq!(app.list_all("/api/v1/feed-tokens", &admin).await.len(), 1);
+    let hook = app
+        .get_ok(&format!("/api/v1/webhooks/{webhook}"), &admin)
+        .await;
+    assert_eq!(hook["version"], 2, "rotated once: {hook}");
+    let pings = app
+        .list_all(&format!("/api/v1/webhooks/{webhook}/deliveries"), &admin)
+        .await
+        .into_iter()
+        .filter(|d| d["event_type"] == "webhook.test")
+        .count();
+    assert_eq!(pings, 2, "the first ping and one keyed ping");
     // Once a key is older than the TTL (24 h here) it is forgotten: the retry creates again,
     // which for a service of the same name is a conflict.
     slr_tests::with_conn(&app, |conn| {
@@ -568,7 +703,7 @@ async fn every_post_honours_an_idempotency_key_until_it_expires() {
         .post(app.url("/api/v1/services"))
         .bearer_auth(&admin)
         .header("idempotency-key", "key-0")
-        .json(&cases[0].1)
+        .json(&cases[0].2)
         .send()
         .await
         .unwrap();
