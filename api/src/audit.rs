@@ -151,7 +151,7 @@ pub struct AuditParams {
 }
 
 /// Every write, oldest first (provider admins).
-#[utoipa::path(tag = "operations", params(AuditParams, PageParams), responses((status = 200, body = Page<AuditEntryResponse>), (status = 422, description = "`from` or `to` outside the supported range", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Only provider admins read the audit log", body = crate::error::Problem, content_type = "application/problem+json"), ReadProblems))]
+#[utoipa::path(tag = "operations", params(AuditParams, PageParams), responses((status = 200, body = Page<AuditEntryResponse>), (status = 422, description = "`from` or `to` outside the supported range, or `to` not after `from`", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Only provider admins read the audit log", body = crate::error::Problem, content_type = "application/problem+json"), ReadProblems))]
 #[get("/audit")]
 pub async fn list_audit(
     db: web::Data<Db>,

@@ -246,8 +246,8 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
     }
 }
 
-/// A list's optional `from`/`to` query window: instants outside the supported range are 422, a
-/// `to` not after `from` is 400.
+/// A list's optional `from`/`to` query window: instants outside the supported range and a `to`
+/// not after `from` are 422 (a rule across fields, as for availability windows).
 pub fn check_list_window(
     from: Option<time::OffsetDateTime>,
     to: Option<time::OffsetDateTime>,
@@ -258,9 +258,7 @@ pub fn check_list_window(
         }
     }
     match (from, to) {
-        (Some(from), Some(to)) if to <= from => {
-            Err(ApiError::bad_parameter("to", "must be after from"))
-        }
+        (Some(from), Some(to)) if to <= from => Err(ApiError::invalid("to", "must be after from")),
         _ => Ok(()),
     }
 }

@@ -257,7 +257,7 @@ fn feed_window(
 #[utoipa::path(
     tag = "feeds",
     params(MaintenanceListParams, FeedTokenParam),
-    responses((status = 200, description = "An iCalendar (RFC 5545) calendar", body = String, content_type = "text/calendar"), (status = 422, description = "`from` or `to` outside the supported range", body = crate::error::Problem, content_type = "application/problem+json"), ReadProblems),
+    responses((status = 200, description = "An iCalendar (RFC 5545) calendar", body = String, content_type = "text/calendar"), (status = 422, description = "`from` or `to` outside the supported range, or `to` not after `from`", body = crate::error::Problem, content_type = "application/problem+json"), ReadProblems),
     security(("bearer" = []), ("feed_token" = []))
 )]
 #[get("/maintenances.ics")]
@@ -338,7 +338,7 @@ pub(crate) fn serde_plain<T: Serialize>(value: &T) -> String {
 #[utoipa::path(
     tag = "feeds",
     params(IncidentListParams, FeedTokenParam),
-    responses((status = 200, description = "An Atom (RFC 4287) feed", body = String, content_type = "application/atom+xml"), (status = 422, description = "`from` or `to` outside the supported range", body = crate::error::Problem, content_type = "application/problem+json"), ReadProblems),
+    responses((status = 200, description = "An Atom (RFC 4287) feed", body = String, content_type = "application/atom+xml"), (status = 422, description = "`from` or `to` outside the supported range, or `to` not after `from`", body = crate::error::Problem, content_type = "application/problem+json"), ReadProblems),
     security(("bearer" = []), ("feed_token" = []))
 )]
 #[get("/incidents.atom")]

@@ -1,6 +1,7 @@
 //! The OpenAPI document: metadata and security here; paths and schemas come from the routes.
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
@@ -32,6 +33,35 @@ use crate::error::{FieldError, Problem};
     ))
 )]
 pub struct ApiDoc;
+
+/// The document as served, after the routes added their schemas.
+pub(crate) fn finish(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    declare_text_rule(&mut openapi);
+    openapi
+}
+
+/// Every bounded text field — names, titles, messages, descriptions, labels, declared with
+/// `min_length = 1` and a `max_length` — gets the pattern of the rule the server applies
+/// ([`domain::text::PATTERN`]: not blank, no control character), so the spec says what a
+/// name may hold instead of leaving it to a 422.
+fn declare_text_rule(openapi: &mut utoipa::openapi::OpenApi) {
+    let Some(components) = openapi.components.as_mut() else {
+        return;
+    };
+    for schema in components.schemas.values_mut() {
+        let RefOr::T(Schema::Object(object)) = schema else {
+            continue;
+        };
+        for property in object.properties.values_mut() {
+            if let RefOr::T(Schema::Object(field)) = property {
+                let bounded = field.min_length == Some(1) && field.max_length.is_some();
+                if bounded && field.pattern.is_none() {
+                    field.pattern = Some(domain::text::PATTERN.to_owned());
+                }
+            }
+        }
+    }
+}
 
 struct BearerSecurity;
 

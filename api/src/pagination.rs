@@ -35,7 +35,13 @@ pub struct PageParams {
     /// Items per page, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page (opaque; every string of this pattern is a
+    /// position in the list).
+    #[param(
+        pattern = "^[A-Za-z0-9_-]{10}[AEIMQUYcgkosw048]$",
+        min_length = 11,
+        max_length = 11
+    )]
     pub cursor: Option<String>,
 }
 
@@ -53,17 +59,24 @@ impl PageParams {
     }
 }
 
+/// A position as 11 URL-safe characters: the last id of the page, 8 bytes big-endian in
+/// unpadded base64url — so every string of the declared pattern decodes to a position.
 fn encode_cursor(after: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("after:{after}"))
+    URL_SAFE_NO_PAD.encode(after.to_be_bytes())
 }
 
 fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix("after:")?.parse().ok())
-        .ok_or_else(|| ApiError::bad_parameter("cursor", "is not a cursor this API returned"))
+        .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
+        .map(i64::from_be_bytes)
+        .ok_or_else(|| {
+            ApiError::bad_parameter(
+                "cursor",
+                "is not a cursor this API returned (11 characters)",
+            )
+        })
 }
 
 #[cfg(test)]
@@ -74,6 +87,12 @@ mod tests {
     fn cursors_round_trip_and_garbage_is_rejected() {
         assert_eq!(decode_cursor(&encode_cursor(42)).unwrap(), 42);
         assert!(decode_cursor("nope").is_err());
+        assert!(decode_cursor("").is_err());
+        // Every string of the declared pattern is a position; its last character carries
+        // only 4 bits, so the others are refused.
+        assert_eq!(encode_cursor(i64::MAX).len(), 11);
+        assert!(decode_cursor("AAAAAAAAAAw").is_ok());
+        assert!(decode_cursor("AAAAAAAAAAB").is_err());
         let params = PageParams {
             limit: Some(0),
             cursor: None,

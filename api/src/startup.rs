@@ -126,6 +126,7 @@ impl Application {
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .split_for_parts();
+            let spec = crate::openapi::finish(spec);
             app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", spec))
                 .route("/swagger-ui", web::get().to(swagger_redirect))
                 .route(
@@ -282,7 +283,7 @@ where
 
 /// The OpenAPI document the server serves at `/api-docs/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    register(App::new().into_utoipa_app()).split_for_parts().1
+    crate::openapi::finish(register(App::new().into_utoipa_app()).split_for_parts().1)
 }
 
 async fn swagger_redirect() -> HttpResponse {

@@ -2,6 +2,38 @@
 
 use crate::DomainError;
 
+/// What `char::is_whitespace` (and so `trim`) removes, as a regex class body.
+macro_rules! whitespace {
+    () => {
+        r"\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000"
+    };
+}
+/// What `char::is_control` finds (Unicode `Cc`), as a regex class body.
+macro_rules! control {
+    () => {
+        r"\u0000-\u001F\u007F-\u009F"
+    };
+}
+
+/// [`bounded`]'s rule as a regular expression (ECMA-262, Python and Rust `regex` read it
+/// alike), for the spec: optional surrounding whitespace around text that is not blank and has
+/// no control character. The length limit is the spec's `maxLength`.
+pub const PATTERN: &str = concat!(
+    "^[",
+    whitespace!(),
+    "]*[^",
+    whitespace!(),
+    control!(),
+    "](?:[^",
+    control!(),
+    "]*[^",
+    whitespace!(),
+    control!(),
+    "])?[",
+    whitespace!(),
+    "]*$"
+);
+
 /// Trims `raw` and checks it is 1..=`max` characters without control characters.
 pub(crate) fn bounded(field: &'static str, raw: &str, max: usize) -> Result<String, DomainError> {
     let value = raw.trim();
@@ -89,6 +121,16 @@ pub(crate) use wire_enum;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The spec's pattern accepts exactly what `bounded` accepts (lengths aside).
+        #[test]
+        fn the_pattern_is_the_rule(raw in "[a \\t\\n\\r\\x0B\\x0C\\x00\\x07\\x1C\\x1F\\x7F\\u{85}\\u{9F}\\u{A0}\\u{2003}\\u{3000}\\u{200B}é]{0,6}") {
+            let pattern = regex::Regex::new(PATTERN).unwrap();
+            prop_assert_eq!(pattern.is_match(&raw), bounded("name", &raw, 100).is_ok(), "{:?}", raw);
+        }
+    }
 
     #[test]
     fn bounded_trims_and_rejects_empty_long_and_control() {

@@ -1,6 +1,7 @@
 //! Accounts and their contacts, scoped by the caller; provider admins write.
 
 use crate::idempotency::create_once;
+use actix_web::http::StatusCode;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::{Account, AccountId, AccountName, Contact, ContactId, ContactName, Email};
 use persistence::repo::accounts::{self, AccountChanges, AccountFilter, NewAccount};
@@ -341,7 +342,20 @@ pub async fn update_contact(
     updated.map(web::Json).ok_or_else(ApiError::not_found)
 }
 
-/// Remove a contact; its tokens stop working at once (provider admins).
+/// An admin cannot remove itself: its token would stop working mid-session (stepping down to
+/// viewer is allowed while another provider admin remains).
+fn not_oneself(caller: &domain::Caller, id: ContactId) -> Result<(), ApiError> {
+    if id != caller.contact_id {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::CONFLICT,
+        "cannot_remove_self",
+        "a contact cannot remove itself; ask another admin",
+    ))
+}
+
+/// Remove a contact; its tokens stop working at once (provider admins; not oneself: 409).
 #[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Contact id")), responses((status = 204, description = "Deleted"), WriteProblems))]
 #[delete("/contacts/{id}")]
 pub async fn delete_contact(
@@ -353,6 +367,7 @@ pub async fn delete_contact(
     caller
         .require_writer_of(&db, move |conn| contacts::find(conn, scope, id))
         .await?;
+    not_oneself(&caller.0, id)?;
     crate::audit::audited(
         &db,
         &caller.0,

@@ -268,7 +268,7 @@ impl EventKind for Incidents {
 }
 
 /// List the incidents that affect one of the caller's tenants, newest id last.
-#[utoipa::path(tag = "status", params(IncidentListParams, PageParams), responses((status = 200, body = Page<IncidentResponse>), (status = 422, description = "`from` or `to` outside the supported range", body = crate::error::Problem, content_type = "application/problem+json"), ReadProblems))]
+#[utoipa::path(tag = "status", params(IncidentListParams, PageParams), responses((status = 200, body = Page<IncidentResponse>), (status = 422, description = "`from` or `to` outside the supported range, or `to` not after `from`", body = crate::error::Problem, content_type = "application/problem+json"), ReadProblems))]
 #[get("/incidents")]
 pub async fn list_incidents(
     db: web::Data<Db>,

@@ -263,7 +263,7 @@ fn requested_scope(
 }
 
 /// List the maintenance windows that may impact one of the caller's tenants.
-#[utoipa::path(tag = "status", params(MaintenanceListParams, PageParams), responses((status = 200, body = Page<MaintenanceResponse>), (status = 422, description = "`from` or `to` outside the supported range", body = crate::error::Problem, content_type = "application/problem+json"), ReadProblems))]
+#[utoipa::path(tag = "status", params(MaintenanceListParams, PageParams), responses((status = 200, body = Page<MaintenanceResponse>), (status = 422, description = "`from` or `to` outside the supported range, or `to` not after `from`", body = crate::error::Problem, content_type = "application/problem+json"), ReadProblems))]
 #[get("/maintenances")]
 pub async fn list_maintenances(
     db: web::Data<Db>,

@@ -2,7 +2,7 @@
 //! Contoso manages Umbrella and Hooli, Stark is a direct customer).
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{json, Value};
 use slr_tests::personas::{GLOBEX, NORTHWIND, NORTHWIND_AT_GLOBEX, STARK};
 use slr_tests::{names, problem, spawn_app, TestApp};
 
@@ -286,4 +286,35 @@ async fn lists_page_with_a_cursor_without_gaps_or_repeats() {
         )
         .await;
     assert_eq!(filtered.len(), 3);
+}
+
+/// An admin cannot remove itself (its token would stop working mid-session), even while
+/// another provider admin remains; that other admin may remove it.
+#[tokio::test]
+async fn admins_cannot_remove_themselves() {
+    let app = demo_app().await;
+    let admin = app.admin_token();
+    let me = app.get_ok("/api/v1/me", &admin).await;
+    let account = &me["account"]["id"];
+    let second = app
+        .create(
+            &format!("/api/v1/accounts/{account}/contacts"),
+            &json!({"email": "second@acme-cloud.example", "name": "Second", "role": "admin"}),
+        )
+        .await["id"]
+        .clone();
+    let own = format!("/api/v1/contacts/{}", me["contact"]["id"]);
+    let refused = app.delete(&own, &admin).await;
+    problem(refused, StatusCode::CONFLICT, "cannot_remove_self").await;
+    assert_eq!(app.get_ok("/api/v1/me", &admin).await["can_write"], true);
+    let second_token = app.token("second@acme-cloud.example");
+    let removed = app.delete(&own, &second_token).await;
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+    let theirs = format!("/api/v1/contacts/{second}");
+    problem(
+        app.delete(&theirs, &second_token).await,
+        StatusCode::CONFLICT,
+        "cannot_remove_self",
+    )
+    .await;
 }

@@ -813,7 +813,12 @@ async fn bad_event_input_is_refused_by_field_and_writes_nothing() {
         )
         .await;
     assert_eq!(
-        problem_field(bad_window, StatusCode::BAD_REQUEST, "invalid_parameter").await,
+        problem_field(
+            bad_window,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed"
+        )
+        .await,
         "to"
     );
 }

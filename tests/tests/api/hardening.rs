@@ -187,7 +187,7 @@ async fn the_last_provider_admin_cannot_be_demoted_or_deleted() {
     let demote = app.patch(&path, &admin, &json!({"role": "viewer"})).await;
     problem(demote, StatusCode::CONFLICT, "conflict").await;
     let delete = app.delete(&path, &admin).await;
-    problem(delete, StatusCode::CONFLICT, "conflict").await;
+    problem(delete, StatusCode::CONFLICT, "cannot_remove_self").await;
     assert_eq!(app.get_ok(&path, &admin).await["role"], "admin");
     // With a second admin, the first may step down.
     let provider = &me["account"]["id"];
