@@ -1,7 +1,8 @@
 //! Bearer JWT authentication: tokens name a contact (`sub`); the contact and its account come
 //! from the read model (see [`Callers`]), so a removed contact's token stops at once.
 
-use std::future::{ready, Ready};
+use std::future::{ready, Future};
+use std::pin::Pin;
 use std::time::Duration;
 
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
@@ -198,17 +199,21 @@ impl Authenticated {
 
 impl FromRequest for Authenticated {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
-    /// The caller the answer cache already resolved for this request, else resolved now.
+    /// The caller the answer cache already resolved for this request, else resolved now
+    /// (catching up first for a caller this replica has not seen yet).
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         if let Some(Resolved(caller)) = req.extensions().get::<Resolved>() {
-            return ready(Ok(Authenticated(caller.clone())));
+            return Box::pin(ready(Ok(Authenticated(caller.clone()))));
         }
-        ready(match req.app_data::<web::Data<Callers>>() {
-            Some(callers) => callers.resolve(req).map(Authenticated),
-            None => Err(ApiError::internal("authentication is not configured")),
-        })
+        let Some(callers) = req.app_data::<web::Data<Callers>>().cloned() else {
+            return Box::pin(ready(Err(ApiError::internal(
+                "authentication is not configured",
+            ))));
+        };
+        let req = req.clone();
+        Box::pin(async move { callers.resolve_fresh(&req).await.map(Authenticated) })
     }
 }
 
@@ -227,6 +232,38 @@ pub struct Callers {
     /// Feed tokens whose use was recorded in the last minute (their `last_used_at` is kept to
     /// the minute, so feeds polled every few seconds do not write on every read).
     feed_uses: moka::sync::Cache<i64, ()>,
+    /// Unknown contacts and feed tokens that made this replica catch up in the last second:
+    /// they are refused without another catch-up until then.
+    caught_up_for: moka::sync::Cache<String, ()>,
+    /// Catch-ups for unknown callers, across keys ([`CATCH_UPS_PER_SECOND`]): validly signed
+    /// tokens for contacts that do not exist cannot make the replica reload without bound.
+    catch_ups: governor::DefaultDirectRateLimiter,
+}
+
+/// How many times a second unknown callers may make a replica catch up with the database.
+pub const CATCH_UPS_PER_SECOND: u32 = 20;
+
+/// Why a request has no caller.
+enum Refusal {
+    /// A validly signed token whose contact, or a feed token, this replica's read model does
+    /// not know — perhaps only not yet (made by another process); `key` names it.
+    Unknown { key: String, error: ApiError },
+    /// Anything else (no token, a bad signature, expired…).
+    Final(ApiError),
+}
+
+impl From<ApiError> for Refusal {
+    fn from(error: ApiError) -> Self {
+        Refusal::Final(error)
+    }
+}
+
+impl Refusal {
+    fn into_error(self) -> ApiError {
+        match self {
+            Refusal::Unknown { error, .. } | Refusal::Final(error) => error,
+        }
+    }
 }
 
 impl Callers {
@@ -239,18 +276,30 @@ impl Callers {
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(60))
                 .build(),
+            caught_up_for: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(1))
+                .build(),
+            catch_ups: governor::RateLimiter::direct(governor::Quota::per_second(
+                std::num::NonZeroU32::new(CATCH_UPS_PER_SECOND)
+                    .unwrap_or(std::num::NonZeroU32::MIN),
+            )),
         }
     }
 
     /// The caller behind a feed token, recording (at most once a minute) that it was used.
-    fn feed_caller(&self, token: &str) -> Result<Caller, ApiError> {
+    fn feed_caller(&self, token: &str) -> Result<Caller, Refusal> {
         let hash = crate::feeds::token_hash(token);
-        let (id, caller) = self.db.feed_caller(&hash).ok_or_else(|| {
-            ApiError::unauthorized(
+        let Some((id, caller)) = self.db.feed_caller(&hash) else {
+            let error = ApiError::unauthorized(
                 "invalid_feed_token",
                 "the feed token is unknown, revoked, or its contact was removed",
-            )
-        })?;
+            );
+            return Err(Refusal::Unknown {
+                key: format!("feed:{hash}"),
+                error,
+            });
+        };
         if !self.feed_uses.contains_key(&id) {
             self.feed_uses.insert(id, ());
             let db = self.db.clone();
@@ -267,9 +316,41 @@ impl Callers {
         Ok(caller)
     }
 
-    /// The caller of a request, or why it has none (401). Feed routes also accept a feed
-    /// token as `?token=` (and only they: the JSON API takes bearer tokens only).
+    /// The caller of a request from what this replica knows, or why it has none (401). Feed
+    /// routes also accept a feed token as `?token=` (and only they: the JSON API takes bearer
+    /// tokens only). See [`Callers::resolve_fresh`] for callers made elsewhere a moment ago.
     pub fn resolve(&self, req: &HttpRequest) -> Result<Caller, ApiError> {
+        self.resolve_known(req).map_err(Refusal::into_error)
+    }
+
+    /// [`Callers::resolve`], except that a validly signed token for a contact (or a feed
+    /// token) the read model does not know first makes the replica catch up with the database
+    /// once: a contact created by another process (`slr admin create`, another replica) works
+    /// at once instead of after the next poll. Bounded: once per unknown key a second, and
+    /// [`CATCH_UPS_PER_SECOND`] in all.
+    pub async fn resolve_fresh(&self, req: &HttpRequest) -> Result<Caller, ApiError> {
+        match self.resolve_known(req) {
+            Ok(caller) => Ok(caller),
+            Err(Refusal::Final(error)) => Err(error),
+            Err(Refusal::Unknown { key, error }) => {
+                if !self.may_catch_up(key) {
+                    return Err(error);
+                }
+                self.db.catch_up().await?;
+                self.resolve(req)
+            }
+        }
+    }
+
+    fn may_catch_up(&self, key: String) -> bool {
+        if self.caught_up_for.contains_key(&key) {
+            return false;
+        }
+        self.caught_up_for.insert(key, ());
+        self.catch_ups.check().is_ok()
+    }
+
+    fn resolve_known(&self, req: &HttpRequest) -> Result<Caller, Refusal> {
         if crate::feeds::is_feed_route(req.path()) {
             let feed_token = form_urlencoded::parse(req.query_string().as_bytes())
                 .find(|(name, _)| name == "token")
@@ -301,10 +382,14 @@ impl Callers {
             }
         };
         self.db.caller(contact).map_err(|e| match e {
-            persistence::RepoError::NotFound => {
-                ApiError::unauthorized("unknown_contact", "the token's contact no longer exists")
-            }
-            other => ApiError::from(other),
+            persistence::RepoError::NotFound => Refusal::Unknown {
+                key: format!("contact:{}", contact.0),
+                error: ApiError::unauthorized(
+                    "unknown_contact",
+                    "the token's contact no longer exists",
+                ),
+            },
+            other => Refusal::Final(ApiError::from(other)),
         })
     }
 }

@@ -65,7 +65,7 @@ pub async fn get_status_page(
     callers: web::Data<Callers>,
     weights: web::Data<Weights>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = match page_caller(&req, &callers) {
+    let caller = match page_caller(&req, &callers).await {
         Ok(caller) => caller,
         Err(page) => return Ok(*page),
     };
@@ -105,7 +105,7 @@ pub async fn get_status_page_event(
     use crate::routes::events::EventKind;
     use crate::routes::incidents::Incidents;
     use crate::routes::maintenances::Maintenances;
-    let caller = match page_caller(&req, &callers) {
+    let caller = match page_caller(&req, &callers).await {
         Ok(caller) => caller,
         Err(page) => return Ok(*page),
     };
@@ -179,11 +179,13 @@ pub async fn get_status_page_event(
 }
 
 /// Who opens a page (the caller the answer cache resolved, else resolved now), or the 401 page.
-fn page_caller(req: &HttpRequest, callers: &Callers) -> Result<Caller, Box<HttpResponse>> {
+async fn page_caller(req: &HttpRequest, callers: &Callers) -> Result<Caller, Box<HttpResponse>> {
     let resolved = req.extensions().get::<Resolved>().map(|r| r.0.clone());
-    resolved
-        .map_or_else(|| callers.resolve(req), Ok)
-        .map_err(|error| Box::new(unauthorized(&error)))
+    let caller = match resolved {
+        Some(caller) => Ok(caller),
+        None => callers.resolve_fresh(req).await,
+    };
+    caller.map_err(|error| Box::new(unauthorized(&error)))
 }
 
 /// The feed token a page was opened with (for its links).

@@ -451,3 +451,85 @@ async fn contacts_of_one_account_share_answers_but_each_gets_its_own_me() {
         );
     }
 }
+
+/// A contact or feed token made by another process (another replica, `slr admin create`) works
+/// on this replica at once, before its next poll: an unknown but validly signed caller makes it
+/// catch up once. Tokens for contacts that do not exist cannot make it reload without bound.
+#[tokio::test]
+async fn a_caller_made_elsewhere_is_known_at_once_and_unknown_ones_cannot_force_reloads() {
+    // Polling once a minute: only the catch-up on an unknown caller can tell B in time.
+    let a = spawn_app_with(|s| s.version_poll = Duration::from_secs(60)).await;
+    a.seed_demo();
+    let b = a.replica();
+    let admin = a.admin_token();
+    let provider = a.get_ok("/api/v1/me", &admin).await["account"]["id"].clone();
+    let made = a
+        .create(
+            &format!("/api/v1/accounts/{provider}/contacts"),
+            &json!({"email": "new-admin@acme-cloud.example", "name": "New", "role": "admin"}),
+        )
+        .await;
+    let token = a.token("new-admin@acme-cloud.example");
+    let me = b.get_ok("/api/v1/me", &token).await;
+    assert_eq!(me["contact"]["id"], made["id"]);
+    // A feed token made on A opens B's feeds and status page at once.
+    let feed: Value = slr_tests::json_with(
+        a.post("/api/v1/feed-tokens", &token, &json!({"name": "Wall"}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let secret = feed["token"].as_str().unwrap();
+    for path in ["/api/v1/incidents.atom", "/status-page"] {
+        let response = b
+            .client
+            .get(b.url(&format!("{path}?token={secret}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+
+    // Validly signed tokens for contacts that do not exist: 401, and at most one catch-up per
+    // unknown contact a second and CATCH_UPS_PER_SECOND in all (each takes one connection).
+    let before = checkouts(&b).await;
+    let ghost = b.token_with(
+        &slr_tests::claims("990001", slr_tests::ISSUER, slr_tests::AUDIENCE, 60),
+        b.secret.as_bytes(),
+    );
+    for _ in 0..30 {
+        assert_eq!(
+            b.get("/api/v1/me", &ghost).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert!(checkouts(&b).await - before <= 1, "one ghost, one catch-up");
+    let started = Instant::now();
+    let ghosts: Vec<String> = (0..200)
+        .map(|i| {
+            b.token_with(
+                &slr_tests::claims(
+                    &(991_000 + i).to_string(),
+                    slr_tests::ISSUER,
+                    slr_tests::AUDIENCE,
+                    60,
+                ),
+                b.secret.as_bytes(),
+            )
+        })
+        .collect();
+    let before = checkouts(&b).await;
+    for ghost in &ghosts {
+        assert_eq!(
+            b.get("/api/v1/me", ghost).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let seconds = started.elapsed().as_secs() + 1;
+    let allowed = u64::from(slr_api::auth::CATCH_UPS_PER_SECOND) * (seconds + 1);
+    let used = checkouts(&b).await - before;
+    assert!(
+        used <= allowed,
+        "{used} catch-ups for 200 ghosts in {seconds} s (allowed {allowed})"
+    );
+}
