@@ -81,7 +81,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             } else {
                 println!("demo data already present");
             }
-            print_personas(&settings, &mut conn)
+            print_personas(&settings, &format!("http://{}", settings.bind), &mut conn)
         }
         Command::Admin {
             command: AdminCommand::Create { email, name },
@@ -129,16 +129,18 @@ fn run_on<T>(
 }
 
 fn serve(settings: Settings) -> Result<(), String> {
+    // The port first: a second `slr` on a taken port fails before it touches the data.
+    let listener = crate::startup::bind(&settings).map_err(|e| e.to_string())?;
     let pool = open(&settings)?;
+    let address = format!("http://{}:{}", settings.bind.ip(), local_port(&listener)?);
     if settings.embedded {
         let mut conn = pool.get().map_err(|e| e.to_string())?;
         if run_on(&mut conn, demo::seed_if_empty)? {
             log::info!("seeded the demo dataset into {:?}", settings.database);
         }
-        print_personas(&settings, &mut conn)?;
+        print_personas(&settings, &address, &mut conn)?;
     }
-    let app = Application::build_with_pool(&settings, pool).map_err(|e| e.to_string())?;
-    let address = format!("http://{}:{}", settings.bind.ip(), app.port());
+    let app = Application::build_on(&settings, pool, listener).map_err(|e| e.to_string())?;
     println!("slr listening on {address}");
     println!("Swagger UI:   {address}/swagger-ui/");
     println!("OpenAPI:      {address}/api-docs/openapi.json");
@@ -147,31 +149,81 @@ fn serve(settings: Settings) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// Prints a 24-hour token for each demo persona present in the database, and its status page
-/// (opened with a feed token made for it now; the one made at the last start is revoked).
-fn print_personas(settings: &Settings, conn: &mut persistence::DbConnection) -> Result<(), String> {
+fn local_port(listener: &std::net::TcpListener) -> Result<u16, String> {
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
+}
+
+/// Prints a 24-hour token for each demo persona present in the database, as `export` lines
+/// to paste into a shell, and its status page, opened with a feed token that stays the same
+/// across restarts on the same data folder (derived from its signing secret and the contact).
+fn print_personas(
+    settings: &Settings,
+    address: &str,
+    conn: &mut persistence::DbConnection,
+) -> Result<(), String> {
     let authority = TokenAuthority::new(&settings.jwt)?;
     let page_token = domain::FeedTokenName::parse("Demo status page").map_err(|e| e.to_string())?;
-    println!("Demo tokens (valid 24h; paste into Swagger UI's Authorize or curl -H 'Authorization: Bearer …'),");
-    println!("and each persona's status page:");
+    println!(
+        "Demo tokens (valid 24h; paste the export lines into a shell, or a token into Swagger UI's"
+    );
+    println!("Authorize), and each persona's status page:");
     for persona in demo::PERSONAS {
         let email = Email::parse(persona.email).map_err(|e| e.to_string())?;
         let Ok(contact) = run_on(conn, |conn| contacts::find_by_email(conn, &email)) else {
             continue;
         };
-        let token = authority.issue(contact.item.id, Duration::from_secs(24 * 3600))?;
-        let feed = crate::feeds::new_token();
+        let id = contact.item.id;
+        let token = authority.issue(id, Duration::from_secs(24 * 3600))?;
+        let feed = demo_feed_token(settings, id)?;
+        let (hash, prefix) = (
+            crate::feeds::token_hash(&feed),
+            crate::feeds::token_prefix(&feed),
+        );
         run_on(conn, |conn| {
             persistence::repo::transaction(conn, |conn| {
-                persistence::repo::feed_tokens::delete_named(conn, contact.item.id, &page_token)?;
-                crate::feeds::store_token(conn, contact.item.id, &page_token, &feed)
+                persistence::repo::feed_tokens::ensure_named(conn, id, &page_token, &hash, &prefix)
             })
         })?;
-        println!("  {} <{}>:\n    {token}", persona.role, persona.email);
-        println!(
-            "    status page: http://{}/status-page?token={feed}",
-            settings.bind
-        );
+        println!("  {} <{}>:", persona.role, persona.email);
+        println!("    export {}={token}", token_variable(persona.email));
+        println!("    status page: {address}/status-page?token={feed}");
     }
+    println!(
+        "  then e.g.: curl -H \"Authorization: Bearer ${}\" {address}/api/v1/status",
+        token_variable(demo::PERSONAS[0].email)
+    );
     Ok(())
+}
+
+/// `SLR_TOKEN_ALICE` for alice@northwind.example: a shell variable name per persona.
+fn token_variable(email: &str) -> String {
+    let local = email.split('@').next().unwrap_or(email);
+    let name: String = local
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("SLR_TOKEN_{name}")
+}
+
+/// The demo status-page feed token of `contact`: an HMAC of the contact id under the data
+/// folder's signing secret, so restarts print (and keep valid) the same URLs, and nobody
+/// without the secret can derive one.
+fn demo_feed_token(settings: &Settings, contact: domain::ContactId) -> Result<String, String> {
+    let crate::settings::JwtKey::Secret(secret) = &settings.jwt.key else {
+        return Ok(crate::feeds::new_token());
+    };
+    let key = jsonwebtoken::EncodingKey::from_secret(secret.expose().as_bytes());
+    let message = format!("slr demo status page\0{}", contact.0);
+    let mac = jsonwebtoken::crypto::sign(message.as_bytes(), &key, jsonwebtoken::Algorithm::HS256)
+        .map_err(|e| e.to_string())?;
+    Ok(format!("{}{mac}", crate::feeds::TOKEN_PREFIX))
 }

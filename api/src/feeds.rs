@@ -57,8 +57,18 @@ pub fn store_token(
     name: &FeedTokenName,
     token: &str,
 ) -> persistence::RepoResult<FeedToken> {
-    let prefix: String = token.chars().take(TOKEN_PREFIX.len() + 6).collect();
-    feed_tokens::create(conn, contact, name, &token_hash(token), &prefix)
+    feed_tokens::create(
+        conn,
+        contact,
+        name,
+        &token_hash(token),
+        &token_prefix(token),
+    )
+}
+
+/// The characters of a token shown to tell tokens apart.
+pub fn token_prefix(token: &str) -> String {
+    token.chars().take(TOKEN_PREFIX.len() + 6).collect()
 }
 
 /// A feed token (the token itself is shown only when created).

@@ -58,6 +58,17 @@ impl Application {
 
     /// Like [`Application::build`] with a pool the caller opened (and maybe seeded).
     pub fn build_with_pool(settings: &Settings, pool: Pool) -> Result<Self, StartupError> {
+        let listener = bind(settings)?;
+        Self::build_on(settings, pool, listener)
+    }
+
+    /// Like [`Application::build_with_pool`] on a listener the caller bound (before it did
+    /// anything else, so a taken port fails first).
+    pub fn build_on(
+        settings: &Settings,
+        pool: Pool,
+        listener: TcpListener,
+    ) -> Result<Self, StartupError> {
         let authority =
             web::Data::new(TokenAuthority::new(&settings.jwt).map_err(StartupError::Tokens)?);
         let started = std::time::Instant::now();
@@ -92,10 +103,6 @@ impl Application {
         let weights = web::Data::new(settings.weights);
         let idempotency_ttl =
             web::Data::new(crate::idempotency::IdempotencyTtl(settings.idempotency_ttl));
-        let bind_error = |source| StartupError::Bind {
-            address: settings.bind.to_string(),
-            source,
-        };
         let cors_origins = settings.cors_origins.clone();
         let limiter = web::Data::new(crate::ratelimit::Limiter::new(settings.rate_limit));
         let known_routes = web::Data::new(KnownRoutes::from_spec(&openapi()));
@@ -108,8 +115,10 @@ impl Application {
             )
             .map_err(|e| StartupError::Metrics(e.to_string()))?,
         );
-        let listener = TcpListener::bind(settings.bind).map_err(bind_error)?;
-        let port = listener.local_addr().map_err(bind_error)?.port();
+        let port = listener
+            .local_addr()
+            .map_err(|source| bind_error(settings, source))?
+            .port();
         let server = HttpServer::new(move || {
             let (app, spec) = register(App::new().into_utoipa_app())
                 .app_data(db.clone())
@@ -145,7 +154,7 @@ impl Application {
         // SIGTERM/SIGINT stop accepting and drain in-flight requests for up to 30 s.
         .shutdown_timeout(30)
         .listen(listener)
-        .map_err(bind_error)?
+        .map_err(|source| bind_error(settings, source))?
         .run();
         Ok(Self {
             port,
@@ -243,6 +252,18 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             header::HeaderName::from_static("idempotent-replayed"),
         ])
         .max_age(3600)
+}
+
+/// Binds the configured address (`SLR_BIND`).
+pub fn bind(settings: &Settings) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(settings.bind).map_err(|source| bind_error(settings, source))
+}
+
+fn bind_error(settings: &Settings, source: std::io::Error) -> StartupError {
+    StartupError::Bind {
+        address: settings.bind.to_string(),
+        source,
+    }
 }
 
 /// Opens the pool and applies pending migrations.

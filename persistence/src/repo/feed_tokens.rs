@@ -117,7 +117,30 @@ pub fn delete(conn: &mut DbConnection, account: AccountId, id: i64) -> RepoResul
     touched(diesel::delete(feed_tokens::table.filter(feed_tokens::id.eq(id))).execute(conn)?)
 }
 
-/// Revokes `contact`'s tokens named `name` (the demo replaces its own at each start).
+/// Makes `contact`'s only token named `name` the one with `hash` (revoking others of that
+/// name), unless it already is; whether it was created. The demo's stable status-page tokens.
+pub fn ensure_named(
+    conn: &mut DbConnection,
+    contact: ContactId,
+    name: &FeedTokenName,
+    hash: &str,
+    prefix: &str,
+) -> RepoResult<bool> {
+    let existing: i64 = feed_tokens::table
+        .filter(feed_tokens::contact_id.eq(contact.0))
+        .filter(feed_tokens::name.eq(name.as_str()))
+        .filter(feed_tokens::token_hash.eq(hash))
+        .count()
+        .get_result(conn)?;
+    if existing > 0 {
+        return Ok(false);
+    }
+    delete_named(conn, contact, name)?;
+    create(conn, contact, name, hash, prefix)?;
+    Ok(true)
+}
+
+/// Revokes `contact`'s tokens named `name`.
 pub fn delete_named(
     conn: &mut DbConnection,
     contact: ContactId,

@@ -1,0 +1,152 @@
+//! `slr serve` with the embedded demo (issue 17): it binds its port before anything else, so a
+//! second one on a taken port fails without seeding or rotating the running one's feed tokens;
+//! the demo's status-page URLs stay the same across restarts of one data folder; the persona
+//! tokens are printed as `export` lines that work.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is its job
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn command(data: &Path, port: u16) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_slr"));
+    command
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SLR_DATA_DIR", data)
+        .env("SLR_BIND", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// A running `slr serve` and what it printed until it listened.
+struct Server {
+    child: Child,
+    printed: String,
+}
+
+impl Server {
+    fn start(data: &Path, port: u16) -> Self {
+        let child = command(data, port)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("slr starts");
+        // Owned at once, so a failure below still kills and reaps it (Drop).
+        let mut server = Server {
+            child,
+            printed: String::new(),
+        };
+        let stdout = server.child.stdout.take().unwrap();
+        let (lines, received) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        loop {
+            let line = received
+                .recv_timeout(Duration::from_secs(120))
+                .unwrap_or_else(|_| {
+                    panic!("slr serve did not listen; printed:\n{}", server.printed)
+                });
+            server.printed.push_str(&line);
+            server.printed.push('\n');
+            if line.starts_with("slr listening on") {
+                return server;
+            }
+        }
+    }
+
+    /// The value after `prefix` on the first line under `email` that has it.
+    fn value_for(&self, email: &str, prefix: &str) -> String {
+        self.printed
+            .lines()
+            .skip_while(|line| !line.contains(email))
+            .find_map(|line| line.trim().strip_prefix(prefix).map(str::to_owned))
+            .unwrap_or_else(|| panic!("no {prefix:?} for {email} in:\n{}", self.printed))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The status code of a GET (HTTP/1.0 over a plain socket: no client needed).
+fn status_of(port: u16, path_and_query: &str, token: Option<&str>) -> u16 {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    write!(
+        stream,
+        "GET {path_and_query} HTTP/1.0\r\nHost: 127.0.0.1\r\n{auth}\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:.200}"))
+}
+
+fn path_of(url: &str) -> &str {
+    let after_scheme = url.strip_prefix("http://").unwrap();
+    &after_scheme[after_scheme.find('/').unwrap()..]
+}
+
+#[test]
+fn serve_binds_first_keeps_demo_urls_and_prints_export_lines() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let first = Server::start(data.path(), port);
+    let page = first.value_for("alice@northwind.example", "status page: ");
+    assert_eq!(status_of(port, path_of(&page), None), 200, "{page}");
+    let token = first.value_for("alice@northwind.example", "export SLR_TOKEN_ALICE=");
+    assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
+    assert_eq!(status_of(port, "/api/v1/me", Some(&token)), 200);
+
+    // A second server on the taken port: fails, prints no demo, touches neither the running
+    // server's data (its page URL still opens) nor an empty data folder.
+    let fresh = tempfile::tempdir().unwrap();
+    for folder in [data.path(), fresh.path()] {
+        let second: Output = command(folder, port).output().unwrap();
+        assert!(
+            !second.status.success(),
+            "a second server on a taken port fails"
+        );
+        let printed = String::from_utf8_lossy(&second.stdout);
+        assert!(!printed.contains("status page"), "{printed}");
+        assert!(
+            String::from_utf8_lossy(&second.stderr).contains(&port.to_string()),
+            "the error names the address"
+        );
+    }
+    assert!(!fresh.path().join("slr.db").exists(), "nothing seeded");
+    assert_eq!(status_of(port, path_of(&page), None), 200, "still opens");
+
+    // A restart on the same folder prints the same status page URL.
+    drop(first);
+    let port = free_port();
+    let again = Server::start(data.path(), port);
+    let page_again = again.value_for("alice@northwind.example", "status page: ");
+    assert_eq!(path_of(&page_again), path_of(&page));
+    assert_eq!(status_of(port, path_of(&page_again), None), 200);
+}
