@@ -43,16 +43,27 @@ pub enum Command {
     },
     /// Print the OpenAPI document as YAML.
     Openapi,
+    /// Exit 0 when the server answers `/readyz` with 200 within 2 s (for container
+    /// healthchecks; the image has no curl).
+    Healthcheck {
+        /// The URL to check; default: `/readyz` on the port of SLR_BIND, on loopback.
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
     /// Create a provider admin contact (and the provider account, if missing).
     Create {
-        #[arg(long)]
+        #[arg(long, env = "SLR_ADMIN_EMAIL")]
         email: String,
-        #[arg(long)]
+        #[arg(long, env = "SLR_ADMIN_NAME", default_value = "Administrator")]
         name: String,
+        /// Succeed without change when a provider admin with this e-mail already exists (for
+        /// a setup step that runs at every start).
+        #[arg(long)]
+        if_missing: bool,
     },
 }
 
@@ -84,17 +95,29 @@ pub fn run(cli: Cli) -> Result<(), String> {
             print_personas(&settings, &format!("http://{}", settings.bind), &mut conn)
         }
         Command::Admin {
-            command: AdminCommand::Create { email, name },
+            command:
+                AdminCommand::Create {
+                    email,
+                    name,
+                    if_missing,
+                },
         } => {
             let email = Email::parse(&email).map_err(|e| e.to_string())?;
             let name = ContactName::parse(&name).map_err(|e| e.to_string())?;
             let mut conn = open_one(&settings()?)?;
+            if if_missing {
+                if let Some(id) = run_on(&mut conn, |conn| demo::provider_admin(conn, &email))? {
+                    println!("provider admin {email} exists (contact {id}); get a token with: slr token {email}");
+                    return Ok(());
+                }
+            }
             let id = run_on(&mut conn, |conn| {
                 demo::create_provider_admin(conn, &email, &name)
             })?;
             println!("created provider admin {email} (contact {id}); get a token with: slr token {email}");
             Ok(())
         }
+        Command::Healthcheck { url } => healthcheck(url),
         Command::Token { email, ttl } => {
             let settings = settings()?;
             let email = Email::parse(&email).map_err(|e| e.to_string())?;
@@ -147,6 +170,34 @@ fn serve(settings: Settings) -> Result<(), String> {
     actix_web::rt::System::new()
         .block_on(app.run_until_stopped())
         .map_err(|e| e.to_string())
+}
+
+fn healthcheck(url: Option<String>) -> Result<(), String> {
+    let url = match url {
+        Some(url) => url,
+        None => {
+            let bind = std::env::var("SLR_BIND").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
+            let port = bind.rsplit(':').next().unwrap_or("8080").to_owned();
+            format!("http://127.0.0.1:{port}/readyz")
+        }
+    };
+    let status = actix_web::rt::System::new().block_on(async {
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()
+            .map_err(|e| e.to_string())?
+            .get(&url)
+            .send()
+            .await
+            .map(|response| response.status())
+            .map_err(|e| format!("{url}: {e}"))
+    })?;
+    if status.is_success() {
+        println!("{url}: {status}");
+        Ok(())
+    } else {
+        Err(format!("{url}: {status}"))
+    }
 }
 
 fn local_port(listener: &std::net::TcpListener) -> Result<u16, String> {

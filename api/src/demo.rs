@@ -83,6 +83,23 @@ type CustomerSpec = (
     &'static [(usize, usize, &'static str)],
 );
 
+/// The id of the provider admin with this e-mail, if there is one (`None` also when the
+/// e-mail belongs to a contact that is not a provider admin: creating it then fails clearly).
+pub fn provider_admin(conn: &mut DbConnection, email: &Email) -> RepoResult<Option<ContactId>> {
+    let Some(provider) = accounts::find_provider(conn)? else {
+        return Ok(None);
+    };
+    match contacts::find_by_email(conn, email) {
+        Ok(found)
+            if found.item.account_id == provider.item.id && found.item.role == Role::Admin =>
+        {
+            Ok(Some(found.item.id))
+        }
+        Ok(_) | Err(persistence::RepoError::NotFound) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
 /// Creates the provider account if missing and a provider admin contact.
 pub fn create_provider_admin(
     conn: &mut DbConnection,

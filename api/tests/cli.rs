@@ -63,9 +63,14 @@ impl Drop for Database {
 }
 
 fn slr(database: &str, args: &[&str]) -> Output {
+    slr_with(database, args, &[])
+}
+
+fn slr_with(database: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_slr"))
         .args(args)
         .env_clear()
+        .envs(env.iter().copied())
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", database)
         .env("SLR_JWT_SECRET", "cli-test-secret-cli-test-secret-cli-test")
@@ -109,4 +114,55 @@ fn one_shot_commands_exit_cleanly_fifty_times_in_a_row() {
             "token #{run} prints a JWT"
         );
     }
+}
+
+/// The `slr` arguments docker-compose.yml runs for `service` under `key` (a JSON-style list).
+fn compose_args(service: &str, key: &str) -> Vec<String> {
+    let compose = include_str!("../../docker-compose.yml");
+    let block = compose
+        .split(&format!("\n  {service}:\n"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {service} service"));
+    let line = block
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{key}:")))
+        .unwrap_or_else(|| panic!("no {key} in {service}"));
+    let list = line.split_once(':').unwrap().1.trim();
+    let mut args: Vec<String> = serde_json::from_str(list).expect("a JSON-style list");
+    if args.first().is_some_and(|a| a == "CMD") {
+        args.remove(0);
+    }
+    if args.first().is_some_and(|a| a == "slr") {
+        args.remove(0);
+    }
+    args
+}
+
+/// What docker-compose.yml runs exists and behaves: the one-shot `admin` service leaves a
+/// provider admin on the first start and succeeds unchanged on every later one; the image's
+/// and compose's healthcheck is `slr healthcheck` (exercised against a server in serve.rs).
+#[test]
+fn the_compose_admin_step_is_idempotent_and_its_commands_exist() {
+    let database = Database::create();
+    let url = database.url();
+    assert_clean(&slr(&url, &["migrate"]), "migrate");
+    let admin = compose_args("admin", "command");
+    assert_eq!(admin, ["admin", "create", "--if-missing"]);
+    let args: Vec<&str> = admin.iter().map(String::as_str).collect();
+    let env = [("SLR_ADMIN_EMAIL", "ops@compose.example")];
+    let first = slr_with(&url, &args, &env);
+    assert_clean(&first, "first start");
+    assert!(String::from_utf8_lossy(&first.stdout).contains("created provider admin"));
+    let again = slr_with(&url, &args, &env);
+    assert_clean(&again, "second start");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("exists"));
+    // Without --if-missing, a second create is the conflict it always was.
+    assert!(!slr_with(&url, &["admin", "create"], &env).status.success());
+    let token = slr(&url, &["token", "ops@compose.example"]);
+    assert_clean(&token, "token for the compose admin");
+    // The healthcheck command exists (the image's HEALTHCHECK runs the same).
+    let health = compose_args("api", "test");
+    assert_eq!(health, ["healthcheck"]);
+    assert!(include_str!("../../Dockerfile").contains(r#"CMD ["slr", "healthcheck"]"#));
+    assert!(include_str!("../../Dockerfile").contains("ca-certificates"));
 }

@@ -142,8 +142,19 @@ fn serve_binds_first_keeps_demo_urls_and_prints_export_lines() {
     assert!(!fresh.path().join("slr.db").exists(), "nothing seeded");
     assert_eq!(status_of(port, path_of(&page), None), 200, "still opens");
 
+    // The container healthcheck: 200 from /readyz, on SLR_BIND's port by default.
+    let healthcheck = |port: u16| {
+        Command::new(env!("CARGO_BIN_EXE_slr"))
+            .arg("healthcheck")
+            .env("SLR_BIND", format!("0.0.0.0:{port}"))
+            .output()
+            .unwrap()
+    };
+    assert!(healthcheck(port).status.success());
+
     // A restart on the same folder prints the same status page URL.
     drop(first);
+    assert!(!healthcheck(port).status.success(), "nothing listens");
     let port = free_port();
     let again = Server::start(data.path(), port);
     let page_again = again.value_for("alice@northwind.example", "status page: ");
