@@ -17,10 +17,11 @@ enum Database {
 }
 
 impl Database {
-    fn create() -> Self {
+    /// `tag` tells apart the databases of the tests of one process.
+    fn create(tag: &str) -> Self {
         match std::env::var("SLR_TEST_DATABASE_URL") {
             Ok(url) if !url.trim().is_empty() => {
-                let name = format!("slr_cli_{}", std::process::id());
+                let name = format!("slr_cli_{tag}_{}", std::process::id());
                 let mut conn = PgConnection::establish(&url).expect("Postgres is reachable");
                 diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}"))
                     .execute(&mut conn)
@@ -91,7 +92,7 @@ fn assert_clean(output: &Output, what: &str) {
 
 #[test]
 fn one_shot_commands_exit_cleanly_fifty_times_in_a_row() {
-    let database = Database::create();
+    let database = Database::create("oneshot");
     let url = database.url();
     for run in 0..RUNS {
         assert_clean(&slr(&url, &["migrate"]), &format!("migrate #{run}"));
@@ -143,7 +144,7 @@ fn compose_args(service: &str, key: &str) -> Vec<String> {
 /// and compose's healthcheck is `slr healthcheck` (exercised against a server in serve.rs).
 #[test]
 fn the_compose_admin_step_is_idempotent_and_its_commands_exist() {
-    let database = Database::create();
+    let database = Database::create("compose");
     let url = database.url();
     assert_clean(&slr(&url, &["migrate"]), "migrate");
     let admin = compose_args("admin", "command");
