@@ -333,6 +333,11 @@ fn maintenance_event(m: &MaintenanceResponse) -> icalendar::Event {
     event
 }
 
+/// A wire value in words: `partial_outage` → "partial outage".
+pub(crate) fn in_words<T: Serialize>(value: &T) -> String {
+    serde_plain(value).replace('_', " ")
+}
+
 /// A wire enum as its JSON string (e.g. `partial_outage`).
 pub(crate) fn serde_plain<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value)
@@ -355,8 +360,12 @@ pub(crate) fn serde_plain<T: Serialize>(value: &T) -> String {
 pub async fn get_incident_feed(
     db: web::Data<Db>,
     caller: Authenticated,
+    req: HttpRequest,
     params: QueryParams<IncidentListParams>,
 ) -> Result<HttpResponse, ApiError> {
+    // Links are relative (a reader resolves them against the feed's URL), so an answer never
+    // carries a Host header it was asked with; they keep the feed token the feed was opened with.
+    let token = crate::status_page::page_token(&req);
     let mut params = params.0;
     (params.from, params.include) = feed_window(params.from, params.to)?;
     let caller = caller.0;
@@ -380,7 +389,7 @@ pub async fn get_incident_feed(
         .await?;
     let mut entries: Vec<atom_syndication::Entry> = incidents
         .iter()
-        .map(|(incident, timeline)| incident_entry(incident, timeline))
+        .map(|(incident, timeline)| incident_entry(incident, timeline, token.as_deref()))
         .collect();
     entries.sort_by(|a, b| b.updated().cmp(a.updated()).then(a.id().cmp(b.id())));
     let mut feed = atom_syndication::Feed::default();
@@ -393,6 +402,21 @@ pub async fn get_incident_feed(
     let mut generator = atom_syndication::Generator::default();
     generator.set_value("slr");
     feed.set_generator(generator);
+    let mut author = atom_syndication::Person::default();
+    author.set_name("Service status");
+    feed.set_authors(vec![author]);
+    let this = match req.query_string() {
+        "" => req.path().to_owned(),
+        query => format!("{}?{query}", req.path()),
+    };
+    feed.set_links(vec![
+        link(this, "self", "application/atom+xml"),
+        link(
+            crate::status_page::page_link(token.as_deref()),
+            "alternate",
+            "text/html",
+        ),
+    ]);
     feed.set_entries(entries);
     Ok(feed_answer(
         "application/atom+xml; charset=utf-8",
@@ -404,6 +428,7 @@ pub async fn get_incident_feed(
 fn incident_entry(
     incident: &IncidentResponse,
     timeline: &[domain::IncidentUpdate],
+    token: Option<&str>,
 ) -> atom_syndication::Entry {
     let latest = timeline.last();
     let updated = latest
@@ -412,8 +437,8 @@ fn incident_entry(
         .max(incident.updated_at);
     let mut content = format!(
         "Status: {}. Impact: {}.\nYour impacted tenants ({}): {}\nYour offerings: {}\n",
-        serde_plain(&incident.status),
-        serde_plain(&incident.impact),
+        in_words(&incident.status),
+        in_words(&incident.impact),
         incident.impacted_tenant_count,
         tenant_names(incident.impacted_tenants.as_deref()),
         offering_names(&incident.offerings),
@@ -434,8 +459,8 @@ fn incident_entry(
     entry.set_title(format!(
         "{} ({}, {})",
         incident.title,
-        serde_plain(&incident.impact),
-        serde_plain(&incident.status)
+        in_words(&incident.impact),
+        in_words(&incident.status)
     ));
     entry.set_updated(chrono_utc(updated));
     entry.set_published(Some(chrono_utc(incident.started_at).into()));
@@ -444,12 +469,28 @@ fn incident_entry(
     body.set_content_type(Some("text".to_owned()));
     body.set_value(Some(content));
     entry.set_content(Some(body));
-    let mut link = atom_syndication::Link::default();
-    link.set_href(format!("/api/v1/incidents/{}", incident.id));
-    link.set_rel("alternate");
-    link.set_mime_type(Some("application/json".to_owned()));
-    entry.set_links(vec![link]);
+    // First the page a reader opens, then the JSON an integration reads.
+    entry.set_links(vec![
+        link(
+            crate::status_page::event_link("incidents", incident.id, token),
+            "alternate",
+            "text/html",
+        ),
+        link(
+            format!("/api/v1/incidents/{}", incident.id),
+            "alternate",
+            "application/json",
+        ),
+    ]);
     entry
+}
+
+fn link(href: String, rel: &str, mime_type: &str) -> atom_syndication::Link {
+    let mut link = atom_syndication::Link::default();
+    link.set_href(href);
+    link.set_rel(rel);
+    link.set_mime_type(Some(mime_type.to_owned()));
+    link
 }
 
 /// What a badge shows.

@@ -189,7 +189,7 @@ async fn page_caller(req: &HttpRequest, callers: &Callers) -> Result<Caller, Box
 }
 
 /// The feed token a page was opened with (for its links).
-fn page_token(req: &HttpRequest) -> Option<String> {
+pub(crate) fn page_token(req: &HttpRequest) -> Option<String> {
     form_urlencoded::parse(req.query_string().as_bytes())
         .find(|(name, _)| name == "token")
         .map(|(_, value)| value.into_owned())
@@ -322,7 +322,7 @@ fn day(at: OffsetDateTime) -> String {
 fn incident_meta(incident: &IncidentResponse) -> String {
     format!(
         "{} · {} · since {}",
-        crate::feeds::serde_plain(&incident.impact).replace('_', " "),
+        crate::feeds::in_words(&incident.impact),
         crate::feeds::serde_plain(&incident.status),
         minute(incident.started_at)
     )
@@ -335,7 +335,7 @@ fn window_meta(window: &MaintenanceResponse) -> String {
         minute(window.scheduled_start),
         minute(window.scheduled_end),
         crate::feeds::serde_plain(&window.expected_impact),
-        crate::feeds::serde_plain(&window.status).replace('_', " ")
+        crate::feeds::in_words(&window.status)
     )
 }
 
@@ -354,8 +354,13 @@ fn feed_link(path: &str, token: Option<&str>) -> String {
     }
 }
 
+/// The status page, with the page's feed token.
+pub(crate) fn page_link(token: Option<&str>) -> String {
+    feed_link("/status-page", token)
+}
+
 /// An event's own page, with the page's feed token.
-fn event_link(kind: &str, id: i64, token: Option<&str>) -> String {
+pub(crate) fn event_link(kind: &str, id: i64, token: Option<&str>) -> String {
     feed_link(&format!("/status-page/{kind}/{id}"), token)
 }
 

@@ -448,3 +448,57 @@ async fn badges_show_status_and_availability_in_words_for_visible_offerings_only
         .await;
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+/// What a feed reader needs: the feed's author and `self` link, entries whose link opens the
+/// incident's status page (with the feed token the feed was read with) as HTML, and titles
+/// that say the impact and status in words.
+#[tokio::test]
+async fn a_feed_reader_gets_an_author_a_self_link_and_entry_pages_it_can_open() {
+    let w = world().await;
+    let id = w.incident("Login failures", "saas2-eu").await; // major_outage
+    let (_, token) = w.feed_token(CAROL).await;
+    let feed_path = format!("/api/v1/incidents.atom?token={token}");
+    let response = w.anonymous(&feed_path).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let feed = atom_syndication::Feed::read_from(&response.bytes().await.unwrap()[..]).unwrap();
+    assert!(!feed.authors().is_empty(), "a feed has an author");
+    let this = feed
+        .links()
+        .iter()
+        .find(|l| l.rel() == "self")
+        .expect("rel=self");
+    assert_eq!(this.href(), feed_path);
+    assert_eq!(this.mime_type(), Some("application/atom+xml"));
+    let entry = &feed.entries()[0];
+    assert_eq!(
+        entry.title().as_str(),
+        "Login failures (major outage, investigating)"
+    );
+    let page = entry
+        .links()
+        .iter()
+        .find(|l| l.mime_type() == Some("text/html"))
+        .expect("an HTML link");
+    assert_eq!(page.rel(), "alternate");
+    assert!(page
+        .href()
+        .starts_with(&format!("/status-page/incidents/{id}?token=")));
+    // Resolved against the feed's URL, as a reader does, it opens without any other credential.
+    let opened = w.anonymous(page.href()).await;
+    assert_eq!(opened.status(), StatusCode::OK);
+    assert!(opened.text().await.unwrap().contains("Login failures"));
+    // Read with a bearer token instead, the links carry no token.
+    let feed = w
+        .app
+        .get("/api/v1/incidents.atom", &w.app.token(CAROL))
+        .await;
+    let feed = atom_syndication::Feed::read_from(&feed.bytes().await.unwrap()[..]).unwrap();
+    let hrefs: Vec<&str> = feed.entries()[0].links().iter().map(|l| l.href()).collect();
+    assert_eq!(
+        hrefs,
+        [
+            format!("/status-page/incidents/{id}"),
+            format!("/api/v1/incidents/{id}")
+        ]
+    );
+}
