@@ -141,11 +141,11 @@ pub struct AuditParams {
     /// `create`, `update` or `delete`.
     pub action: Option<String>,
     /// Only writes at or after this time (RFC 3339).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, deserialize_with = "crate::wire::instant::query::deserialize")]
     #[param(value_type = Option<String>, format = DateTime)]
     pub from: Option<OffsetDateTime>,
     /// Only writes before this time (RFC 3339).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, deserialize_with = "crate::wire::instant::query::deserialize")]
     #[param(value_type = Option<String>, format = DateTime)]
     pub to: Option<OffsetDateTime>,
 }

@@ -29,6 +29,7 @@ use crate::error::{FieldError, Problem};
         FieldError,
         crate::status_page::EventPageKind,
         crate::routes::events::Include,
+        crate::routes::events::Sort,
         crate::feeds::BadgeKind
     ))
 )]

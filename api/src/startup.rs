@@ -138,6 +138,7 @@ impl Application {
             let spec = crate::openapi::finish(spec);
             app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", spec))
                 .route("/swagger-ui", web::get().to(swagger_redirect))
+                .route("/", web::get().to(home_redirect))
                 .route(
                     crate::status_page::STYLESHEET_PATH,
                     web::get().to(crate::status_page::stylesheet),
@@ -305,6 +306,14 @@ where
 /// The OpenAPI document the server serves at `/api-docs/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     crate::openapi::finish(register(App::new().into_utoipa_app()).split_for_parts().1)
+}
+
+/// `GET /`: people who open the address land on the API's documentation (a temporary
+/// redirect: the root may serve something else one day).
+async fn home_redirect() -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header(("Location", "/swagger-ui/"))
+        .finish()
 }
 
 async fn swagger_redirect() -> HttpResponse {

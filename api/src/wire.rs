@@ -88,12 +88,33 @@ pub mod instant {
     pub fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<OffsetDateTime, D::Error> {
-        let raw = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        let at = OffsetDateTime::parse(&raw, &Rfc3339).map_err(|e| {
-            serde::de::Error::custom(format!("must be an RFC 3339 timestamp ({e})"))
-        })?;
+        let at = parse(deserializer)?;
         domain::availability::supported_instant(at)
             .ok_or_else(|| serde::de::Error::custom(domain::availability::OUT_OF_RANGE))
+    }
+
+    /// What a client is told about a timestamp that does not parse (not the parser's
+    /// internals).
+    pub const EXPECTED: &str = "must be an RFC 3339 timestamp, e.g. 2026-11-01T00:00:00Z";
+
+    fn parse<'de, D: Deserializer<'de>>(deserializer: D) -> Result<OffsetDateTime, D::Error> {
+        let raw = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        OffsetDateTime::parse(&raw, &Rfc3339).map_err(|_| serde::de::Error::custom(EXPECTED))
+    }
+
+    /// Optional query parameters (`from`, `to`): parsed here, their range checked by the
+    /// handler with the window (422, see `extract::check_list_window`).
+    pub mod query {
+        use serde::{Deserialize, Deserializer};
+        use time::OffsetDateTime;
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<OffsetDateTime>, D::Error> {
+            #[derive(Deserialize)]
+            struct Parsed(#[serde(deserialize_with = "super::parse")] OffsetDateTime);
+            Ok(Option::<Parsed>::deserialize(deserializer)?.map(|Parsed(at)| at))
+        }
     }
 
     /// The same for optional fields.

@@ -49,11 +49,11 @@ impl From<BucketSize> for Granularity {
 #[into_params(parameter_in = Query)]
 pub struct WindowParams {
     /// Start (RFC 3339); default 30 days before `to`.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, deserialize_with = "crate::wire::instant::query::deserialize")]
     #[param(value_type = Option<String>, format = DateTime)]
     pub from: Option<OffsetDateTime>,
     /// End (RFC 3339, exclusive); default now.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, deserialize_with = "crate::wire::instant::query::deserialize")]
     #[param(value_type = Option<String>, format = DateTime)]
     pub to: Option<OffsetDateTime>,
     /// Bucket size of the series (default `day`).

@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::fmt::Display;
 
+use time::OffsetDateTime;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::catalogue::{Region, Tier};
 use domain::{
@@ -107,6 +109,51 @@ impl Include {
             *tenants(&mut response) = None;
         }
         response
+    }
+}
+
+/// The order of an event list.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema, PartialEq, Eq)]
+pub enum Sort {
+    /// Oldest first, as created (the default).
+    #[default]
+    #[serde(rename = "id")]
+    Id,
+    /// Newest first: by when the event started (a window: its actual start, else its
+    /// scheduled one), then by id.
+    #[serde(rename = "-started_at")]
+    NewestFirst,
+}
+
+/// `fetch` for [`visible_page`] over `rows` in [`Sort::NewestFirst`] order: a cursor is the
+/// id of the last row shown, placed by its own start time (an id no longer listed ends the list).
+pub fn newest_first<T>(
+    mut rows: Vec<T>,
+    key: impl Fn(&T) -> (OffsetDateTime, i64),
+) -> impl FnMut(PageRequest) -> RepoResult<Page<T>>
+where
+    T: Clone,
+{
+    rows.sort_by_key(|row| std::cmp::Reverse(key(row)));
+    let position: std::collections::HashMap<i64, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(at, row)| (key(row).1, at))
+        .collect();
+    move |request| {
+        let start = match request.after {
+            None => 0,
+            Some(after) => position.get(&after).map_or(rows.len(), |at| at + 1),
+        };
+        let limit = usize::try_from(request.limit).unwrap_or(usize::MAX);
+        let items: Vec<T> = rows.iter().skip(start).take(limit).cloned().collect();
+        let more = start.saturating_add(items.len()) < rows.len();
+        let next_after = if more {
+            items.last().map(|row| key(row).1)
+        } else {
+            None
+        };
+        Ok(Page { items, next_after })
     }
 }
 

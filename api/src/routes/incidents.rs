@@ -12,8 +12,9 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use super::events::{
-    create_event, get_event, impacted_tenants_page, patch_event, require_writer_of, visible_page,
-    EventContext, EventKind, Include, OfferingRef, Scope, ShownFilter, TenantRef,
+    create_event, get_event, impacted_tenants_page, newest_first, patch_event, require_writer_of,
+    visible_page, EventContext, EventKind, Include, OfferingRef, Scope, ShownFilter, Sort,
+    TenantRef,
 };
 use crate::auth::Authenticated;
 use crate::db::Db;
@@ -170,15 +171,17 @@ pub struct IncidentListParams {
     /// `true`: only unresolved incidents.
     pub active: Option<bool>,
     /// Only incidents running at some point at or after this time (RFC 3339).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, deserialize_with = "crate::wire::instant::query::deserialize")]
     #[param(value_type = Option<String>, format = DateTime)]
     pub from: Option<OffsetDateTime>,
     /// Only incidents that started before this time (RFC 3339).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, deserialize_with = "crate::wire::instant::query::deserialize")]
     #[param(value_type = Option<String>, format = DateTime)]
     pub to: Option<OffsetDateTime>,
     /// `impacted_tenants`: list each incident's impacted tenants (default: only the count).
     pub include: Option<Include>,
+    /// `id` (oldest first, the default) or `-started_at` (newest first).
+    pub sort: Option<Sort>,
 }
 
 /// Renders an incident for the caller; `None` when it affects none of the caller's tenants.
@@ -312,15 +315,23 @@ pub fn list(
         from: params.from,
         to: params.to,
     };
+    let keep = |record: Record<domain::Incident>| {
+        render(&ctx, record)
+            .filter(|r| shown.keeps(&r.offerings, r.impacted_tenants.as_deref()))
+            .map(|r| Include::apply(params.include, r, |r| &mut r.impacted_tenants))
+    };
+    if params.sort == Some(Sort::NewestFirst) {
+        let all = reads
+            .incidents(&filter, persistence::PageRequest::first(i64::MAX))?
+            .items;
+        let fetch = newest_first(all, |r| (r.item.started_at, r.item.id.0));
+        return visible_page(fetch, page, |record| record.item.id.0, keep);
+    }
     visible_page(
         |request| reads.incidents(&filter, request),
         page,
         |record| record.item.id.0,
-        |record| {
-            render(&ctx, record)
-                .filter(|r| shown.keeps(&r.offerings, r.impacted_tenants.as_deref()))
-                .map(|r| Include::apply(params.include, r, |r| &mut r.impacted_tenants))
-        },
+        keep,
     )
 }
 

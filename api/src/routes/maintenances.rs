@@ -17,8 +17,9 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use super::events::{
-    create_event, get_event, impacted_tenants_page, patch_event, require_writer_of, visible_page,
-    EventContext, EventKind, Include, OfferingRef, Scope, ShownFilter, TenantRef,
+    create_event, get_event, impacted_tenants_page, newest_first, patch_event, require_writer_of,
+    visible_page, EventContext, EventKind, Include, OfferingRef, Scope, ShownFilter, Sort,
+    TenantRef,
 };
 use crate::auth::Authenticated;
 use crate::db::Db;
@@ -141,15 +142,18 @@ pub struct MaintenanceListParams {
     /// `upcoming`, `active` or `past`.
     pub phase: Option<Phase>,
     /// Only windows ending after this time (RFC 3339).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, deserialize_with = "crate::wire::instant::query::deserialize")]
     #[param(value_type = Option<String>, format = DateTime)]
     pub from: Option<OffsetDateTime>,
     /// Only windows starting before this time (RFC 3339).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, deserialize_with = "crate::wire::instant::query::deserialize")]
     #[param(value_type = Option<String>, format = DateTime)]
     pub to: Option<OffsetDateTime>,
     /// `impacted_tenants`: list each window's impacted tenants (default: only the count).
     pub include: Option<Include>,
+    /// `id` (oldest first, the default) or `-started_at` (newest first: by actual start, else
+    /// scheduled start).
+    pub sort: Option<Sort>,
 }
 
 /// Renders a window for the caller; `None` when it may impact none of the caller's tenants.
@@ -306,16 +310,25 @@ pub fn list(
         counted_only: false,
     };
     let now = OffsetDateTime::now_utc();
+    let keep = |record| {
+        render(&ctx, record, now)
+            .filter(|r| shown.keeps(&r.offerings, r.impacted_tenants.as_deref()))
+            .filter(|r| params.phase.is_none_or(|p| r.phase == p))
+            .map(|r| Include::apply(params.include, r, |r| &mut r.impacted_tenants))
+    };
+    if params.sort == Some(Sort::NewestFirst) {
+        let all = reads
+            .maintenances(&filter, persistence::PageRequest::first(i64::MAX))?
+            .items;
+        let start = |m: &domain::Maintenance| m.actual_start.unwrap_or(m.scheduled_start);
+        let fetch = newest_first(all, |r| (start(&r.item), r.item.id.0));
+        return visible_page(fetch, page, |record| record.item.id.0, keep);
+    }
     visible_page(
         |request| reads.maintenances(&filter, request),
         page,
         |record| record.item.id.0,
-        |record| {
-            render(&ctx, record, now)
-                .filter(|r| shown.keeps(&r.offerings, r.impacted_tenants.as_deref()))
-                .filter(|r| params.phase.is_none_or(|p| r.phase == p))
-                .map(|r| Include::apply(params.include, r, |r| &mut r.impacted_tenants))
-        },
+        keep,
     )
 }
 

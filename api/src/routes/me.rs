@@ -15,8 +15,37 @@ use crate::error::{ApiError, ReadProblems};
 pub struct MeResponse {
     pub contact: ContactResponse,
     pub account: AccountResponse,
-    /// True for provider admins, the only callers that write.
+    /// True for provider admins, who write the directory, the catalogue and events
+    /// (`may_manage.directory` and `may_manage.events`).
     pub can_write: bool,
+    /// What the caller may change (everything else it sees, it only reads).
+    pub may_manage: MayManage,
+}
+
+/// What a caller may change, by area.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MayManage {
+    /// Its own account's integrations: webhook endpoints and feed tokens (any account's
+    /// admins; its viewers read them).
+    pub integrations: bool,
+    /// Accounts, contacts, tenants, offerings, services and classifications (provider admins).
+    pub directory: bool,
+    /// Incidents and maintenance windows (provider admins).
+    pub events: bool,
+    /// Reading the audit log (provider admins).
+    pub audit: bool,
+}
+
+impl MayManage {
+    fn of(caller: &domain::Caller) -> Self {
+        let provider_admin = caller.may_write();
+        Self {
+            integrations: caller.role == domain::Role::Admin,
+            directory: provider_admin,
+            events: provider_admin,
+            audit: provider_admin,
+        }
+    }
 }
 
 /// The authenticated contact and its account.
@@ -38,5 +67,6 @@ pub async fn get_me(
         contact: contact.into(),
         account: account.into(),
         can_write: caller.may_write(),
+        may_manage: MayManage::of(&caller),
     }))
 }

@@ -6,6 +6,7 @@ mod auth;
 mod availability;
 mod billing;
 mod directory;
+mod edges;
 mod errors;
 mod events;
 mod feeds;
