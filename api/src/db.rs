@@ -16,6 +16,31 @@ const QUICK: Duration = Duration::from_millis(800);
 /// During an outage, one request in this interval probes the database; the others fail fast.
 const PROBE_EVERY: Duration = Duration::from_millis(100);
 
+/// How long one request may spend waiting for the database while it is unreachable: however
+/// many database steps a handler takes, it answers 503 within about a second.
+const REQUEST_BUDGET: Duration = Duration::from_millis(900);
+
+/// One request's dealings with the database (a task-local for the request's handling, set
+/// up by the access-log middleware): its deadline, and whether it already found the database
+/// unreachable — then its later steps fail at once instead of probing again.
+struct RequestBudget {
+    deadline: Instant,
+    unavailable: std::cell::Cell<bool>,
+}
+
+tokio::task_local! {
+    static REQUEST: RequestBudget;
+}
+
+/// Runs a request's handling under a fresh [`REQUEST_BUDGET`].
+pub async fn within_budget<F: std::future::Future>(handling: F) -> F::Output {
+    let budget = RequestBudget {
+        deadline: Instant::now() + REQUEST_BUDGET,
+        unavailable: std::cell::Cell::new(false),
+    };
+    REQUEST.scope(budget, handling).await
+}
+
 /// Whether the database was last found unreachable. While it is, requests answer 503 at once
 /// (with `Retry-After`) instead of each waiting out the pool's timeout, and one request every
 /// [`PROBE_EVERY`] tries it again, so service resumes by itself within a fraction of a second.
@@ -128,7 +153,7 @@ impl Db {
     }
 
     /// The read model, brought up to date first (best effort: a write that fails on the
-    /// database fails anyway), for rendering what a write announces to webhooks: the directory
+    /// database fails anyway — at once, as the request already found it unreachable), for rendering what a write announces to webhooks: the directory
     /// (who sees which tenant) then includes every change committed before the write.
     pub async fn model_for_announcing(&self) -> Arc<ReadModel> {
         let _ = self.catch_up().await;
@@ -169,12 +194,29 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, RepoError> + Send + 'static,
     {
+        let failing_fast = || ApiError::unavailable("still failing fast after a database outage");
+        if REQUEST.try_with(|r| r.unavailable.get()).unwrap_or(false) {
+            return Err(failing_fast());
+        }
         let Some(wait) = self.outage.admit() else {
-            return Err(ApiError::unavailable(
-                "still failing fast after a database outage",
-            ));
+            return Err(failing_fast());
         };
-        self.on_pool(wait, work).await
+        // A probe waits no longer than what is left of the request's budget.
+        let wait = match (wait, REQUEST.try_with(|r| r.deadline)) {
+            (Some(wait), Ok(deadline)) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(failing_fast());
+                }
+                Some(wait.min(left))
+            }
+            (wait, _) => wait,
+        };
+        let result = self.on_pool(wait, work).await;
+        if result.as_ref().is_err_and(ApiError::is_unavailable) {
+            let _ = REQUEST.try_with(|r| r.unavailable.set(true));
+        }
+        result
     }
 
     /// `work` on a connection got within `wait` (the pool's own timeout when `None`).

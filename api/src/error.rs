@@ -133,6 +133,11 @@ impl ApiError {
         }
     }
 
+    /// Whether this is the 503 of an unreachable database.
+    pub fn is_unavailable(&self) -> bool {
+        self.code() == "database_unavailable"
+    }
+
     pub fn code(&self) -> &'static str {
         self.code
     }

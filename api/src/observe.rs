@@ -77,9 +77,8 @@ pub async fn observe(
         .match_pattern()
         .unwrap_or_else(|| "(unmatched)".to_owned());
     let started = Instant::now();
-    let outcome = TASK_REQUEST_ID
-        .scope(id.clone(), AssertUnwindSafe(next.call(req)).catch_unwind())
-        .await;
+    let handled = crate::db::within_budget(AssertUnwindSafe(next.call(req)).catch_unwind());
+    let outcome = TASK_REQUEST_ID.scope(id.clone(), handled).await;
     let mut response = match outcome {
         Ok(Ok(response)) => response.map_into_boxed_body(),
         Ok(Err(error)) => return Err(error),

@@ -126,7 +126,7 @@ impl ConnectionManager {
     fn open(&self) -> Result<DbConnection, ConnectionError> {
         match &self.target {
             DatabaseTarget::Postgres(url) => {
-                PgConnection::establish(url).map(DbConnection::Postgresql)
+                PgConnection::establish(&with_connect_timeout(url)).map(DbConnection::Postgresql)
             }
             DatabaseTarget::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)?;
@@ -140,6 +140,16 @@ impl ConnectionManager {
             }
         }
     }
+}
+
+/// `url` with libpq's `connect_timeout` (2 s) unless it sets one: a connection attempt to a
+/// host that does not answer gives up instead of waiting out the kernel's TCP timeout.
+fn with_connect_timeout(url: &str) -> std::borrow::Cow<'_, str> {
+    if url.contains("connect_timeout=") {
+        return url.into();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout=2").into()
 }
 
 /// One connection, no pool: for one-shot commands, which must not leave pool threads still
@@ -186,6 +196,27 @@ pub fn migrations_fingerprint() -> String {
         hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
     }
     format!("{hash:016x}")
+}
+
+#[cfg(test)]
+mod connect_timeout_tests {
+    use super::with_connect_timeout;
+
+    #[test]
+    fn a_connect_timeout_is_added_unless_set() {
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db"),
+            "postgres://u@h/db?connect_timeout=2"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?sslmode=disable"),
+            "postgres://u@h/db?sslmode=disable&connect_timeout=2"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?connect_timeout=9"),
+            "postgres://u@h/db?connect_timeout=9"
+        );
+    }
 }
 
 #[cfg(test)]

@@ -1041,3 +1041,71 @@ async fn a_known_path_with_another_method_answers_405_with_allow() {
         .await;
     problem(unknown, StatusCode::NOT_FOUND, "route_not_found").await;
 }
+
+/// However many database steps a write takes (catching the read model up, checking, writing),
+/// during an outage it answers 503 within a second: once one step found the database
+/// unreachable, the request's later steps fail at once instead of each probing again.
+#[tokio::test]
+async fn every_write_answers_within_a_second_during_an_outage() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let token = app.admin_token();
+    let sma = app
+        .id_of("services", "name", "Service Management Automation")
+        .await;
+    let incident = json!({"service_id": sma, "title": "Before", "impact": "degraded",
+        "scope": {"kind": "service"}, "message": "Looking."});
+    let id = app.create("/api/v1/incidents", &incident).await["id"].clone();
+    if !app.set_database_reachable(false) {
+        return; // SQLite: an embedded file cannot be down.
+    }
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let writes = [
+        (
+            Method::POST,
+            "/api/v1/incidents".to_owned(),
+            incident.clone(),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/incidents/{id}"),
+            json!({"title": "During"}),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/incidents/{id}/updates"),
+            json!({"message": "Still."}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/services".to_owned(),
+            json!({"name": "During"}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/feed-tokens".to_owned(),
+            json!({"name": "During"}),
+        ),
+    ];
+    for round in 0..3 {
+        for (method, path, body) in &writes {
+            let response = client
+                .request(method.clone(), app.url(path))
+                .bearer_auth(&token)
+                .json(body)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{method} {path} (round {round}) within 1 s: {e}"));
+            problem(
+                response,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+            )
+            .await;
+        }
+    }
+    app.set_database_reachable(true);
+}
