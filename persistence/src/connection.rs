@@ -142,14 +142,26 @@ impl ConnectionManager {
     }
 }
 
-/// `url` with libpq's `connect_timeout` (2 s) unless it sets one: a connection attempt to a
-/// host that does not answer gives up instead of waiting out the kernel's TCP timeout.
+/// libpq settings that bound how long a dead database can hold a request, unless the URL sets
+/// them: `connect_timeout` (seconds; libpq's minimum, 2) gives up a connection attempt to a host
+/// that does not answer, and `tcp_user_timeout` (ms) drops a connection whose sent data goes
+/// unacknowledged, so a query in flight when the host vanishes fails (503) instead of waiting
+/// out the kernel's retransmissions.
+const BOUNDS: [(&str, &str); 2] = [("connect_timeout", "2"), ("tcp_user_timeout", "800")];
+
 fn with_connect_timeout(url: &str) -> std::borrow::Cow<'_, str> {
-    if url.contains("connect_timeout=") {
-        return url.into();
+    let mut bounded = url.to_owned();
+    for (name, value) in BOUNDS {
+        if !url.contains(&format!("{name}=")) {
+            let separator = if bounded.contains('?') { '&' } else { '?' };
+            bounded.push_str(&format!("{separator}{name}={value}"));
+        }
     }
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}connect_timeout=2").into()
+    if bounded == url {
+        url.into()
+    } else {
+        bounded.into()
+    }
 }
 
 /// One connection, no pool: for one-shot commands, which must not leave pool threads still
@@ -203,19 +215,17 @@ mod connect_timeout_tests {
     use super::with_connect_timeout;
 
     #[test]
-    fn a_connect_timeout_is_added_unless_set() {
+    fn bounds_are_added_unless_set() {
         assert_eq!(
             with_connect_timeout("postgres://u@h/db"),
-            "postgres://u@h/db?connect_timeout=2"
+            "postgres://u@h/db?connect_timeout=2&tcp_user_timeout=800"
         );
         assert_eq!(
             with_connect_timeout("postgres://u@h/db?sslmode=disable"),
-            "postgres://u@h/db?sslmode=disable&connect_timeout=2"
+            "postgres://u@h/db?sslmode=disable&connect_timeout=2&tcp_user_timeout=800"
         );
-        assert_eq!(
-            with_connect_timeout("postgres://u@h/db?connect_timeout=9"),
-            "postgres://u@h/db?connect_timeout=9"
-        );
+        let set = "postgres://u@h/db?connect_timeout=9&tcp_user_timeout=5000";
+        assert_eq!(with_connect_timeout(set), set);
     }
 }
 
