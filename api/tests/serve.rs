@@ -4,8 +4,8 @@
 //! tokens are printed as `export` lines that work.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is its job
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
@@ -89,22 +89,16 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// The status code of a GET (HTTP/1.0 over a plain socket: no client needed).
+/// The status code of a GET.
 fn status_of(port: u16, path_and_query: &str, token: Option<&str>) -> u16 {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
-    write!(
-        stream,
-        "GET {path_and_query} HTTP/1.0\r\nHost: 127.0.0.1\r\n{auth}\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:.200}"))
+    let url = format!("http://127.0.0.1:{port}{path_and_query}");
+    actix_web::rt::System::new().block_on(async {
+        let mut request = reqwest::Client::new().get(&url);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap().status().as_u16()
+    })
 }
 
 fn path_of(url: &str) -> &str {
