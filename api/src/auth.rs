@@ -1,12 +1,12 @@
 //! Bearer JWT authentication: tokens name a contact (`sub`); the contact and its account come
 //! from the read model (see [`Callers`]), so a removed contact's token stops at once.
 
-use std::future::{ready, Future};
-use std::pin::Pin;
+use std::future::{ready, Ready};
 use std::time::Duration;
 
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 use domain::{Caller, ContactId};
+use futures_util::future::{Either, LocalBoxFuture};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header as JwtHeader, Validation};
 use serde::{Deserialize, Serialize};
@@ -199,21 +199,29 @@ impl Authenticated {
 
 impl FromRequest for Authenticated {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future =
+        Either<Ready<Result<Self, ApiError>>, LocalBoxFuture<'static, Result<Self, ApiError>>>;
 
-    /// The caller the answer cache already resolved for this request, else resolved now
-    /// (catching up first for a caller this replica has not seen yet).
+    /// The caller the answer cache already resolved for this request, else resolved now —
+    /// without waiting, unless a caller this replica does not know makes it catch up first.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        if let Some(Resolved(caller)) = req.extensions().get::<Resolved>() {
-            return Box::pin(ready(Ok(Authenticated(caller.clone()))));
-        }
         let Some(callers) = req.app_data::<web::Data<Callers>>().cloned() else {
-            return Box::pin(ready(Err(ApiError::internal(
-                "authentication is not configured",
-            ))));
+            let missing = ApiError::internal("authentication is not configured");
+            return Either::Left(ready(Err(missing)));
         };
-        let req = req.clone();
-        Box::pin(async move { callers.resolve_fresh(&req).await.map(Authenticated) })
+        match callers.known_caller(req) {
+            Ok(caller) => Either::Left(ready(Ok(Authenticated(caller)))),
+            Err(Refusal::Final(error)) => Either::Left(ready(Err(error))),
+            Err(unknown) => {
+                let req = req.clone();
+                Either::Right(Box::pin(async move {
+                    callers
+                        .after_catch_up(&req, unknown)
+                        .await
+                        .map(Authenticated)
+                }))
+            }
+        }
     }
 }
 
@@ -318,21 +326,41 @@ impl Callers {
 
     /// The caller of a request from what this replica knows, or why it has none (401). Feed
     /// routes also accept a feed token as `?token=` (and only they: the JSON API takes bearer
-    /// tokens only). See [`Callers::resolve_fresh`] for callers made elsewhere a moment ago.
+    /// tokens only). See [`Callers::caller_of`] for callers made elsewhere a moment ago.
     pub fn resolve(&self, req: &HttpRequest) -> Result<Caller, ApiError> {
         self.resolve_known(req).map_err(Refusal::into_error)
     }
 
-    /// [`Callers::resolve`], except that a validly signed token for a contact (or a feed
+    /// The caller of `req` — the one the answer cache already resolved for it, else
+    /// [`Callers::resolve`]'s, except that a validly signed token for a contact (or a feed
     /// token) the read model does not know first makes the replica catch up with the database
     /// once: a contact created by another process (`slr admin create`, another replica) works
     /// at once instead of after the next poll. Bounded: once per unknown key a second, and
     /// [`CATCH_UPS_PER_SECOND`] in all.
-    pub async fn resolve_fresh(&self, req: &HttpRequest) -> Result<Caller, ApiError> {
-        match self.resolve_known(req) {
+    pub async fn caller_of(&self, req: &HttpRequest) -> Result<Caller, ApiError> {
+        match self.known_caller(req) {
             Ok(caller) => Ok(caller),
-            Err(Refusal::Final(error)) => Err(error),
-            Err(Refusal::Unknown { key, error }) => {
+            Err(refusal) => self.after_catch_up(req, refusal).await,
+        }
+    }
+
+    /// The caller of `req` from what this replica knows now (the answer cache's, if it
+    /// resolved one).
+    fn known_caller(&self, req: &HttpRequest) -> Result<Caller, Refusal> {
+        let resolved = req.extensions().get::<Resolved>().map(|r| r.0.clone());
+        resolved.map_or_else(|| self.resolve_known(req), Ok)
+    }
+
+    /// A refused caller, once more after catching up if it was only unknown (see
+    /// [`Callers::caller_of`]).
+    async fn after_catch_up(
+        &self,
+        req: &HttpRequest,
+        refusal: Refusal,
+    ) -> Result<Caller, ApiError> {
+        match refusal {
+            Refusal::Final(error) => Err(error),
+            Refusal::Unknown { key, error } => {
                 if !self.may_catch_up(key) {
                     return Err(error);
                 }
@@ -343,19 +371,12 @@ impl Callers {
     }
 
     fn may_catch_up(&self, key: String) -> bool {
-        if self.caught_up_for.contains_key(&key) {
-            return false;
-        }
-        self.caught_up_for.insert(key, ());
-        self.catch_ups.check().is_ok()
+        self.caught_up_for.entry(key).or_insert(()).is_fresh() && self.catch_ups.check().is_ok()
     }
 
     fn resolve_known(&self, req: &HttpRequest) -> Result<Caller, Refusal> {
         if crate::feeds::is_feed_route(req.path()) {
-            let feed_token = form_urlencoded::parse(req.query_string().as_bytes())
-                .find(|(name, _)| name == "token")
-                .map(|(_, value)| value.into_owned());
-            if let Some(token) = feed_token {
+            if let Some(token) = crate::feeds::query_token(req) {
                 return self.feed_caller(&token);
             }
         }

@@ -177,7 +177,10 @@ fn healthcheck(url: Option<String>) -> Result<(), String> {
         Some(url) => url,
         None => {
             let bind = std::env::var("SLR_BIND").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
-            let port = bind.rsplit(':').next().unwrap_or("8080").to_owned();
+            let port = bind
+                .parse::<std::net::SocketAddr>()
+                .map_err(|e| format!("SLR_BIND {bind:?}: {e}"))?
+                .port();
             format!("http://127.0.0.1:{port}/readyz")
         }
     };

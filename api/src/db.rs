@@ -152,9 +152,10 @@ impl Db {
             .map_err(ApiError::from)
     }
 
-    /// The read model, brought up to date first (best effort: a write that fails on the
-    /// database fails anyway — at once, as the request already found it unreachable), for rendering what a write announces to webhooks: the directory
-    /// (who sees which tenant) then includes every change committed before the write.
+    /// The read model, brought up to date first, for rendering what a write announces to
+    /// webhooks: the directory (who sees which tenant) then includes every change committed
+    /// before the write. Best effort: a write that fails on the database fails anyway — at once,
+    /// as the request already found it unreachable.
     pub async fn model_for_announcing(&self) -> Arc<ReadModel> {
         let _ = self.catch_up().await;
         Arc::clone(&self.model)

@@ -45,6 +45,13 @@ pub fn is_feed_route(path: &str) -> bool {
             && (path.ends_with(".ics") || path.ends_with(".atom") || path.ends_with("/badge.svg"))
 }
 
+/// The feed token a request carries as `?token=`, if any.
+pub fn query_token(req: &actix_web::HttpRequest) -> Option<String> {
+    form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(name, _)| name == "token")
+        .map(|(_, value)| value.into_owned())
+}
+
 /// A new random feed token.
 pub fn new_token() -> String {
     format!("{TOKEN_PREFIX}{}", crate::webhooks::random_token(32))
@@ -365,7 +372,7 @@ pub async fn get_incident_feed(
 ) -> Result<HttpResponse, ApiError> {
     // Links are relative (a reader resolves them against the feed's URL), so an answer never
     // carries a Host header it was asked with; they keep the feed token the feed was opened with.
-    let token = crate::status_page::page_token(&req);
+    let token = query_token(&req);
     let mut params = params.0;
     (params.from, params.include) = feed_window(params.from, params.to)?;
     let caller = caller.0;

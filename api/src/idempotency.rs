@@ -38,7 +38,7 @@ pub async fn create_once<T, F>(
     db: &Db,
     caller: &Caller,
     req: &HttpRequest,
-    raw_body: &web::Bytes,
+    raw_body: &[u8],
     mut create: F,
 ) -> Result<HttpResponse, ApiError>
 where
@@ -66,7 +66,7 @@ pub async fn once<T, F>(
     db: &Db,
     caller: &Caller,
     req: &HttpRequest,
-    raw_body: &web::Bytes,
+    raw_body: &[u8],
     status: StatusCode,
     mut write: F,
 ) -> Result<HttpResponse, ApiError>
@@ -74,7 +74,7 @@ where
     T: Serialize + Send + 'static,
     F: FnMut(&mut DbConnection) -> RepoResult<(Option<String>, T)> + Send + 'static,
 {
-    let answer = move |conn: &mut DbConnection| {
+    let mut answer = move |conn: &mut DbConnection| {
         let (location, body) = write(conn)?;
         let body = serde_json::to_string(&body).map_err(|e| RepoError::Corrupt(e.to_string()))?;
         Ok((location, body))
@@ -84,8 +84,7 @@ where
         Some(value) => Some(parse_key(value.to_str().unwrap_or_default())?),
     };
     let Some(key) = key else {
-        let mut answer = answer;
-        let (location, body) = db.transaction(move |conn| answer(conn)).await?;
+        let (location, body) = db.transaction(answer).await?;
         return Ok(respond(status, location, body, false));
     };
     let hash = request_hash(req, raw_body);
@@ -95,7 +94,6 @@ where
         .app_data::<web::Data<IdempotencyTtl>>()
         .map_or(IdempotencyTtl::default().0, |ttl| ttl.0);
     let cutoff = persistence::repo::now() - time::Duration::seconds_f64(ttl.as_secs_f64());
-    let mut answer = answer;
     let (stored, replayed) = db
         .transaction(move |conn| {
             // Expired keys are forgotten first (an index on their age keeps this cheap), so a

@@ -4,7 +4,7 @@
 //! JavaScript, styled by one embedded stylesheet under a strict Content-Security-Policy.
 
 use actix_web::http::header;
-use actix_web::{get, web, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use domain::availability::Weights;
 use domain::{AccountScope, Caller, IncidentId, OfferingId};
 use maud::{html, Markup, DOCTYPE};
@@ -12,7 +12,7 @@ use persistence::model::Reads;
 use persistence::PageRequest;
 use time::{Duration, OffsetDateTime, Time};
 
-use crate::auth::{Callers, Resolved};
+use crate::auth::Callers;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::routes::availability::{OfferingAvailabilityResponse, OfferingBucket};
@@ -69,7 +69,7 @@ pub async fn get_status_page(
         Ok(caller) => caller,
         Err(page) => return Ok(*page),
     };
-    let token = page_token(&req);
+    let token = crate::feeds::query_token(&req);
     let data = load(&db, caller, **weights, token).await?;
     Ok(page_response(HttpResponse::Ok(), render(&data)))
 }
@@ -109,7 +109,7 @@ pub async fn get_status_page_event(
         Ok(caller) => caller,
         Err(page) => return Ok(*page),
     };
-    let token = page_token(&req);
+    let token = crate::feeds::query_token(&req);
     let (kind, id) = path.into_inner();
     let found = db
         .read(move |model| {
@@ -180,19 +180,10 @@ pub async fn get_status_page_event(
 
 /// Who opens a page (the caller the answer cache resolved, else resolved now), or the 401 page.
 async fn page_caller(req: &HttpRequest, callers: &Callers) -> Result<Caller, Box<HttpResponse>> {
-    let resolved = req.extensions().get::<Resolved>().map(|r| r.0.clone());
-    let caller = match resolved {
-        Some(caller) => Ok(caller),
-        None => callers.resolve_fresh(req).await,
-    };
-    caller.map_err(|error| Box::new(unauthorized(&error)))
-}
-
-/// The feed token a page was opened with (for its links).
-pub(crate) fn page_token(req: &HttpRequest) -> Option<String> {
-    form_urlencoded::parse(req.query_string().as_bytes())
-        .find(|(name, _)| name == "token")
-        .map(|(_, value)| value.into_owned())
+    callers
+        .caller_of(req)
+        .await
+        .map_err(|error| Box::new(unauthorized(&error)))
 }
 
 /// Serves the page's stylesheet (embedded in the binary).

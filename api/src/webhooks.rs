@@ -347,7 +347,7 @@ pub fn announce<K: EventKind>(
 
 /// Only the account's admins configure its integrations; its other contacts read them.
 pub(crate) fn require_account_admin(caller: &Caller) -> Result<(), ApiError> {
-    if caller.role == Role::Admin {
+    if caller.may_manage_integrations() {
         Ok(())
     } else {
         Err(ApiError::new(
@@ -648,28 +648,20 @@ pub async fn test_webhook(
         data: PingData { webhook_id: id },
     };
     let payload = serde_json::to_string(&message).map_err(ApiError::internal)?;
-    let no_body = web::Bytes::new();
-    once(
-        &db,
-        &caller,
-        &req,
-        &no_body,
-        StatusCode::ACCEPTED,
-        move |conn| {
-            let ids = webhooks::enqueue(
-                conn,
-                &[NewDelivery {
-                    webhook_id: id,
-                    message_id: new_message_id(),
-                    event_type: TEST_EVENT.to_owned(),
-                    payload: payload.clone(),
-                }],
-            )?;
-            let delivery_id = ids.first().copied().ok_or(RepoError::NotFound)?;
-            let delivery = webhooks::delivery(conn, id, delivery_id)?;
-            Ok((None, delivery_response(delivery, &[])))
-        },
-    )
+    once(&db, &caller, &req, &[], StatusCode::ACCEPTED, move |conn| {
+        let ids = webhooks::enqueue(
+            conn,
+            &[NewDelivery {
+                webhook_id: id,
+                message_id: new_message_id(),
+                event_type: TEST_EVENT.to_owned(),
+                payload: payload.clone(),
+            }],
+        )?;
+        let delivery_id = ids.first().copied().ok_or(RepoError::NotFound)?;
+        let delivery = webhooks::delivery(conn, id, delivery_id)?;
+        Ok((None, delivery_response(delivery, &[])))
+    })
     .await
 }
 
@@ -727,18 +719,10 @@ pub async fn redeliver_webhook_delivery(
 ) -> Result<HttpResponse, ApiError> {
     let (id, delivery) = path.into_inner();
     let caller = require_visible_admin(&db, caller, id).await?;
-    let no_body = web::Bytes::new();
-    once(
-        &db,
-        &caller,
-        &req,
-        &no_body,
-        StatusCode::ACCEPTED,
-        move |conn| {
-            let found = webhooks::redeliver(conn, id, delivery)?;
-            let attempts = webhooks::attempts(conn, &[delivery])?;
-            Ok((None, delivery_response(found, &attempts)))
-        },
-    )
+    once(&db, &caller, &req, &[], StatusCode::ACCEPTED, move |conn| {
+        let found = webhooks::redeliver(conn, id, delivery)?;
+        let attempts = webhooks::attempts(conn, &[delivery])?;
+        Ok((None, delivery_response(found, &attempts)))
+    })
     .await
 }

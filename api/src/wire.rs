@@ -88,9 +88,12 @@ pub mod instant {
     pub fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<OffsetDateTime, D::Error> {
-        let at = parse(deserializer)?;
+        supported(parse(deserializer)?)
+    }
+
+    fn supported<E: serde::de::Error>(at: OffsetDateTime) -> Result<OffsetDateTime, E> {
         domain::availability::supported_instant(at)
-            .ok_or_else(|| serde::de::Error::custom(domain::availability::OUT_OF_RANGE))
+            .ok_or_else(|| E::custom(domain::availability::OUT_OF_RANGE))
     }
 
     /// What a client is told about a timestamp that does not parse (not the parser's
@@ -119,7 +122,7 @@ pub mod instant {
 
     /// The same for optional fields.
     pub mod option {
-        use serde::{Deserialize, Deserializer, Serializer};
+        use serde::{Deserializer, Serializer};
         use time::OffsetDateTime;
 
         pub fn serialize<S: Serializer>(
@@ -132,9 +135,9 @@ pub mod instant {
         pub fn deserialize<'de, D: Deserializer<'de>>(
             deserializer: D,
         ) -> Result<Option<OffsetDateTime>, D::Error> {
-            #[derive(Deserialize)]
-            struct Wrapped(#[serde(with = "super")] OffsetDateTime);
-            Ok(Option::<Wrapped>::deserialize(deserializer)?.map(|Wrapped(at)| at))
+            super::query::deserialize(deserializer)?
+                .map(super::supported)
+                .transpose()
         }
     }
 }

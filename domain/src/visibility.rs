@@ -25,6 +25,11 @@ impl Caller {
         }
     }
 
+    /// Any account's admins manage its own integrations (webhooks, feed tokens).
+    pub fn may_manage_integrations(&self) -> bool {
+        self.role == Role::Admin
+    }
+
     /// Only provider admins write accounts, contacts, the catalogue, tenants and events.
     pub fn may_write(&self) -> bool {
         self.account_kind == AccountKind::Provider && self.role == Role::Admin

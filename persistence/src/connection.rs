@@ -126,7 +126,7 @@ impl ConnectionManager {
     fn open(&self) -> Result<DbConnection, ConnectionError> {
         match &self.target {
             DatabaseTarget::Postgres(url) => {
-                PgConnection::establish(&with_connect_timeout(url)).map(DbConnection::Postgresql)
+                PgConnection::establish(&with_bounds(url)).map(DbConnection::Postgresql)
             }
             DatabaseTarget::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)?;
@@ -149,7 +149,7 @@ impl ConnectionManager {
 /// out the kernel's retransmissions.
 const BOUNDS: [(&str, &str); 2] = [("connect_timeout", "2"), ("tcp_user_timeout", "800")];
 
-fn with_connect_timeout(url: &str) -> std::borrow::Cow<'_, str> {
+fn with_bounds(url: &str) -> std::borrow::Cow<'_, str> {
     let mut bounded = url.to_owned();
     for (name, value) in BOUNDS {
         if !url.contains(&format!("{name}=")) {
@@ -211,21 +211,21 @@ pub fn migrations_fingerprint() -> String {
 }
 
 #[cfg(test)]
-mod connect_timeout_tests {
-    use super::with_connect_timeout;
+mod bounds_tests {
+    use super::with_bounds;
 
     #[test]
     fn bounds_are_added_unless_set() {
         assert_eq!(
-            with_connect_timeout("postgres://u@h/db"),
+            with_bounds("postgres://u@h/db"),
             "postgres://u@h/db?connect_timeout=2&tcp_user_timeout=800"
         );
         assert_eq!(
-            with_connect_timeout("postgres://u@h/db?sslmode=disable"),
+            with_bounds("postgres://u@h/db?sslmode=disable"),
             "postgres://u@h/db?sslmode=disable&connect_timeout=2&tcp_user_timeout=800"
         );
         let set = "postgres://u@h/db?connect_timeout=9&tcp_user_timeout=5000";
-        assert_eq!(with_connect_timeout(set), set);
+        assert_eq!(with_bounds(set), set);
     }
 }
 

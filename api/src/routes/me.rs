@@ -40,7 +40,7 @@ impl MayManage {
     fn of(caller: &domain::Caller) -> Self {
         let provider_admin = caller.may_write();
         Self {
-            integrations: caller.role == domain::Role::Admin,
+            integrations: caller.may_manage_integrations(),
             directory: provider_admin,
             events: provider_admin,
             audit: provider_admin,

@@ -150,11 +150,11 @@ impl Fixture {
         let route = (site.method.clone(), site.path.as_str());
         let body = match route {
             (Method::POST, "/api/v1/accounts") => {
-                json!({"name": format!("Enum {text}"), "kind": text}).tap(|b| {
-                    if text == "customer" {
-                        b["managing_partner_id"] = json!(self.partner);
-                    }
-                })
+                let mut body = json!({"name": format!("Enum {text}"), "kind": text});
+                if text == "customer" {
+                    body["managing_partner_id"] = json!(self.partner);
+                }
+                body
             }
             (Method::POST, "/api/v1/accounts/{id}/contacts") => {
                 let path = format!("/api/v1/accounts/{}/contacts", self.partner);
@@ -281,14 +281,6 @@ fn set(mut body: Value, location: &[String], value: &Value, fixture: &Fixture) -
     }
     body
 }
-
-trait Tap: Sized {
-    fn tap(mut self, change: impl FnOnce(&mut Self)) -> Self {
-        change(&mut self);
-        self
-    }
-}
-impl Tap for Value {}
 
 /// Where an answer echoes a body's enum: the same location (arrays: any element).
 fn echoes(answer: &Value, location: &[String], value: &Value) -> Option<bool> {
