@@ -7,8 +7,9 @@ use domain::{ContactName, Email};
 use persistence::repo::contacts;
 use persistence::{Pool, RepoError};
 
-use crate::auth::{parse_ttl, TokenAuthority};
 use crate::demo;
+use crate::http::auth::parse_ttl;
+use crate::http::auth::TokenAuthority;
 use crate::settings::Settings;
 use crate::startup::{open_database, Application};
 
@@ -148,7 +149,7 @@ fn run_on<T>(
     conn: &mut persistence::DbConnection,
     work: impl FnOnce(&mut persistence::DbConnection) -> Result<T, RepoError>,
 ) -> Result<T, String> {
-    work(conn).map_err(|e| crate::error::error_chain(&e))
+    work(conn).map_err(|e| crate::http::error::error_chain(&e))
 }
 
 fn serve(settings: Settings) -> Result<(), String> {
@@ -233,8 +234,8 @@ fn print_personas(
         let token = authority.issue(id, Duration::from_secs(24 * 3600))?;
         let feed = demo_feed_token(settings, id)?;
         let (hash, prefix) = (
-            crate::feeds::token_hash(&feed),
-            crate::feeds::token_prefix(&feed),
+            crate::http::auth::feed_token::token_hash(&feed),
+            crate::http::auth::feed_token::token_prefix(&feed),
         );
         run_on(conn, |conn| {
             persistence::repo::transaction(conn, |conn| {
@@ -273,11 +274,14 @@ fn token_variable(email: &str) -> String {
 /// without the secret can derive one.
 fn demo_feed_token(settings: &Settings, contact: domain::ContactId) -> Result<String, String> {
     let crate::settings::JwtKey::Secret(secret) = &settings.jwt.key else {
-        return Ok(crate::feeds::new_token());
+        return Ok(crate::http::auth::feed_token::new_token());
     };
     let key = jsonwebtoken::EncodingKey::from_secret(secret.expose().as_bytes());
     let message = format!("slr demo status page\0{}", contact.0);
     let mac = jsonwebtoken::crypto::sign(message.as_bytes(), &key, jsonwebtoken::Algorithm::HS256)
         .map_err(|e| e.to_string())?;
-    Ok(format!("{}{mac}", crate::feeds::TOKEN_PREFIX))
+    Ok(format!(
+        "{}{mac}",
+        crate::http::auth::feed_token::TOKEN_PREFIX
+    ))
 }

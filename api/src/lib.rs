@@ -1,28 +1,19 @@
 //! The slr API: HTTP handlers, authentication, OpenAPI, CLI, settings and start-up.
+//!
+//! Layers, each importing only those below it (a test in `tests/tests/api/architecture.rs`
+//! keeps it so): `settings` → `http` → `views` → `services` → `workers` → `middleware` →
+//! `routes` → start-up (`startup`, `cli`, `demo`).
 
-pub mod answers;
-pub mod audit;
-pub mod auth;
 pub mod cli;
-pub mod conditional;
-pub mod db;
-pub mod deliver;
 pub mod demo;
-pub mod error;
-pub mod extract;
-pub mod feeds;
-pub mod idempotency;
-pub mod metrics;
-pub mod observe;
-pub mod openapi;
-pub mod pagination;
-pub mod ratelimit;
+pub mod http;
+pub mod middleware;
 pub mod routes;
+pub mod services;
 pub mod settings;
 pub mod startup;
-pub mod status_page;
-pub mod webhooks;
-pub mod wire;
+pub mod views;
+pub mod workers;
 
 pub use settings::Settings;
 pub use startup::{openapi, Application};

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    slr_api::observe::init_logging();
+    slr_api::middleware::observe::init_logging();
     match slr_api::cli::run(slr_api::cli::Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -43,7 +43,7 @@ pub struct Settings {
     /// How long an `Idempotency-Key` answers retries (`SLR_IDEMPOTENCY_TTL`, e.g. `24h`).
     pub idempotency_ttl: std::time::Duration,
     /// Per token (or client IP) rate limit; `None` when `SLR_RATE_LIMIT_PER_SECOND=0`.
-    pub rate_limit: Option<crate::ratelimit::RateLimit>,
+    pub rate_limit: Option<crate::middleware::ratelimit::RateLimit>,
     /// How long a cached answer is reused when no write came (`SLR_ANSWER_MAX_AGE_MS`, 0–60000;
     /// 0 turns the answer cache off): answers also move with the clock.
     pub answer_max_age: std::time::Duration,
@@ -222,11 +222,11 @@ impl Settings {
             .unwrap_or_default();
         let idempotency_ttl = match var("SLR_IDEMPOTENCY_TTL") {
             Some(raw) => {
-                crate::auth::parse_ttl(&raw).map_err(|m| error("SLR_IDEMPOTENCY_TTL", m))?
+                crate::http::auth::parse_ttl(&raw).map_err(|m| error("SLR_IDEMPOTENCY_TTL", m))?
             }
-            None => crate::idempotency::IdempotencyTtl::default().0,
+            None => crate::http::idempotency::IdempotencyTtl::default().0,
         };
-        let default_limit = crate::ratelimit::RateLimit::default();
+        let default_limit = crate::middleware::ratelimit::RateLimit::default();
         let number = |name: &'static str, default: u64, max: u64| match var(name) {
             Some(raw) => raw
                 .parse::<u64>()
@@ -245,7 +245,7 @@ impl Settings {
             u64::from(default_limit.burst),
             1_000_000,
         )?;
-        let rate_limit = (per_second > 0).then(|| crate::ratelimit::RateLimit {
+        let rate_limit = (per_second > 0).then(|| crate::middleware::ratelimit::RateLimit {
             per_second,
             burst: u32::try_from(burst.max(1)).unwrap_or(u32::MAX),
         });
@@ -270,7 +270,7 @@ impl Settings {
             retry_cap: millis("SLR_WEBHOOK_RETRY_CAP_MS", 3_600_000, 86_400_000)?
                 .max(std::time::Duration::from_millis(10)),
             give_up_after: match var("SLR_WEBHOOK_GIVE_UP_AFTER") {
-                Some(raw) => crate::auth::parse_ttl(&raw)
+                Some(raw) => crate::http::auth::parse_ttl(&raw)
                     .map_err(|m| error("SLR_WEBHOOK_GIVE_UP_AFTER", m))?,
                 None => std::time::Duration::from_secs(24 * 3600),
             },

@@ -10,12 +10,13 @@ use utoipa::OpenApi;
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::answers::answer_from_memory;
-use crate::auth::TokenAuthority;
-use crate::db::Db;
-use crate::error::ApiError;
-use crate::extract::{path_error, MAX_BODY_BYTES};
-use crate::openapi::ApiDoc;
+use crate::http::auth::TokenAuthority;
+use crate::http::db::Db;
+use crate::http::error::ApiError;
+use crate::http::extract::path_error;
+use crate::http::extract::MAX_BODY_BYTES;
+use crate::http::openapi::ApiDoc;
+use crate::middleware::answers::answer_from_memory;
 use crate::routes;
 use crate::settings::Settings;
 
@@ -44,9 +45,9 @@ pub struct Application {
     server: Server,
     model: std::sync::Arc<ReadModel>,
     /// Stopped (and waited for) when the server stops or this is dropped.
-    watcher: crate::answers::Watcher,
+    watcher: crate::workers::Watcher,
     /// The webhook delivery worker, likewise.
-    deliverer: crate::answers::Watcher,
+    deliverer: crate::workers::Watcher,
 }
 
 impl Application {
@@ -80,14 +81,14 @@ impl Application {
             model.version(),
             started.elapsed().as_millis()
         );
-        let watcher = crate::answers::watch(
+        let watcher = crate::workers::watcher::watch(
             settings.database.clone(),
             settings.version_poll,
             std::sync::Arc::downgrade(&model),
         );
-        let delivery_counters =
-            crate::deliver::Counters::new().map_err(|e| StartupError::Metrics(e.to_string()))?;
-        let (deliverer, outbox) = crate::deliver::start(
+        let delivery_counters = crate::workers::delivery::Counters::new()
+            .map_err(|e| StartupError::Metrics(e.to_string()))?;
+        let (deliverer, outbox) = crate::workers::delivery::start(
             settings.database.clone(),
             settings.webhooks.clone(),
             delivery_counters.clone(),
@@ -96,18 +97,24 @@ impl Application {
         let webhook_settings = web::Data::new(settings.webhooks.clone());
         let db = web::Data::new(Db::new(pool, std::sync::Arc::clone(&model)));
         let answers = web::Data::new(
-            crate::answers::Answers::new(ANSWER_CACHE_BYTES, settings.answer_max_age)
+            crate::middleware::answers::Answers::new(ANSWER_CACHE_BYTES, settings.answer_max_age)
                 .map_err(|e| StartupError::Metrics(e.to_string()))?,
         );
-        let callers = web::Data::new(crate::auth::Callers::new(authority.clone(), db.clone()));
+        let callers = web::Data::new(crate::http::auth::Callers::new(
+            authority.clone(),
+            db.clone(),
+        ));
         let weights = web::Data::new(settings.weights);
-        let idempotency_ttl =
-            web::Data::new(crate::idempotency::IdempotencyTtl(settings.idempotency_ttl));
+        let idempotency_ttl = web::Data::new(crate::http::idempotency::IdempotencyTtl(
+            settings.idempotency_ttl,
+        ));
         let cors_origins = settings.cors_origins.clone();
-        let limiter = web::Data::new(crate::ratelimit::Limiter::new(settings.rate_limit));
+        let limiter = web::Data::new(crate::middleware::ratelimit::Limiter::new(
+            settings.rate_limit,
+        ));
         let known_routes = web::Data::new(KnownRoutes::from_spec(&openapi()));
         let metrics = web::Data::new(
-            crate::metrics::Metrics::new(
+            crate::middleware::metrics::Metrics::new(
                 answers
                     .counters()
                     .into_iter()
@@ -135,22 +142,24 @@ impl Application {
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .split_for_parts();
-            let spec = crate::openapi::finish(spec);
+            let spec = crate::http::openapi::finish(spec);
             app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", spec))
                 .route("/swagger-ui", web::get().to(swagger_redirect))
                 .route("/", web::get().to(home_redirect))
                 .route(
-                    crate::status_page::STYLESHEET_PATH,
-                    web::get().to(crate::status_page::stylesheet),
+                    crate::views::status_page::STYLESHEET_PATH,
+                    web::get().to(crate::routes::status_page::stylesheet),
                 )
                 .default_service(web::to(route_not_found))
                 .wrap(middleware::from_fn(answer_from_memory))
                 .wrap(middleware::Compress::default())
-                .wrap(middleware::from_fn(crate::ratelimit::rate_limit))
+                .wrap(middleware::from_fn(
+                    crate::middleware::ratelimit::rate_limit,
+                ))
                 .wrap(cors(&cors_origins))
                 .wrap(metrics.middleware.clone())
-                .wrap(middleware::from_fn(crate::metrics::pool_gauges))
-                .wrap(middleware::from_fn(crate::observe::observe))
+                .wrap(middleware::from_fn(crate::middleware::metrics::pool_gauges))
+                .wrap(middleware::from_fn(crate::middleware::observe::observe))
         })
         // SIGTERM/SIGINT stop accepting and drain in-flight requests for up to 30 s.
         .shutdown_timeout(30)
@@ -243,13 +252,13 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             header::IF_MATCH,
             header::IF_NONE_MATCH,
             header::HeaderName::from_static("idempotency-key"),
-            header::HeaderName::from_static(crate::observe::REQUEST_ID),
+            header::HeaderName::from_static(crate::middleware::observe::REQUEST_ID),
         ])
         .expose_headers([
             header::ETAG,
             header::LOCATION,
             header::RETRY_AFTER,
-            header::HeaderName::from_static(crate::observe::REQUEST_ID),
+            header::HeaderName::from_static(crate::middleware::observe::REQUEST_ID),
             header::HeaderName::from_static("idempotent-replayed"),
         ])
         .max_age(3600)
@@ -298,14 +307,14 @@ where
     app.openapi(ApiDoc::openapi())
         .service(routes::health::healthz)
         .service(routes::health::readyz)
-        .service(crate::status_page::get_status_page)
-        .service(crate::status_page::get_status_page_event)
+        .service(crate::routes::status_page::get_status_page)
+        .service(crate::routes::status_page::get_status_page_event)
         .service(scope::scope("/api/v1").configure(routes::api_v1))
 }
 
 /// The OpenAPI document the server serves at `/api-docs/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    crate::openapi::finish(register(App::new().into_utoipa_app()).split_for_parts().1)
+    crate::http::openapi::finish(register(App::new().into_utoipa_app()).split_for_parts().1)
 }
 
 /// `GET /`: people who open the address land on the API's documentation (a temporary

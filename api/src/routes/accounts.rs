@@ -1,50 +1,29 @@
 //! Accounts and their contacts, scoped by the caller; provider admins write.
 
-use crate::idempotency::create_once;
+use crate::http::idempotency::create_once;
 use actix_web::http::StatusCode;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
-use domain::{Account, AccountId, AccountName, Contact, ContactId, ContactName, Email};
+use domain::{AccountId, AccountName, ContactId, ContactName, Email};
 use persistence::repo::accounts::{self, AccountChanges, AccountFilter, NewAccount};
 use persistence::repo::contacts::{self, ContactChanges, NewContact};
-use persistence::Record;
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Authenticated;
-use crate::db::Db;
-use crate::error::{ApiError, ReadProblems, WriteProblems};
-use crate::extract::{JsonBody, QueryParams};
-use crate::pagination::{Page, PageParams};
-use crate::wire::{double_option, AccountKind, Role};
+use crate::http::auth::Authenticated;
+use crate::http::db::Db;
+use crate::http::error::ApiError;
+use crate::http::error::ReadProblems;
+use crate::http::error::WriteProblems;
+use crate::http::extract::JsonBody;
+use crate::http::extract::QueryParams;
+use crate::http::pagination::Page;
+use crate::http::pagination::PageParams;
+use crate::http::wire::double_option;
+use crate::http::wire::AccountKind;
+use crate::http::wire::Role;
 
-/// An organisation: the provider, a partner or a customer.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AccountResponse {
-    pub id: i64,
-    pub name: String,
-    pub kind: AccountKind,
-    /// The partner managing this customer, if any.
-    pub managing_partner_id: Option<i64>,
-    #[serde(with = "crate::wire::instant")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "crate::wire::instant")]
-    pub updated_at: OffsetDateTime,
-}
-
-impl From<Record<Account>> for AccountResponse {
-    fn from(record: Record<Account>) -> Self {
-        let a = record.item;
-        Self {
-            id: a.id.0,
-            name: a.name.to_string(),
-            kind: a.kind.into(),
-            managing_partner_id: a.managing_partner_id.map(|p| p.0),
-            created_at: record.created_at,
-            updated_at: record.updated_at,
-        }
-    }
-}
+use crate::views::accounts::AccountResponse;
+use crate::views::accounts::ContactResponse;
 
 /// A new account.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -115,7 +94,7 @@ pub async fn get_account(
 }
 
 /// Create an account (provider admins).
-#[utoipa::path(tag = "directory", params(crate::idempotency::IdempotencyKey), request_body = CreateAccountRequest, responses((status = 201, body = AccountResponse), WriteProblems))]
+#[utoipa::path(tag = "directory", params(crate::http::idempotency::IdempotencyKey), request_body = CreateAccountRequest, responses((status = 201, body = AccountResponse), WriteProblems))]
 #[post("/accounts")]
 pub async fn create_account(
     db: web::Data<Db>,
@@ -133,7 +112,7 @@ pub async fn create_account(
     let writer = caller.0.clone();
     create_once(&db, &caller.0, &req, &raw, move |conn| {
         let response = AccountResponse::from(accounts::create(conn, &new)?);
-        crate::audit::created(conn, &writer, "account", response.id, &response)?;
+        crate::services::audit::created(conn, &writer, "account", response.id, &response)?;
         Ok((format!("/api/v1/accounts/{}", response.id), response))
     })
     .await
@@ -157,7 +136,7 @@ pub async fn update_account(
         name: body.0.name.as_deref().map(AccountName::parse).transpose()?,
         managing_partner_id: body.0.managing_partner_id.map(|p| p.map(AccountId)),
     };
-    let updated = crate::audit::audited(
+    let updated = crate::services::audit::audited(
         &db,
         &caller.0,
         "account",
@@ -181,7 +160,7 @@ pub async fn delete_account(
     caller
         .require_writer_of(&db, move |conn| accounts::find(conn, scope, id))
         .await?;
-    crate::audit::audited(
+    crate::services::audit::audited(
         &db,
         &caller.0,
         "account",
@@ -191,35 +170,6 @@ pub async fn delete_account(
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// A login of one account.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ContactResponse {
-    pub id: i64,
-    pub account_id: i64,
-    pub email: String,
-    pub name: String,
-    pub role: Role,
-    #[serde(with = "crate::wire::instant")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "crate::wire::instant")]
-    pub updated_at: OffsetDateTime,
-}
-
-impl From<Record<Contact>> for ContactResponse {
-    fn from(record: Record<Contact>) -> Self {
-        let c = record.item;
-        Self {
-            id: c.id.0,
-            account_id: c.account_id.0,
-            email: c.email.to_string(),
-            name: c.name.to_string(),
-            role: c.role.into(),
-            created_at: record.created_at,
-            updated_at: record.updated_at,
-        }
-    }
 }
 
 /// A new contact of the account in the path.
@@ -269,7 +219,7 @@ pub async fn list_account_contacts(
 }
 
 /// Add a contact to an account (provider admins).
-#[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Account id"), crate::idempotency::IdempotencyKey), request_body = CreateContactRequest, responses((status = 201, body = ContactResponse), WriteProblems))]
+#[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Account id"), crate::http::idempotency::IdempotencyKey), request_body = CreateContactRequest, responses((status = 201, body = ContactResponse), WriteProblems))]
 #[post("/accounts/{id}/contacts")]
 pub async fn create_contact(
     db: web::Data<Db>,
@@ -293,7 +243,7 @@ pub async fn create_contact(
     create_once(&db, &caller.0, &req, &raw, move |conn| {
         accounts::find(conn, domain::AccountScope::All, account_id)?;
         let response = ContactResponse::from(contacts::create(conn, &new)?);
-        crate::audit::created(conn, &writer, "contact", response.id, &response)?;
+        crate::services::audit::created(conn, &writer, "contact", response.id, &response)?;
         Ok((format!("/api/v1/contacts/{}", response.id), response))
     })
     .await
@@ -330,7 +280,7 @@ pub async fn update_contact(
         name: body.0.name.as_deref().map(ContactName::parse).transpose()?,
         role: body.0.role.map(Into::into),
     };
-    let updated = crate::audit::audited(
+    let updated = crate::services::audit::audited(
         &db,
         &caller.0,
         "contact",
@@ -368,7 +318,7 @@ pub async fn delete_contact(
         .require_writer_of(&db, move |conn| contacts::find(conn, scope, id))
         .await?;
     not_oneself(&caller.0, id)?;
-    crate::audit::audited(
+    crate::services::audit::audited(
         &db,
         &caller.0,
         "contact",

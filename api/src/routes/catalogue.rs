@@ -1,6 +1,6 @@
 //! The catalogue: services and SaaS classifications. Every caller reads; provider admins write.
 
-use crate::idempotency::create_once;
+use crate::http::idempotency::create_once;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::catalogue::classification_label;
 use domain::{
@@ -13,11 +13,15 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::auth::Authenticated;
-use crate::db::Db;
-use crate::error::{ApiError, ReadProblems, WriteProblems};
-use crate::extract::{JsonBody, QueryParams};
-use crate::pagination::{Page, PageParams};
+use crate::http::auth::Authenticated;
+use crate::http::db::Db;
+use crate::http::error::ApiError;
+use crate::http::error::ReadProblems;
+use crate::http::error::WriteProblems;
+use crate::http::extract::JsonBody;
+use crate::http::extract::QueryParams;
+use crate::http::pagination::Page;
+use crate::http::pagination::PageParams;
 
 /// A product line in the catalogue.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -25,9 +29,9 @@ pub struct ServiceResponse {
     pub id: i64,
     /// E.g. "Service Management Automation".
     pub name: String,
-    #[serde(with = "crate::wire::instant")]
+    #[serde(with = "crate::http::wire::instant")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "crate::wire::instant")]
+    #[serde(with = "crate::http::wire::instant")]
     pub updated_at: OffsetDateTime,
 }
 
@@ -78,7 +82,7 @@ pub async fn get_service(
 }
 
 /// Add a service to the catalogue (provider admins).
-#[utoipa::path(tag = "catalogue", params(crate::idempotency::IdempotencyKey), request_body = ServiceRequest, responses((status = 201, body = ServiceResponse), WriteProblems))]
+#[utoipa::path(tag = "catalogue", params(crate::http::idempotency::IdempotencyKey), request_body = ServiceRequest, responses((status = 201, body = ServiceResponse), WriteProblems))]
 #[post("/services")]
 pub async fn create_service(
     db: web::Data<Db>,
@@ -92,7 +96,7 @@ pub async fn create_service(
     let writer = caller.0.clone();
     create_once(&db, &caller.0, &req, &raw, move |conn| {
         let response = ServiceResponse::from(catalogue::create_service(conn, &name)?);
-        crate::audit::created(conn, &writer, "service", response.id, &response)?;
+        crate::services::audit::created(conn, &writer, "service", response.id, &response)?;
         Ok((format!("/api/v1/services/{}", response.id), response))
     })
     .await
@@ -110,7 +114,7 @@ pub async fn update_service(
     caller.require_writer()?;
     let id = ServiceId(id.into_inner());
     let name = ServiceName::parse(&body.0.name)?;
-    let updated = crate::audit::audited(
+    let updated = crate::services::audit::audited(
         &db,
         &caller.0,
         "service",
@@ -132,7 +136,7 @@ pub async fn delete_service(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_writer()?;
     let id = ServiceId(id.into_inner());
-    crate::audit::audited(
+    crate::services::audit::audited(
         &db,
         &caller.0,
         "service",
@@ -156,9 +160,9 @@ pub struct ClassificationResponse {
     pub region: String,
     /// E.g. "SaaS 2 EU-hosted".
     pub label: String,
-    #[serde(with = "crate::wire::instant")]
+    #[serde(with = "crate::http::wire::instant")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "crate::wire::instant")]
+    #[serde(with = "crate::http::wire::instant")]
     pub updated_at: OffsetDateTime,
 }
 
@@ -241,7 +245,7 @@ pub async fn get_classification(
 }
 
 /// Add a classification (provider admins).
-#[utoipa::path(tag = "catalogue", params(crate::idempotency::IdempotencyKey), request_body = CreateClassificationRequest, responses((status = 201, body = ClassificationResponse), WriteProblems))]
+#[utoipa::path(tag = "catalogue", params(crate::http::idempotency::IdempotencyKey), request_body = CreateClassificationRequest, responses((status = 201, body = ClassificationResponse), WriteProblems))]
 #[post("/classifications")]
 pub async fn create_classification(
     db: web::Data<Db>,
@@ -262,7 +266,7 @@ pub async fn create_classification(
     let writer = caller.0.clone();
     create_once(&db, &caller.0, &req, &raw, move |conn| {
         let response = ClassificationResponse::from(catalogue::create_classification(conn, &new)?);
-        crate::audit::created(conn, &writer, "classification", response.id, &response)?;
+        crate::services::audit::created(conn, &writer, "classification", response.id, &response)?;
         Ok((format!("/api/v1/classifications/{}", response.id), response))
     })
     .await
@@ -280,7 +284,7 @@ pub async fn update_classification(
     caller.require_writer()?;
     let id = ClassificationId(id.into_inner());
     let body = body.0;
-    let updated = crate::audit::audited(
+    let updated = crate::services::audit::audited(
         &db,
         &caller.0,
         "classification",
@@ -336,7 +340,7 @@ pub async fn delete_classification(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_writer()?;
     let id = ClassificationId(id.into_inner());
-    crate::audit::audited(
+    crate::services::audit::audited(
         &db,
         &caller.0,
         "classification",

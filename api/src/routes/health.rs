@@ -4,8 +4,9 @@ use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::Db;
-use crate::error::{ApiError, Problem};
+use crate::http::db::Db;
+use crate::http::error::ApiError;
+use crate::http::error::Problem;
 
 /// Health of the process or its database.
 #[derive(Debug, Serialize, ToSchema)]

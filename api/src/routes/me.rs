@@ -5,10 +5,12 @@ use domain::{AccountScope, ContactScope};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::accounts::{AccountResponse, ContactResponse};
-use crate::auth::Authenticated;
-use crate::db::Db;
-use crate::error::{ApiError, ReadProblems};
+use crate::http::auth::Authenticated;
+use crate::http::db::Db;
+use crate::http::error::ApiError;
+use crate::http::error::ReadProblems;
+use crate::views::accounts::AccountResponse;
+use crate::views::accounts::ContactResponse;
 
 /// The caller as the token names it.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -1,23 +1,27 @@
 //! HTTP handlers, one module per area, and the `/api/v1` route table.
 
 pub mod accounts;
+pub mod audit;
 pub mod availability;
 pub mod catalogue;
-pub mod events;
+pub mod feed_tokens;
+pub mod feeds;
 pub mod health;
 pub mod incidents;
 pub mod maintenances;
 pub mod me;
 pub mod offerings;
 pub mod status;
+pub mod status_page;
 pub mod tenants;
+pub mod webhooks;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers every `/api/v1` operation (through utoipa-actix-web, so the spec follows).
 pub fn api_v1(cfg: &mut ServiceConfig) {
     cfg.service(me::get_me)
-        .service(crate::audit::list_audit)
+        .service(crate::routes::audit::list_audit)
         .service(catalogue::list_services)
         .service(catalogue::get_service)
         .service(catalogue::create_service)
@@ -71,21 +75,21 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(availability::get_tenant_availability_csv)
         .service(availability::list_tenant_availability_intervals)
         .service(availability::list_tenant_availability_intervals_csv)
-        .service(crate::feeds::get_maintenance_calendar)
-        .service(crate::feeds::get_incident_feed)
-        .service(crate::feeds::get_offering_badge)
-        .service(crate::feeds::list_feed_tokens)
-        .service(crate::feeds::create_feed_token)
-        .service(crate::feeds::get_feed_token)
-        .service(crate::feeds::delete_feed_token)
-        .service(crate::webhooks::list_webhooks)
-        .service(crate::webhooks::create_webhook)
-        .service(crate::webhooks::get_webhook)
-        .service(crate::webhooks::update_webhook)
-        .service(crate::webhooks::delete_webhook)
-        .service(crate::webhooks::rotate_webhook_secret)
-        .service(crate::webhooks::test_webhook)
-        .service(crate::webhooks::list_webhook_deliveries)
-        .service(crate::webhooks::get_webhook_delivery)
-        .service(crate::webhooks::redeliver_webhook_delivery);
+        .service(crate::routes::feeds::get_maintenance_calendar)
+        .service(crate::routes::feeds::get_incident_feed)
+        .service(crate::routes::feeds::get_offering_badge)
+        .service(crate::routes::feed_tokens::list_feed_tokens)
+        .service(crate::routes::feed_tokens::create_feed_token)
+        .service(crate::routes::feed_tokens::get_feed_token)
+        .service(crate::routes::feed_tokens::delete_feed_token)
+        .service(crate::routes::webhooks::list_webhooks)
+        .service(crate::routes::webhooks::create_webhook)
+        .service(crate::routes::webhooks::get_webhook)
+        .service(crate::routes::webhooks::update_webhook)
+        .service(crate::routes::webhooks::delete_webhook)
+        .service(crate::routes::webhooks::rotate_webhook_secret)
+        .service(crate::routes::webhooks::test_webhook)
+        .service(crate::routes::webhooks::list_webhook_deliveries)
+        .service(crate::routes::webhooks::get_webhook_delivery)
+        .service(crate::routes::webhooks::redeliver_webhook_delivery);
 }

@@ -1,7 +1,7 @@
 //! Offerings, scoped by the caller: a partner sees its direct and partner_tenants offerings,
 //! never its customers' direct ones. Provider admins register direct offerings.
 
-use crate::idempotency::create_once;
+use crate::http::idempotency::create_once;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::{AccountId, Offering, OfferingId, OfferingName, ServiceId, SlaTarget};
 use persistence::repo::offerings::{self, NewDirectOffering, OfferingChanges, OfferingFilter};
@@ -10,12 +10,16 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Authenticated;
-use crate::db::Db;
-use crate::error::{ApiError, ReadProblems, WriteProblems};
-use crate::extract::{JsonBody, QueryParams};
-use crate::pagination::{Page, PageParams};
-use crate::wire::OfferingKind;
+use crate::http::auth::Authenticated;
+use crate::http::db::Db;
+use crate::http::error::ApiError;
+use crate::http::error::ReadProblems;
+use crate::http::error::WriteProblems;
+use crate::http::extract::JsonBody;
+use crate::http::extract::QueryParams;
+use crate::http::pagination::Page;
+use crate::http::pagination::PageParams;
+use crate::http::wire::OfferingKind;
 
 /// What an account is subscribed to.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -29,9 +33,9 @@ pub struct OfferingResponse {
     pub account_id: i64,
     /// The availability target in percent, e.g. 99.9.
     pub sla_target: f64,
-    #[serde(with = "crate::wire::instant")]
+    #[serde(with = "crate::http::wire::instant")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "crate::wire::instant")]
+    #[serde(with = "crate::http::wire::instant")]
     pub updated_at: OffsetDateTime,
 }
 
@@ -120,7 +124,7 @@ pub async fn get_offering(
 }
 
 /// Register a direct offering to an account (provider admins).
-#[utoipa::path(tag = "directory", params(crate::idempotency::IdempotencyKey), request_body = CreateOfferingRequest, responses((status = 201, body = OfferingResponse), WriteProblems))]
+#[utoipa::path(tag = "directory", params(crate::http::idempotency::IdempotencyKey), request_body = CreateOfferingRequest, responses((status = 201, body = OfferingResponse), WriteProblems))]
 #[post("/offerings")]
 pub async fn create_offering(
     db: web::Data<Db>,
@@ -143,7 +147,7 @@ pub async fn create_offering(
     let writer = caller.0.clone();
     create_once(&db, &caller.0, &req, &raw, move |conn| {
         let response = OfferingResponse::from(offerings::create_direct(conn, &new)?);
-        crate::audit::created(conn, &writer, "offering", response.id, &response)?;
+        crate::services::audit::created(conn, &writer, "offering", response.id, &response)?;
         Ok((format!("/api/v1/offerings/{}", response.id), response))
     })
     .await
@@ -171,7 +175,7 @@ pub async fn update_offering(
             .transpose()?,
         sla_target: body.0.sla_target.map(SlaTarget::parse).transpose()?,
     };
-    let updated = crate::audit::audited(
+    let updated = crate::services::audit::audited(
         &db,
         &caller.0,
         "offering",
@@ -197,7 +201,7 @@ pub async fn delete_offering(
     caller
         .require_writer_of(&db, move |conn| offerings::find(conn, scope, id))
         .await?;
-    crate::audit::audited(
+    crate::services::audit::audited(
         &db,
         &caller.0,
         "offering",

@@ -1,6 +1,6 @@
 //! Tenants, scoped by the caller; provider admins write.
 
-use crate::idempotency::create_once;
+use crate::http::idempotency::create_once;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::{AccountId, ClassificationId, ServiceId, Tenant, TenantId, TenantName};
 use persistence::repo::tenants::{self, NewTenant, TenantChanges, TenantFilter};
@@ -9,11 +9,15 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Authenticated;
-use crate::db::Db;
-use crate::error::{ApiError, ReadProblems, WriteProblems};
-use crate::extract::{JsonBody, QueryParams};
-use crate::pagination::{Page, PageParams};
+use crate::http::auth::Authenticated;
+use crate::http::db::Db;
+use crate::http::error::ApiError;
+use crate::http::error::ReadProblems;
+use crate::http::error::WriteProblems;
+use crate::http::extract::JsonBody;
+use crate::http::extract::QueryParams;
+use crate::http::pagination::Page;
+use crate::http::pagination::PageParams;
 
 /// One running instance of a service, owned by a customer or partner account.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -24,9 +28,9 @@ pub struct TenantResponse {
     pub account_id: i64,
     pub service_id: i64,
     pub classification_id: i64,
-    #[serde(with = "crate::wire::instant")]
+    #[serde(with = "crate::http::wire::instant")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "crate::wire::instant")]
+    #[serde(with = "crate::http::wire::instant")]
     pub updated_at: OffsetDateTime,
 }
 
@@ -114,7 +118,7 @@ pub async fn get_tenant(
 }
 
 /// Create a tenant (provider admins).
-#[utoipa::path(tag = "directory", params(crate::idempotency::IdempotencyKey), request_body = CreateTenantRequest, responses((status = 201, body = TenantResponse), WriteProblems))]
+#[utoipa::path(tag = "directory", params(crate::http::idempotency::IdempotencyKey), request_body = CreateTenantRequest, responses((status = 201, body = TenantResponse), WriteProblems))]
 #[post("/tenants")]
 pub async fn create_tenant(
     db: web::Data<Db>,
@@ -133,7 +137,7 @@ pub async fn create_tenant(
     let writer = caller.0.clone();
     create_once(&db, &caller.0, &req, &raw, move |conn| {
         let response = TenantResponse::from(tenants::create(conn, &new)?);
-        crate::audit::created(conn, &writer, "tenant", response.id, &response)?;
+        crate::services::audit::created(conn, &writer, "tenant", response.id, &response)?;
         Ok((format!("/api/v1/tenants/{}", response.id), response))
     })
     .await
@@ -157,7 +161,7 @@ pub async fn update_tenant(
         account_id: body.0.account_id.map(AccountId),
         classification_id: body.0.classification_id.map(ClassificationId),
     };
-    let updated = crate::audit::audited(
+    let updated = crate::services::audit::audited(
         &db,
         &caller.0,
         "tenant",
@@ -181,7 +185,7 @@ pub async fn delete_tenant(
     caller
         .require_writer_of(&db, move |conn| tenants::find(conn, scope, id))
         .await?;
-    crate::audit::audited(
+    crate::services::audit::audited(
         &db,
         &caller.0,
         "tenant",

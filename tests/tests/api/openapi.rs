@@ -35,7 +35,7 @@ fn every_api_operation_is_secured_and_documents_its_problems() {
             let responses = operation["responses"].as_object().expect("responses");
             assert!(operation["operationId"].is_string(), "{method} {path}");
             if path.starts_with("/api/v1") {
-                if slr_api::feeds::is_feed_route(path) {
+                if slr_api::http::auth::feed_token::is_feed_route(path) {
                     assert_eq!(
                         operation["security"],
                         serde_json::json!([{"bearer": []}, {"feed_token": []}]),

@@ -140,7 +140,7 @@ async fn a_replica_whose_watcher_connection_was_killed_still_catches_up() {
     let northwind = a.token(personas::NORTHWIND);
     b.get_ok("/api/v1/status", &northwind).await;
     // On SQLite (no server connection to kill) this checks plain convergence.
-    a.terminate_connections(slr_api::answers::WATCHER_NAME);
+    a.terminate_connections(slr_api::workers::watcher::WATCHER_NAME);
     a.create(
         "/api/v1/incidents",
         &json!({"service_id": sma, "title": "After the cut", "impact": "partial_outage",
@@ -526,7 +526,7 @@ async fn a_caller_made_elsewhere_is_known_at_once_and_unknown_ones_cannot_force_
         );
     }
     let seconds = started.elapsed().as_secs() + 1;
-    let allowed = u64::from(slr_api::auth::CATCH_UPS_PER_SECOND) * (seconds + 1);
+    let allowed = u64::from(slr_api::http::auth::CATCH_UPS_PER_SECOND) * (seconds + 1);
     let used = checkouts(&b).await - before;
     assert!(
         used <= allowed,

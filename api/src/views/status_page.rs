@@ -1,10 +1,6 @@
-//! The built-in status page, per caller: the offerings it sees with their current status and
-//! 90 daily availability bars, its active incidents with their latest update and its impacted
-//! tenants, upcoming maintenance, and its feeds — server-rendered HTML (maud), readable without
-//! JavaScript, styled by one embedded stylesheet under a strict Content-Security-Policy.
+//! The status page rendered from views: HTML (maud) for one caller, its offerings' 90-day bars,
+//! active events and links that carry the feed token.
 
-use actix_web::http::header;
-use actix_web::{get, web, HttpRequest, HttpResponse};
 use domain::availability::Weights;
 use domain::{AccountScope, Caller, IncidentId, OfferingId};
 use maud::{html, Markup, DOCTYPE};
@@ -12,15 +8,20 @@ use persistence::model::Reads;
 use persistence::PageRequest;
 use time::{Duration, OffsetDateTime, Time};
 
-use crate::auth::Callers;
-use crate::db::Db;
-use crate::error::ApiError;
-use crate::routes::availability::{OfferingAvailabilityResponse, OfferingBucket};
-use crate::routes::events::Include;
-use crate::routes::incidents::{IncidentListParams, IncidentResponse};
-use crate::routes::maintenances::{MaintenanceListParams, MaintenanceResponse};
-use crate::routes::status::{OfferingStatusResponse, StatusResponse};
-use crate::wire::{Level, MaintenanceStatus, Phase};
+use crate::http::db::Db;
+use crate::http::error::ApiError;
+use crate::http::wire::Level;
+use crate::http::wire::MaintenanceStatus;
+use crate::http::wire::Phase;
+use crate::views::availability::OfferingAvailabilityResponse;
+use crate::views::availability::OfferingBucket;
+use crate::views::events::Include;
+use crate::views::incidents::IncidentListParams;
+use crate::views::incidents::IncidentResponse;
+use crate::views::maintenances::MaintenanceListParams;
+use crate::views::maintenances::MaintenanceResponse;
+use crate::views::status::OfferingStatusResponse;
+use crate::views::status::StatusResponse;
 
 /// Days of history the bars show (today's partial day last).
 pub const DAYS: i64 = 90;
@@ -28,14 +29,14 @@ pub const DAYS: i64 = 90;
 const SHOWN_TENANTS: usize = 25;
 /// The most events the page reads (per kind).
 const EVENT_LIMIT: i64 = 1000;
-/// No script, no inline style, nothing from elsewhere: only the page's own stylesheet.
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-const STYLESHEET: &str = include_str!("status_page.css");
 /// Where the stylesheet is served (versioned by its content, so it may be cached for good).
+/// The stylesheet every page links (served by the status page route).
+pub const STYLESHEET: &str = include_str!("status_page.css");
+/// Where the stylesheet is served.
 pub const STYLESHEET_PATH: &str = "/status-page/style.css";
 
 /// What the page shows, read from the read model for one caller.
-struct PageData {
+pub(crate) struct PageData {
     account: String,
     now: OffsetDateTime,
     overview: StatusResponse,
@@ -48,187 +49,7 @@ struct PageData {
     token: Option<String>,
 }
 
-/// The status page of the caller (a feed token as `?token=`, or a bearer token): HTML.
-#[utoipa::path(
-    tag = "feeds",
-    params(crate::feeds::FeedTokenParam),
-    responses(
-        (status = 200, description = "The caller's status page", body = String, content_type = "text/html"),
-        (status = 401, description = "No valid token: a short page saying how to open it", body = String, content_type = "text/html")
-    ),
-    security(("bearer" = []), ("feed_token" = []))
-)]
-#[get("/status-page")]
-pub async fn get_status_page(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    callers: web::Data<Callers>,
-    weights: web::Data<Weights>,
-) -> Result<HttpResponse, ApiError> {
-    let caller = match page_caller(&req, &callers).await {
-        Ok(caller) => caller,
-        Err(page) => return Ok(*page),
-    };
-    let token = crate::feeds::query_token(&req);
-    let data = load(&db, caller, **weights, token).await?;
-    Ok(page_response(HttpResponse::Ok(), render(&data)))
-}
-
-/// What the event pages show.
-#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum EventPageKind {
-    Incidents,
-    Maintenances,
-}
-
-/// One incident or maintenance window of the caller's status page, naming all of the caller's
-/// tenants it touches (the status page names the first 25 of each event): HTML.
-#[utoipa::path(
-    tag = "feeds",
-    params(("kind" = EventPageKind, Path, description = "`incidents` or `maintenances`"), ("id" = i64, Path, description = "The event's id"), crate::feeds::FeedTokenParam),
-    responses(
-        (status = 200, description = "The event's page", body = String, content_type = "text/html"),
-        (status = 401, description = "No valid token: a short page saying how to open it", body = String, content_type = "text/html"),
-        (status = 404, description = "No such event among the caller's", body = String, content_type = "text/html"),
-        (status = 400, description = "`kind` or `id` is not valid", body = crate::error::Problem, content_type = "application/problem+json")
-    ),
-    security(("bearer" = []), ("feed_token" = []))
-)]
-#[get("/status-page/{kind}/{id}")]
-pub async fn get_status_page_event(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    callers: web::Data<Callers>,
-    path: web::Path<(EventPageKind, i64)>,
-) -> Result<HttpResponse, ApiError> {
-    use crate::routes::events::EventKind;
-    use crate::routes::incidents::Incidents;
-    use crate::routes::maintenances::Maintenances;
-    let caller = match page_caller(&req, &callers).await {
-        Ok(caller) => caller,
-        Err(page) => return Ok(*page),
-    };
-    let token = crate::feeds::query_token(&req);
-    let (kind, id) = path.into_inner();
-    let found = db
-        .read(move |model| {
-            Ok(match kind {
-                EventPageKind::Incidents => {
-                    let incident = Incidents::load_one(model, &caller, IncidentId(id))?;
-                    let latest = incident.updates.as_ref().and_then(|u| u.last()).map(|u| {
-                        format!("Latest update ({}): {}", minute(u.created_at), u.message)
-                    });
-                    let meta = incident_meta(&incident);
-                    (
-                        incident.title,
-                        meta,
-                        latest,
-                        "Your impacted tenants",
-                        incident.impacted_tenants,
-                    )
-                }
-                EventPageKind::Maintenances => {
-                    let window = Maintenances::load_one(model, &caller, domain::MaintenanceId(id))?;
-                    let meta = format!("{} · {}", window_meta(&window), window.impacted_label);
-                    (
-                        window.title,
-                        meta,
-                        None,
-                        "Your tenants that may be impacted",
-                        window.impacted_tenants,
-                    )
-                }
-            })
-        })
-        .await;
-    let (title, meta, latest, label, tenants) = match found {
-        Ok(found) => found,
-        Err(error)
-            if actix_web::ResponseError::status_code(&error)
-                == actix_web::http::StatusCode::NOT_FOUND =>
-        {
-            let page = layout(
-                "Not found",
-                None,
-                html! {
-                    header { h1 { "No such event" } }
-                    main { p { "It does not exist, or it touches none of your tenants." } }
-                },
-            );
-            return Ok(page_response(HttpResponse::NotFound(), page));
-        }
-        Err(error) => return Err(error),
-    };
-    let page = layout(
-        &title,
-        token.as_deref(),
-        html! {
-            header {
-                p { a href=(feed_link("/status-page", token.as_deref())) { "← Service status" } }
-                h1 { (title) }
-                p.meta { (meta) }
-            }
-            main {
-                @if let Some(latest) = latest { p { (latest) } }
-                (tenant_list(label, tenants.as_deref(), None))
-            }
-        },
-    );
-    Ok(page_response(HttpResponse::Ok(), page))
-}
-
-/// Who opens a page (the caller the answer cache resolved, else resolved now), or the 401 page.
-async fn page_caller(req: &HttpRequest, callers: &Callers) -> Result<Caller, Box<HttpResponse>> {
-    callers
-        .caller_of(req)
-        .await
-        .map_err(|error| Box::new(unauthorized(&error)))
-}
-
-/// Serves the page's stylesheet (embedded in the binary).
-pub async fn stylesheet() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/css; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .body(STYLESHEET)
-}
-
-fn page_response(mut builder: actix_web::HttpResponseBuilder, page: Markup) -> HttpResponse {
-    builder
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        // Revalidated on every load (cheap: the ETag answers 304 while nothing changed).
-        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-        .body(page.into_string())
-}
-
-/// 401: what to do instead, and nothing else.
-fn unauthorized(error: &ApiError) -> HttpResponse {
-    let page = layout(
-        "Status page: sign-in needed",
-        None,
-        html! {
-            header { h1 { "This status page needs a token" } }
-            main {
-                p { (error.detail()) }
-                p {
-                    "Open it as " code { "/status-page?token=<feed token>" }
-                    " — an admin of your account creates feed tokens with "
-                    code { "POST /api/v1/feed-tokens" }
-                    " — or send " code { "Authorization: Bearer <token>" } "."
-                }
-            }
-        },
-    );
-    let mut response = HttpResponse::Unauthorized();
-    response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
-    page_response(response, page)
-}
-
-async fn load(
+pub(crate) async fn load(
     db: &Db,
     caller: Caller,
     weights: Weights,
@@ -244,8 +65,8 @@ async fn load(
                 .item
                 .name
                 .to_string();
-            let overview = crate::routes::status::overview(model, &viewer, 14)?;
-            let incidents = crate::routes::incidents::list(
+            let overview = crate::views::status::overview(model, &viewer, 14)?;
+            let incidents = crate::views::incidents::list(
                 model,
                 &viewer,
                 &IncidentListParams {
@@ -265,7 +86,7 @@ async fn load(
                 Ok((incident, latest))
             })
             .collect::<persistence::RepoResult<Vec<_>>>()?;
-            let windows = crate::routes::maintenances::list(
+            let windows = crate::views::maintenances::list(
                 model,
                 &viewer,
                 &MaintenanceListParams {
@@ -284,7 +105,7 @@ async fn load(
         .iter()
         .map(|o| OfferingId(o.offering_id))
         .collect();
-    let availability = crate::routes::availability::offerings_availability(
+    let availability = crate::views::availability::offerings_availability(
         db, caller, ids, first_day, true, weights,
     )
     .await?;
@@ -299,7 +120,7 @@ async fn load(
     })
 }
 
-fn minute(at: OffsetDateTime) -> String {
+pub(crate) fn minute(at: OffsetDateTime) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     at.format(format).unwrap_or_default()
 }
@@ -310,23 +131,23 @@ fn day(at: OffsetDateTime) -> String {
 }
 
 /// "partial outage · identified · since …": an incident in a line.
-fn incident_meta(incident: &IncidentResponse) -> String {
+pub(crate) fn incident_meta(incident: &IncidentResponse) -> String {
     format!(
         "{} · {} · since {}",
-        crate::feeds::in_words(&incident.impact),
-        crate::feeds::serde_plain(&incident.status),
+        crate::views::feeds::in_words(&incident.impact),
+        crate::views::feeds::serde_plain(&incident.status),
         minute(incident.started_at)
     )
 }
 
 /// "start – end · expected impact: downtime · scheduled": a window in a line.
-fn window_meta(window: &MaintenanceResponse) -> String {
+pub(crate) fn window_meta(window: &MaintenanceResponse) -> String {
     format!(
         "{} – {} · expected impact: {} · {}",
         minute(window.scheduled_start),
         minute(window.scheduled_end),
-        crate::feeds::serde_plain(&window.expected_impact),
-        crate::feeds::in_words(&window.status)
+        crate::views::feeds::serde_plain(&window.expected_impact),
+        crate::views::feeds::in_words(&window.status)
     )
 }
 
@@ -335,7 +156,7 @@ fn percent(availability: Option<f64>) -> String {
 }
 
 /// A feed URL, with the page's feed token when it was opened with one.
-fn feed_link(path: &str, token: Option<&str>) -> String {
+pub(crate) fn feed_link(path: &str, token: Option<&str>) -> String {
     match token {
         Some(token) => format!(
             "{path}?token={}",
@@ -355,7 +176,7 @@ pub(crate) fn event_link(kind: &str, id: i64, token: Option<&str>) -> String {
     feed_link(&format!("/status-page/{kind}/{id}"), token)
 }
 
-fn layout(title: &str, token: Option<&str>, body: Markup) -> Markup {
+pub(crate) fn layout(title: &str, token: Option<&str>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -375,7 +196,7 @@ fn layout(title: &str, token: Option<&str>, body: Markup) -> Markup {
     }
 }
 
-fn render(data: &PageData) -> Markup {
+pub(crate) fn render(data: &PageData) -> Markup {
     let token = data.token.as_deref();
     let open: Vec<&(IncidentResponse, Option<domain::IncidentUpdate>)> = data
         .incidents
@@ -465,9 +286,9 @@ fn render(data: &PageData) -> Markup {
 /// The caller's tenants an event touches, as plain comma-separated names. A partner's list
 /// can run to hundreds: the page then names the first [`SHOWN_TENANTS`] and links the event's
 /// own page, which names them all (the page stays small enough to serve fast).
-fn tenant_list(
+pub(crate) fn tenant_list(
     label: &str,
-    tenants: Option<&[crate::routes::events::TenantRef]>,
+    tenants: Option<&[crate::views::events::TenantRef]>,
     all_at: Option<&str>,
 ) -> Markup {
     let tenants = tenants.unwrap_or_default();
@@ -497,10 +318,10 @@ fn offering_card(
     offering: &OfferingStatusResponse,
     availability: &OfferingAvailabilityResponse,
 ) -> Markup {
-    let (status, _) = crate::feeds::status_look(offering.status);
+    let (status, _) = crate::views::feeds::status_look(offering.status);
     let status_class = format!(
         "status status-{}",
-        crate::feeds::serde_plain(&offering.status)
+        crate::views::feeds::serde_plain(&offering.status)
     );
     let title_id = format!("offering-{}", offering.offering_id);
     html! {

@@ -20,7 +20,7 @@ use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// A sustained rate and a burst, per caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +49,10 @@ enum Caller {
 }
 
 fn caller(req: &ServiceRequest) -> Caller {
-    match crate::auth::bearer_token(req.request()).ok().flatten() {
+    match crate::http::auth::bearer_token(req.request())
+        .ok()
+        .flatten()
+    {
         Some(token) => {
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
             token.hash(&mut hasher);

@@ -1,6 +1,8 @@
 //! Bearer JWT authentication: tokens name a contact (`sub`); the contact and its account come
 //! from the read model (see [`Callers`]), so a removed contact's token stops at once.
 
+pub mod feed_token;
+
 use std::future::{ready, Ready};
 use std::time::Duration;
 
@@ -11,8 +13,8 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header as JwtHeader, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::db::Db;
-use crate::error::ApiError;
+use crate::http::db::Db;
+use crate::http::error::ApiError;
 use crate::settings::{JwtKey, JwtSettings};
 
 /// The registered claims slr issues and requires.
@@ -297,7 +299,7 @@ impl Callers {
 
     /// The caller behind a feed token, recording (at most once a minute) that it was used.
     fn feed_caller(&self, token: &str) -> Result<Caller, Refusal> {
-        let hash = crate::feeds::token_hash(token);
+        let hash = crate::http::auth::feed_token::token_hash(token);
         let Some((id, caller)) = self.db.feed_caller(&hash) else {
             let error = ApiError::unauthorized(
                 "invalid_feed_token",
@@ -375,8 +377,8 @@ impl Callers {
     }
 
     fn resolve_known(&self, req: &HttpRequest) -> Result<Caller, Refusal> {
-        if crate::feeds::is_feed_route(req.path()) {
-            if let Some(token) = crate::feeds::query_token(req) {
+        if crate::http::auth::feed_token::is_feed_route(req.path()) {
+            if let Some(token) = crate::http::auth::feed_token::query_token(req) {
                 return self.feed_caller(&token);
             }
         }
@@ -440,6 +442,19 @@ pub fn parse_ttl(raw: &str) -> Result<Duration, String> {
         ));
     }
     Ok(Duration::from_secs(number * seconds))
+}
+
+/// Only the account's admins configure its integrations; its other contacts read them.
+pub fn require_account_admin(caller: &Caller) -> Result<(), ApiError> {
+    if caller.may_manage_integrations() {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            "only the account's admins may change its integrations",
+        ))
+    }
 }
 
 #[cfg(test)]

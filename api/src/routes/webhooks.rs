@@ -1,130 +1,44 @@
-//! Webhook endpoints an account manages for itself (its admins write, its contacts read), and
-//! the outbox: [`announce`] writes, in the transaction of an incident or maintenance write, one
-//! delivery per subscribed endpoint with the event as that endpoint's account sees it.
+//! Webhook handlers: an account's admins manage endpoints, rotate secrets, ping, and read and
+//! redeliver deliveries.
 
 use actix_web::http::StatusCode;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::integration::TEST_EVENT;
 use domain::{
-    AccountScope, Caller, EventTypes, OfferingId, OfferingScope, Role, ServiceId,
-    WebhookDescription, WebhookUrl,
+    Caller, EventTypes, OfferingId, OfferingScope, ServiceId, WebhookDescription, WebhookUrl,
 };
-use persistence::model::{Mixed, Model, ReadModel};
-use persistence::repo::webhooks::{
-    self, Delivery, NewDelivery, NewWebhook, Webhook, WebhookChanges,
-};
+use persistence::model::Model;
+use persistence::repo::webhooks::{self, NewDelivery, NewWebhook, Webhook, WebhookChanges};
 use persistence::{DbConnection, RepoError, RepoResult};
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::auth::Authenticated;
-use crate::conditional::{expected_version, versioned_json};
-use crate::db::Db;
-use crate::error::{ApiError, ReadProblems, WriteProblems};
-use crate::extract::{JsonBody, QueryParams};
-use crate::idempotency::once;
-use crate::pagination::{Page, PageParams};
-use crate::routes::events::EventKind;
+use crate::http::auth::Authenticated;
+use crate::http::conditional::expected_version;
+use crate::http::conditional::versioned_json;
+use crate::http::db::Db;
+use crate::http::error::ApiError;
+use crate::http::error::ReadProblems;
+use crate::http::error::WriteProblems;
+use crate::http::extract::JsonBody;
+use crate::http::extract::QueryParams;
+use crate::http::idempotency::once;
+use crate::http::pagination::Page;
+use crate::http::pagination::PageParams;
 use crate::settings::WebhookSettings;
 
-/// Declares the wire enum of the webhook event types, spelled as on the wire, with the
-/// conversions to and from the domain's.
-macro_rules! event_types {
-    ($($variant:ident => $text:tt),+ $(,)?) => {
-        /// What a webhook can subscribe to.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-        pub enum WebhookEventType {
-            $(#[serde(rename = $text)] $variant),+
-        }
-
-        impl From<WebhookEventType> for domain::WebhookEventType {
-            fn from(value: WebhookEventType) -> Self {
-                match value { $(WebhookEventType::$variant => Self::$variant),+ }
-            }
-        }
-
-        impl From<domain::WebhookEventType> for WebhookEventType {
-            fn from(value: domain::WebhookEventType) -> Self {
-                match value { $(domain::WebhookEventType::$variant => Self::$variant),+ }
-            }
-        }
-    };
-}
-
-event_types!(
-    IncidentCreated => "incident.created",
-    IncidentUpdated => "incident.updated",
-    IncidentResolved => "incident.resolved",
-    IncidentReopened => "incident.reopened",
-    MaintenanceScheduled => "maintenance.scheduled",
-    MaintenanceUpdated => "maintenance.updated",
-    MaintenanceStarted => "maintenance.started",
-    MaintenanceCompleted => "maintenance.completed",
-    MaintenanceCancelled => "maintenance.cancelled",
-);
-
-/// A webhook endpoint (the signing secret is shown only when created or rotated).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct WebhookResponse {
-    pub id: i64,
-    pub url: String,
-    pub description: Option<String>,
-    pub event_types: Vec<WebhookEventType>,
-    /// Only events of these services (empty: every service).
-    pub service_ids: Vec<i64>,
-    /// Only events showing on one of these offerings (empty: every offering).
-    pub offering_ids: Vec<i64>,
-    /// `false` after `disable_after` failed attempts in a row (see `disabled_reason`) or when
-    /// an admin disabled it; PATCH `enabled: true` resumes, pending deliveries included.
-    pub enabled: bool,
-    pub disabled_reason: Option<String>,
-    /// Failed attempts since the last success.
-    pub consecutive_failures: i32,
-    /// Until when the secret before the last rotation still signs (as a second signature).
-    #[serde(with = "crate::wire::instant::option")]
-    pub previous_secret_expires_at: Option<OffsetDateTime>,
-    #[serde(with = "crate::wire::instant")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "crate::wire::instant")]
-    pub updated_at: OffsetDateTime,
-    /// PATCH with `If-Match: <ETag>` to change only this version.
-    pub version: i64,
-}
-
-impl From<Webhook> for WebhookResponse {
-    fn from(w: Webhook) -> Self {
-        let now = OffsetDateTime::now_utc();
-        Self {
-            id: w.id,
-            url: w.url,
-            description: Some(w.description).filter(|d| !d.is_empty()),
-            event_types: w.event_types.iter().map(Into::into).collect(),
-            service_ids: w.service_ids,
-            offering_ids: w.offering_ids,
-            enabled: w.enabled,
-            disabled_reason: w.disabled_reason,
-            consecutive_failures: w.consecutive_failures,
-            previous_secret_expires_at: w
-                .previous_secret
-                .map(|(_, until)| until)
-                .filter(|until| *until > now),
-            created_at: w.created_at,
-            updated_at: w.updated_at,
-            version: w.version,
-        }
-    }
-}
-
-/// A new endpoint with its signing secret (shown only now: keep it).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct CreatedWebhookResponse {
-    #[serde(flatten)]
-    pub webhook: WebhookResponse,
-    /// The Standard Webhooks secret (`whsec_…`) that signs every delivery.
-    pub secret: String,
-}
+use crate::http::auth::require_account_admin;
+use crate::http::wire::WebhookEventType;
+use crate::services::webhooks::new_message_id;
+use crate::services::webhooks::PingData;
+use crate::services::webhooks::WebhookMessage;
+use crate::views::webhooks::delivery_response;
+use crate::views::webhooks::CreatedWebhookResponse;
+use crate::views::webhooks::DeliveryResponse;
+use crate::views::webhooks::RotatedSecretResponse;
+use crate::views::webhooks::WebhookResponse;
 
 /// A new endpoint.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -152,7 +66,7 @@ pub struct UpdateWebhookRequest {
     #[schema(max_length = 2000)]
     pub url: Option<String>,
     /// `null` removes it.
-    #[serde(default, deserialize_with = "crate::wire::double_option")]
+    #[serde(default, deserialize_with = "crate::http::wire::double_option")]
     #[schema(max_length = 200)]
     pub description: Option<Option<String>>,
     pub event_types: Option<Vec<WebhookEventType>>,
@@ -171,98 +85,6 @@ pub struct RotateSecretRequest {
     pub grace_seconds: Option<i64>,
 }
 
-/// A new secret (shown only now).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct RotatedSecretResponse {
-    pub secret: String,
-    #[serde(with = "crate::wire::instant::option")]
-    pub previous_secret_expires_at: Option<OffsetDateTime>,
-    pub version: i64,
-}
-
-/// One message to an endpoint and what became of it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct DeliveryResponse {
-    pub id: i64,
-    /// The `webhook-id` header: the same on every attempt, so receivers can drop repeats.
-    pub message_id: String,
-    pub event_type: String,
-    /// `pending` (due at `next_attempt_at`), `delivered`, or `failed` (retries exhausted).
-    pub state: String,
-    #[serde(with = "crate::wire::instant::option")]
-    pub next_attempt_at: Option<OffsetDateTime>,
-    #[serde(with = "crate::wire::instant")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "crate::wire::instant::option")]
-    pub delivered_at: Option<OffsetDateTime>,
-    /// The message body, exactly as signed and sent.
-    pub payload: serde_json::Value,
-    /// Every attempt, oldest first.
-    pub attempts: Vec<AttemptResponse>,
-}
-
-/// One try at sending a message.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct AttemptResponse {
-    #[serde(with = "crate::wire::instant")]
-    pub attempted_at: OffsetDateTime,
-    pub duration_ms: i64,
-    /// The receiver's HTTP status, when it answered.
-    pub status: Option<i32>,
-    pub error: Option<String>,
-    pub succeeded: bool,
-}
-
-fn delivery_response(delivery: Delivery, attempts: &[webhooks::Attempt]) -> DeliveryResponse {
-    DeliveryResponse {
-        id: delivery.id,
-        payload: serde_json::from_str(&delivery.payload).unwrap_or(serde_json::Value::Null),
-        message_id: delivery.message_id,
-        event_type: delivery.event_type,
-        state: delivery.state.as_str().to_owned(),
-        next_attempt_at: delivery.next_attempt_at,
-        created_at: delivery.created_at,
-        delivered_at: delivery.delivered_at,
-        attempts: attempts
-            .iter()
-            .filter(|a| a.delivery_id == delivery.id)
-            .map(|a| AttemptResponse {
-                attempted_at: a.attempted_at,
-                duration_ms: a.duration_ms,
-                status: a.status,
-                error: a.error.clone(),
-                succeeded: a.succeeded,
-            })
-            .collect(),
-    }
-}
-
-/// The body of every delivery, per the Standard Webhooks payload structure.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct WebhookMessage<T> {
-    /// E.g. `incident.created`; `webhook.test` for a ping.
-    #[serde(rename = "type")]
-    pub event_type: String,
-    #[serde(with = "crate::wire::instant")]
-    pub timestamp: OffsetDateTime,
-    /// The incident or maintenance as the endpoint's account sees it (its tenants only).
-    pub data: T,
-}
-
-/// What a ping carries.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct PingData {
-    pub webhook_id: i64,
-}
-
-/// A random token of `bytes` bytes, URL-safe base64 without padding.
-pub(crate) fn random_token(bytes: usize) -> String {
-    use base64::Engine;
-    let mut raw = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut raw);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
-}
-
 /// A new Standard Webhooks signing secret: `whsec_` and 32 random bytes in base64.
 fn new_secret() -> String {
     use base64::Engine;
@@ -272,90 +94,6 @@ fn new_secret() -> String {
         "whsec_{}",
         base64::engine::general_purpose::STANDARD.encode(raw)
     )
-}
-
-fn new_message_id() -> String {
-    format!("msg_{}", random_token(18))
-}
-
-/// The caller an endpoint's payloads are rendered for: its account, as a viewer (no contact:
-/// what an account sees does not depend on which of its contacts asks).
-fn endpoint_caller(model: &Model, hook: &Webhook) -> RepoResult<Caller> {
-    let account = model.account(AccountScope::All, hook.account_id)?.item;
-    Ok(Caller {
-        contact_id: domain::ContactId(0),
-        account_id: account.id,
-        account_kind: account.kind,
-        role: Role::Viewer,
-    })
-}
-
-/// Writes, inside the transaction of a write to event `id`, one delivery for every enabled
-/// endpoint subscribed to `event` whose account sees the event (and whose filters keep it),
-/// carrying the event as that account sees it. Returns how many.
-pub fn announce<K: EventKind>(
-    conn: &mut DbConnection,
-    model: &ReadModel,
-    event: domain::WebhookEventType,
-    id: K::Id,
-) -> RepoResult<usize> {
-    let hooks = webhooks::subscribed(conn, event)?;
-    if hooks.is_empty() {
-        return Ok(0);
-    }
-    let timestamp = OffsetDateTime::now_utc();
-    let deliveries = model.read(|model| {
-        let mut deliveries = Vec::new();
-        for hook in hooks {
-            let caller = endpoint_caller(model, &hook)?;
-            let mut reads = Mixed {
-                model,
-                conn: &mut *conn,
-            };
-            let seen = match K::load_one(&mut reads, &caller, id) {
-                Ok(seen) => seen,
-                // The account sees none of the tenants the event affects.
-                Err(RepoError::NotFound) => continue,
-                Err(other) => return Err(other),
-            };
-            let keeps = (hook.service_ids.is_empty()
-                || hook.service_ids.contains(&K::service_id(&seen)))
-                && (hook.offering_ids.is_empty()
-                    || K::offering_ids(&seen)
-                        .iter()
-                        .any(|o| hook.offering_ids.contains(o)));
-            if !keeps {
-                continue;
-            }
-            let message = WebhookMessage {
-                event_type: event.as_str().to_owned(),
-                timestamp,
-                data: seen,
-            };
-            deliveries.push(NewDelivery {
-                webhook_id: hook.id,
-                message_id: new_message_id(),
-                event_type: event.as_str().to_owned(),
-                payload: serde_json::to_string(&message)
-                    .map_err(|e| RepoError::Corrupt(e.to_string()))?,
-            });
-        }
-        Ok(deliveries)
-    })?;
-    webhooks::enqueue(conn, &deliveries).map(|ids| ids.len())
-}
-
-/// Only the account's admins configure its integrations; its other contacts read them.
-pub(crate) fn require_account_admin(caller: &Caller) -> Result<(), ApiError> {
-    if caller.may_manage_integrations() {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "forbidden",
-            "only the account's admins may change its integrations",
-        ))
-    }
 }
 
 /// Checks that every filter names a known service and an offering the caller sees.
@@ -389,12 +127,12 @@ fn check_filters(
     Ok(())
 }
 
-fn event_types(types: &[WebhookEventType]) -> Result<EventTypes, ApiError> {
+pub(crate) fn event_types(types: &[WebhookEventType]) -> Result<EventTypes, ApiError> {
     let types: Vec<domain::WebhookEventType> = types.iter().map(|t| (*t).into()).collect();
     Ok(EventTypes::new(&types)?)
 }
 
-fn description(raw: Option<&str>) -> Result<Option<WebhookDescription>, ApiError> {
+pub(crate) fn description(raw: Option<&str>) -> Result<Option<WebhookDescription>, ApiError> {
     Ok(raw
         .filter(|d| !d.trim().is_empty())
         .map(WebhookDescription::parse)
@@ -435,7 +173,7 @@ pub async fn get_webhook(
 /// Register a webhook endpoint for the caller's account (its admins). The answer carries the
 /// signing secret, shown only this once. Deliveries name only the account's own tenants and
 /// offerings.
-#[utoipa::path(tag = "integrations", params(crate::idempotency::IdempotencyKey), request_body = CreateWebhookRequest, responses((status = 201, body = CreatedWebhookResponse), WriteProblems))]
+#[utoipa::path(tag = "integrations", params(crate::http::idempotency::IdempotencyKey), request_body = CreateWebhookRequest, responses((status = 201, body = CreatedWebhookResponse), WriteProblems))]
 #[post("/webhooks")]
 pub async fn create_webhook(
     db: web::Data<Db>,
@@ -463,10 +201,10 @@ pub async fn create_webhook(
     );
     db.read(move |model| check_filters(model, &checker, &services, &offerings))
         .await?;
-    crate::idempotency::create_once(&db, &caller.clone(), &req, &raw, move |conn| {
+    crate::http::idempotency::create_once(&db, &caller.clone(), &req, &raw, move |conn| {
         let hook = webhooks::create(conn, &new)?;
         let response = WebhookResponse::from(hook.clone());
-        crate::audit::created(conn, &caller, "webhook", hook.id, &response)?;
+        crate::services::audit::created(conn, &caller, "webhook", hook.id, &response)?;
         let location = format!("/api/v1/webhooks/{}", hook.id);
         let created = CreatedWebhookResponse {
             webhook: response,
@@ -536,7 +274,7 @@ async fn require_visible_admin(
 }
 
 /// Runs `write` on one of the caller's account's endpoints with its audit entry.
-async fn change(
+pub(crate) async fn change(
     db: &Db,
     caller: Caller,
     id: i64,
@@ -554,7 +292,7 @@ fn change_in(
     write: impl Fn(&mut DbConnection, domain::AccountId) -> RepoResult<Webhook>,
 ) -> RepoResult<WebhookResponse> {
     let account = caller.account_id;
-    crate::audit::audited_in(
+    crate::services::audit::audited_in(
         conn,
         caller,
         "webhook",
@@ -567,7 +305,7 @@ fn change_in(
 
 /// Replace the signing secret (its account's admins): the answer shows the new one once; the
 /// old one keeps signing (as a second signature) for `grace_seconds`.
-#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id"), crate::idempotency::IdempotencyKey), request_body = RotateSecretRequest, responses((status = 200, body = RotatedSecretResponse), WriteProblems))]
+#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id"), crate::http::idempotency::IdempotencyKey), request_body = RotateSecretRequest, responses((status = 200, body = RotatedSecretResponse), WriteProblems))]
 #[post("/webhooks/{id}/rotate-secret")]
 pub async fn rotate_webhook_secret(
     db: web::Data<Db>,
@@ -618,7 +356,7 @@ pub async fn delete_webhook(
     let id = id.into_inner();
     let caller = require_visible_admin(&db, caller, id).await?;
     let account = caller.account_id;
-    crate::audit::audited(
+    crate::services::audit::audited(
         &db,
         &caller,
         "webhook",
@@ -632,7 +370,7 @@ pub async fn delete_webhook(
 
 /// Send a `webhook.test` ping to an endpoint now (its account's admins): answers 202 with the
 /// delivery, whose attempts show what the receiver said.
-#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id"), crate::idempotency::IdempotencyKey), responses((status = 202, body = DeliveryResponse), WriteProblems))]
+#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id"), crate::http::idempotency::IdempotencyKey), responses((status = 202, body = DeliveryResponse), WriteProblems))]
 #[post("/webhooks/{id}/test")]
 pub async fn test_webhook(
     db: web::Data<Db>,
@@ -709,7 +447,7 @@ pub async fn get_webhook_delivery(
 
 /// Send a delivery again now, whatever became of it (its account's admins); the message keeps
 /// its `webhook-id`.
-#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id"), ("delivery_id" = i64, Path, description = "Delivery id"), crate::idempotency::IdempotencyKey), responses((status = 202, body = DeliveryResponse), WriteProblems))]
+#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id"), ("delivery_id" = i64, Path, description = "Delivery id"), crate::http::idempotency::IdempotencyKey), responses((status = 202, body = DeliveryResponse), WriteProblems))]
 #[post("/webhooks/{id}/deliveries/{delivery_id}/redeliver")]
 pub async fn redeliver_webhook_delivery(
     db: web::Data<Db>,

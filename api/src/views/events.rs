@@ -1,27 +1,24 @@
-//! What incidents and maintenance share: on the wire, the offerings and tenants an event
-//! reaches for the caller and its scope; the list filters; and the read, create and PATCH flows,
-//! written once over [`EventKind`] with the two kinds as small specialisations.
+//! What incidents and maintenance windows share when they are read: scope, reach, the refs a
+//! caller is shown, the list filters and the `EventKind` both implement.
 
 use std::collections::HashMap;
 use std::fmt::Display;
 
 use time::OffsetDateTime;
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use domain::catalogue::{Region, Tier};
 use domain::{
     Caller, CallerView, ClassificationId, EventScope, OfferingId, Reach, ServiceId, TenantId,
 };
 use persistence::model::Reads;
-use persistence::{DbConnection, Page, PageRequest, RepoResult};
+use persistence::{Page, PageRequest, RepoResult};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::Authenticated;
-use crate::conditional::{expected_version, versioned_json};
-use crate::db::Db;
-use crate::error::ApiError;
-use crate::idempotency::create_once;
+use crate::http::conditional::versioned_json;
+use crate::http::db::Db;
+use crate::http::error::ApiError;
 
 /// One kind of event (incidents, maintenance) as the shared flows see it.
 pub trait EventKind {
@@ -76,15 +73,15 @@ pub async fn impacted_tenants_page<K: EventKind>(
     db: &Db,
     caller: Caller,
     id: K::Id,
-    page: crate::pagination::PageParams,
-) -> Result<web::Json<crate::pagination::Page<TenantRef>>, ApiError> {
+    page: crate::http::pagination::PageParams,
+) -> Result<web::Json<crate::http::pagination::Page<TenantRef>>, ApiError> {
     let request = page.request()?;
     let response = db
         .read(move |reads| K::load_one(reads, &caller, id))
         .await?;
     let tenants = K::impacted_tenants(response);
     let page = Page::from_sorted(tenants, request, |t| t.id);
-    Ok(web::Json(crate::pagination::Page::from_records(
+    Ok(web::Json(crate::http::pagination::Page::from_records(
         page,
         |t| t,
     )))
@@ -155,73 +152,6 @@ where
         };
         Ok(Page { items, next_after })
     }
-}
-
-/// `POST {PATH}`: runs `create` at most once per `Idempotency-Key` and answers 201 with the
-/// writer's view of the new event.
-pub async fn create_event<K: EventKind>(
-    db: &Db,
-    caller: &Authenticated,
-    req: &HttpRequest,
-    raw_body: &web::Bytes,
-    create: impl Fn(&mut DbConnection) -> RepoResult<K::Id> + Send + 'static,
-) -> Result<HttpResponse, ApiError> {
-    caller.require_writer()?;
-    let writer = caller.0.clone();
-    let model = db.model_for_announcing().await;
-    create_once(db, &caller.0, req, raw_body, move |conn| {
-        let id = create(conn)?;
-        let response = K::load_one(conn, &writer, id)?;
-        crate::audit::created(conn, &writer, K::OBJECT, K::raw(id), &response)?;
-        let event = K::webhook_event(None, &response);
-        crate::webhooks::announce::<K>(conn, &model, event, id)?;
-        Ok((format!("{}/{id}", K::PATH), response))
-    })
-    .await
-}
-
-/// Before a change to event `id` is even parsed: 404 when the caller may not see it, 403 when
-/// it may see but not write it.
-pub async fn require_writer_of<K: EventKind>(
-    db: &Db,
-    caller: &Authenticated,
-    id: K::Id,
-) -> Result<(), ApiError> {
-    let reader = caller.0.clone();
-    caller
-        .require_writer_of(db, move |conn| K::load_one(conn, &reader, id))
-        .await
-}
-
-/// `PATCH {PATH}/{id}`: `apply` with the `If-Match` version (412 when stale) and its audit
-/// entry in one transaction, then the fresh view with its new `ETag`.
-pub async fn patch_event<K: EventKind>(
-    db: &Db,
-    caller: Caller,
-    req: &HttpRequest,
-    id: K::Id,
-    apply: impl Fn(&mut DbConnection, Option<i64>) -> RepoResult<()> + Send + 'static,
-) -> Result<HttpResponse, ApiError> {
-    let expected = expected_version(req);
-    let (reader, writer) = (caller.clone(), caller.clone());
-    let model = db.model_for_announcing().await;
-    let response = crate::audit::audited_from(
-        db,
-        &caller,
-        K::OBJECT,
-        K::raw(id),
-        move |conn| K::load_one(conn, &reader, id),
-        move |conn, before| {
-            apply(conn, expected)?;
-            let after = K::load_one(conn, &writer, id)?;
-            let event = K::webhook_event(Some(before), &after);
-            crate::webhooks::announce::<K>(conn, &model, event, id)?;
-            Ok(Some(after))
-        },
-    )
-    .await?
-    .ok_or_else(ApiError::not_found)?;
-    versioned_json(K::version(&response), &response)
 }
 
 /// The list filters both kinds share, applied to what the caller is shown of an event.

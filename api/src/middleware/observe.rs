@@ -14,7 +14,7 @@ use actix_web::middleware::Next;
 use actix_web::ResponseError;
 use futures_util::FutureExt;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// The header a request id is accepted from and echoed in.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -77,7 +77,7 @@ pub async fn observe(
         .match_pattern()
         .unwrap_or_else(|| "(unmatched)".to_owned());
     let started = Instant::now();
-    let handled = crate::db::within_budget(AssertUnwindSafe(next.call(req)).catch_unwind());
+    let handled = crate::http::db::within_budget(AssertUnwindSafe(next.call(req)).catch_unwind());
     let outcome = TASK_REQUEST_ID.scope(id.clone(), handled).await;
     let mut response = match outcome {
         Ok(Ok(response)) => response.map_into_boxed_body(),

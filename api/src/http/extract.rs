@@ -11,7 +11,7 @@ use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// The largest JSON body accepted (413 beyond).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -218,6 +218,42 @@ impl Level {
     }
 }
 
+/// Declares the wire enum of the webhook event types, spelled as on the wire, with the
+/// conversions to and from the domain's.
+macro_rules! event_types {
+    ($($variant:ident => $text:tt),+ $(,)?) => {
+        /// What a webhook can subscribe to.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        pub enum WebhookEventType {
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl From<WebhookEventType> for domain::WebhookEventType {
+            fn from(value: WebhookEventType) -> Self {
+                match value { $(WebhookEventType::$variant => Self::$variant),+ }
+            }
+        }
+
+        impl From<domain::WebhookEventType> for WebhookEventType {
+            fn from(value: domain::WebhookEventType) -> Self {
+                match value { $(domain::WebhookEventType::$variant => Self::$variant),+ }
+            }
+        }
+    };
+}
+
+event_types!(
+    IncidentCreated => "incident.created",
+    IncidentUpdated => "incident.updated",
+    IncidentResolved => "incident.resolved",
+    IncidentReopened => "incident.reopened",
+    MaintenanceScheduled => "maintenance.scheduled",
+    MaintenanceUpdated => "maintenance.updated",
+    MaintenanceStarted => "maintenance.started",
+    MaintenanceCompleted => "maintenance.completed",
+    MaintenanceCancelled => "maintenance.cancelled",
+);
+
 #[cfg(test)]
 mod tests {
     use super::Level;

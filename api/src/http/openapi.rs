@@ -4,7 +4,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, Secur
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{Modify, OpenApi};
 
-use crate::error::{FieldError, Problem};
+use crate::http::error::FieldError;
+use crate::http::error::Problem;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,10 +28,10 @@ use crate::error::{FieldError, Problem};
     components(schemas(
         Problem,
         FieldError,
-        crate::status_page::EventPageKind,
-        crate::routes::events::Include,
-        crate::routes::events::Sort,
-        crate::feeds::BadgeKind
+        crate::routes::status_page::EventPageKind,
+        crate::views::events::Include,
+        crate::views::events::Sort,
+        crate::views::feeds::BadgeKind
     ))
 )]
 pub struct ApiDoc;

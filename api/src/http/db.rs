@@ -9,7 +9,7 @@ use persistence::model::{Model, ReadModel};
 use persistence::repo::events::NameIndex;
 use persistence::{DbConnection, Pool, RepoError};
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// How long readiness and, during an outage, a probing request wait for a connection.
 const QUICK: Duration = Duration::from_millis(800);
@@ -229,9 +229,9 @@ impl Db {
         let pool = self.pool.clone();
         let outage = Arc::clone(&self.outage);
         self.checkouts.fetch_add(1, Ordering::Relaxed);
-        let request_id = crate::observe::current_request_id();
+        let request_id = crate::middleware::observe::current_request_id();
         web::block(move || {
-            crate::observe::with_request_id(request_id, || {
+            crate::middleware::observe::with_request_id(request_id, || {
                 let result = match wait {
                     Some(wait) => pool.get_timeout(wait),
                     None => pool.get(),

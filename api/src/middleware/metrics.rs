@@ -8,7 +8,7 @@ use actix_web::web;
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use prometheus::{IntCounter, IntGauge, IntGaugeVec, Opts};
 
-use crate::db::Db;
+use crate::http::db::Db;
 
 /// Where Prometheus scrapes.
 pub const PATH: &str = "/metrics";

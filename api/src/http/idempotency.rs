@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 
-use crate::db::Db;
-use crate::error::ApiError;
+use crate::http::db::Db;
+use crate::http::error::ApiError;
 
 pub const HEADER: &str = "Idempotency-Key";
 
@@ -149,7 +149,7 @@ fn respond(
     let version = serde_json::from_str::<serde_json::Value>(&body)
         .ok()
         .and_then(|value| value.get("version").and_then(serde_json::Value::as_i64));
-    let hash = crate::conditional::hash(body.as_bytes());
+    let hash = crate::http::conditional::hash(body.as_bytes());
     let etag = match version {
         Some(version) => format!("\"v{version}-{hash}\""),
         None => format!("\"{hash}\""),

@@ -16,8 +16,8 @@ use persistence::{DatabaseTarget, DbConnection, RepoResult};
 use rand::Rng;
 use time::OffsetDateTime;
 
-use crate::answers::Watcher;
 use crate::settings::WebhookSettings;
+use crate::workers::Watcher;
 
 /// Deliveries claimed per turn (sent concurrently).
 const BATCH: i64 = 16;
@@ -130,7 +130,7 @@ fn run(
     let worker = format!(
         "{}-{}",
         std::process::id(),
-        crate::webhooks::random_token(9)
+        crate::http::auth::feed_token::random_token(9)
     );
     let mut conn: Option<DbConnection> = None;
     let mut failures: u32 = 0;

@@ -1,0 +1,66 @@
+//! Feed tokens and other random tokens in one place: minting, the hash that is all that is
+//! stored, and reading `?token=`.
+
+use domain::FeedTokenName;
+use persistence::repo::feed_tokens::{self, FeedToken};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// How feed tokens start (so a leaked one is recognisable, e.g. by secret scanners).
+pub const TOKEN_PREFIX: &str = "slrf_";
+/// The SHA-256 of a feed token, hex: all that is stored.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Whether `path` is a feed route, where `?token=` is accepted instead of a bearer token.
+pub fn is_feed_route(path: &str) -> bool {
+    path == "/status-page"
+        || path.starts_with("/status-page/") && path != crate::views::status_page::STYLESHEET_PATH
+        || path.starts_with("/api/v1/")
+            && (path.ends_with(".ics") || path.ends_with(".atom") || path.ends_with("/badge.svg"))
+}
+
+/// The feed token a request carries as `?token=`, if any.
+pub fn query_token(req: &actix_web::HttpRequest) -> Option<String> {
+    form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(name, _)| name == "token")
+        .map(|(_, value)| value.into_owned())
+}
+
+/// A new random feed token.
+pub fn new_token() -> String {
+    format!(
+        "{TOKEN_PREFIX}{}",
+        crate::http::auth::feed_token::random_token(32)
+    )
+}
+
+/// Stores `token` (its hash and first characters) for `contact`.
+pub fn store_token(
+    conn: &mut persistence::DbConnection,
+    contact: domain::ContactId,
+    name: &FeedTokenName,
+    token: &str,
+) -> persistence::RepoResult<FeedToken> {
+    feed_tokens::create(
+        conn,
+        contact,
+        name,
+        &token_hash(token),
+        &token_prefix(token),
+    )
+}
+
+/// The characters of a token shown to tell tokens apart.
+pub fn token_prefix(token: &str) -> String {
+    token.chars().take(TOKEN_PREFIX.len() + 6).collect()
+}
+
+/// A random token of `bytes` bytes, URL-safe base64 without padding.
+pub(crate) fn random_token(bytes: usize) -> String {
+    use base64::Engine;
+    let mut raw = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut raw);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}

@@ -1,0 +1,82 @@
+//! The write workflows incidents and maintenance share: check the writer, apply, audit and
+//! announce in one transaction.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use domain::Caller;
+use persistence::{DbConnection, RepoResult};
+
+use crate::http::auth::Authenticated;
+use crate::http::conditional::expected_version;
+use crate::http::conditional::versioned_json;
+use crate::http::db::Db;
+use crate::http::error::ApiError;
+use crate::http::idempotency::create_once;
+
+use crate::views::events::EventKind;
+
+/// `POST {PATH}`: runs `create` at most once per `Idempotency-Key` and answers 201 with the
+/// writer's view of the new event.
+pub async fn create_event<K: EventKind>(
+    db: &Db,
+    caller: &Authenticated,
+    req: &HttpRequest,
+    raw_body: &web::Bytes,
+    create: impl Fn(&mut DbConnection) -> RepoResult<K::Id> + Send + 'static,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_writer()?;
+    let writer = caller.0.clone();
+    let model = db.model_for_announcing().await;
+    create_once(db, &caller.0, req, raw_body, move |conn| {
+        let id = create(conn)?;
+        let response = K::load_one(conn, &writer, id)?;
+        crate::services::audit::created(conn, &writer, K::OBJECT, K::raw(id), &response)?;
+        let event = K::webhook_event(None, &response);
+        crate::services::webhooks::announce::<K>(conn, &model, event, id)?;
+        Ok((format!("{}/{id}", K::PATH), response))
+    })
+    .await
+}
+
+/// Before a change to event `id` is even parsed: 404 when the caller may not see it, 403 when
+/// it may see but not write it.
+pub async fn require_writer_of<K: EventKind>(
+    db: &Db,
+    caller: &Authenticated,
+    id: K::Id,
+) -> Result<(), ApiError> {
+    let reader = caller.0.clone();
+    caller
+        .require_writer_of(db, move |conn| K::load_one(conn, &reader, id))
+        .await
+}
+
+/// `PATCH {PATH}/{id}`: `apply` with the `If-Match` version (412 when stale) and its audit
+/// entry in one transaction, then the fresh view with its new `ETag`.
+pub async fn patch_event<K: EventKind>(
+    db: &Db,
+    caller: Caller,
+    req: &HttpRequest,
+    id: K::Id,
+    apply: impl Fn(&mut DbConnection, Option<i64>) -> RepoResult<()> + Send + 'static,
+) -> Result<HttpResponse, ApiError> {
+    let expected = expected_version(req);
+    let (reader, writer) = (caller.clone(), caller.clone());
+    let model = db.model_for_announcing().await;
+    let response = crate::services::audit::audited_from(
+        db,
+        &caller,
+        K::OBJECT,
+        K::raw(id),
+        move |conn| K::load_one(conn, &reader, id),
+        move |conn, before| {
+            apply(conn, expected)?;
+            let after = K::load_one(conn, &writer, id)?;
+            let event = K::webhook_event(Some(before), &after);
+            crate::services::webhooks::announce::<K>(conn, &model, event, id)?;
+            Ok(Some(after))
+        },
+    )
+    .await?
+    .ok_or_else(ApiError::not_found)?;
+    versioned_json(K::version(&response), &response)
+}

@@ -1,0 +1,253 @@
+//! Incidents as a caller sees them: the wire type, the list filters and the scoped list.
+
+use domain::{Caller, IncidentId, OfferingId, ServiceId, TenantId};
+use persistence::model::IncidentFilter;
+use persistence::model::Reads;
+use persistence::{Record, RepoError, RepoResult};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::http::wire::Impact;
+use crate::http::wire::IncidentStatus;
+use crate::views::events::newest_first;
+use crate::views::events::visible_page;
+use crate::views::events::EventContext;
+use crate::views::events::EventKind;
+use crate::views::events::Include;
+use crate::views::events::OfferingRef;
+use crate::views::events::Scope;
+use crate::views::events::ShownFilter;
+use crate::views::events::Sort;
+use crate::views::events::TenantRef;
+
+use crate::routes::incidents::ImpactEntry;
+
+/// An unplanned event on one service, as the caller sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IncidentResponse {
+    pub id: i64,
+    pub service_id: i64,
+    pub title: String,
+    /// The impact in effect now.
+    pub impact: Impact,
+    /// Every impact the incident had, oldest first, each from when it took effect (the first
+    /// from `started_at`): availability weighs each instant at the impact in effect then.
+    pub impact_history: Vec<ImpactEntry>,
+    pub status: IncidentStatus,
+    pub scope: Scope,
+    #[serde(with = "crate::http::wire::instant")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "crate::http::wire::instant::option")]
+    pub resolved_at: Option<OffsetDateTime>,
+    /// Grows with every change; PATCH with `If-Match: <ETag>` to change only this version.
+    pub version: i64,
+    /// The caller's offerings the incident shows on (those covering an impacted tenant;
+    /// possibly none).
+    pub offerings: Vec<OfferingRef>,
+    /// How many caller-visible tenants the incident affects.
+    pub impacted_tenant_count: usize,
+    /// The caller-visible tenants the incident affects: on the incident itself and on write
+    /// answers; in lists only with `include=impacted_tenants` (else
+    /// `GET /api/v1/incidents/{id}/impacted-tenants` pages them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impacted_tenants: Option<Vec<TenantRef>>,
+    #[serde(with = "crate::http::wire::instant")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "crate::http::wire::instant")]
+    pub updated_at: OffsetDateTime,
+    /// The timeline, oldest first (on single-incident reads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updates: Option<Vec<IncidentUpdateResponse>>,
+}
+
+/// One entry of an incident's timeline.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IncidentUpdateResponse {
+    pub id: i64,
+    pub status: IncidentStatus,
+    pub message: String,
+    /// The provider contact who wrote it (shown to provider callers only).
+    pub author_contact_id: Option<i64>,
+    #[serde(with = "crate::http::wire::instant")]
+    pub created_at: OffsetDateTime,
+}
+
+impl IncidentUpdateResponse {
+    pub(crate) fn new(update: domain::IncidentUpdate, caller: &Caller) -> Self {
+        Self {
+            id: update.id.0,
+            status: update.status.into(),
+            message: update.message.to_string(),
+            author_contact_id: update
+                .author
+                .filter(|_| caller.account_kind == domain::AccountKind::Provider)
+                .map(|c| c.0),
+            created_at: update.created_at,
+        }
+    }
+}
+
+/// Filters for the incident list.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IncidentListParams {
+    /// Only incidents showing on this offering.
+    pub offering_id: Option<i64>,
+    pub service_id: Option<i64>,
+    /// Only incidents affecting this tenant.
+    pub tenant_id: Option<i64>,
+    pub status: Option<IncidentStatus>,
+    /// `true`: only unresolved incidents.
+    pub active: Option<bool>,
+    /// Only incidents running at some point at or after this time (RFC 3339).
+    #[serde(
+        default,
+        deserialize_with = "crate::http::wire::instant::query::deserialize"
+    )]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub from: Option<OffsetDateTime>,
+    /// Only incidents that started before this time (RFC 3339).
+    #[serde(
+        default,
+        deserialize_with = "crate::http::wire::instant::query::deserialize"
+    )]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub to: Option<OffsetDateTime>,
+    /// `impacted_tenants`: list each incident's impacted tenants (default: only the count).
+    pub include: Option<Include>,
+    /// `id` (oldest first, the default) or `-started_at` (newest first).
+    pub sort: Option<Sort>,
+}
+
+/// Renders an incident for the caller; `None` when it affects none of the caller's tenants.
+fn render(ctx: &EventContext, record: Record<domain::Incident>) -> Option<IncidentResponse> {
+    let incident = record.item;
+    let reach = ctx.view.reach(incident.service_id, &incident.scope)?;
+    Some(IncidentResponse {
+        id: incident.id.0,
+        service_id: incident.service_id.0,
+        title: incident.title.to_string(),
+        impact: incident.impact.into(),
+        impact_history: std::iter::once((incident.started_at, incident.initial_impact))
+            .chain(incident.impact_changes.iter().copied())
+            .map(|(from, impact)| ImpactEntry {
+                impact: impact.into(),
+                from,
+            })
+            .collect(),
+        status: incident.status.into(),
+        scope: Scope::shown(&incident.scope, &reach),
+        started_at: incident.started_at,
+        resolved_at: incident.resolved_at,
+        version: incident.version,
+        offerings: ctx.offerings(&reach),
+        impacted_tenant_count: reach.tenants.len(),
+        impacted_tenants: Some(ctx.tenants(incident.service_id, &reach)),
+        created_at: record.created_at,
+        updated_at: record.updated_at,
+        updates: None,
+    })
+}
+
+/// Incidents as the shared event flows see them.
+pub struct Incidents;
+
+impl EventKind for Incidents {
+    type Id = IncidentId;
+    type Response = IncidentResponse;
+    const PATH: &'static str = "/api/v1/incidents";
+    const OBJECT: &'static str = "incident";
+
+    fn raw(id: IncidentId) -> i64 {
+        id.0
+    }
+
+    /// The incident as the caller sees it, with its timeline.
+    fn load_one(
+        reads: &mut impl Reads,
+        caller: &Caller,
+        id: IncidentId,
+    ) -> RepoResult<IncidentResponse> {
+        let record = reads.incident(id)?;
+        let ctx = EventContext::load(reads, caller, Some(record.item.service_id), false)?;
+        let mut response = render(&ctx, record).ok_or(RepoError::NotFound)?;
+        let timeline = reads.timeline(id)?;
+        response.updates = Some(
+            timeline
+                .into_iter()
+                .map(|u| IncidentUpdateResponse::new(u, caller))
+                .collect(),
+        );
+        Ok(response)
+    }
+
+    fn version(response: &IncidentResponse) -> i64 {
+        response.version
+    }
+
+    fn impacted_tenants(response: IncidentResponse) -> Vec<TenantRef> {
+        response.impacted_tenants.unwrap_or_default()
+    }
+
+    fn service_id(response: &IncidentResponse) -> i64 {
+        response.service_id
+    }
+
+    fn offering_ids(response: &IncidentResponse) -> Vec<i64> {
+        response.offerings.iter().map(|o| o.id).collect()
+    }
+
+    fn webhook_event(
+        before: Option<&IncidentResponse>,
+        after: &IncidentResponse,
+    ) -> domain::WebhookEventType {
+        domain::WebhookEventType::of_incident(before.map(|b| b.status.into()), after.status.into())
+    }
+}
+
+/// The caller's incidents `params` selects, a page (the JSON list and the Atom feed).
+pub fn list(
+    reads: &mut &persistence::model::Model,
+    caller: &Caller,
+    params: &IncidentListParams,
+    page: persistence::PageRequest,
+) -> RepoResult<persistence::Page<IncidentResponse>> {
+    let shown = ShownFilter {
+        offering: params.offering_id.map(OfferingId),
+        tenant: params.tenant_id.map(TenantId),
+    };
+    let ctx = EventContext::load(reads, caller, params.service_id.map(ServiceId), false)?;
+    let filter = IncidentFilter {
+        services: params
+            .service_id
+            .map(|s| vec![ServiceId(s)])
+            .or_else(|| ctx.view.services()),
+        status: match (params.status, params.active) {
+            (Some(status), _) => Some(status.into()),
+            (None, Some(false)) => Some(domain::IncidentStatus::Resolved),
+            (None, _) => None,
+        },
+        active_only: params.active == Some(true),
+        from: params.from,
+        to: params.to,
+    };
+    let keep = |record: Record<domain::Incident>| {
+        render(&ctx, record)
+            .filter(|r| shown.keeps(&r.offerings, r.impacted_tenants.as_deref()))
+            .map(|r| Include::apply(params.include, r, |r| &mut r.impacted_tenants))
+    };
+    if params.sort == Some(Sort::NewestFirst) {
+        let all = reads
+            .incidents(&filter, persistence::PageRequest::first(i64::MAX))?
+            .items;
+        let fetch = newest_first(all, |r| (r.item.started_at, r.item.id.0));
+        return visible_page(fetch, page, |record| record.item.id.0, keep);
+    }
+    visible_page(
+        |request| reads.incidents(&filter, request),
+        page,
+        |record| record.item.id.0,
+        keep,
+    )
+}

@@ -1,0 +1,12 @@
+//! Caller-scoped read model → wire types. Views read and render; they never answer a request
+//! themselves, so feeds and the status page render the same views the JSON handlers do.
+
+pub mod accounts;
+pub mod availability;
+pub mod events;
+pub mod feeds;
+pub mod incidents;
+pub mod maintenances;
+pub mod status;
+pub mod status_page;
+pub mod webhooks;
