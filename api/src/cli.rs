@@ -8,8 +8,8 @@ use persistence::repo::contacts;
 use persistence::{Pool, RepoError};
 
 use crate::demo;
-use crate::http::auth::parse_ttl;
 use crate::http::auth::TokenAuthority;
+use crate::settings::parse_ttl;
 use crate::settings::Settings;
 use crate::startup::{open_database, Application};
 

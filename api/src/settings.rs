@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use persistence::DatabaseTarget;
 
@@ -43,7 +44,7 @@ pub struct Settings {
     /// How long an `Idempotency-Key` answers retries (`SLR_IDEMPOTENCY_TTL`, e.g. `24h`).
     pub idempotency_ttl: std::time::Duration,
     /// Per token (or client IP) rate limit; `None` when `SLR_RATE_LIMIT_PER_SECOND=0`.
-    pub rate_limit: Option<crate::middleware::ratelimit::RateLimit>,
+    pub rate_limit: Option<RateLimit>,
     /// How long a cached answer is reused when no write came (`SLR_ANSWER_MAX_AGE_MS`, 0–60000;
     /// 0 turns the answer cache off): answers also move with the clock.
     pub answer_max_age: std::time::Duration,
@@ -221,12 +222,10 @@ impl Settings {
             .transpose()?
             .unwrap_or_default();
         let idempotency_ttl = match var("SLR_IDEMPOTENCY_TTL") {
-            Some(raw) => {
-                crate::http::auth::parse_ttl(&raw).map_err(|m| error("SLR_IDEMPOTENCY_TTL", m))?
-            }
-            None => crate::http::idempotency::IdempotencyTtl::default().0,
+            Some(raw) => parse_ttl(&raw).map_err(|m| error("SLR_IDEMPOTENCY_TTL", m))?,
+            None => IdempotencyTtl::default().0,
         };
-        let default_limit = crate::middleware::ratelimit::RateLimit::default();
+        let default_limit = RateLimit::default();
         let number = |name: &'static str, default: u64, max: u64| match var(name) {
             Some(raw) => raw
                 .parse::<u64>()
@@ -245,7 +244,7 @@ impl Settings {
             u64::from(default_limit.burst),
             1_000_000,
         )?;
-        let rate_limit = (per_second > 0).then(|| crate::middleware::ratelimit::RateLimit {
+        let rate_limit = (per_second > 0).then(|| RateLimit {
             per_second,
             burst: u32::try_from(burst.max(1)).unwrap_or(u32::MAX),
         });
@@ -270,8 +269,7 @@ impl Settings {
             retry_cap: millis("SLR_WEBHOOK_RETRY_CAP_MS", 3_600_000, 86_400_000)?
                 .max(std::time::Duration::from_millis(10)),
             give_up_after: match var("SLR_WEBHOOK_GIVE_UP_AFTER") {
-                Some(raw) => crate::http::auth::parse_ttl(&raw)
-                    .map_err(|m| error("SLR_WEBHOOK_GIVE_UP_AFTER", m))?,
+                Some(raw) => parse_ttl(&raw).map_err(|m| error("SLR_WEBHOOK_GIVE_UP_AFTER", m))?,
                 None => std::time::Duration::from_secs(24 * 3600),
             },
             disable_after: u32::try_from(number("SLR_WEBHOOK_DISABLE_AFTER", 50, 100_000)?.max(1))
@@ -376,6 +374,61 @@ fn parse_origins(raw: &str) -> Result<Vec<String>, String> {
             }
         })
         .collect()
+}
+
+/// A sustained rate and a burst, per caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_second: u64,
+    pub burst: u32,
+}
+
+impl Default for RateLimit {
+    /// 20 requests a second sustained, bursts of 100: a dashboard polling a dozen widgets every
+    /// few seconds never meets it; a runaway script does.
+    fn default() -> Self {
+        RateLimit {
+            per_second: 20,
+            burst: 100,
+        }
+    }
+}
+
+/// How long a stored response answers retries (`SLR_IDEMPOTENCY_TTL`, default 24 h).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdempotencyTtl(pub std::time::Duration);
+
+impl Default for IdempotencyTtl {
+    fn default() -> Self {
+        IdempotencyTtl(std::time::Duration::from_secs(24 * 3600))
+    }
+}
+
+/// Parses a duration like `30m`, `1h`, `7d` or `3600s` (for `slr token --ttl`).
+pub fn parse_ttl(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (number, unit) = raw.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration {raw:?}: use e.g. 30m, 1h, 7d"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" | "" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "invalid duration unit in {raw:?}: use s, m, h or d"
+            ))
+        }
+    };
+    if number == 0 || number > 366 * 86_400 / seconds {
+        return Err(format!(
+            "duration {raw:?} must be above zero and at most a year"
+        ));
+    }
+    Ok(Duration::from_secs(number * seconds))
 }
 
 #[cfg(test)]

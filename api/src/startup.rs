@@ -15,9 +15,10 @@ use crate::http::db::Db;
 use crate::http::error::ApiError;
 use crate::http::extract::path_error;
 use crate::http::extract::MAX_BODY_BYTES;
-use crate::http::openapi::ApiDoc;
+use crate::http::routes::RouteTable;
 use crate::middleware::answers::answer_from_memory;
 use crate::routes;
+use crate::routes::ApiDoc;
 use crate::settings::Settings;
 
 /// Why the server could not start.
@@ -100,19 +101,20 @@ impl Application {
             crate::middleware::answers::Answers::new(ANSWER_CACHE_BYTES, settings.answer_max_age)
                 .map_err(|e| StartupError::Metrics(e.to_string()))?,
         );
+        let route_table = web::Data::new(RouteTable::from_spec(&openapi()));
         let callers = web::Data::new(crate::http::auth::Callers::new(
             authority.clone(),
             db.clone(),
+            route_table.clone(),
         ));
         let weights = web::Data::new(settings.weights);
-        let idempotency_ttl = web::Data::new(crate::http::idempotency::IdempotencyTtl(
-            settings.idempotency_ttl,
-        ));
+        let idempotency_ttl =
+            web::Data::new(crate::settings::IdempotencyTtl(settings.idempotency_ttl));
         let cors_origins = settings.cors_origins.clone();
         let limiter = web::Data::new(crate::middleware::ratelimit::Limiter::new(
             settings.rate_limit,
         ));
-        let known_routes = web::Data::new(KnownRoutes::from_spec(&openapi()));
+
         let metrics = web::Data::new(
             crate::middleware::metrics::Metrics::new(
                 answers
@@ -135,7 +137,7 @@ impl Application {
                 .app_data(weights.clone())
                 .app_data(metrics.clone())
                 .app_data(limiter.clone())
-                .app_data(known_routes.clone())
+                .app_data(route_table.clone())
                 .app_data(idempotency_ttl.clone())
                 .app_data(outbox.clone())
                 .app_data(webhook_settings.clone())
@@ -193,48 +195,6 @@ impl Application {
     }
 }
 
-/// The path templates of the spec and the methods each answers: a request for a known path
-/// with another method gets 405 and `Allow`, not 404.
-#[derive(Debug, Clone)]
-struct KnownRoutes(Vec<(Vec<String>, Vec<&'static str>)>);
-
-impl KnownRoutes {
-    fn from_spec(spec: &utoipa::openapi::OpenApi) -> Self {
-        let routes = spec
-            .paths
-            .paths
-            .iter()
-            .map(|(template, item)| {
-                let segments = template.split('/').map(str::to_owned).collect();
-                let methods = [
-                    ("GET", item.get.is_some()),
-                    ("POST", item.post.is_some()),
-                    ("PUT", item.put.is_some()),
-                    ("PATCH", item.patch.is_some()),
-                    ("DELETE", item.delete.is_some()),
-                ]
-                .into_iter()
-                .filter_map(|(method, present)| present.then_some(method))
-                .collect();
-                (segments, methods)
-            })
-            .collect();
-        KnownRoutes(routes)
-    }
-
-    /// The methods `path` answers, if it is a known path.
-    fn allowed(&self, path: &str) -> Option<Vec<&'static str>> {
-        let parts: Vec<&str> = path.split('/').collect();
-        self.0.iter().find_map(|(template, methods)| {
-            let matches = template.len() == parts.len()
-                && template.iter().zip(&parts).all(|(t, p)| {
-                    t == p || (t.starts_with('{') && t.ends_with('}') && !p.is_empty())
-                });
-            matches.then(|| methods.clone())
-        })
-    }
-}
-
 /// CORS for internal frontends: only the configured origins (none by default), the API's
 /// methods and headers, and the response headers a browser client needs to read.
 fn cors(origins: &[String]) -> actix_cors::Cors {
@@ -252,13 +212,13 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             header::IF_MATCH,
             header::IF_NONE_MATCH,
             header::HeaderName::from_static("idempotency-key"),
-            header::HeaderName::from_static(crate::middleware::observe::REQUEST_ID),
+            header::HeaderName::from_static(crate::http::request_id::REQUEST_ID),
         ])
         .expose_headers([
             header::ETAG,
             header::LOCATION,
             header::RETRY_AFTER,
-            header::HeaderName::from_static(crate::middleware::observe::REQUEST_ID),
+            header::HeaderName::from_static(crate::http::request_id::REQUEST_ID),
             header::HeaderName::from_static("idempotent-replayed"),
         ])
         .max_age(3600)
@@ -333,7 +293,7 @@ async fn swagger_redirect() -> HttpResponse {
 
 async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let allowed = req
-        .app_data::<web::Data<KnownRoutes>>()
+        .app_data::<web::Data<RouteTable>>()
         .and_then(|routes| routes.allowed(req.path()));
     if let Some(methods) = allowed {
         use actix_web::ResponseError;

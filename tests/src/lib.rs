@@ -122,7 +122,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         cors_origins: vec![CORS_ORIGIN.to_owned()],
         idempotency_ttl: std::time::Duration::from_secs(24 * 3600),
         // Tests fire hundreds of requests a second with one token: far above any real limit.
-        rate_limit: Some(slr_api::middleware::ratelimit::RateLimit {
+        rate_limit: Some(slr_api::settings::RateLimit {
             per_second: 100_000,
             burst: 100_000,
         }),

@@ -1,4 +1,4 @@
-//! Conditional requests: `ETag`s (see [`crate::answers`] for `If-None-Match` → 304 on GETs),
+//! Conditional requests: `ETag`s (the answer cache middleware answers `If-None-Match` → 304 on GETs),
 //! and `If-Match` on PATCH compared with the resource's version (→ 412 when stale).
 
 use actix_web::http::header;

@@ -229,9 +229,9 @@ impl Db {
         let pool = self.pool.clone();
         let outage = Arc::clone(&self.outage);
         self.checkouts.fetch_add(1, Ordering::Relaxed);
-        let request_id = crate::middleware::observe::current_request_id();
+        let request_id = crate::http::request_id::current_request_id();
         web::block(move || {
-            crate::middleware::observe::with_request_id(request_id, || {
+            crate::http::request_id::with_request_id(request_id, || {
                 let result = match wait {
                     Some(wait) => pool.get_timeout(wait),
                     None => pool.get(),

@@ -91,8 +91,8 @@ where
     let expected = hash.clone();
     let contact = caller.contact_id.0;
     let ttl = req
-        .app_data::<web::Data<IdempotencyTtl>>()
-        .map_or(IdempotencyTtl::default().0, |ttl| ttl.0);
+        .app_data::<web::Data<crate::settings::IdempotencyTtl>>()
+        .map_or(crate::settings::IdempotencyTtl::default().0, |ttl| ttl.0);
     let cutoff = persistence::repo::now() - time::Duration::seconds_f64(ttl.as_secs_f64());
     let (stored, replayed) = db
         .transaction(move |conn| {
@@ -158,16 +158,6 @@ fn respond(
         .insert_header((header::ETAG, etag))
         .content_type("application/json")
         .body(body)
-}
-
-/// How long a stored response answers retries (`SLR_IDEMPOTENCY_TTL`, default 24 h).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IdempotencyTtl(pub std::time::Duration);
-
-impl Default for IdempotencyTtl {
-    fn default() -> Self {
-        IdempotencyTtl(std::time::Duration::from_secs(24 * 3600))
-    }
 }
 
 fn parse_key(raw: &str) -> Result<String, ApiError> {

@@ -11,4 +11,6 @@ pub mod idempotency;
 pub mod negotiate;
 pub mod openapi;
 pub mod pagination;
+pub mod request_id;
+pub mod routes;
 pub mod wire;

@@ -218,6 +218,19 @@ impl Level {
     }
 }
 
+/// A wire value in words: `partial_outage` → "partial outage".
+pub fn in_words<T: Serialize>(value: &T) -> String {
+    serde_plain(value).replace('_', " ")
+}
+
+/// A wire enum as its JSON string (e.g. `partial_outage`).
+pub fn serde_plain<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// Declares the wire enum of the webhook event types, spelled as on the wire, with the
 /// conversions to and from the domain's.
 macro_rules! event_types {

@@ -25,6 +25,7 @@ use crate::http::conditional::hash;
 use crate::http::conditional::matches_any;
 use crate::http::db::Db;
 use crate::http::error::ApiError;
+use crate::http::routes::{Caching, RouteTable};
 
 /// One cached answer: a 200 response to a GET, as the handler made it.
 struct Answer {
@@ -205,14 +206,13 @@ where
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    // Integrations are read from the database (their state changes with every delivery):
-    // never from the answer cache.
-    let cached = crate::http::auth::feed_token::is_feed_route(req.path())
-        || req.path().starts_with("/api/v1/")
-            && !req.path().starts_with("/api/v1/webhooks")
-            && !req.path().starts_with("/api/v1/feed-tokens");
-    let key = match cached && !answers.max_age.is_zero() {
-        true => cache_key(&req, db.version()).await,
+    // Each operation declares its caching in the spec (see `http::routes`).
+    let caching = req
+        .app_data::<web::Data<RouteTable>>()
+        .and_then(|routes| routes.find(req.method(), req.path()))
+        .map_or(Caching::None, |route| route.caching);
+    let key = match caching != Caching::None && !answers.max_age.is_zero() {
+        true => cache_key(&req, caching, db.version()).await,
         false => None,
     };
     let mut making = None;
@@ -257,15 +257,14 @@ where
 }
 
 /// The key of this GET's answer, when it has a caller (else the handler answers, e.g. 401).
-async fn cache_key(req: &ServiceRequest, version: i64) -> Option<AnswerKey> {
+async fn cache_key(req: &ServiceRequest, caching: Caching, version: i64) -> Option<AnswerKey> {
     let callers = req.app_data::<web::Data<Callers>>()?;
     let caller = callers.resolve(req.request()).ok()?;
     // The handler's `Authenticated` takes it from here instead of resolving it again.
     req.extensions_mut().insert(Resolved(caller.clone()));
-    let whose = if req.path() == "/api/v1/me" {
-        Whose::Contact(caller.contact_id.0)
-    } else {
-        Whose::Account(caller.account_id.0, caller.role.as_str())
+    let whose = match caching {
+        Caching::PerContact => Whose::Contact(caller.contact_id.0),
+        _ => Whose::Account(caller.account_id.0, caller.role.as_str()),
     };
     Some(AnswerKey {
         whose,

@@ -2,7 +2,6 @@
 //! log format (text or JSON lines, `SLR_LOG_FORMAT`): every line carries the request id of the
 //! request it was written for.
 
-use std::cell::RefCell;
 use std::io::Write;
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
@@ -15,34 +14,7 @@ use actix_web::ResponseError;
 use futures_util::FutureExt;
 
 use crate::http::error::ApiError;
-
-/// The header a request id is accepted from and echoed in.
-pub const REQUEST_ID: &str = "x-request-id";
-
-tokio::task_local! {
-    static TASK_REQUEST_ID: String;
-}
-
-thread_local! {
-    static THREAD_REQUEST_ID: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-/// The id of the request being handled on this task or thread, if any.
-pub fn current_request_id() -> Option<String> {
-    TASK_REQUEST_ID
-        .try_with(Clone::clone)
-        .ok()
-        .or_else(|| THREAD_REQUEST_ID.with(|id| id.borrow().clone()))
-}
-
-/// Runs `work` (on a blocking thread) with `id` as the thread's request id, so what it logs
-/// names the request.
-pub fn with_request_id<T>(id: Option<String>, work: impl FnOnce() -> T) -> T {
-    THREAD_REQUEST_ID.with(|current| *current.borrow_mut() = id);
-    let result = work();
-    THREAD_REQUEST_ID.with(|current| *current.borrow_mut() = None);
-    result
-}
+use crate::http::request_id::{REQUEST_ID, TASK_REQUEST_ID};
 
 /// A client's id is kept when it is 1–128 visible ASCII characters; otherwise one is made.
 fn accepted(value: &HeaderValue) -> Option<String> {
@@ -171,7 +143,7 @@ pub fn init_logging() {
     let mut builder =
         env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
     builder.format(move |buf, record| {
-        let request_id = current_request_id();
+        let request_id = crate::http::request_id::current_request_id();
         if json {
             let mut line = serde_json::Map::new();
             line.insert("ts".into(), buf.timestamp_micros().to_string().into());
@@ -211,7 +183,7 @@ mod tests {
     }
 
     async fn fine() -> HttpResponse {
-        HttpResponse::Ok().body(current_request_id().unwrap_or_default())
+        HttpResponse::Ok().body(crate::http::request_id::current_request_id().unwrap_or_default())
     }
 
     #[actix_web::test]

@@ -21,24 +21,7 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
 use crate::http::error::ApiError;
-
-/// A sustained rate and a burst, per caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
-    pub per_second: u64,
-    pub burst: u32,
-}
-
-impl Default for RateLimit {
-    /// 20 requests a second sustained, bursts of 100: a dashboard polling a dozen widgets every
-    /// few seconds never meets it; a runaway script does.
-    fn default() -> Self {
-        RateLimit {
-            per_second: 20,
-            burst: 100,
-        }
-    }
-}
+use crate::settings::RateLimit;
 
 /// Whom a request counts against: its bearer token (hashed: only a key is kept, never the
 /// token), else the client's IP address.

@@ -69,7 +69,7 @@ pub struct CreateFeedTokenRequest {
 }
 
 /// The feed tokens of the caller's account.
-#[utoipa::path(tag = "integrations", params(PageParams), responses((status = 200, body = Page<FeedTokenResponse>), ReadProblems))]
+#[utoipa::path(tag = "integrations", params(PageParams), responses((status = 200, body = Page<FeedTokenResponse>), ReadProblems), extensions(("x-answer-cache" = json!("none"))))]
 #[get("/feed-tokens")]
 pub async fn list_feed_tokens(
     db: web::Data<Db>,
@@ -87,7 +87,7 @@ pub async fn list_feed_tokens(
 }
 
 /// One feed token of the caller's account.
-#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Feed token id")), responses((status = 200, body = FeedTokenResponse), ReadProblems))]
+#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Feed token id")), responses((status = 200, body = FeedTokenResponse), ReadProblems), extensions(("x-answer-cache" = json!("none"))))]
 #[get("/feed-tokens/{id}")]
 pub async fn get_feed_token(
     db: web::Data<Db>,

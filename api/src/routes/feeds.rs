@@ -11,6 +11,7 @@ use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 use utoipa::IntoParams;
 
+use crate::http::auth::feed_token::FeedTokenParam;
 use crate::http::auth::Authenticated;
 use crate::http::db::Db;
 use crate::http::error::ApiError;
@@ -25,24 +26,16 @@ use crate::http::auth::feed_token::query_token;
 use crate::views::feeds::badge;
 use crate::views::feeds::chrono_utc;
 use crate::views::feeds::incident_entry;
-use crate::views::feeds::level_colour;
 use crate::views::feeds::link;
 use crate::views::feeds::maintenance_event;
-use crate::views::feeds::status_look;
 use crate::views::feeds::BadgeKind;
+use crate::views::status_page::level_colour;
+use crate::views::status_page::status_look;
 
 /// Feeds cover events from this many days back (unless `from` says otherwise).
 const FEED_DAYS: i64 = 90;
 /// The most entries a feed lists.
 const FEED_LIMIT: i64 = 1000;
-
-/// How a feed may be opened without an Authorization header.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct FeedTokenParam {
-    /// A feed token (`POST /api/v1/feed-tokens`); instead of `Authorization: Bearer`.
-    pub token: Option<String>,
-}
 
 /// A feed answer: its media type, and for how long clients may reuse it without asking.
 fn feed_answer(content_type: &'static str, body: String) -> HttpResponse {

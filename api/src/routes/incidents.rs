@@ -4,7 +4,7 @@ use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use domain::{IncidentId, Message, ServiceId, Title};
 use persistence::model::Reads;
 use persistence::repo::incidents::{self, IncidentChanges, NewIncident, NewUpdate};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
@@ -31,18 +31,9 @@ use crate::views::events::TenantRef;
 
 use crate::views::incidents::list;
 use crate::views::incidents::IncidentListParams;
-use crate::views::incidents::IncidentResponse;
 use crate::views::incidents::IncidentUpdateResponse;
 use crate::views::incidents::Incidents;
-
-/// An impact and the instant it took effect.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ImpactEntry {
-    pub impact: Impact,
-    #[serde(with = "crate::http::wire::instant")]
-    pub from: OffsetDateTime,
-}
+use crate::views::incidents::{ImpactEntry, IncidentResponse};
 
 /// A new incident.
 #[derive(Debug, Deserialize, ToSchema)]

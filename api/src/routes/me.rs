@@ -51,7 +51,7 @@ impl MayManage {
 }
 
 /// The authenticated contact and its account.
-#[utoipa::path(tag = "directory", responses((status = 200, body = MeResponse), ReadProblems))]
+#[utoipa::path(tag = "directory", responses((status = 200, body = MeResponse), ReadProblems), extensions(("x-answer-cache" = json!("per-contact"))))]
 #[get("/me")]
 pub async fn get_me(
     db: web::Data<Db>,

@@ -26,7 +26,7 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; base-ur
 /// The status page of the caller (a feed token as `?token=`, or a bearer token): HTML.
 #[utoipa::path(
     tag = "feeds",
-    params(crate::routes::feeds::FeedTokenParam),
+    params(crate::http::auth::feed_token::FeedTokenParam),
     responses(
         (status = 200, description = "The caller's status page", body = String, content_type = "text/html"),
         (status = 401, description = "No valid token: a short page saying how to open it", body = String, content_type = "text/html")
@@ -61,7 +61,7 @@ pub enum EventPageKind {
 /// tenants it touches (the status page names the first 25 of each event): HTML.
 #[utoipa::path(
     tag = "feeds",
-    params(("kind" = EventPageKind, Path, description = "`incidents` or `maintenances`"), ("id" = i64, Path, description = "The event's id"), crate::routes::feeds::FeedTokenParam),
+    params(("kind" = EventPageKind, Path, description = "`incidents` or `maintenances`"), ("id" = i64, Path, description = "The event's id"), crate::http::auth::feed_token::FeedTokenParam),
     responses(
         (status = 200, description = "The event's page", body = String, content_type = "text/html"),
         (status = 401, description = "No valid token: a short page saying how to open it", body = String, content_type = "text/html"),

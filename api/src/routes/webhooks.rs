@@ -140,7 +140,7 @@ pub(crate) fn description(raw: Option<&str>) -> Result<Option<WebhookDescription
 }
 
 /// The caller's account's webhook endpoints.
-#[utoipa::path(tag = "integrations", params(PageParams), responses((status = 200, body = Page<WebhookResponse>), ReadProblems))]
+#[utoipa::path(tag = "integrations", params(PageParams), responses((status = 200, body = Page<WebhookResponse>), ReadProblems), extensions(("x-answer-cache" = json!("none"))))]
 #[get("/webhooks")]
 pub async fn list_webhooks(
     db: web::Data<Db>,
@@ -155,7 +155,7 @@ pub async fn list_webhooks(
 }
 
 /// One of the caller's account's webhook endpoints.
-#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id")), responses((status = 200, body = WebhookResponse), ReadProblems))]
+#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id")), responses((status = 200, body = WebhookResponse), ReadProblems), extensions(("x-answer-cache" = json!("none"))))]
 #[get("/webhooks/{id}")]
 pub async fn get_webhook(
     db: web::Data<Db>,
@@ -404,7 +404,7 @@ pub async fn test_webhook(
 }
 
 /// An endpoint's deliveries, newest first, with every attempt.
-#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id"), PageParams), responses((status = 200, body = Page<DeliveryResponse>), ReadProblems))]
+#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id"), PageParams), responses((status = 200, body = Page<DeliveryResponse>), ReadProblems), extensions(("x-answer-cache" = json!("none"))))]
 #[get("/webhooks/{id}/deliveries")]
 pub async fn list_webhook_deliveries(
     db: web::Data<Db>,
@@ -427,7 +427,7 @@ pub async fn list_webhook_deliveries(
 }
 
 /// One delivery of an endpoint, with every attempt.
-#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id"), ("delivery_id" = i64, Path, description = "Delivery id")), responses((status = 200, body = DeliveryResponse), ReadProblems))]
+#[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id"), ("delivery_id" = i64, Path, description = "Delivery id")), responses((status = 200, body = DeliveryResponse), ReadProblems), extensions(("x-answer-cache" = json!("none"))))]
 #[get("/webhooks/{id}/deliveries/{delivery_id}")]
 pub async fn get_webhook_delivery(
     db: web::Data<Db>,

@@ -22,7 +22,7 @@ pub fn record<T: Serialize>(
         |value: &T| serde_json::to_string(value).map_err(|e| RepoError::Corrupt(e.to_string()));
     let before = before.map(json).transpose()?;
     let after = after.map(json).transpose()?;
-    let request_id = crate::middleware::observe::current_request_id();
+    let request_id = crate::http::request_id::current_request_id();
     audit::record(
         conn,
         &NewEntry {

@@ -1,13 +1,12 @@
 //! Feeds rendered from views: the maintenance calendar (iCalendar), the incident feed (Atom)
 //! and offering badges (SVG).
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::http::wire::Level;
 use crate::http::wire::MaintenanceStatus;
-use crate::http::wire::OfferingStatus;
+use crate::http::wire::{in_words, serde_plain};
 use crate::views::events::OfferingRef;
 use crate::views::events::TenantRef;
 use crate::views::incidents::IncidentResponse;
@@ -70,19 +69,6 @@ pub(crate) fn maintenance_event(m: &MaintenanceResponse) -> icalendar::Event {
             _ => EventStatus::Confirmed,
         });
     event
-}
-
-/// A wire value in words: `partial_outage` → "partial outage".
-pub(crate) fn in_words<T: Serialize>(value: &T) -> String {
-    serde_plain(value).replace('_', " ")
-}
-
-/// A wire enum as its JSON string (e.g. `partial_outage`).
-pub(crate) fn serde_plain<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// One incident as an Atom entry.
@@ -163,34 +149,6 @@ pub enum BadgeKind {
     Status,
     /// The offering's availability over `window`.
     Availability,
-}
-
-const GREEN: &str = "#2e7d32";
-const YELLOW: &str = "#9a6700";
-const ORANGE: &str = "#c2410c";
-const RED: &str = "#b91c1c";
-const BLUE: &str = "#1d4ed8";
-const GREY: &str = "#555555";
-
-pub(crate) fn status_look(status: OfferingStatus) -> (&'static str, &'static str) {
-    match status {
-        OfferingStatus::Operational => ("operational", GREEN),
-        OfferingStatus::UnderMaintenance => ("under maintenance", BLUE),
-        OfferingStatus::Degraded => ("degraded", YELLOW),
-        OfferingStatus::PartialOutage => ("partial outage", ORANGE),
-        OfferingStatus::MajorOutage => ("major outage", RED),
-    }
-}
-
-pub(crate) fn level_colour(level: Level) -> &'static str {
-    match level {
-        Level::NoData => GREY,
-        // A badge tells met or not: planned maintenance alone meets the target.
-        Level::NoDowntime | Level::Met | Level::Maintenance => GREEN,
-        Level::Minor => YELLOW,
-        Level::Major => ORANGE,
-        Level::Down => RED,
-    }
 }
 
 /// Escapes text for SVG/XML content and attributes.

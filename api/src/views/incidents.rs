@@ -21,8 +21,6 @@ use crate::views::events::ShownFilter;
 use crate::views::events::Sort;
 use crate::views::events::TenantRef;
 
-use crate::routes::incidents::ImpactEntry;
-
 /// An unplanned event on one service, as the caller sees it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct IncidentResponse {
@@ -250,4 +248,13 @@ pub fn list(
         |record| record.item.id.0,
         keep,
     )
+}
+
+/// An impact and the instant it took effect.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImpactEntry {
+    pub impact: Impact,
+    #[serde(with = "crate::http::wire::instant")]
+    pub from: OffsetDateTime,
 }

@@ -10,9 +10,9 @@ use time::{Duration, OffsetDateTime, Time};
 
 use crate::http::db::Db;
 use crate::http::error::ApiError;
-use crate::http::wire::Level;
 use crate::http::wire::MaintenanceStatus;
 use crate::http::wire::Phase;
+use crate::http::wire::{Level, OfferingStatus};
 use crate::views::availability::OfferingAvailabilityResponse;
 use crate::views::availability::OfferingBucket;
 use crate::views::events::Include;
@@ -134,8 +134,8 @@ fn day(at: OffsetDateTime) -> String {
 pub(crate) fn incident_meta(incident: &IncidentResponse) -> String {
     format!(
         "{} · {} · since {}",
-        crate::views::feeds::in_words(&incident.impact),
-        crate::views::feeds::serde_plain(&incident.status),
+        crate::http::wire::in_words(&incident.impact),
+        crate::http::wire::serde_plain(&incident.status),
         minute(incident.started_at)
     )
 }
@@ -146,8 +146,8 @@ pub(crate) fn window_meta(window: &MaintenanceResponse) -> String {
         "{} – {} · expected impact: {} · {}",
         minute(window.scheduled_start),
         minute(window.scheduled_end),
-        crate::views::feeds::serde_plain(&window.expected_impact),
-        crate::views::feeds::in_words(&window.status)
+        crate::http::wire::serde_plain(&window.expected_impact),
+        crate::http::wire::in_words(&window.status)
     )
 }
 
@@ -318,10 +318,10 @@ fn offering_card(
     offering: &OfferingStatusResponse,
     availability: &OfferingAvailabilityResponse,
 ) -> Markup {
-    let (status, _) = crate::views::feeds::status_look(offering.status);
+    let (status, _) = crate::views::status_page::status_look(offering.status);
     let status_class = format!(
         "status status-{}",
-        crate::views::feeds::serde_plain(&offering.status)
+        crate::http::wire::serde_plain(&offering.status)
     );
     let title_id = format!("offering-{}", offering.offering_id);
     html! {
@@ -408,5 +408,35 @@ fn day_bar(data: &PageData, offering: i64, bucket: &OfferingBucket, target: f64)
     }
     html! {
         li class=(format!("day {class}")) title=(text) tabindex="0" {}
+    }
+}
+
+const GREEN: &str = "#2e7d32";
+const YELLOW: &str = "#9a6700";
+const ORANGE: &str = "#c2410c";
+const RED: &str = "#b91c1c";
+const BLUE: &str = "#1d4ed8";
+const GREY: &str = "#555555";
+
+/// How an offering status reads and its colour (badges and the page).
+pub(crate) fn status_look(status: OfferingStatus) -> (&'static str, &'static str) {
+    match status {
+        OfferingStatus::Operational => ("operational", GREEN),
+        OfferingStatus::UnderMaintenance => ("under maintenance", BLUE),
+        OfferingStatus::Degraded => ("degraded", YELLOW),
+        OfferingStatus::PartialOutage => ("partial outage", ORANGE),
+        OfferingStatus::MajorOutage => ("major outage", RED),
+    }
+}
+
+/// A verdict's colour on a badge.
+pub(crate) fn level_colour(level: Level) -> &'static str {
+    match level {
+        Level::NoData => GREY,
+        // A badge tells met or not: planned maintenance alone meets the target.
+        Level::NoDowntime | Level::Met | Level::Maintenance => GREEN,
+        Level::Minor => YELLOW,
+        Level::Major => ORANGE,
+        Level::Down => RED,
     }
 }

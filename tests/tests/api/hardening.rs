@@ -713,7 +713,7 @@ async fn every_post_honours_an_idempotency_key_until_it_expires() {
 #[tokio::test]
 async fn rate_limits_apply_per_token_and_per_address_with_a_problem_and_retry_after() {
     let app = slr_tests::spawn_app_with(|settings| {
-        settings.rate_limit = Some(slr_api::middleware::ratelimit::RateLimit {
+        settings.rate_limit = Some(slr_api::settings::RateLimit {
             per_second: 1,
             burst: 3,
         });

@@ -35,7 +35,7 @@ fn every_api_operation_is_secured_and_documents_its_problems() {
             let responses = operation["responses"].as_object().expect("responses");
             assert!(operation["operationId"].is_string(), "{method} {path}");
             if path.starts_with("/api/v1") {
-                if slr_api::http::auth::feed_token::is_feed_route(path) {
+                if is_feed(path) {
                     assert_eq!(
                         operation["security"],
                         serde_json::json!([{"bearer": []}, {"feed_token": []}]),
@@ -118,4 +118,48 @@ fn every_schema_reference_resolves() {
             "{target} does not resolve"
         );
     }
+}
+
+/// The feed formats: calendars, Atom feeds and badges (the status page is outside `/api/v1`).
+fn is_feed(path: &str) -> bool {
+    path.ends_with(".ics") || path.ends_with(".atom") || path.ends_with("/badge.svg")
+}
+
+#[test]
+fn the_route_table_reads_feed_tokens_and_caching_from_each_operation() {
+    use actix_web::http::Method;
+    use slr_api::http::routes::{Caching, RouteTable};
+    let table = RouteTable::from_spec(&slr_api::openapi());
+    let route = |method: Method, path: &str| table.find(&method, path);
+    for feed in [
+        "/api/v1/maintenances.ics",
+        "/api/v1/incidents.atom",
+        "/api/v1/offerings/7/badge.svg",
+        "/status-page",
+        "/status-page/incidents/3",
+    ] {
+        let found = route(Method::GET, feed).unwrap_or_else(|| panic!("{feed} is a route"));
+        assert!(found.feed_token, "{feed} takes a feed token");
+        assert_eq!(found.caching, Caching::PerAccount, "{feed}");
+    }
+    for (path, caching) in [
+        ("/api/v1/incidents", Caching::PerAccount),
+        ("/api/v1/incidents/3", Caching::PerAccount),
+        ("/api/v1/me", Caching::PerContact),
+        ("/api/v1/webhooks", Caching::None),
+        ("/api/v1/webhooks/3/deliveries/4", Caching::None),
+        ("/api/v1/feed-tokens/3", Caching::None),
+        ("/healthz", Caching::None),
+    ] {
+        let found = route(Method::GET, path).unwrap_or_else(|| panic!("{path} is a route"));
+        assert!(!found.feed_token, "{path} takes no feed token");
+        assert_eq!(found.caching, caching, "{path}");
+    }
+    assert!(route(Method::GET, "/status-page/style.css").is_none());
+    assert!(route(Method::GET, "/api/v1/incidents/3/nothing").is_none());
+    assert!(route(Method::GET, "/api/v1/incidents//updates").is_none());
+    assert_eq!(
+        table.allowed("/api/v1/incidents/3"),
+        Some(vec!["GET", "PATCH"])
+    );
 }

@@ -13,14 +13,6 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Whether `path` is a feed route, where `?token=` is accepted instead of a bearer token.
-pub fn is_feed_route(path: &str) -> bool {
-    path == "/status-page"
-        || path.starts_with("/status-page/") && path != crate::views::status_page::STYLESHEET_PATH
-        || path.starts_with("/api/v1/")
-            && (path.ends_with(".ics") || path.ends_with(".atom") || path.ends_with("/badge.svg"))
-}
-
 /// The feed token a request carries as `?token=`, if any.
 pub fn query_token(req: &actix_web::HttpRequest) -> Option<String> {
     form_urlencoded::parse(req.query_string().as_bytes())
@@ -63,4 +55,12 @@ pub(crate) fn random_token(bytes: usize) -> String {
     let mut raw = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut raw);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// How a feed may be opened without an Authorization header.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedTokenParam {
+    /// A feed token (`POST /api/v1/feed-tokens`); instead of `Authorization: Bearer`.
+    pub token: Option<String>,
 }

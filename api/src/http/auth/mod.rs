@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::http::db::Db;
 use crate::http::error::ApiError;
+use crate::http::routes::RouteTable;
 use crate::settings::{JwtKey, JwtSettings};
 
 /// The registered claims slr issues and requires.
@@ -237,6 +238,8 @@ pub struct Resolved(pub Caller);
 pub struct Callers {
     authority: web::Data<TokenAuthority>,
     db: web::Data<Db>,
+    /// Which operations take a feed token.
+    routes: web::Data<RouteTable>,
     /// Token → (contact, `exp`), for verified tokens only.
     tokens: moka::sync::Cache<String, (ContactId, u64)>,
     /// Feed tokens whose use was recorded in the last minute (their `last_used_at` is kept to
@@ -277,10 +280,15 @@ impl Refusal {
 }
 
 impl Callers {
-    pub fn new(authority: web::Data<TokenAuthority>, db: web::Data<Db>) -> Self {
+    pub fn new(
+        authority: web::Data<TokenAuthority>,
+        db: web::Data<Db>,
+        routes: web::Data<RouteTable>,
+    ) -> Self {
         Self {
             authority,
             db,
+            routes,
             tokens: moka::sync::Cache::new(100_000),
             feed_uses: moka::sync::Cache::builder()
                 .max_capacity(100_000)
@@ -377,8 +385,12 @@ impl Callers {
     }
 
     fn resolve_known(&self, req: &HttpRequest) -> Result<Caller, Refusal> {
-        if crate::http::auth::feed_token::is_feed_route(req.path()) {
-            if let Some(token) = crate::http::auth::feed_token::query_token(req) {
+        let feed_route = self
+            .routes
+            .find(req.method(), req.path())
+            .is_some_and(|route| route.feed_token);
+        if feed_route {
+            if let Some(token) = feed_token::query_token(req) {
                 return self.feed_caller(&token);
             }
         }
@@ -417,33 +429,6 @@ impl Callers {
     }
 }
 
-/// Parses a duration like `30m`, `1h`, `7d` or `3600s` (for `slr token --ttl`).
-pub fn parse_ttl(raw: &str) -> Result<Duration, String> {
-    let raw = raw.trim();
-    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
-    let (number, unit) = raw.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("invalid duration {raw:?}: use e.g. 30m, 1h, 7d"))?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" | "" => 3600,
-        "d" => 86_400,
-        _ => {
-            return Err(format!(
-                "invalid duration unit in {raw:?}: use s, m, h or d"
-            ))
-        }
-    };
-    if number == 0 || number > 366 * 86_400 / seconds {
-        return Err(format!(
-            "duration {raw:?} must be above zero and at most a year"
-        ));
-    }
-    Ok(Duration::from_secs(number * seconds))
-}
-
 /// Only the account's admins configure its integrations; its other contacts read them.
 pub fn require_account_admin(caller: &Caller) -> Result<(), ApiError> {
     if caller.may_manage_integrations() {
@@ -460,6 +445,7 @@ pub fn require_account_admin(caller: &Caller) -> Result<(), ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::parse_ttl;
 
     #[test]
     fn subjects_are_canonical_decimal_ids() {

@@ -1,0 +1,152 @@
+//! The route table, read once from the spec the handlers declare: which methods a path answers
+//! (others get 405 with `Allow`), which operations take a feed token as `?token=` (those whose
+//! `security` names `feed_token`), and how an operation's answers may be cached (its
+//! `x-answer-cache` extension). A new route says this in its own `#[utoipa::path]`; no path list
+//! elsewhere needs editing.
+
+use actix_web::http::Method;
+use utoipa::openapi::path::Operation;
+
+/// The extension an operation declares its caching with.
+pub const ANSWER_CACHE: &str = "x-answer-cache";
+
+/// How the answer cache may keep an operation's answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caching {
+    /// Not kept: operations without a caller, or that declare `x-answer-cache: none` (their
+    /// state changes without a data version, like webhook deliveries).
+    None,
+    /// Kept per caller account and role (the default for a GET with a caller).
+    PerAccount,
+    /// Kept per contact (`x-answer-cache: per-contact`, e.g. `/me`).
+    PerContact,
+}
+
+/// What the table knows of one operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    /// `?token=` is accepted instead of `Authorization: Bearer`.
+    pub feed_token: bool,
+    pub caching: Caching,
+}
+
+const METHODS: [(&str, Method); 5] = [
+    ("GET", Method::GET),
+    ("POST", Method::POST),
+    ("PUT", Method::PUT),
+    ("PATCH", Method::PATCH),
+    ("DELETE", Method::DELETE),
+];
+
+#[derive(Debug, Clone)]
+struct Template {
+    segments: Vec<Segment>,
+    /// Per entry of [`METHODS`].
+    operations: [Option<Route>; 5],
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    Parameter,
+}
+
+/// Every path template of the spec with its operations.
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable {
+    templates: Vec<Template>,
+}
+
+impl RouteTable {
+    pub fn from_spec(spec: &utoipa::openapi::OpenApi) -> Self {
+        let templates = spec
+            .paths
+            .paths
+            .iter()
+            .map(|(template, item)| {
+                let segments = template
+                    .split('/')
+                    .map(|s| match s.starts_with('{') && s.ends_with('}') {
+                        true => Segment::Parameter,
+                        false => Segment::Literal(s.to_owned()),
+                    })
+                    .collect();
+                let operations = [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+                    .map(|operation| operation.as_ref().map(route));
+                Template {
+                    segments,
+                    operations,
+                }
+            })
+            .collect();
+        RouteTable { templates }
+    }
+
+    fn template(&self, path: &str) -> Option<&Template> {
+        self.templates.iter().find(|template| {
+            let mut parts = path.split('/');
+            template
+                .segments
+                .iter()
+                .all(|segment| match (segment, parts.next()) {
+                    (Segment::Literal(literal), Some(part)) => literal == part,
+                    (Segment::Parameter, Some(part)) => !part.is_empty(),
+                    (_, None) => false,
+                })
+                && parts.next().is_none()
+        })
+    }
+
+    /// The operation `method path` is, if the spec has it (`HEAD` is looked up as `GET`).
+    pub fn find(&self, method: &Method, path: &str) -> Option<Route> {
+        let method = if method == Method::HEAD {
+            &Method::GET
+        } else {
+            method
+        };
+        let index = METHODS.iter().position(|(_, m)| m == method)?;
+        self.template(path)?.operations[index]
+    }
+
+    /// The methods `path` answers, if it is a known path.
+    pub fn allowed(&self, path: &str) -> Option<Vec<&'static str>> {
+        let template = self.template(path)?;
+        Some(
+            METHODS
+                .iter()
+                .zip(&template.operations)
+                .filter_map(|((name, _), operation)| operation.map(|_| *name))
+                .collect(),
+        )
+    }
+}
+
+fn route(operation: &Operation) -> Route {
+    let security = operation.security.as_deref().unwrap_or_default();
+    let feed_token = security.iter().any(|requirement| {
+        serde_json::to_value(requirement)
+            .ok()
+            .and_then(|value| value.get("feed_token").map(|_| ()))
+            .is_some()
+    });
+    // An empty requirement (`security(())`) means the operation needs no caller.
+    let needs_caller = operation.security.is_none()
+        || security.iter().all(|requirement| {
+            serde_json::to_value(requirement).is_ok_and(|value| value != serde_json::json!({}))
+        });
+    let declared = operation
+        .extensions
+        .as_ref()
+        .and_then(|extensions| extensions.get(ANSWER_CACHE))
+        .and_then(serde_json::Value::as_str);
+    let caching = match declared {
+        Some("none") => Caching::None,
+        Some("per-contact") => Caching::PerContact,
+        _ if needs_caller => Caching::PerAccount,
+        _ => Caching::None,
+    };
+    Route {
+        feed_token,
+        caching,
+    }
+}
