@@ -223,7 +223,7 @@ impl Settings {
             .unwrap_or_default();
         let idempotency_ttl = match var("SLR_IDEMPOTENCY_TTL") {
             Some(raw) => parse_ttl(&raw).map_err(|m| error("SLR_IDEMPOTENCY_TTL", m))?,
-            None => IdempotencyTtl::default().0,
+            None => IDEMPOTENCY_TTL,
         };
         let default_limit = RateLimit::default();
         let number = |name: &'static str, default: u64, max: u64| match var(name) {
@@ -394,15 +394,8 @@ impl Default for RateLimit {
     }
 }
 
-/// How long a stored response answers retries (`SLR_IDEMPOTENCY_TTL`, default 24 h).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IdempotencyTtl(pub std::time::Duration);
-
-impl Default for IdempotencyTtl {
-    fn default() -> Self {
-        IdempotencyTtl(std::time::Duration::from_secs(24 * 3600))
-    }
-}
+/// How long a stored response answers retries unless `SLR_IDEMPOTENCY_TTL` says otherwise.
+pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// Parses a duration like `30m`, `1h`, `7d` or `3600s` (for `slr token --ttl`).
 pub fn parse_ttl(raw: &str) -> Result<Duration, String> {

@@ -16,6 +16,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::path_error;
 use crate::http::extract::MAX_BODY_BYTES;
 use crate::http::routes::RouteTable;
+use crate::http::state::AppState;
 use crate::middleware::answers::answer_from_memory;
 use crate::routes;
 use crate::routes::ApiDoc;
@@ -95,7 +96,6 @@ impl Application {
             delivery_counters.clone(),
         );
         let outbox = web::Data::new(outbox);
-        let webhook_settings = web::Data::new(settings.webhooks.clone());
         let db = web::Data::new(Db::new(pool, std::sync::Arc::clone(&model)));
         let answers = web::Data::new(
             crate::middleware::answers::Answers::new(ANSWER_CACHE_BYTES, settings.answer_max_age)
@@ -107,9 +107,14 @@ impl Application {
             db.clone(),
             route_table.clone(),
         ));
-        let weights = web::Data::new(settings.weights);
-        let idempotency_ttl =
-            web::Data::new(crate::settings::IdempotencyTtl(settings.idempotency_ttl));
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            callers,
+            routes: route_table,
+            weights: settings.weights,
+            idempotency_ttl: settings.idempotency_ttl,
+            webhooks: settings.webhooks.clone(),
+        });
         let cors_origins = settings.cors_origins.clone();
         let limiter = web::Data::new(crate::middleware::ratelimit::Limiter::new(
             settings.rate_limit,
@@ -130,17 +135,7 @@ impl Application {
             .port();
         let server = HttpServer::new(move || {
             let (app, spec) = register(App::new().into_utoipa_app())
-                .app_data(db.clone())
-                .app_data(authority.clone())
-                .app_data(answers.clone())
-                .app_data(callers.clone())
-                .app_data(weights.clone())
-                .app_data(metrics.clone())
-                .app_data(limiter.clone())
-                .app_data(route_table.clone())
-                .app_data(idempotency_ttl.clone())
-                .app_data(outbox.clone())
-                .app_data(webhook_settings.clone())
+                .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .split_for_parts();
@@ -153,14 +148,25 @@ impl Application {
                     web::get().to(crate::routes::status_page::stylesheet),
                 )
                 .default_service(web::to(route_not_found))
-                .wrap(middleware::from_fn(answer_from_memory))
+                .wrap(middleware::from_fn({
+                    let (answers, outbox) = (answers.clone(), outbox.clone());
+                    move |req, next| answer_from_memory(answers.clone(), outbox.clone(), req, next)
+                }))
                 .wrap(middleware::Compress::default())
-                .wrap(middleware::from_fn(
-                    crate::middleware::ratelimit::rate_limit,
-                ))
+                .wrap(middleware::from_fn({
+                    let limiter = limiter.clone();
+                    move |req, next| {
+                        crate::middleware::ratelimit::rate_limit(limiter.clone(), req, next)
+                    }
+                }))
                 .wrap(cors(&cors_origins))
                 .wrap(metrics.middleware.clone())
-                .wrap(middleware::from_fn(crate::middleware::metrics::pool_gauges))
+                .wrap(middleware::from_fn({
+                    let metrics = metrics.clone();
+                    move |req, next| {
+                        crate::middleware::metrics::pool_gauges(metrics.clone(), req, next)
+                    }
+                }))
                 .wrap(middleware::from_fn(crate::middleware::observe::observe))
         })
         // SIGTERM/SIGINT stop accepting and drain in-flight requests for up to 30 s.
@@ -292,9 +298,7 @@ async fn swagger_redirect() -> HttpResponse {
 }
 
 async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let allowed = req
-        .app_data::<web::Data<RouteTable>>()
-        .and_then(|routes| routes.allowed(req.path()));
+    let allowed = AppState::of(&req).and_then(|state| state.routes.allowed(req.path()));
     if let Some(methods) = allowed {
         use actix_web::ResponseError;
         let mut response = ApiError::new(

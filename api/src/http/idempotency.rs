@@ -2,7 +2,7 @@
 //! response and writes nothing; the same key with a different request answers 422.
 
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use domain::Caller;
 use persistence::repo::idempotency::{self, StoredResponse};
 use persistence::{DbConnection, RepoError, RepoResult};
@@ -90,9 +90,10 @@ where
     let hash = request_hash(req, raw_body);
     let expected = hash.clone();
     let contact = caller.contact_id.0;
-    let ttl = req
-        .app_data::<web::Data<crate::settings::IdempotencyTtl>>()
-        .map_or(crate::settings::IdempotencyTtl::default().0, |ttl| ttl.0);
+    let ttl = crate::http::state::AppState::of(req)
+        .map_or(crate::settings::IDEMPOTENCY_TTL, |state| {
+            state.idempotency_ttl
+        });
     let cutoff = persistence::repo::now() - time::Duration::seconds_f64(ttl.as_secs_f64());
     let (stored, replayed) = db
         .transaction(move |conn| {

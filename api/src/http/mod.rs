@@ -13,4 +13,5 @@ pub mod openapi;
 pub mod pagination;
 pub mod request_id;
 pub mod routes;
+pub mod state;
 pub mod wire;

@@ -23,9 +23,10 @@ use crate::http::auth::Callers;
 use crate::http::auth::Resolved;
 use crate::http::conditional::hash;
 use crate::http::conditional::matches_any;
-use crate::http::db::Db;
 use crate::http::error::ApiError;
-use crate::http::routes::{Caching, RouteTable};
+use crate::http::routes::Caching;
+use crate::http::state::AppState;
+use crate::workers::delivery::Outbox;
 
 /// One cached answer: a 200 response to a GET, as the handler made it.
 struct Answer {
@@ -171,6 +172,8 @@ impl Answers {
 /// (the handler's, or a hash of the body) and answers 304 when `If-None-Match` names it; after
 /// any other request, brings the read model up to date so this replica's next GET sees the write.
 pub async fn answer_from_memory<B>(
+    answers: web::Data<Answers>,
+    outbox: web::Data<Outbox>,
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error>
@@ -178,12 +181,10 @@ where
     B: MessageBody + 'static,
     B::Error: std::fmt::Debug,
 {
-    let (Some(answers), Some(db)) = (
-        req.app_data::<web::Data<Answers>>().cloned(),
-        req.app_data::<web::Data<Db>>().cloned(),
-    ) else {
-        return Err(ApiError::internal("the answer cache is not configured").into());
+    let Some(state) = AppState::of(req.request()).cloned() else {
+        return Err(ApiError::internal("the application state is not configured").into());
     };
+    let db = &state.db;
     if req.method() != Method::GET {
         let writes = req.method() != Method::OPTIONS && req.method() != Method::HEAD;
         let response = next.call(req).await?;
@@ -192,12 +193,7 @@ where
         if writes && response.status().is_success() {
             let _ = db.catch_up().await;
             // The write may have put webhook deliveries in the outbox: send them now.
-            if let Some(outbox) = response
-                .request()
-                .app_data::<web::Data<crate::workers::delivery::Outbox>>()
-            {
-                outbox.wake();
-            }
+            outbox.wake();
         }
         return Ok(response.map_into_boxed_body());
     }
@@ -207,12 +203,12 @@ where
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     // Each operation declares its caching in the spec (see `http::routes`).
-    let caching = req
-        .app_data::<web::Data<RouteTable>>()
-        .and_then(|routes| routes.find(req.method(), req.path()))
+    let caching = state
+        .routes
+        .find(req.method(), req.path())
         .map_or(Caching::None, |route| route.caching);
     let key = match caching != Caching::None && !answers.max_age.is_zero() {
-        true => cache_key(&req, caching, db.version()).await,
+        true => cache_key(&req, &state.callers, caching, db.version()).await,
         false => None,
     };
     let mut making = None;
@@ -257,8 +253,12 @@ where
 }
 
 /// The key of this GET's answer, when it has a caller (else the handler answers, e.g. 401).
-async fn cache_key(req: &ServiceRequest, caching: Caching, version: i64) -> Option<AnswerKey> {
-    let callers = req.app_data::<web::Data<Callers>>()?;
+async fn cache_key(
+    req: &ServiceRequest,
+    callers: &Callers,
+    caching: Caching,
+    version: i64,
+) -> Option<AnswerKey> {
     let caller = callers.resolve(req.request()).ok()?;
     // The handler's `Authenticated` takes it from here instead of resolving it again.
     req.extensions_mut().insert(Resolved(caller.clone()));

@@ -8,7 +8,7 @@ use actix_web::web;
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use prometheus::{IntCounter, IntGauge, IntGaugeVec, Opts};
 
-use crate::http::db::Db;
+use crate::http::state::AppState;
 
 /// Where Prometheus scrapes.
 pub const PATH: &str = "/metrics";
@@ -80,14 +80,13 @@ impl Metrics {
 
 /// Refreshes the pool gauges just before a scrape is answered.
 pub async fn pool_gauges(
+    metrics: web::Data<Metrics>,
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     if req.path() == PATH {
-        if let (Some(db), Some(metrics)) = (
-            req.app_data::<web::Data<Db>>(),
-            req.app_data::<web::Data<Metrics>>(),
-        ) {
+        if let Some(state) = AppState::of(req.request()) {
+            let db = &state.db;
             let (connections, idle) = db.pool_state();
             metrics.pool_connections.set(i64::from(connections));
             metrics.pool_idle.set(i64::from(idle));

@@ -90,13 +90,11 @@ fn set<B>(response: &mut actix_web::HttpResponse<B>, name: &'static str, value: 
 /// Counts the request against its caller: over the limit, 429 problem+json with `Retry-After`
 /// and `RateLimit-*`; within it, the answer carries `x-ratelimit-limit`/`-remaining`.
 pub async fn rate_limit(
+    limiter: web::Data<Limiter>,
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let Some((limiter, limit)) = req
-        .app_data::<web::Data<Limiter>>()
-        .and_then(|l| l.inner.clone())
-    else {
+    let Some((limiter, limit)) = limiter.inner.clone() else {
         return next
             .call(req)
             .await

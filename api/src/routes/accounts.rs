@@ -10,7 +10,6 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::auth::Authenticated;
-use crate::http::db::Db;
 use crate::http::error::ApiError;
 use crate::http::error::ReadProblems;
 use crate::http::error::WriteProblems;
@@ -18,6 +17,7 @@ use crate::http::extract::JsonBody;
 use crate::http::extract::QueryParams;
 use crate::http::pagination::Page;
 use crate::http::pagination::PageParams;
+use crate::http::state::AppState;
 use crate::http::wire::double_option;
 use crate::http::wire::AccountKind;
 use crate::http::wire::Role;
@@ -63,11 +63,12 @@ pub struct AccountListParams {
 #[utoipa::path(tag = "directory", params(AccountListParams, PageParams), responses((status = 200, body = Page<AccountResponse>), ReadProblems))]
 #[get("/accounts")]
 pub async fn list_accounts(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     filter: QueryParams<AccountListParams>,
     page: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<AccountResponse>>, ApiError> {
+    let db = &state.db;
     let page = page.0.request()?;
     let filter = AccountFilter {
         kind: filter.0.kind.map(Into::into),
@@ -84,10 +85,11 @@ pub async fn list_accounts(
 #[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Account id")), responses((status = 200, body = AccountResponse), ReadProblems))]
 #[get("/accounts/{id}")]
 pub async fn get_account(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<web::Json<AccountResponse>, ApiError> {
+    let db = &state.db;
     let (scope, id) = (caller.0.account_scope(), AccountId(id.into_inner()));
     let found = db.read(move |model| model.account(scope, id)).await?;
     Ok(web::Json(found.into()))
@@ -97,11 +99,12 @@ pub async fn get_account(
 #[utoipa::path(tag = "directory", params(crate::http::idempotency::IdempotencyKey), request_body = CreateAccountRequest, responses((status = 201, body = AccountResponse), WriteProblems))]
 #[post("/accounts")]
 pub async fn create_account(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     body: JsonBody<CreateAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     caller.require_writer()?;
     let JsonBody(body, raw) = body;
     let new = NewAccount {
@@ -110,7 +113,7 @@ pub async fn create_account(
         managing_partner_id: body.managing_partner_id.map(AccountId),
     };
     let writer = caller.0.clone();
-    create_once(&db, &caller.0, &req, &raw, move |conn| {
+    create_once(db, &caller.0, &req, &raw, move |conn| {
         let response = AccountResponse::from(accounts::create(conn, &new)?);
         crate::services::audit::created(conn, &writer, "account", response.id, &response)?;
         Ok((format!("/api/v1/accounts/{}", response.id), response))
@@ -123,21 +126,22 @@ pub async fn create_account(
 #[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Account id")), request_body = UpdateAccountRequest, responses((status = 200, body = AccountResponse), WriteProblems))]
 #[patch("/accounts/{id}")]
 pub async fn update_account(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
     body: JsonBody<UpdateAccountRequest>,
 ) -> Result<web::Json<AccountResponse>, ApiError> {
+    let db = &state.db;
     let (scope, id) = (caller.0.account_scope(), AccountId(id.into_inner()));
     caller
-        .require_writer_of(&db, move |conn| accounts::find(conn, scope, id))
+        .require_writer_of(db, move |conn| accounts::find(conn, scope, id))
         .await?;
     let changes = AccountChanges {
         name: body.0.name.as_deref().map(AccountName::parse).transpose()?,
         managing_partner_id: body.0.managing_partner_id.map(|p| p.map(AccountId)),
     };
     let updated = crate::services::audit::audited(
-        &db,
+        db,
         &caller.0,
         "account",
         id.0,
@@ -152,16 +156,17 @@ pub async fn update_account(
 #[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Account id")), responses((status = 204, description = "Deleted"), WriteProblems))]
 #[delete("/accounts/{id}")]
 pub async fn delete_account(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     let (scope, id) = (caller.0.account_scope(), AccountId(id.into_inner()));
     caller
-        .require_writer_of(&db, move |conn| accounts::find(conn, scope, id))
+        .require_writer_of(db, move |conn| accounts::find(conn, scope, id))
         .await?;
     crate::services::audit::audited(
-        &db,
+        db,
         &caller.0,
         "account",
         id.0,
@@ -199,11 +204,12 @@ pub struct UpdateContactRequest {
 #[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Account id"), PageParams), responses((status = 200, body = Page<ContactResponse>), ReadProblems))]
 #[get("/accounts/{id}/contacts")]
 pub async fn list_account_contacts(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
     page: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<ContactResponse>>, ApiError> {
+    let db = &state.db;
     let page = page.0.request()?;
     let (scope, account) = (caller.0.contact_scope(), AccountId(id.into_inner()));
     if !scope.covers_account(account) {
@@ -222,15 +228,16 @@ pub async fn list_account_contacts(
 #[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Account id"), crate::http::idempotency::IdempotencyKey), request_body = CreateContactRequest, responses((status = 201, body = ContactResponse), WriteProblems))]
 #[post("/accounts/{id}/contacts")]
 pub async fn create_contact(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     id: web::Path<i64>,
     body: JsonBody<CreateContactRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     let (scope, account_id) = (caller.0.account_scope(), AccountId(id.into_inner()));
     caller
-        .require_writer_of(&db, move |conn| accounts::find(conn, scope, account_id))
+        .require_writer_of(db, move |conn| accounts::find(conn, scope, account_id))
         .await?;
     let JsonBody(body, raw) = body;
     let writer = caller.0.clone();
@@ -240,7 +247,7 @@ pub async fn create_contact(
         name: ContactName::parse(&body.name)?,
         role: body.role.into(),
     };
-    create_once(&db, &caller.0, &req, &raw, move |conn| {
+    create_once(db, &caller.0, &req, &raw, move |conn| {
         accounts::find(conn, domain::AccountScope::All, account_id)?;
         let response = ContactResponse::from(contacts::create(conn, &new)?);
         crate::services::audit::created(conn, &writer, "contact", response.id, &response)?;
@@ -253,10 +260,11 @@ pub async fn create_contact(
 #[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Contact id")), responses((status = 200, body = ContactResponse), ReadProblems))]
 #[get("/contacts/{id}")]
 pub async fn get_contact(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<web::Json<ContactResponse>, ApiError> {
+    let db = &state.db;
     let (scope, id) = (caller.0.contact_scope(), ContactId(id.into_inner()));
     let found = db.read(move |model| model.contact(scope, id)).await?;
     Ok(web::Json(found.into()))
@@ -266,14 +274,15 @@ pub async fn get_contact(
 #[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Contact id")), request_body = UpdateContactRequest, responses((status = 200, body = ContactResponse), WriteProblems))]
 #[patch("/contacts/{id}")]
 pub async fn update_contact(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
     body: JsonBody<UpdateContactRequest>,
 ) -> Result<web::Json<ContactResponse>, ApiError> {
+    let db = &state.db;
     let (scope, id) = (caller.0.contact_scope(), ContactId(id.into_inner()));
     caller
-        .require_writer_of(&db, move |conn| contacts::find(conn, scope, id))
+        .require_writer_of(db, move |conn| contacts::find(conn, scope, id))
         .await?;
     let changes = ContactChanges {
         email: body.0.email.as_deref().map(Email::parse).transpose()?,
@@ -281,7 +290,7 @@ pub async fn update_contact(
         role: body.0.role.map(Into::into),
     };
     let updated = crate::services::audit::audited(
-        &db,
+        db,
         &caller.0,
         "contact",
         id.0,
@@ -309,17 +318,18 @@ fn not_oneself(caller: &domain::Caller, id: ContactId) -> Result<(), ApiError> {
 #[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Contact id")), responses((status = 204, description = "Deleted"), WriteProblems))]
 #[delete("/contacts/{id}")]
 pub async fn delete_contact(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     let (scope, id) = (caller.0.contact_scope(), ContactId(id.into_inner()));
     caller
-        .require_writer_of(&db, move |conn| contacts::find(conn, scope, id))
+        .require_writer_of(db, move |conn| contacts::find(conn, scope, id))
         .await?;
     not_oneself(&caller.0, id)?;
     crate::services::audit::audited(
-        &db,
+        db,
         &caller.0,
         "contact",
         id.0,

@@ -7,12 +7,12 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::auth::Authenticated;
-use crate::http::db::Db;
 use crate::http::error::ApiError;
 use crate::http::error::ReadProblems;
 use crate::http::extract::QueryParams;
 use crate::http::pagination::Page;
 use crate::http::pagination::PageParams;
+use crate::http::state::AppState;
 
 /// One recorded write.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -68,11 +68,12 @@ pub struct AuditParams {
 #[utoipa::path(tag = "operations", params(AuditParams, PageParams), responses((status = 200, body = Page<AuditEntryResponse>), (status = 422, description = "`from` or `to` outside the supported range, or `to` not after `from`", body = crate::http::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Only provider admins read the audit log", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems))]
 #[get("/audit")]
 pub async fn list_audit(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     params: QueryParams<AuditParams>,
     page: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<AuditEntryResponse>>, ApiError> {
+    let db = &state.db;
     caller.require_writer()?;
     let page = page.0.request()?;
     let params = params.0;

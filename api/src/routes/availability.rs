@@ -15,6 +15,7 @@ use crate::http::extract::QueryParams;
 use crate::http::negotiate::{csv_response, wants_csv};
 use crate::http::pagination::Page;
 use crate::http::pagination::PageParams;
+use crate::http::state::AppState;
 
 use crate::views::availability::covered_series;
 use crate::views::availability::offering_availability;
@@ -92,15 +93,16 @@ async fn offering_report(
 )]
 #[get("/offerings/{id}/availability")]
 pub async fn get_offering_availability(
-    db: web::Data<Db>,
-    weights: web::Data<Weights>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     id: web::Path<i64>,
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
+    let weights = state.weights;
     let csv = wants_csv(&req).then_some(OfferingAvailabilityResponse::csv as _);
-    offering_report(&db, caller.0, id.into_inner(), &params.0, **weights, csv).await
+    offering_report(db, caller.0, id.into_inner(), &params.0, weights, csv).await
 }
 
 /// The same as `GET /offerings/{id}/availability`, as CSV: one row per bucket, then the rollup.
@@ -111,14 +113,15 @@ pub async fn get_offering_availability(
 )]
 #[get("/offerings/{id}/availability.csv")]
 pub async fn get_offering_availability_csv(
-    db: web::Data<Db>,
-    weights: web::Data<Weights>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
+    let weights = state.weights;
     let csv = Some(OfferingAvailabilityResponse::csv as _);
-    offering_report(&db, caller.0, id.into_inner(), &params.0, **weights, csv).await
+    offering_report(db, caller.0, id.into_inner(), &params.0, weights, csv).await
 }
 
 async fn tenants_report(
@@ -173,26 +176,27 @@ async fn tenants_report(
 )]
 #[get("/offerings/{id}/availability/tenants")]
 pub async fn list_offering_tenant_availability(
-    db: web::Data<Db>,
-    weights: web::Data<Weights>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     id: web::Path<i64>,
     params: QueryParams<WindowParams>,
     page: QueryParams<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
+    let weights = state.weights;
     if wants_csv(&req) {
         let (rows, _, window) =
-            tenants_report(&db, caller.0, id.into_inner(), &params.0, None, **weights).await?;
+            tenants_report(db, caller.0, id.into_inner(), &params.0, None, weights).await?;
         return csv_response(&tenant_rows(&rows, window), "tenant-availability.csv");
     }
     let (items, next_cursor, _) = tenants_report(
-        &db,
+        db,
         caller.0,
         id.into_inner(),
         &params.0,
         Some(&page.0),
-        **weights,
+        weights,
     )
     .await?;
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
@@ -206,14 +210,15 @@ pub async fn list_offering_tenant_availability(
 )]
 #[get("/offerings/{id}/availability/tenants.csv")]
 pub async fn list_offering_tenant_availability_csv(
-    db: web::Data<Db>,
-    weights: web::Data<Weights>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
+    let weights = state.weights;
     let (rows, _, window) =
-        tenants_report(&db, caller.0, id.into_inner(), &params.0, None, **weights).await?;
+        tenants_report(db, caller.0, id.into_inner(), &params.0, None, weights).await?;
     csv_response(&tenant_rows(&rows, window), "tenant-availability.csv")
 }
 
@@ -248,15 +253,16 @@ async fn tenant_report(
 )]
 #[get("/tenants/{id}/availability")]
 pub async fn get_tenant_availability(
-    db: web::Data<Db>,
-    weights: web::Data<Weights>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     id: web::Path<i64>,
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
+    let weights = state.weights;
     let csv = wants_csv(&req).then_some(TenantAvailabilityResponse::csv as _);
-    tenant_report(&db, caller.0, id.into_inner(), &params.0, **weights, csv).await
+    tenant_report(db, caller.0, id.into_inner(), &params.0, weights, csv).await
 }
 
 /// The same as `GET /tenants/{id}/availability`, as CSV: one row per bucket, then the totals.
@@ -267,14 +273,15 @@ pub async fn get_tenant_availability(
 )]
 #[get("/tenants/{id}/availability.csv")]
 pub async fn get_tenant_availability_csv(
-    db: web::Data<Db>,
-    weights: web::Data<Weights>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
+    let weights = state.weights;
     let csv = Some(TenantAvailabilityResponse::csv as _);
-    tenant_report(&db, caller.0, id.into_inner(), &params.0, **weights, csv).await
+    tenant_report(db, caller.0, id.into_inner(), &params.0, weights, csv).await
 }
 
 async fn intervals_report(
@@ -307,15 +314,16 @@ async fn intervals_report(
 )]
 #[get("/tenants/{id}/availability/intervals")]
 pub async fn list_tenant_availability_intervals(
-    db: web::Data<Db>,
-    weights: web::Data<Weights>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     id: web::Path<i64>,
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
+    let weights = state.weights;
     let csv = wants_csv(&req).then_some(TenantIntervalsResponse::csv as _);
-    intervals_report(&db, caller.0, id.into_inner(), &params.0, **weights, csv).await
+    intervals_report(db, caller.0, id.into_inner(), &params.0, weights, csv).await
 }
 
 /// The same as `GET /tenants/{id}/availability/intervals`, as CSV.
@@ -326,14 +334,15 @@ pub async fn list_tenant_availability_intervals(
 )]
 #[get("/tenants/{id}/availability/intervals.csv")]
 pub async fn list_tenant_availability_intervals_csv(
-    db: web::Data<Db>,
-    weights: web::Data<Weights>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
+    let weights = state.weights;
     let csv = Some(TenantIntervalsResponse::csv as _);
-    intervals_report(&db, caller.0, id.into_inner(), &params.0, **weights, csv).await
+    intervals_report(db, caller.0, id.into_inner(), &params.0, weights, csv).await
 }
 
 /// One row per offering the caller sees (the partner's dashboard): mean and worst tenant
@@ -345,16 +354,16 @@ pub async fn list_tenant_availability_intervals_csv(
 )]
 #[get("/availability")]
 pub async fn get_availability(
-    db: web::Data<Db>,
-    weights: web::Data<Weights>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
+    let weights = state.weights;
     let csv = wants_csv(&req).then_some(AvailabilityOverview::csv as _);
-    let weights = **weights;
     report(
-        &db,
+        db,
         &params.0,
         false,
         csv,
@@ -372,15 +381,15 @@ pub async fn get_availability(
 )]
 #[get("/availability.csv")]
 pub async fn get_availability_csv(
-    db: web::Data<Db>,
-    weights: web::Data<Weights>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     params: QueryParams<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
+    let weights = state.weights;
     let csv = Some(AvailabilityOverview::csv as _);
-    let weights = **weights;
     report(
-        &db,
+        db,
         &params.0,
         false,
         csv,

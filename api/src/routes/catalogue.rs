@@ -14,7 +14,6 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::http::auth::Authenticated;
-use crate::http::db::Db;
 use crate::http::error::ApiError;
 use crate::http::error::ReadProblems;
 use crate::http::error::WriteProblems;
@@ -22,6 +21,7 @@ use crate::http::extract::JsonBody;
 use crate::http::extract::QueryParams;
 use crate::http::pagination::Page;
 use crate::http::pagination::PageParams;
+use crate::http::state::AppState;
 
 /// A product line in the catalogue.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -59,10 +59,11 @@ pub struct ServiceRequest {
 #[utoipa::path(tag = "catalogue", params(PageParams), responses((status = 200, body = Page<ServiceResponse>), ReadProblems))]
 #[get("/services")]
 pub async fn list_services(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     _caller: Authenticated,
     query: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<ServiceResponse>>, ApiError> {
+    let db = &state.db;
     let page = query.0.request()?;
     let found = db.read(move |model| Ok(model.services_page(page))).await?;
     Ok(web::Json(Page::from_records(found, ServiceResponse::from)))
@@ -72,10 +73,11 @@ pub async fn list_services(
 #[utoipa::path(tag = "catalogue", params(("id" = i64, Path, description = "Service id")), responses((status = 200, body = ServiceResponse), ReadProblems))]
 #[get("/services/{id}")]
 pub async fn get_service(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     _caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<web::Json<ServiceResponse>, ApiError> {
+    let db = &state.db;
     let id = ServiceId(id.into_inner());
     let found = db.read(move |model| model.service(id)).await?;
     Ok(web::Json(found.into()))
@@ -85,16 +87,17 @@ pub async fn get_service(
 #[utoipa::path(tag = "catalogue", params(crate::http::idempotency::IdempotencyKey), request_body = ServiceRequest, responses((status = 201, body = ServiceResponse), WriteProblems))]
 #[post("/services")]
 pub async fn create_service(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     body: JsonBody<ServiceRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     caller.require_writer()?;
     let JsonBody(body, raw) = body;
     let name = ServiceName::parse(&body.name)?;
     let writer = caller.0.clone();
-    create_once(&db, &caller.0, &req, &raw, move |conn| {
+    create_once(db, &caller.0, &req, &raw, move |conn| {
         let response = ServiceResponse::from(catalogue::create_service(conn, &name)?);
         crate::services::audit::created(conn, &writer, "service", response.id, &response)?;
         Ok((format!("/api/v1/services/{}", response.id), response))
@@ -106,16 +109,17 @@ pub async fn create_service(
 #[utoipa::path(tag = "catalogue", params(("id" = i64, Path, description = "Service id")), request_body = ServiceRequest, responses((status = 200, body = ServiceResponse), WriteProblems))]
 #[patch("/services/{id}")]
 pub async fn update_service(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
     body: JsonBody<ServiceRequest>,
 ) -> Result<web::Json<ServiceResponse>, ApiError> {
+    let db = &state.db;
     caller.require_writer()?;
     let id = ServiceId(id.into_inner());
     let name = ServiceName::parse(&body.0.name)?;
     let updated = crate::services::audit::audited(
-        &db,
+        db,
         &caller.0,
         "service",
         id.0,
@@ -130,14 +134,15 @@ pub async fn update_service(
 #[utoipa::path(tag = "catalogue", params(("id" = i64, Path, description = "Service id")), responses((status = 204, description = "Deleted"), WriteProblems))]
 #[delete("/services/{id}")]
 pub async fn delete_service(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     caller.require_writer()?;
     let id = ServiceId(id.into_inner());
     crate::services::audit::audited(
-        &db,
+        db,
         &caller.0,
         "service",
         id.0,
@@ -217,10 +222,11 @@ pub struct UpdateClassificationRequest {
 #[utoipa::path(tag = "catalogue", params(PageParams), responses((status = 200, body = Page<ClassificationResponse>), ReadProblems))]
 #[get("/classifications")]
 pub async fn list_classifications(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     _caller: Authenticated,
     query: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<ClassificationResponse>>, ApiError> {
+    let db = &state.db;
     let page = query.0.request()?;
     let found = db
         .read(move |model| Ok(model.classifications_page(page)))
@@ -235,10 +241,11 @@ pub async fn list_classifications(
 #[utoipa::path(tag = "catalogue", params(("id" = i64, Path, description = "Classification id")), responses((status = 200, body = ClassificationResponse), ReadProblems))]
 #[get("/classifications/{id}")]
 pub async fn get_classification(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     _caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<web::Json<ClassificationResponse>, ApiError> {
+    let db = &state.db;
     let id = ClassificationId(id.into_inner());
     let found = db.read(move |model| model.classification(id)).await?;
     Ok(web::Json(found.into()))
@@ -248,11 +255,12 @@ pub async fn get_classification(
 #[utoipa::path(tag = "catalogue", params(crate::http::idempotency::IdempotencyKey), request_body = CreateClassificationRequest, responses((status = 201, body = ClassificationResponse), WriteProblems))]
 #[post("/classifications")]
 pub async fn create_classification(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     body: JsonBody<CreateClassificationRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     caller.require_writer()?;
     let JsonBody(body, raw) = body;
     let tier = Tier::parse(body.tier)?;
@@ -264,7 +272,7 @@ pub async fn create_classification(
         region,
     };
     let writer = caller.0.clone();
-    create_once(&db, &caller.0, &req, &raw, move |conn| {
+    create_once(db, &caller.0, &req, &raw, move |conn| {
         let response = ClassificationResponse::from(catalogue::create_classification(conn, &new)?);
         crate::services::audit::created(conn, &writer, "classification", response.id, &response)?;
         Ok((format!("/api/v1/classifications/{}", response.id), response))
@@ -276,16 +284,17 @@ pub async fn create_classification(
 #[utoipa::path(tag = "catalogue", params(("id" = i64, Path, description = "Classification id")), request_body = UpdateClassificationRequest, responses((status = 200, body = ClassificationResponse), WriteProblems))]
 #[patch("/classifications/{id}")]
 pub async fn update_classification(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
     body: JsonBody<UpdateClassificationRequest>,
 ) -> Result<web::Json<ClassificationResponse>, ApiError> {
+    let db = &state.db;
     caller.require_writer()?;
     let id = ClassificationId(id.into_inner());
     let body = body.0;
     let updated = crate::services::audit::audited(
-        &db,
+        db,
         &caller.0,
         "classification",
         id.0,
@@ -334,14 +343,15 @@ pub async fn update_classification(
 #[utoipa::path(tag = "catalogue", params(("id" = i64, Path, description = "Classification id")), responses((status = 204, description = "Deleted"), WriteProblems))]
 #[delete("/classifications/{id}")]
 pub async fn delete_classification(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     caller.require_writer()?;
     let id = ClassificationId(id.into_inner());
     crate::services::audit::audited(
-        &db,
+        db,
         &caller.0,
         "classification",
         id.0,

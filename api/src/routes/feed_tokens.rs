@@ -8,7 +8,6 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::http::auth::Authenticated;
-use crate::http::db::Db;
 use crate::http::error::ApiError;
 use crate::http::error::ReadProblems;
 use crate::http::error::WriteProblems;
@@ -16,6 +15,7 @@ use crate::http::extract::JsonBody;
 use crate::http::extract::QueryParams;
 use crate::http::pagination::Page;
 use crate::http::pagination::PageParams;
+use crate::http::state::AppState;
 
 use crate::http::auth::feed_token::store_token;
 use crate::http::auth::feed_token::TOKEN_PREFIX;
@@ -72,10 +72,11 @@ pub struct CreateFeedTokenRequest {
 #[utoipa::path(tag = "integrations", params(PageParams), responses((status = 200, body = Page<FeedTokenResponse>), ReadProblems), extensions(("x-answer-cache" = json!("none"))))]
 #[get("/feed-tokens")]
 pub async fn list_feed_tokens(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     page: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<FeedTokenResponse>>, ApiError> {
+    let db = &state.db;
     let (page, account) = (page.0.request()?, caller.0.account_id);
     let found = db
         .run(move |conn| feed_tokens::list(conn, account, page))
@@ -90,10 +91,11 @@ pub async fn list_feed_tokens(
 #[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Feed token id")), responses((status = 200, body = FeedTokenResponse), ReadProblems), extensions(("x-answer-cache" = json!("none"))))]
 #[get("/feed-tokens/{id}")]
 pub async fn get_feed_token(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<web::Json<FeedTokenResponse>, ApiError> {
+    let db = &state.db;
     let (account, id) = (caller.0.account_id, id.into_inner());
     let found = db
         .run(move |conn| feed_tokens::find(conn, account, id))
@@ -107,11 +109,12 @@ pub async fn get_feed_token(
 #[utoipa::path(tag = "integrations", params(crate::http::idempotency::IdempotencyKey), request_body = CreateFeedTokenRequest, responses((status = 201, body = CreatedFeedTokenResponse), WriteProblems))]
 #[post("/feed-tokens")]
 pub async fn create_feed_token(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     body: JsonBody<CreateFeedTokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     crate::http::auth::require_account_admin(&caller.0)?;
     let JsonBody(body, raw) = body;
     let name = FeedTokenName::parse(&body.name)?;
@@ -121,7 +124,7 @@ pub async fn create_feed_token(
     );
     let caller = caller.0;
     let writer = caller.clone();
-    crate::http::idempotency::create_once(&db, &caller, &req, &raw, move |conn| {
+    crate::http::idempotency::create_once(db, &caller, &req, &raw, move |conn| {
         let created = FeedTokenResponse::from(store_token(conn, writer.contact_id, &name, &token)?);
         crate::services::audit::created(conn, &writer, "feed_token", created.id, &created)?;
         let location = format!("/api/v1/feed-tokens/{}", created.id);
@@ -138,16 +141,17 @@ pub async fn create_feed_token(
 #[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Feed token id")), responses((status = 204, description = "Revoked"), WriteProblems))]
 #[delete("/feed-tokens/{id}")]
 pub async fn delete_feed_token(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     let (account, id) = (caller.0.account_id, id.into_inner());
     db.run(move |conn| feed_tokens::find(conn, account, id))
         .await?;
     crate::http::auth::require_account_admin(&caller.0)?;
     crate::services::audit::audited(
-        &db,
+        db,
         &caller.0,
         "feed_token",
         id,

@@ -13,10 +13,10 @@ use utoipa::IntoParams;
 
 use crate::http::auth::feed_token::FeedTokenParam;
 use crate::http::auth::Authenticated;
-use crate::http::db::Db;
 use crate::http::error::ApiError;
 use crate::http::error::ReadProblems;
 use crate::http::extract::QueryParams;
+use crate::http::state::AppState;
 use crate::http::wire::Level;
 use crate::views::events::Include;
 use crate::views::incidents::IncidentListParams;
@@ -68,10 +68,11 @@ fn feed_window(
 )]
 #[get("/maintenances.ics")]
 pub async fn get_maintenance_calendar(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     params: QueryParams<MaintenanceListParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     use icalendar::Calendar;
     let mut params = params.0;
     (params.from, params.include) = feed_window(params.from, params.to)?;
@@ -109,11 +110,12 @@ pub async fn get_maintenance_calendar(
 )]
 #[get("/incidents.atom")]
 pub async fn get_incident_feed(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     params: QueryParams<IncidentListParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     // Links are relative (a reader resolves them against the feed's URL), so an answer never
     // carries a Host header it was asked with; they keep the feed token the feed was opened with.
     let token = query_token(&req);
@@ -198,12 +200,13 @@ pub struct BadgeParams {
 )]
 #[get("/offerings/{id}/badge.svg")]
 pub async fn get_offering_badge(
-    db: web::Data<Db>,
-    weights: web::Data<domain::availability::Weights>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
     params: QueryParams<BadgeParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
+    let weights = state.weights;
     let id = OfferingId(id.into_inner());
     let caller = caller.0;
     let (label, value, colour) = match params.0.kind.unwrap_or_default() {
@@ -224,12 +227,12 @@ pub async fn get_offering_badge(
             let days = window_days(params.0.window.as_deref())?;
             let from = OffsetDateTime::now_utc() - Duration::days(days);
             let report = crate::views::availability::offerings_availability(
-                &db,
+                db,
                 caller,
                 vec![id],
                 from,
                 false,
-                **weights,
+                weights,
             )
             .await?
             .pop()

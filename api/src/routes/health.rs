@@ -4,9 +4,9 @@ use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::db::Db;
 use crate::http::error::ApiError;
 use crate::http::error::Problem;
+use crate::http::state::AppState;
 
 /// Health of the process or its database.
 #[derive(Debug, Serialize, ToSchema)]
@@ -34,8 +34,8 @@ pub async fn healthz() -> HttpResponse {
     )
 )]
 #[get("/readyz")]
-pub async fn readyz(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
-    db.ready().await?;
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    state.db.ready().await?;
     Ok(HttpResponse::Ok().json(HealthResponse {
         status: "ok".to_owned(),
     }))

@@ -9,7 +9,6 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::http::auth::Authenticated;
-use crate::http::db::Db;
 use crate::http::error::ApiError;
 use crate::http::error::ReadProblems;
 use crate::http::error::WriteProblems;
@@ -18,6 +17,7 @@ use crate::http::extract::QueryParams;
 use crate::http::idempotency::create_once;
 use crate::http::pagination::Page;
 use crate::http::pagination::PageParams;
+use crate::http::state::AppState;
 use crate::http::wire::Impact;
 use crate::http::wire::IncidentStatus;
 use crate::services::events::create_event;
@@ -99,11 +99,12 @@ pub struct CreateIncidentUpdateRequest {
 #[utoipa::path(tag = "status", params(IncidentListParams, PageParams), responses((status = 200, body = Page<IncidentResponse>), (status = 422, description = "`from` or `to` outside the supported range, or `to` not after `from`", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems))]
 #[get("/incidents")]
 pub async fn list_incidents(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     filter: QueryParams<IncidentListParams>,
     page: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<IncidentResponse>>, ApiError> {
+    let db = &state.db;
     let page = page.0.request()?;
     let params = filter.0;
     crate::http::extract::check_list_window(params.from, params.to)?;
@@ -118,23 +119,25 @@ pub async fn list_incidents(
 #[utoipa::path(tag = "status", params(("id" = i64, Path, description = "Incident id")), responses((status = 200, body = IncidentResponse, headers(("ETag" = String, description = "\"v{version}-{hash}\"; send as If-Match to PATCH"))), ReadProblems))]
 #[get("/incidents/{id}")]
 pub async fn get_incident(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    get_event::<Incidents>(&db, caller.0, IncidentId(id.into_inner())).await
+    let db = &state.db;
+    get_event::<Incidents>(db, caller.0, IncidentId(id.into_inner())).await
 }
 
 /// The caller-visible tenants an incident affects, paginated.
 #[utoipa::path(tag = "status", params(("id" = i64, Path, description = "Incident id"), PageParams), responses((status = 200, body = Page<TenantRef>), ReadProblems))]
 #[get("/incidents/{id}/impacted-tenants")]
 pub async fn list_incident_impacted_tenants(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
     page: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<TenantRef>>, ApiError> {
-    impacted_tenants_page::<Incidents>(&db, caller.0, IncidentId(id.into_inner()), page.0).await
+    let db = &state.db;
+    impacted_tenants_page::<Incidents>(db, caller.0, IncidentId(id.into_inner()), page.0).await
 }
 
 /// Open an incident (provider admins). Send `Idempotency-Key` to make retries safe.
@@ -146,11 +149,12 @@ pub async fn list_incident_impacted_tenants(
 )]
 #[post("/incidents")]
 pub async fn create_incident(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     body: JsonBody<CreateIncidentRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     caller.require_writer()?;
     let JsonBody(request, raw) = body;
     let new = NewIncident {
@@ -172,7 +176,7 @@ pub async fn create_incident(
         author: caller.0.contact_id,
     };
     let names = db.names();
-    create_event::<Incidents>(&db, &caller, &req, &raw, move |conn| {
+    create_event::<Incidents>(db, &caller, &req, &raw, move |conn| {
         incidents::create(conn, &names, &new).map(|created| created.item.id)
     })
     .await
@@ -188,14 +192,15 @@ pub async fn create_incident(
 )]
 #[patch("/incidents/{id}")]
 pub async fn update_incident(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     id: web::Path<i64>,
     body: JsonBody<UpdateIncidentRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     let id = IncidentId(id.into_inner());
-    require_writer_of::<Incidents>(&db, &caller, id).await?;
+    require_writer_of::<Incidents>(db, &caller, id).await?;
     let request = body.0;
     let changes = IncidentChanges {
         title: request.title.as_deref().map(Title::parse).transpose()?,
@@ -204,7 +209,7 @@ pub async fn update_incident(
         scope: request.scope.as_ref().map(Scope::parse).transpose()?,
     };
     let names = db.names();
-    patch_event::<Incidents>(&db, caller.0, &req, id, move |conn, expected| {
+    patch_event::<Incidents>(db, caller.0, &req, id, move |conn, expected| {
         incidents::update(conn, &names, id, expected, &changes).map(drop)
     })
     .await
@@ -214,11 +219,12 @@ pub async fn update_incident(
 #[utoipa::path(tag = "status", params(("id" = i64, Path, description = "Incident id"), PageParams), responses((status = 200, body = Page<IncidentUpdateResponse>), ReadProblems))]
 #[get("/incidents/{id}/updates")]
 pub async fn list_incident_updates(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
     page: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<IncidentUpdateResponse>>, ApiError> {
+    let db = &state.db;
     let request = page.0.request()?;
     let (caller, id) = (caller.0, IncidentId(id.into_inner()));
     let response = db
@@ -239,14 +245,15 @@ pub async fn list_incident_updates(
 )]
 #[post("/incidents/{id}/updates")]
 pub async fn create_incident_update(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     id: web::Path<i64>,
     body: JsonBody<CreateIncidentUpdateRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     let id = IncidentId(id.into_inner());
-    require_writer_of::<Incidents>(&db, &caller, id).await?;
+    require_writer_of::<Incidents>(db, &caller, id).await?;
     let JsonBody(request, raw) = body;
     let new = NewUpdate {
         status: request.status.map(Into::into),
@@ -257,7 +264,7 @@ pub async fn create_incident_update(
     };
     let (writer, names) = (caller.0.clone(), db.names());
     let model = db.model_for_announcing().await;
-    create_once(&db, &caller.0, &req, &raw, move |conn| {
+    create_once(db, &caller.0, &req, &raw, move |conn| {
         let before = conn.incident(id)?.item.status;
         let (after, update) = incidents::add_update(conn, &names, id, &new)?;
         let response = IncidentUpdateResponse::new(update, &writer);

@@ -9,7 +9,6 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::http::auth::Authenticated;
-use crate::http::db::Db;
 use crate::http::error::ApiError;
 use crate::http::error::ReadProblems;
 use crate::http::error::WriteProblems;
@@ -17,6 +16,7 @@ use crate::http::extract::JsonBody;
 use crate::http::extract::QueryParams;
 use crate::http::pagination::Page;
 use crate::http::pagination::PageParams;
+use crate::http::state::AppState;
 use crate::http::wire::ExpectedImpact;
 use crate::http::wire::MaintenanceStatus;
 use crate::services::events::create_event;
@@ -115,11 +115,12 @@ fn requested_scope(
 #[utoipa::path(tag = "status", params(MaintenanceListParams, PageParams), responses((status = 200, body = Page<MaintenanceResponse>), (status = 422, description = "`from` or `to` outside the supported range, or `to` not after `from`", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems))]
 #[get("/maintenances")]
 pub async fn list_maintenances(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     filter: QueryParams<MaintenanceListParams>,
     page: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<MaintenanceResponse>>, ApiError> {
+    let db = &state.db;
     let page = page.0.request()?;
     let params = filter.0;
     crate::http::extract::check_list_window(params.from, params.to)?;
@@ -134,23 +135,25 @@ pub async fn list_maintenances(
 #[utoipa::path(tag = "status", params(("id" = i64, Path, description = "Maintenance id")), responses((status = 200, body = MaintenanceResponse, headers(("ETag" = String, description = "\"v{version}-{hash}\"; send as If-Match to PATCH"))), ReadProblems))]
 #[get("/maintenances/{id}")]
 pub async fn get_maintenance(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    get_event::<Maintenances>(&db, caller.0, MaintenanceId(id.into_inner())).await
+    let db = &state.db;
+    get_event::<Maintenances>(db, caller.0, MaintenanceId(id.into_inner())).await
 }
 
 /// The caller-visible tenants a window may impact, paginated.
 #[utoipa::path(tag = "status", params(("id" = i64, Path, description = "Maintenance id"), PageParams), responses((status = 200, body = Page<TenantRef>), ReadProblems))]
 #[get("/maintenances/{id}/impacted-tenants")]
 pub async fn list_maintenance_impacted_tenants(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
     page: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<TenantRef>>, ApiError> {
-    impacted_tenants_page::<Maintenances>(&db, caller.0, MaintenanceId(id.into_inner()), page.0)
+    let db = &state.db;
+    impacted_tenants_page::<Maintenances>(db, caller.0, MaintenanceId(id.into_inner()), page.0)
         .await
 }
 
@@ -163,11 +166,12 @@ pub async fn list_maintenance_impacted_tenants(
 )]
 #[post("/maintenances")]
 pub async fn create_maintenance(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     body: JsonBody<CreateMaintenanceRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     caller.require_writer()?;
     let JsonBody(request, raw) = body;
     let (scope, classes_field) = requested_scope(
@@ -191,7 +195,7 @@ pub async fn create_maintenance(
         actual_end: request.actual_end,
     };
     let names = db.names();
-    create_event::<Maintenances>(&db, &caller, &req, &raw, move |conn| {
+    create_event::<Maintenances>(db, &caller, &req, &raw, move |conn| {
         maintenances::create(conn, &names, &new).map(|created| created.item.id)
     })
     .await
@@ -207,14 +211,15 @@ pub async fn create_maintenance(
 )]
 #[patch("/maintenances/{id}")]
 pub async fn update_maintenance(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     id: web::Path<i64>,
     body: JsonBody<UpdateMaintenanceRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     let id = MaintenanceId(id.into_inner());
-    require_writer_of::<Maintenances>(&db, &caller, id).await?;
+    require_writer_of::<Maintenances>(db, &caller, id).await?;
     let request = body.0;
     let scope = requested_scope(
         request.scope.as_ref(),
@@ -235,7 +240,7 @@ pub async fn update_maintenance(
         status: request.status.map(Into::into),
     };
     let names = db.names();
-    patch_event::<Maintenances>(&db, caller.0, &req, id, move |conn, expected| {
+    patch_event::<Maintenances>(db, caller.0, &req, id, move |conn, expected| {
         maintenances::update(conn, &names, id, expected, &changes).map(drop)
     })
     .await

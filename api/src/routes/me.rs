@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::http::auth::Authenticated;
-use crate::http::db::Db;
 use crate::http::error::ApiError;
 use crate::http::error::ReadProblems;
+use crate::http::state::AppState;
 use crate::views::accounts::AccountResponse;
 use crate::views::accounts::ContactResponse;
 
@@ -54,9 +54,10 @@ impl MayManage {
 #[utoipa::path(tag = "directory", responses((status = 200, body = MeResponse), ReadProblems), extensions(("x-answer-cache" = json!("per-contact"))))]
 #[get("/me")]
 pub async fn get_me(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
 ) -> Result<web::Json<MeResponse>, ApiError> {
+    let db = &state.db;
     let caller = caller.0;
     let (contact, account) = db
         .read(move |model| {

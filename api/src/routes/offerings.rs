@@ -11,7 +11,6 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::auth::Authenticated;
-use crate::http::db::Db;
 use crate::http::error::ApiError;
 use crate::http::error::ReadProblems;
 use crate::http::error::WriteProblems;
@@ -19,6 +18,7 @@ use crate::http::extract::JsonBody;
 use crate::http::extract::QueryParams;
 use crate::http::pagination::Page;
 use crate::http::pagination::PageParams;
+use crate::http::state::AppState;
 use crate::http::wire::OfferingKind;
 
 /// What an account is subscribed to.
@@ -92,11 +92,12 @@ pub struct OfferingListParams {
 #[utoipa::path(tag = "directory", params(OfferingListParams, PageParams), responses((status = 200, body = Page<OfferingResponse>), ReadProblems))]
 #[get("/offerings")]
 pub async fn list_offerings(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     filter: QueryParams<OfferingListParams>,
     page: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<OfferingResponse>>, ApiError> {
+    let db = &state.db;
     let page = page.0.request()?;
     let filter = OfferingFilter {
         service_id: filter.0.service_id.map(ServiceId),
@@ -114,10 +115,11 @@ pub async fn list_offerings(
 #[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Offering id")), responses((status = 200, body = OfferingResponse), ReadProblems))]
 #[get("/offerings/{id}")]
 pub async fn get_offering(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<web::Json<OfferingResponse>, ApiError> {
+    let db = &state.db;
     let (scope, id) = (caller.0.offering_scope(), OfferingId(id.into_inner()));
     let found = db.read(move |model| model.offering(scope, id)).await?;
     Ok(web::Json(found.into()))
@@ -127,11 +129,12 @@ pub async fn get_offering(
 #[utoipa::path(tag = "directory", params(crate::http::idempotency::IdempotencyKey), request_body = CreateOfferingRequest, responses((status = 201, body = OfferingResponse), WriteProblems))]
 #[post("/offerings")]
 pub async fn create_offering(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     body: JsonBody<CreateOfferingRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     caller.require_writer()?;
     let JsonBody(body, raw) = body;
     let new = NewDirectOffering {
@@ -145,7 +148,7 @@ pub async fn create_offering(
             .unwrap_or(SlaTarget::DEFAULT),
     };
     let writer = caller.0.clone();
-    create_once(&db, &caller.0, &req, &raw, move |conn| {
+    create_once(db, &caller.0, &req, &raw, move |conn| {
         let response = OfferingResponse::from(offerings::create_direct(conn, &new)?);
         crate::services::audit::created(conn, &writer, "offering", response.id, &response)?;
         Ok((format!("/api/v1/offerings/{}", response.id), response))
@@ -157,14 +160,15 @@ pub async fn create_offering(
 #[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Offering id")), request_body = UpdateOfferingRequest, responses((status = 200, body = OfferingResponse), WriteProblems))]
 #[patch("/offerings/{id}")]
 pub async fn update_offering(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
     body: JsonBody<UpdateOfferingRequest>,
 ) -> Result<web::Json<OfferingResponse>, ApiError> {
+    let db = &state.db;
     let (scope, id) = (caller.0.offering_scope(), OfferingId(id.into_inner()));
     caller
-        .require_writer_of(&db, move |conn| offerings::find(conn, scope, id))
+        .require_writer_of(db, move |conn| offerings::find(conn, scope, id))
         .await?;
     let changes = OfferingChanges {
         name: body
@@ -176,7 +180,7 @@ pub async fn update_offering(
         sla_target: body.0.sla_target.map(SlaTarget::parse).transpose()?,
     };
     let updated = crate::services::audit::audited(
-        &db,
+        db,
         &caller.0,
         "offering",
         id.0,
@@ -193,16 +197,17 @@ pub async fn update_offering(
 #[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Offering id")), responses((status = 204, description = "Deleted"), WriteProblems))]
 #[delete("/offerings/{id}")]
 pub async fn delete_offering(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     let (scope, id) = (caller.0.offering_scope(), OfferingId(id.into_inner()));
     caller
-        .require_writer_of(&db, move |conn| offerings::find(conn, scope, id))
+        .require_writer_of(db, move |conn| offerings::find(conn, scope, id))
         .await?;
     crate::services::audit::audited(
-        &db,
+        db,
         &caller.0,
         "offering",
         id.0,

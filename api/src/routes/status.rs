@@ -3,10 +3,10 @@
 use actix_web::{get, web};
 
 use crate::http::auth::Authenticated;
-use crate::http::db::Db;
 use crate::http::error::ApiError;
 use crate::http::error::ReadProblems;
 use crate::http::extract::QueryParams;
+use crate::http::state::AppState;
 
 use crate::views::status::overview;
 use crate::views::status::StatusParams;
@@ -17,10 +17,11 @@ use crate::views::status::StatusResponse;
 #[utoipa::path(tag = "status", params(StatusParams), responses((status = 200, body = StatusResponse), ReadProblems))]
 #[get("/status")]
 pub async fn get_status(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     params: QueryParams<StatusParams>,
 ) -> Result<web::Json<StatusResponse>, ApiError> {
+    let db = &state.db;
     let days = params.0.days.unwrap_or(14);
     if !(1..=90).contains(&days) {
         return Err(ApiError::bad_parameter("days", "must be between 1 and 90"));

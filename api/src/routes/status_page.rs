@@ -3,13 +3,12 @@
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use domain::availability::Weights;
 use domain::{Caller, IncidentId};
 use maud::{html, Markup};
 
 use crate::http::auth::Callers;
-use crate::http::db::Db;
 use crate::http::error::ApiError;
+use crate::http::state::AppState;
 
 use crate::views::status_page::feed_link;
 use crate::views::status_page::incident_meta;
@@ -36,16 +35,17 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; base-ur
 #[get("/status-page")]
 pub async fn get_status_page(
     req: HttpRequest,
-    db: web::Data<Db>,
-    callers: web::Data<Callers>,
-    weights: web::Data<Weights>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = match page_caller(&req, &callers).await {
+    let db = &state.db;
+    let weights = state.weights;
+    let callers = &state.callers;
+    let caller = match page_caller(&req, callers).await {
         Ok(caller) => caller,
         Err(page) => return Ok(*page),
     };
     let token = crate::http::auth::feed_token::query_token(&req);
-    let data = load(&db, caller, **weights, token).await?;
+    let data = load(db, caller, weights, token).await?;
     Ok(page_response(HttpResponse::Ok(), render(&data)))
 }
 
@@ -73,14 +73,15 @@ pub enum EventPageKind {
 #[get("/status-page/{kind}/{id}")]
 pub async fn get_status_page_event(
     req: HttpRequest,
-    db: web::Data<Db>,
-    callers: web::Data<Callers>,
+    state: web::Data<AppState>,
     path: web::Path<(EventPageKind, i64)>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
+    let callers = &state.callers;
     use crate::views::events::EventKind;
     use crate::views::incidents::Incidents;
     use crate::views::maintenances::Maintenances;
-    let caller = match page_caller(&req, &callers).await {
+    let caller = match page_caller(&req, callers).await {
         Ok(caller) => caller,
         Err(page) => return Ok(*page),
     };

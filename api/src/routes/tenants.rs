@@ -10,7 +10,6 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::auth::Authenticated;
-use crate::http::db::Db;
 use crate::http::error::ApiError;
 use crate::http::error::ReadProblems;
 use crate::http::error::WriteProblems;
@@ -18,6 +17,7 @@ use crate::http::extract::JsonBody;
 use crate::http::extract::QueryParams;
 use crate::http::pagination::Page;
 use crate::http::pagination::PageParams;
+use crate::http::state::AppState;
 
 /// One running instance of a service, owned by a customer or partner account.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -86,11 +86,12 @@ pub struct TenantListParams {
 #[utoipa::path(tag = "directory", params(TenantListParams, PageParams), responses((status = 200, body = Page<TenantResponse>), ReadProblems))]
 #[get("/tenants")]
 pub async fn list_tenants(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     filter: QueryParams<TenantListParams>,
     page: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<TenantResponse>>, ApiError> {
+    let db = &state.db;
     let page = page.0.request()?;
     let filter = TenantFilter {
         account_id: filter.0.account_id.map(AccountId),
@@ -108,10 +109,11 @@ pub async fn list_tenants(
 #[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Tenant id")), responses((status = 200, body = TenantResponse), ReadProblems))]
 #[get("/tenants/{id}")]
 pub async fn get_tenant(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<web::Json<TenantResponse>, ApiError> {
+    let db = &state.db;
     let (scope, id) = (caller.0.tenant_scope(), TenantId(id.into_inner()));
     let found = db.read(move |model| model.tenant(scope, id)).await?;
     Ok(web::Json(found.into()))
@@ -121,11 +123,12 @@ pub async fn get_tenant(
 #[utoipa::path(tag = "directory", params(crate::http::idempotency::IdempotencyKey), request_body = CreateTenantRequest, responses((status = 201, body = TenantResponse), WriteProblems))]
 #[post("/tenants")]
 pub async fn create_tenant(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     body: JsonBody<CreateTenantRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     caller.require_writer()?;
     let JsonBody(body, raw) = body;
     let new = NewTenant {
@@ -135,7 +138,7 @@ pub async fn create_tenant(
         classification_id: ClassificationId(body.classification_id),
     };
     let writer = caller.0.clone();
-    create_once(&db, &caller.0, &req, &raw, move |conn| {
+    create_once(db, &caller.0, &req, &raw, move |conn| {
         let response = TenantResponse::from(tenants::create(conn, &new)?);
         crate::services::audit::created(conn, &writer, "tenant", response.id, &response)?;
         Ok((format!("/api/v1/tenants/{}", response.id), response))
@@ -147,14 +150,15 @@ pub async fn create_tenant(
 #[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Tenant id")), request_body = UpdateTenantRequest, responses((status = 200, body = TenantResponse), WriteProblems))]
 #[patch("/tenants/{id}")]
 pub async fn update_tenant(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
     body: JsonBody<UpdateTenantRequest>,
 ) -> Result<web::Json<TenantResponse>, ApiError> {
+    let db = &state.db;
     let (scope, id) = (caller.0.tenant_scope(), TenantId(id.into_inner()));
     caller
-        .require_writer_of(&db, move |conn| tenants::find(conn, scope, id))
+        .require_writer_of(db, move |conn| tenants::find(conn, scope, id))
         .await?;
     let changes = TenantChanges {
         name: body.0.name.as_deref().map(TenantName::parse).transpose()?,
@@ -162,7 +166,7 @@ pub async fn update_tenant(
         classification_id: body.0.classification_id.map(ClassificationId),
     };
     let updated = crate::services::audit::audited(
-        &db,
+        db,
         &caller.0,
         "tenant",
         id.0,
@@ -177,16 +181,17 @@ pub async fn update_tenant(
 #[utoipa::path(tag = "directory", params(("id" = i64, Path, description = "Tenant id")), responses((status = 204, description = "Deleted"), WriteProblems))]
 #[delete("/tenants/{id}")]
 pub async fn delete_tenant(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     let (scope, id) = (caller.0.tenant_scope(), TenantId(id.into_inner()));
     caller
-        .require_writer_of(&db, move |conn| tenants::find(conn, scope, id))
+        .require_writer_of(db, move |conn| tenants::find(conn, scope, id))
         .await?;
     crate::services::audit::audited(
-        &db,
+        db,
         &caller.0,
         "tenant",
         id.0,

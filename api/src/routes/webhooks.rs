@@ -27,7 +27,7 @@ use crate::http::extract::QueryParams;
 use crate::http::idempotency::once;
 use crate::http::pagination::Page;
 use crate::http::pagination::PageParams;
-use crate::settings::WebhookSettings;
+use crate::http::state::AppState;
 
 use crate::http::auth::require_account_admin;
 use crate::http::wire::WebhookEventType;
@@ -143,10 +143,11 @@ pub(crate) fn description(raw: Option<&str>) -> Result<Option<WebhookDescription
 #[utoipa::path(tag = "integrations", params(PageParams), responses((status = 200, body = Page<WebhookResponse>), ReadProblems), extensions(("x-answer-cache" = json!("none"))))]
 #[get("/webhooks")]
 pub async fn list_webhooks(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     page: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<WebhookResponse>>, ApiError> {
+    let db = &state.db;
     let (page, account) = (page.0.request()?, caller.0.account_id);
     let found = db
         .run(move |conn| webhooks::list(conn, account, page))
@@ -158,10 +159,11 @@ pub async fn list_webhooks(
 #[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id")), responses((status = 200, body = WebhookResponse), ReadProblems), extensions(("x-answer-cache" = json!("none"))))]
 #[get("/webhooks/{id}")]
 pub async fn get_webhook(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     let (account, id) = (caller.0.account_id, id.into_inner());
     let hook = db
         .run(move |conn| webhooks::find(conn, Some(account), id))
@@ -176,12 +178,13 @@ pub async fn get_webhook(
 #[utoipa::path(tag = "integrations", params(crate::http::idempotency::IdempotencyKey), request_body = CreateWebhookRequest, responses((status = 201, body = CreatedWebhookResponse), WriteProblems))]
 #[post("/webhooks")]
 pub async fn create_webhook(
-    db: web::Data<Db>,
-    settings: web::Data<WebhookSettings>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     body: JsonBody<CreateWebhookRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
+    let settings = &state.webhooks;
     require_account_admin(&caller.0)?;
     let JsonBody(body, raw) = body;
     let caller = caller.0;
@@ -201,7 +204,7 @@ pub async fn create_webhook(
     );
     db.read(move |model| check_filters(model, &checker, &services, &offerings))
         .await?;
-    crate::http::idempotency::create_once(&db, &caller.clone(), &req, &raw, move |conn| {
+    crate::http::idempotency::create_once(db, &caller.clone(), &req, &raw, move |conn| {
         let hook = webhooks::create(conn, &new)?;
         let response = WebhookResponse::from(hook.clone());
         crate::services::audit::created(conn, &caller, "webhook", hook.id, &response)?;
@@ -219,15 +222,16 @@ pub async fn create_webhook(
 #[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id")), request_body = UpdateWebhookRequest, responses((status = 200, body = WebhookResponse), WriteProblems))]
 #[patch("/webhooks/{id}")]
 pub async fn update_webhook(
-    db: web::Data<Db>,
-    settings: web::Data<WebhookSettings>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     id: web::Path<i64>,
     body: JsonBody<UpdateWebhookRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
+    let settings = &state.webhooks;
     let id = id.into_inner();
-    let caller = require_visible_admin(&db, caller, id).await?;
+    let caller = require_visible_admin(db, caller, id).await?;
     let body = body.0;
     let changes = WebhookChanges {
         url: body
@@ -253,7 +257,7 @@ pub async fn update_webhook(
     db.read(move |model| check_filters(model, &checker, &services, &offerings))
         .await?;
     let expected = expected_version(&req);
-    let response = change(&db, caller, id, move |conn, account| {
+    let response = change(db, caller, id, move |conn, account| {
         webhooks::update(conn, account, id, expected, &changes)
     })
     .await?;
@@ -308,14 +312,15 @@ fn change_in(
 #[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id"), crate::http::idempotency::IdempotencyKey), request_body = RotateSecretRequest, responses((status = 200, body = RotatedSecretResponse), WriteProblems))]
 #[post("/webhooks/{id}/rotate-secret")]
 pub async fn rotate_webhook_secret(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     id: web::Path<i64>,
     body: JsonBody<RotateSecretRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     let id = id.into_inner();
-    let caller = require_visible_admin(&db, caller, id).await?;
+    let caller = require_visible_admin(db, caller, id).await?;
     let JsonBody(body, raw) = body;
     let grace = body.grace_seconds.unwrap_or(86_400);
     if !(0..=604_800).contains(&grace) {
@@ -331,7 +336,7 @@ pub async fn rotate_webhook_secret(
         ..WebhookChanges::default()
     };
     let writer = caller.clone();
-    once(&db, &caller, &req, &raw, StatusCode::OK, move |conn| {
+    once(db, &caller, &req, &raw, StatusCode::OK, move |conn| {
         let response = change_in(conn, &writer, id, |conn, account| {
             webhooks::update(conn, account, id, None, &changes)
         })?;
@@ -349,15 +354,16 @@ pub async fn rotate_webhook_secret(
 #[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id")), responses((status = 204, description = "Deleted"), WriteProblems))]
 #[delete("/webhooks/{id}")]
 pub async fn delete_webhook(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     let id = id.into_inner();
-    let caller = require_visible_admin(&db, caller, id).await?;
+    let caller = require_visible_admin(db, caller, id).await?;
     let account = caller.account_id;
     crate::services::audit::audited(
-        &db,
+        db,
         &caller,
         "webhook",
         id,
@@ -373,20 +379,21 @@ pub async fn delete_webhook(
 #[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id"), crate::http::idempotency::IdempotencyKey), responses((status = 202, body = DeliveryResponse), WriteProblems))]
 #[post("/webhooks/{id}/test")]
 pub async fn test_webhook(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     let id = id.into_inner();
-    let caller = require_visible_admin(&db, caller, id).await?;
+    let caller = require_visible_admin(db, caller, id).await?;
     let message = WebhookMessage {
         event_type: TEST_EVENT.to_owned(),
         timestamp: OffsetDateTime::now_utc(),
         data: PingData { webhook_id: id },
     };
     let payload = serde_json::to_string(&message).map_err(ApiError::internal)?;
-    once(&db, &caller, &req, &[], StatusCode::ACCEPTED, move |conn| {
+    once(db, &caller, &req, &[], StatusCode::ACCEPTED, move |conn| {
         let ids = webhooks::enqueue(
             conn,
             &[NewDelivery {
@@ -407,11 +414,12 @@ pub async fn test_webhook(
 #[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id"), PageParams), responses((status = 200, body = Page<DeliveryResponse>), ReadProblems), extensions(("x-answer-cache" = json!("none"))))]
 #[get("/webhooks/{id}/deliveries")]
 pub async fn list_webhook_deliveries(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
     page: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<DeliveryResponse>>, ApiError> {
+    let db = &state.db;
     let (page, account, id) = (page.0.request()?, caller.0.account_id, id.into_inner());
     let (found, attempts) = db
         .run(move |conn| {
@@ -430,10 +438,11 @@ pub async fn list_webhook_deliveries(
 #[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id"), ("delivery_id" = i64, Path, description = "Delivery id")), responses((status = 200, body = DeliveryResponse), ReadProblems), extensions(("x-answer-cache" = json!("none"))))]
 #[get("/webhooks/{id}/deliveries/{delivery_id}")]
 pub async fn get_webhook_delivery(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     path: web::Path<(i64, i64)>,
 ) -> Result<web::Json<DeliveryResponse>, ApiError> {
+    let db = &state.db;
     let ((id, delivery), account) = (path.into_inner(), caller.0.account_id);
     let (found, attempts) = db
         .run(move |conn| {
@@ -450,14 +459,15 @@ pub async fn get_webhook_delivery(
 #[utoipa::path(tag = "integrations", params(("id" = i64, Path, description = "Webhook id"), ("delivery_id" = i64, Path, description = "Delivery id"), crate::http::idempotency::IdempotencyKey), responses((status = 202, body = DeliveryResponse), WriteProblems))]
 #[post("/webhooks/{id}/deliveries/{delivery_id}/redeliver")]
 pub async fn redeliver_webhook_delivery(
-    db: web::Data<Db>,
+    state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     let (id, delivery) = path.into_inner();
-    let caller = require_visible_admin(&db, caller, id).await?;
-    once(&db, &caller, &req, &[], StatusCode::ACCEPTED, move |conn| {
+    let caller = require_visible_admin(db, caller, id).await?;
+    once(db, &caller, &req, &[], StatusCode::ACCEPTED, move |conn| {
         let found = webhooks::redeliver(conn, id, delivery)?;
         let attempts = webhooks::attempts(conn, &[delivery])?;
         Ok((None, delivery_response(found, &attempts)))

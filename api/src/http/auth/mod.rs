@@ -1,14 +1,13 @@
 //! Bearer JWT authentication: tokens name a contact (`sub`); the contact and its account come
 //! from the read model (see [`Callers`]), so a removed contact's token stops at once.
 
+mod extract;
 pub mod feed_token;
 
-use std::future::{ready, Ready};
 use std::time::Duration;
 
-use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
+use actix_web::{web, HttpMessage, HttpRequest};
 use domain::{Caller, ContactId};
-use futures_util::future::{Either, LocalBoxFuture};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header as JwtHeader, Validation};
 use serde::{Deserialize, Serialize};
@@ -197,34 +196,6 @@ impl Authenticated {
         }
         db.run(find).await?;
         Err(ApiError::forbidden())
-    }
-}
-
-impl FromRequest for Authenticated {
-    type Error = ApiError;
-    type Future =
-        Either<Ready<Result<Self, ApiError>>, LocalBoxFuture<'static, Result<Self, ApiError>>>;
-
-    /// The caller the answer cache already resolved for this request, else resolved now —
-    /// without waiting, unless a caller this replica does not know makes it catch up first.
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let Some(callers) = req.app_data::<web::Data<Callers>>().cloned() else {
-            let missing = ApiError::internal("authentication is not configured");
-            return Either::Left(ready(Err(missing)));
-        };
-        match callers.known_caller(req) {
-            Ok(caller) => Either::Left(ready(Ok(Authenticated(caller)))),
-            Err(Refusal::Final(error)) => Either::Left(ready(Err(error))),
-            Err(unknown) => {
-                let req = req.clone();
-                Either::Right(Box::pin(async move {
-                    callers
-                        .after_catch_up(&req, unknown)
-                        .await
-                        .map(Authenticated)
-                }))
-            }
-        }
     }
 }
 

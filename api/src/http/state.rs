@@ -1,0 +1,35 @@
+//! The one application state every request reaches, as `web::Data<AppState>`: what handlers and
+//! extractors share. Middleware keeps its own state (the answer cache, the rate limiter,
+//! metrics) in the closure it is wrapped with.
+
+use std::time::Duration;
+
+use actix_web::{web, HttpRequest};
+use domain::availability::Weights;
+
+use crate::http::auth::Callers;
+use crate::http::db::Db;
+use crate::http::routes::RouteTable;
+use crate::settings::WebhookSettings;
+
+pub struct AppState {
+    /// The pool and the read model.
+    pub db: web::Data<Db>,
+    /// Who is calling: bearer and feed tokens.
+    pub callers: web::Data<Callers>,
+    /// What the spec declares per operation.
+    pub routes: web::Data<RouteTable>,
+    /// Weights of incident impacts in availability.
+    pub weights: Weights,
+    /// How long an `Idempotency-Key` is remembered.
+    pub idempotency_ttl: Duration,
+    /// How webhooks are accepted and delivered.
+    pub webhooks: WebhookSettings,
+}
+
+impl AppState {
+    /// The state of the application serving `req` (`None` only outside a configured app).
+    pub fn of(req: &HttpRequest) -> Option<&web::Data<AppState>> {
+        req.app_data::<web::Data<AppState>>()
+    }
+}

@@ -1,0 +1,379 @@
+//! The read model: everything the dashboard reads need — accounts, contacts, classifications,
+//! tenants, offerings, incidents (scope, impact history, the status timeline of reopened ones)
+//! and maintenance — in memory, at one data version. It is loaded once at start and then kept
+//! current from `data_changes`: every write logs (version, table, object id) in its own
+//! transaction (database triggers), and [`ReadModel::catch_up`] reloads just the objects
+//! changed after the model's version. Reads ([`Reads`]) run the same filters as the SQL they
+//! replace, over memory; the database stays the source of truth.
+
+mod filters;
+mod load;
+mod reads;
+
+pub use filters::{IncidentFilter, MaintenanceFilter};
+pub use load::{purge_changes, ReadModel, KEEP_CHANGES};
+pub use reads::{Mixed, Reads};
+
+use std::collections::{BTreeMap, HashMap};
+
+use domain::availability::{ScopedOutage, ScopedPlanned, Window};
+use domain::{
+    Account, AccountId, AccountKind, AccountScope, Caller, CallerView, Classification,
+    ClassificationId, Contact, ContactId, ContactScope, EventScope, Incident, IncidentId,
+    IncidentStatus, IncidentUpdate, Maintenance, MaintenanceId, Offering, OfferingId,
+    OfferingScope, ScopedTenant, Service, ServiceId, Tenant, TenantId, TenantScope,
+};
+use time::OffsetDateTime;
+
+use crate::repo::accounts::AccountFilter;
+use crate::repo::availability;
+use crate::repo::offerings::OfferingFilter;
+use crate::repo::tenants::TenantFilter;
+use crate::repo::{Page, PageRequest, Record};
+use crate::{RepoError, RepoResult};
+
+/// The data, at one version.
+#[derive(Debug, Default)]
+pub struct Model {
+    version: i64,
+    accounts: BTreeMap<AccountId, Record<Account>>,
+    contacts: BTreeMap<ContactId, Record<Contact>>,
+    services: BTreeMap<ServiceId, Record<Service>>,
+    classifications: BTreeMap<ClassificationId, Record<Classification>>,
+    tenants: BTreeMap<TenantId, Record<Tenant>>,
+    offerings: BTreeMap<OfferingId, Record<Offering>>,
+    incidents: BTreeMap<IncidentId, Record<Incident>>,
+    timelines: BTreeMap<IncidentId, Vec<IncidentUpdate>>,
+    /// The status timeline of each reopened incident (availability needs its gaps).
+    reopened: BTreeMap<IncidentId, Vec<(OffsetDateTime, IncidentStatus)>>,
+    maintenances: BTreeMap<MaintenanceId, Record<Maintenance>>,
+    /// Feed tokens: id → (contact, SHA-256 of the token), and the hash → id index.
+    feed_tokens: BTreeMap<i64, (ContactId, String)>,
+    feed_token_hashes: HashMap<String, i64>,
+}
+
+/// A page of `map`'s values after `page.after` (keys made by `key`), keeping those `keep`
+/// accepts: it starts at the cursor, whatever the depth.
+fn page_of<K: Ord + Copy, T: Clone>(
+    map: &BTreeMap<K, Record<T>>,
+    key: impl Fn(i64) -> K,
+    page: PageRequest,
+    id: impl Fn(&Record<T>) -> i64,
+    keep: impl Fn(&T) -> bool,
+) -> Page<Record<T>> {
+    let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+    let from = page.after.map_or(i64::MIN, |after| after.saturating_add(1));
+    let rows: Vec<Record<T>> = map
+        .range(key(from)..)
+        .map(|(_, record)| record)
+        .filter(|record| keep(&record.item))
+        .take(limit.saturating_add(1))
+        .cloned()
+        .collect();
+    Page::from_rows(rows, page, id)
+}
+
+impl Model {
+    /// The data version this model reflects.
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+
+    /// The caller a token's contact is, or `NotFound` when the contact is gone.
+    pub fn caller(&self, id: ContactId) -> RepoResult<Caller> {
+        let contact = &self.contacts.get(&id).ok_or(RepoError::NotFound)?.item;
+        let account = self
+            .accounts
+            .get(&contact.account_id)
+            .ok_or(RepoError::NotFound)?;
+        Ok(Caller::new(contact, &account.item))
+    }
+
+    /// The feed token with this hash (SHA-256, hex) and the caller it reads as.
+    pub fn feed_caller(&self, hash: &str) -> Option<(i64, Caller)> {
+        let id = *self.feed_token_hashes.get(hash)?;
+        let (contact, _) = self.feed_tokens.get(&id)?;
+        Some((id, self.caller(*contact).ok()?))
+    }
+
+    /// The hash → id index of the feed tokens.
+    fn index_feed_tokens(&mut self) {
+        self.feed_token_hashes = self
+            .feed_tokens
+            .iter()
+            .map(|(id, (_, hash))| (hash.clone(), *id))
+            .collect();
+    }
+
+    fn scoped_tenants(&self, scope: TenantScope, service: Option<ServiceId>) -> Vec<ScopedTenant> {
+        self.tenants
+            .values()
+            .map(|record| &record.item)
+            .filter(|tenant| service.is_none_or(|s| tenant.service_id == s))
+            .filter_map(|tenant| {
+                let owner = &self.accounts.get(&tenant.account_id)?.item;
+                scope.allows(tenant, owner).then(|| ScopedTenant {
+                    id: tenant.id,
+                    name: tenant.name.to_string(),
+                    service_id: tenant.service_id,
+                    classification_id: tenant.classification_id,
+                    account_id: tenant.account_id,
+                    managing_partner_id: owner.managing_partner_id,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether a window of this scope may impact a tenant of `class`.
+    fn touches_class(&self, scope: &EventScope, class: ClassificationId) -> bool {
+        match scope {
+            EventScope::Service => true,
+            EventScope::Classifications(ids) => ids.contains(&class),
+            EventScope::Tenants(ids) => ids.iter().any(|id| {
+                self.tenants
+                    .get(id)
+                    .is_some_and(|t| t.item.classification_id == class)
+            }),
+        }
+    }
+
+    fn maintenance_matches(&self, filter: &MaintenanceFilter, m: &Maintenance) -> bool {
+        filter.matches(m)
+            && filter
+                .classification
+                .is_none_or(|c| self.touches_class(&m.scope, c))
+    }
+}
+
+/// The directory as GETs read it: the scopes and filters of the `repo` lists, over memory.
+impl Model {
+    pub fn accounts_page(
+        &self,
+        scope: AccountScope,
+        filter: &AccountFilter,
+        page: PageRequest,
+    ) -> Page<Record<Account>> {
+        page_of(
+            &self.accounts,
+            AccountId,
+            page,
+            |r| r.item.id.0,
+            |a| {
+                scope.allows(a)
+                    && filter.kind.is_none_or(|k| a.kind == k)
+                    && filter
+                        .managing_partner_id
+                        .is_none_or(|p| a.managing_partner_id == Some(p))
+            },
+        )
+    }
+
+    pub fn account(&self, scope: AccountScope, id: AccountId) -> RepoResult<Record<Account>> {
+        found(self.accounts.get(&id), |a| scope.allows(a))
+    }
+
+    pub fn contacts_page(
+        &self,
+        scope: ContactScope,
+        account: AccountId,
+        page: PageRequest,
+    ) -> Page<Record<Contact>> {
+        page_of(
+            &self.contacts,
+            ContactId,
+            page,
+            |r| r.item.id.0,
+            |c| c.account_id == account && scope.allows(c),
+        )
+    }
+
+    pub fn contact(&self, scope: ContactScope, id: ContactId) -> RepoResult<Record<Contact>> {
+        found(self.contacts.get(&id), |c| scope.allows(c))
+    }
+
+    pub fn tenants_page(
+        &self,
+        scope: TenantScope,
+        filter: &TenantFilter,
+        page: PageRequest,
+    ) -> Page<Record<Tenant>> {
+        page_of(
+            &self.tenants,
+            TenantId,
+            page,
+            |r| r.item.id.0,
+            |t| {
+                filter.account_id.is_none_or(|a| t.account_id == a)
+                    && filter.service_id.is_none_or(|s| t.service_id == s)
+                    && filter
+                        .classification_id
+                        .is_none_or(|c| t.classification_id == c)
+                    && self
+                        .accounts
+                        .get(&t.account_id)
+                        .is_some_and(|owner| scope.allows(t, &owner.item))
+            },
+        )
+    }
+
+    pub fn offerings_page(
+        &self,
+        scope: OfferingScope,
+        filter: &OfferingFilter,
+        page: PageRequest,
+    ) -> Page<Record<Offering>> {
+        page_of(
+            &self.offerings,
+            OfferingId,
+            page,
+            |r| r.item.id.0,
+            |o| {
+                scope.allows(o)
+                    && filter.service_id.is_none_or(|s| o.service_id == s)
+                    && filter.kind.is_none_or(|k| o.kind == k)
+                    && filter.account_id.is_none_or(|a| o.account_id == a)
+            },
+        )
+    }
+
+    pub fn services_page(&self, page: PageRequest) -> Page<Record<Service>> {
+        page_of(&self.services, ServiceId, page, |r| r.item.id.0, |_| true)
+    }
+
+    pub fn service(&self, id: ServiceId) -> RepoResult<Record<Service>> {
+        found(self.services.get(&id), |_| true)
+    }
+
+    pub fn classifications_page(&self, page: PageRequest) -> Page<Record<Classification>> {
+        page_of(
+            &self.classifications,
+            ClassificationId,
+            page,
+            |r| r.item.id.0,
+            |_| true,
+        )
+    }
+
+    pub fn classification(&self, id: ClassificationId) -> RepoResult<Record<Classification>> {
+        found(self.classifications.get(&id), |_| true)
+    }
+}
+
+/// A copy of `record` when `visible` allows it; `NotFound` otherwise (or when absent).
+fn found<T: Clone>(
+    record: Option<&Record<T>>,
+    visible: impl Fn(&T) -> bool,
+) -> RepoResult<Record<T>> {
+    record
+        .filter(|r| visible(&r.item))
+        .cloned()
+        .ok_or(RepoError::NotFound)
+}
+
+/// Reads answered from a model.
+/// Event lists, availability histories and scoped finds, from the model.
+impl Model {
+    /// The caller's visible offerings and tenants (optionally of one service).
+    pub fn caller_view(&self, caller: &Caller, service: Option<ServiceId>) -> CallerView {
+        let scope = caller.offering_scope();
+        let offerings = self
+            .offerings
+            .values()
+            .map(|record| &record.item)
+            .filter(|o| service.is_none_or(|s| o.service_id == s) && scope.allows(o))
+            .cloned()
+            .collect();
+        let tenants = self.scoped_tenants(caller.tenant_scope(), service);
+        CallerView::new(
+            offerings,
+            tenants,
+            caller.account_kind == AccountKind::Provider,
+        )
+    }
+
+    pub fn incidents(
+        &self,
+        filter: &IncidentFilter,
+        page: PageRequest,
+    ) -> RepoResult<Page<Record<Incident>>> {
+        Ok(page_of(
+            &self.incidents,
+            IncidentId,
+            page,
+            |r| r.item.id.0,
+            |i| filter.matches(i),
+        ))
+    }
+
+    pub fn maintenances(
+        &self,
+        filter: &MaintenanceFilter,
+        page: PageRequest,
+    ) -> RepoResult<Page<Record<Maintenance>>> {
+        Ok(page_of(
+            &self.maintenances,
+            MaintenanceId,
+            page,
+            |r| r.item.id.0,
+            |m| self.maintenance_matches(filter, m),
+        ))
+    }
+
+    pub fn history(
+        &self,
+        service: ServiceId,
+        window: Window,
+        now: OffsetDateTime,
+    ) -> RepoResult<(Vec<ScopedOutage>, Vec<ScopedPlanned>)> {
+        let in_window = IncidentFilter {
+            services: Some(vec![service]),
+            from: Some(window.from),
+            to: Some(window.to),
+            ..IncidentFilter::default()
+        };
+        let outages = self
+            .incidents
+            .values()
+            .map(|record| &record.item)
+            .filter(|i| in_window.matches(i))
+            .map(|i| availability::scoped_outage(i, self.reopened.get(&i.id).map(Vec::as_slice)))
+            .collect();
+        let counted = MaintenanceFilter {
+            services: Some(vec![service]),
+            from: Some(window.from),
+            to: Some(window.to),
+            counted_only: true,
+            ..MaintenanceFilter::default()
+        };
+        let planned = self
+            .maintenances
+            .values()
+            .map(|record| &record.item)
+            .filter(|m| self.maintenance_matches(&counted, m))
+            .filter_map(|m| {
+                m.counted(now).map(|planned| ScopedPlanned {
+                    scope: m.scope.clone(),
+                    planned,
+                })
+            })
+            .collect();
+        Ok((outages, planned))
+    }
+
+    pub fn offering(&self, scope: OfferingScope, id: OfferingId) -> RepoResult<Record<Offering>> {
+        found(self.offerings.get(&id), |o| scope.allows(o))
+    }
+
+    pub fn tenant(&self, scope: TenantScope, id: TenantId) -> RepoResult<Record<Tenant>> {
+        let record = self.tenants.get(&id).ok_or(RepoError::NotFound)?;
+        let owner = self
+            .accounts
+            .get(&record.item.account_id)
+            .ok_or(RepoError::NotFound)?;
+        if scope.allows(&record.item, &owner.item) {
+            Ok(record.clone())
+        } else {
+            Err(RepoError::NotFound)
+        }
+    }
+}
