@@ -246,20 +246,52 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
     }
 }
 
-/// A list's optional `from`/`to` query window: instants outside the supported range and a `to`
-/// not after `from` are 422 (a rule across fields, as for availability windows).
-pub fn check_list_window(
-    from: Option<time::OffsetDateTime>,
-    to: Option<time::OffsetDateTime>,
-) -> Result<(), ApiError> {
-    for (field, at) in [("from", from), ("to", to)] {
-        if let Some(at) = at {
-            domain::availability::check_instant(field, at)?;
+/// A list's optional `from`/`to` query window, as an extractor: a malformed instant is 400
+/// naming it (like any query parameter); instants outside the supported range and a `to` not
+/// after `from` are 422 (a rule across fields, as for availability windows).
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListWindow {
+    /// Only what is on or after this time (RFC 3339): events running then or later, writes
+    /// made then or later.
+    #[serde(
+        default,
+        deserialize_with = "crate::http::wire::instant::query::deserialize"
+    )]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub from: Option<time::OffsetDateTime>,
+    /// Only what began before this time (RFC 3339).
+    #[serde(
+        default,
+        deserialize_with = "crate::http::wire::instant::query::deserialize"
+    )]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub to: Option<time::OffsetDateTime>,
+}
+
+impl ListWindow {
+    fn checked(self) -> Result<Self, ApiError> {
+        for (field, at) in [("from", self.from), ("to", self.to)] {
+            if let Some(at) = at {
+                domain::availability::check_instant(field, at)?;
+            }
+        }
+        match (self.from, self.to) {
+            (Some(from), Some(to)) if to <= from => {
+                Err(ApiError::invalid("to", "must be after from"))
+            }
+            _ => Ok(self),
         }
     }
-    match (from, to) {
-        (Some(from), Some(to)) if to <= from => Err(ApiError::invalid("to", "must be after from")),
-        _ => Ok(()),
+}
+
+impl FromRequest for ListWindow {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let parsed = QueryParams::<ListWindow>::from_request(req, payload).into_inner();
+        std::future::ready(parsed.and_then(|QueryParams(window)| window.checked()))
     }
 }
 

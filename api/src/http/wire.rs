@@ -106,7 +106,7 @@ pub mod instant {
     }
 
     /// Optional query parameters (`from`, `to`): parsed here, their range checked by the
-    /// handler with the window (422, see `extract::check_list_window`).
+    /// handler with the window (422, see `extract::ListWindow`).
     pub mod query {
         use serde::{Deserialize, Deserializer};
         use time::OffsetDateTime;

@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::http::auth::Authenticated;
 use crate::http::error::ApiError;
 use crate::http::error::ReadProblems;
+use crate::http::extract::ListWindow;
 use crate::http::extract::QueryParams;
 use crate::http::pagination::Page;
 use crate::http::pagination::PageParams;
@@ -48,43 +49,29 @@ pub struct AuditParams {
     pub contact_id: Option<i64>,
     /// `create`, `update` or `delete`.
     pub action: Option<String>,
-    /// Only writes at or after this time (RFC 3339).
-    #[serde(
-        default,
-        deserialize_with = "crate::http::wire::instant::query::deserialize"
-    )]
-    #[param(value_type = Option<String>, format = DateTime)]
-    pub from: Option<OffsetDateTime>,
-    /// Only writes before this time (RFC 3339).
-    #[serde(
-        default,
-        deserialize_with = "crate::http::wire::instant::query::deserialize"
-    )]
-    #[param(value_type = Option<String>, format = DateTime)]
-    pub to: Option<OffsetDateTime>,
 }
 
 /// Every write, oldest first (provider admins).
-#[utoipa::path(tag = "operations", params(AuditParams, PageParams), responses((status = 200, body = Page<AuditEntryResponse>), (status = 422, description = "`from` or `to` outside the supported range, or `to` not after `from`", body = crate::http::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Only provider admins read the audit log", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems))]
+#[utoipa::path(tag = "operations", params(AuditParams, ListWindow, PageParams), responses((status = 200, body = Page<AuditEntryResponse>), (status = 422, description = "`from` or `to` outside the supported range, or `to` not after `from`", body = crate::http::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Only provider admins read the audit log", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems))]
 #[get("/audit")]
 pub async fn list_audit(
     state: web::Data<AppState>,
     caller: Authenticated,
     params: QueryParams<AuditParams>,
+    window: ListWindow,
     page: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<AuditEntryResponse>>, ApiError> {
     let db = &state.db;
     caller.require_writer()?;
     let page = page.0.request()?;
     let params = params.0;
-    crate::http::extract::check_list_window(params.from, params.to)?;
     let filter = Filter {
         object_type: params.object_type,
         object_id: params.object_id,
         contact_id: params.contact_id,
         action: params.action,
-        from: params.from,
-        to: params.to,
+        from: window.from,
+        to: window.to,
     };
     let found = db.run(move |conn| audit::list(conn, &filter, page)).await?;
     let parse = |json: Option<String>| json.and_then(|j| serde_json::from_str(&j).ok());

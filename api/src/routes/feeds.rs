@@ -15,6 +15,7 @@ use crate::http::auth::feed_token::FeedTokenParam;
 use crate::http::auth::Authenticated;
 use crate::http::error::ApiError;
 use crate::http::error::ReadProblems;
+use crate::http::extract::ListWindow;
 use crate::http::extract::QueryParams;
 use crate::http::state::AppState;
 use crate::http::wire::Level;
@@ -47,13 +48,14 @@ fn feed_answer(content_type: &'static str, body: String) -> HttpResponse {
 
 /// A feed's list window (`from` defaults to 90 days ago; checked like the JSON list's) and
 /// what its list embeds (every event's impacted tenants).
-fn feed_window(
-    from: Option<OffsetDateTime>,
-    to: Option<OffsetDateTime>,
-) -> Result<(Option<OffsetDateTime>, Option<Include>), ApiError> {
-    crate::http::extract::check_list_window(from, to)?;
-    let from = from.unwrap_or_else(|| OffsetDateTime::now_utc() - Duration::days(FEED_DAYS));
-    Ok((Some(from), Some(Include::ImpactedTenants)))
+fn feed_window(window: ListWindow) -> ListWindow {
+    let from = window
+        .from
+        .unwrap_or_else(|| OffsetDateTime::now_utc() - Duration::days(FEED_DAYS));
+    ListWindow {
+        from: Some(from),
+        ..window
+    }
 }
 
 /// The maintenance calendar: one event per window the caller may see (the last 90 days and
@@ -62,7 +64,7 @@ fn feed_window(
 /// so calendar clients apply changes; cancelled windows stay, `STATUS:CANCELLED`. Times are UTC.
 #[utoipa::path(
     tag = "feeds",
-    params(MaintenanceListParams, FeedTokenParam),
+    params(MaintenanceListParams, ListWindow, FeedTokenParam),
     responses((status = 200, description = "An iCalendar (RFC 5545) calendar", body = String, content_type = "text/calendar"), (status = 422, description = "`from` or `to` outside the supported range, or `to` not after `from`", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems),
     security(("bearer" = []), ("feed_token" = []))
 )]
@@ -71,11 +73,13 @@ pub async fn get_maintenance_calendar(
     state: web::Data<AppState>,
     caller: Authenticated,
     params: QueryParams<MaintenanceListParams>,
+    window: ListWindow,
 ) -> Result<HttpResponse, ApiError> {
     let db = &state.db;
     use icalendar::Calendar;
     let mut params = params.0;
-    (params.from, params.include) = feed_window(params.from, params.to)?;
+    params.include = Some(Include::ImpactedTenants);
+    let window = feed_window(window);
     let caller = caller.0;
     let windows = db
         .read(move |model| {
@@ -83,6 +87,7 @@ pub async fn get_maintenance_calendar(
                 model,
                 &caller,
                 &params,
+                window,
                 PageRequest::first(FEED_LIMIT),
             )
         })
@@ -104,7 +109,7 @@ pub async fn get_maintenance_calendar(
 /// caller's impacted tenants.
 #[utoipa::path(
     tag = "feeds",
-    params(IncidentListParams, FeedTokenParam),
+    params(IncidentListParams, ListWindow, FeedTokenParam),
     responses((status = 200, description = "An Atom (RFC 4287) feed", body = String, content_type = "application/atom+xml"), (status = 422, description = "`from` or `to` outside the supported range, or `to` not after `from`", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems),
     security(("bearer" = []), ("feed_token" = []))
 )]
@@ -114,13 +119,15 @@ pub async fn get_incident_feed(
     caller: Authenticated,
     req: HttpRequest,
     params: QueryParams<IncidentListParams>,
+    window: ListWindow,
 ) -> Result<HttpResponse, ApiError> {
     let db = &state.db;
     // Links are relative (a reader resolves them against the feed's URL), so an answer never
     // carries a Host header it was asked with; they keep the feed token the feed was opened with.
     let token = query_token(&req);
     let mut params = params.0;
-    (params.from, params.include) = feed_window(params.from, params.to)?;
+    params.include = Some(Include::ImpactedTenants);
+    let window = feed_window(window);
     let caller = caller.0;
     let incidents = db
         .read(move |model| {
@@ -128,6 +135,7 @@ pub async fn get_incident_feed(
                 model,
                 &caller,
                 &params,
+                window,
                 PageRequest::first(FEED_LIMIT),
             )?;
             found

@@ -13,6 +13,7 @@ use crate::http::error::ApiError;
 use crate::http::error::ReadProblems;
 use crate::http::error::WriteProblems;
 use crate::http::extract::JsonBody;
+use crate::http::extract::ListWindow;
 use crate::http::extract::QueryParams;
 use crate::http::idempotency::create_once;
 use crate::http::pagination::Page;
@@ -96,21 +97,21 @@ pub struct CreateIncidentUpdateRequest {
 }
 
 /// List the incidents that affect one of the caller's tenants, newest id last.
-#[utoipa::path(tag = "status", params(IncidentListParams, PageParams), responses((status = 200, body = Page<IncidentResponse>), (status = 422, description = "`from` or `to` outside the supported range, or `to` not after `from`", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems))]
+#[utoipa::path(tag = "status", params(IncidentListParams, ListWindow, PageParams), responses((status = 200, body = Page<IncidentResponse>), (status = 422, description = "`from` or `to` outside the supported range, or `to` not after `from`", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems))]
 #[get("/incidents")]
 pub async fn list_incidents(
     state: web::Data<AppState>,
     caller: Authenticated,
     filter: QueryParams<IncidentListParams>,
+    window: ListWindow,
     page: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<IncidentResponse>>, ApiError> {
     let db = &state.db;
     let page = page.0.request()?;
     let params = filter.0;
-    crate::http::extract::check_list_window(params.from, params.to)?;
     let caller = caller.0;
     let found = db
-        .read(move |model| list(model, &caller, &params, page))
+        .read(move |model| list(model, &caller, &params, window, page))
         .await?;
     Ok(web::Json(Page::from_records(found, |r| r)))
 }

@@ -13,6 +13,7 @@ use crate::http::error::ApiError;
 use crate::http::error::ReadProblems;
 use crate::http::error::WriteProblems;
 use crate::http::extract::JsonBody;
+use crate::http::extract::ListWindow;
 use crate::http::extract::QueryParams;
 use crate::http::pagination::Page;
 use crate::http::pagination::PageParams;
@@ -112,21 +113,21 @@ fn requested_scope(
 }
 
 /// List the maintenance windows that may impact one of the caller's tenants.
-#[utoipa::path(tag = "status", params(MaintenanceListParams, PageParams), responses((status = 200, body = Page<MaintenanceResponse>), (status = 422, description = "`from` or `to` outside the supported range, or `to` not after `from`", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems))]
+#[utoipa::path(tag = "status", params(MaintenanceListParams, ListWindow, PageParams), responses((status = 200, body = Page<MaintenanceResponse>), (status = 422, description = "`from` or `to` outside the supported range, or `to` not after `from`", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems))]
 #[get("/maintenances")]
 pub async fn list_maintenances(
     state: web::Data<AppState>,
     caller: Authenticated,
     filter: QueryParams<MaintenanceListParams>,
+    window: ListWindow,
     page: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<MaintenanceResponse>>, ApiError> {
     let db = &state.db;
     let page = page.0.request()?;
     let params = filter.0;
-    crate::http::extract::check_list_window(params.from, params.to)?;
     let caller = caller.0;
     let found = db
-        .read(move |model| list(model, &caller, &params, page))
+        .read(move |model| list(model, &caller, &params, window, page))
         .await?;
     Ok(web::Json(Page::from_records(found, |r| r)))
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::http::extract::ListWindow;
 use crate::http::wire::Impact;
 use crate::http::wire::IncidentStatus;
 use crate::views::events::newest_first;
@@ -98,20 +99,6 @@ pub struct IncidentListParams {
     pub status: Option<IncidentStatus>,
     /// `true`: only unresolved incidents.
     pub active: Option<bool>,
-    /// Only incidents running at some point at or after this time (RFC 3339).
-    #[serde(
-        default,
-        deserialize_with = "crate::http::wire::instant::query::deserialize"
-    )]
-    #[param(value_type = Option<String>, format = DateTime)]
-    pub from: Option<OffsetDateTime>,
-    /// Only incidents that started before this time (RFC 3339).
-    #[serde(
-        default,
-        deserialize_with = "crate::http::wire::instant::query::deserialize"
-    )]
-    #[param(value_type = Option<String>, format = DateTime)]
-    pub to: Option<OffsetDateTime>,
     /// `impacted_tenants`: list each incident's impacted tenants (default: only the count).
     pub include: Option<Include>,
     /// `id` (oldest first, the default) or `-started_at` (newest first).
@@ -209,6 +196,7 @@ pub fn list(
     reads: &mut &persistence::model::Model,
     caller: &Caller,
     params: &IncidentListParams,
+    window: ListWindow,
     page: persistence::PageRequest,
 ) -> RepoResult<persistence::Page<IncidentResponse>> {
     let shown = ShownFilter {
@@ -227,8 +215,8 @@ pub fn list(
             (None, _) => None,
         },
         active_only: params.active == Some(true),
-        from: params.from,
-        to: params.to,
+        from: window.from,
+        to: window.to,
     };
     let keep = |record: Record<domain::Incident>| {
         render(&ctx, record)

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::http::extract::ListWindow;
 use crate::http::wire::ExpectedImpact;
 use crate::http::wire::MaintenanceStatus;
 use crate::http::wire::Phase;
@@ -82,20 +83,6 @@ pub struct MaintenanceListParams {
     pub tenant_id: Option<i64>,
     /// `upcoming`, `active` or `past`.
     pub phase: Option<Phase>,
-    /// Only windows ending after this time (RFC 3339).
-    #[serde(
-        default,
-        deserialize_with = "crate::http::wire::instant::query::deserialize"
-    )]
-    #[param(value_type = Option<String>, format = DateTime)]
-    pub from: Option<OffsetDateTime>,
-    /// Only windows starting before this time (RFC 3339).
-    #[serde(
-        default,
-        deserialize_with = "crate::http::wire::instant::query::deserialize"
-    )]
-    #[param(value_type = Option<String>, format = DateTime)]
-    pub to: Option<OffsetDateTime>,
     /// `impacted_tenants`: list each window's impacted tenants (default: only the count).
     pub include: Option<Include>,
     /// `id` (oldest first, the default) or `-started_at` (newest first: by actual start, else
@@ -193,6 +180,7 @@ pub fn list(
     reads: &mut &persistence::model::Model,
     caller: &Caller,
     params: &MaintenanceListParams,
+    window: ListWindow,
     page: persistence::PageRequest,
 ) -> RepoResult<persistence::Page<MaintenanceResponse>> {
     let shown = ShownFilter {
@@ -207,8 +195,8 @@ pub fn list(
             .or_else(|| ctx.view.services()),
         status: params.status.map(Into::into),
         classification: params.classification_id.map(ClassificationId),
-        from: params.from,
-        to: params.to,
+        from: window.from,
+        to: window.to,
         open_only: false,
         counted_only: false,
     };

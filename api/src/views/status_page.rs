@@ -10,6 +10,7 @@ use time::{Duration, OffsetDateTime, Time};
 
 use crate::http::db::Db;
 use crate::http::error::ApiError;
+use crate::http::extract::ListWindow;
 use crate::http::wire::MaintenanceStatus;
 use crate::http::wire::Phase;
 use crate::http::wire::{Level, OfferingStatus};
@@ -70,9 +71,12 @@ pub(crate) async fn load(
                 model,
                 &viewer,
                 &IncidentListParams {
-                    from: Some(first_day),
                     include: Some(Include::ImpactedTenants),
                     ..IncidentListParams::default()
+                },
+                ListWindow {
+                    from: Some(first_day),
+                    to: None,
                 },
                 PageRequest::first(EVENT_LIMIT),
             )?
@@ -90,9 +94,12 @@ pub(crate) async fn load(
                 model,
                 &viewer,
                 &MaintenanceListParams {
-                    from: Some(first_day),
                     include: Some(Include::ImpactedTenants),
                     ..MaintenanceListParams::default()
+                },
+                ListWindow {
+                    from: Some(first_day),
+                    to: None,
                 },
                 PageRequest::first(EVENT_LIMIT),
             )?
