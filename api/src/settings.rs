@@ -76,6 +76,9 @@ pub struct WebhookSettings {
     /// Failed attempts in a row after which an endpoint is disabled
     /// (`SLR_WEBHOOK_DISABLE_AFTER`, default 50).
     pub disable_after: u32,
+    /// Whether this replica runs the delivery worker (`SLR_WEBHOOK_WORKER=0` turns it off, e.g.
+    /// on replicas that only answer reads; another replica sends what they announce).
+    pub background: bool,
 }
 
 impl Default for WebhookSettings {
@@ -90,6 +93,7 @@ impl Default for WebhookSettings {
             retry_cap: Duration::from_secs(3600),
             give_up_after: Duration::from_secs(24 * 3600),
             disable_after: 50,
+            background: true,
         }
     }
 }
@@ -259,6 +263,11 @@ impl Settings {
                 None | Some("0" | "false" | "") => false,
                 Some("1" | "true") => true,
                 Some(_) => return Err(error("SLR_WEBHOOK_ALLOW_PRIVATE", "must be 1 or 0")),
+            },
+            background: match var("SLR_WEBHOOK_WORKER").as_deref() {
+                None | Some("1" | "true" | "") => true,
+                Some("0" | "false") => false,
+                Some(_) => return Err(error("SLR_WEBHOOK_WORKER", "must be 1 or 0")),
             },
             poll: millis("SLR_WEBHOOK_POLL_MS", 500, 60_000)?
                 .max(std::time::Duration::from_millis(20)),

@@ -21,6 +21,7 @@ use crate::middleware::answers::answer_from_memory;
 use crate::routes;
 use crate::routes::ApiDoc;
 use crate::settings::Settings;
+use crate::workers::delivery::Deliverer;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,8 @@ pub enum StartupError {
     Database(#[from] RepoError),
     #[error("tokens: {0}")]
     Tokens(String),
+    #[error("webhook delivery: {0}")]
+    Webhooks(String),
     #[error("metrics: {0}")]
     Metrics(String),
     #[error("cannot listen on {address}: {source}")]
@@ -47,9 +50,11 @@ pub struct Application {
     server: Server,
     model: std::sync::Arc<ReadModel>,
     /// Stopped (and waited for) when the server stops or this is dropped.
-    watcher: crate::workers::Watcher,
-    /// The webhook delivery worker, likewise.
-    deliverer: crate::workers::Watcher,
+    watcher: crate::workers::Worker,
+    /// What sends webhook deliveries (the worker below, or [`Application::deliverer`]).
+    deliverer: Deliverer,
+    /// The background delivery worker (unless `SLR_WEBHOOK_WORKER=0`), likewise.
+    delivery_worker: Option<crate::workers::Worker>,
 }
 
 impl Application {
@@ -90,11 +95,17 @@ impl Application {
         );
         let delivery_counters = crate::workers::delivery::Counters::new()
             .map_err(|e| StartupError::Metrics(e.to_string()))?;
-        let (deliverer, outbox) = crate::workers::delivery::start(
+        let deliverer = Deliverer::new(
             settings.database.clone(),
             settings.webhooks.clone(),
             delivery_counters.clone(),
-        );
+        )
+        .map_err(|e| StartupError::Webhooks(e.to_string()))?;
+        let (outbox, woken) = crate::workers::delivery::outbox();
+        let delivery_worker = settings
+            .webhooks
+            .background
+            .then(|| crate::workers::delivery::start(deliverer.clone(), &outbox, woken));
         let outbox = web::Data::new(outbox);
         let db = web::Data::new(Db::new(pool, std::sync::Arc::clone(&model)));
         let answers = web::Data::new(
@@ -180,12 +191,19 @@ impl Application {
             model,
             watcher,
             deliverer,
+            delivery_worker,
         })
     }
 
     /// The port actually bound (useful with port 0).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// What sends this server's webhook deliveries, to send what is due now
+    /// ([`Deliverer::deliver_due`]) instead of waiting for the worker's next turn.
+    pub fn deliverer(&self) -> Deliverer {
+        self.deliverer.clone()
     }
 
     /// This server's read model (for tests that write to its database directly).
@@ -196,7 +214,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let stopped = self.server.await;
         drop(self.watcher);
-        drop(self.deliverer);
+        drop(self.delivery_worker);
         stopped
     }
 }

@@ -68,6 +68,8 @@ pub struct TestApp {
     /// its watcher would bring them a moment later.
     model: std::sync::Arc<persistence::model::ReadModel>,
     settings: Settings,
+    /// Sends this server's due webhook deliveries on demand.
+    deliverer: slr_api::workers::delivery::Deliverer,
     _database: std::sync::Arc<TestDatabase>,
 }
 
@@ -155,6 +157,7 @@ fn start(
     let app = Application::build_with_pool(&settings, pool.clone()).expect("server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let model = app.read_model();
+    let deliverer = app.deliverer();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -168,6 +171,7 @@ fn start(
         secret,
         model,
         settings,
+        deliverer,
         _database: database,
     }
 }
@@ -188,6 +192,12 @@ impl TestApp {
     }
 
     /// Whether the app runs on Postgres (else on a SQLite file).
+    /// Sends the webhook deliveries due now and returns how many it claimed: a test drains the
+    /// outbox instead of waiting for the worker's next turn.
+    pub async fn deliver_due(&self) -> usize {
+        self.deliverer.deliver_due().await.expect("deliveries run")
+    }
+
     pub fn is_postgres(&self) -> bool {
         self._database.postgres.is_some()
     }

@@ -17,7 +17,7 @@ use rand::Rng;
 use time::OffsetDateTime;
 
 use crate::settings::WebhookSettings;
-use crate::workers::Watcher;
+use crate::workers::Worker;
 
 /// Deliveries claimed per turn (sent concurrently).
 const BATCH: i64 = 16;
@@ -89,27 +89,97 @@ impl Outbox {
     }
 }
 
-/// Starts the worker; it stops when the returned handle is dropped.
-pub fn start(
+/// What sends deliveries: the background worker runs it in a loop ([`start`]); tests and tools
+/// run it on demand ([`Deliverer::deliver_due`]). Claims are leases, so both may run at once
+/// and still send each delivery once.
+#[derive(Clone)]
+pub struct Deliverer {
     target: DatabaseTarget,
     settings: WebhookSettings,
     counters: Counters,
-) -> (Watcher, Outbox) {
-    let (wake, woken) = std::sync::mpsc::channel::<()>();
-    let outbox = Outbox(wake.clone());
-    let watcher = Watcher::spawn("slr-webhooks", wake, move |stop| {
-        run(&target, &settings, &counters, &woken, &stop);
-    });
-    (watcher, outbox)
+    client: reqwest::Client,
+    /// This worker's name on its claims.
+    worker: String,
 }
 
-fn run(
-    target: &DatabaseTarget,
-    settings: &WebhookSettings,
-    counters: &Counters,
-    woken: &Receiver<()>,
-    stop: &AtomicBool,
-) {
+impl Deliverer {
+    pub fn new(
+        target: DatabaseTarget,
+        settings: WebhookSettings,
+        counters: Counters,
+    ) -> reqwest::Result<Self> {
+        Ok(Self {
+            client: client(&settings)?,
+            target,
+            settings,
+            counters,
+            worker: format!(
+                "{}-{}",
+                std::process::id(),
+                crate::http::auth::feed_token::random_token(9)
+            ),
+        })
+    }
+
+    /// Sends every delivery due now, turn after turn until none is left (a burst of events is
+    /// sent without waiting for the poll); how many were claimed. Blocks: run it on a thread of
+    /// its own.
+    fn drain(
+        &self,
+        conn: &mut DbConnection,
+        runtime: &tokio::runtime::Runtime,
+        stop: &AtomicBool,
+    ) -> RepoResult<usize> {
+        let mut claimed = 0;
+        loop {
+            match turn(
+                conn,
+                runtime,
+                &self.client,
+                &self.worker,
+                &self.settings,
+                &self.counters,
+            )? {
+                0 => return Ok(claimed),
+                n => claimed += n,
+            }
+            if stop.load(Ordering::Acquire) {
+                return Ok(claimed);
+            }
+        }
+    }
+
+    /// One turn on demand, on a blocking thread with its own connection: sends what is due
+    /// now and returns how many deliveries it claimed (0 when another worker had them).
+    pub async fn deliver_due(&self) -> RepoResult<usize> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| persistence::RepoError::Unavailable(e.to_string()))?;
+            let mut conn = persistence::connect_one(this.target.clone())?;
+            this.drain(&mut conn, &runtime, &AtomicBool::new(false))
+        })
+        .await
+        .map_err(|e| persistence::RepoError::Unavailable(e.to_string()))?
+    }
+}
+
+/// Starts the background worker; it stops when the returned handle is dropped.
+pub fn start(deliverer: Deliverer, outbox: &Outbox, woken: Receiver<()>) -> Worker {
+    Worker::spawn("slr-webhooks", outbox.0.clone(), move |stop| {
+        run(&deliverer, &woken, &stop);
+    })
+}
+
+/// The outbox's bell and the receiver the worker waits on.
+pub fn outbox() -> (Outbox, Receiver<()>) {
+    let (wake, woken) = std::sync::mpsc::channel::<()>();
+    (Outbox(wake), woken)
+}
+
+fn run(deliverer: &Deliverer, woken: &Receiver<()>, stop: &AtomicBool) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -120,18 +190,7 @@ fn run(
             return;
         }
     };
-    let client = match client(settings) {
-        Ok(client) => client,
-        Err(error) => {
-            log::error!("webhook deliveries are off: cannot build their HTTP client: {error}");
-            return;
-        }
-    };
-    let worker = format!(
-        "{}-{}",
-        std::process::id(),
-        crate::http::auth::feed_token::random_token(9)
-    );
+    let settings = &deliverer.settings;
     let mut conn: Option<DbConnection> = None;
     let mut failures: u32 = 0;
     let mut purged: Option<Instant> = None;
@@ -141,7 +200,7 @@ fn run(
             return;
         }
         if conn.is_none() {
-            conn = persistence::connect_one(target.clone())
+            conn = persistence::connect_one(deliverer.target.clone())
                 .map_err(|error| log::debug!("webhook worker cannot connect: {error}"))
                 .ok();
         }
@@ -149,15 +208,10 @@ fn run(
             failures = failures.saturating_add(1);
             continue;
         };
-        // Turns until nothing is due (a burst of events is sent without waiting for the poll).
-        let turned = loop {
-            match turn(open, &runtime, &client, &worker, settings, counters) {
-                Ok(0) => break Ok(()),
-                Ok(_) if stop.load(Ordering::Acquire) => return,
-                Ok(_) => {}
-                Err(error) => break Err(error),
-            }
-        };
+        let turned = deliverer.drain(open, &runtime, stop).map(|_| ());
+        if stop.load(Ordering::Acquire) {
+            return;
+        }
         if turned.is_ok() && purged.is_none_or(|at| at.elapsed() > PURGE_EVERY) {
             purged = Some(Instant::now());
             let before = OffsetDateTime::now_utc() - KEEP;

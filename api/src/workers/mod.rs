@@ -9,13 +9,13 @@ use std::sync::Arc;
 /// A background thread of the server (the read model's watcher, the webhook worker);
 /// dropping it stops it and waits for it, so no query of its own is still running on its
 /// (libpq) connection while the process exits.
-pub struct Watcher {
+pub struct Worker {
     stop: Arc<AtomicBool>,
     wake: std::sync::mpsc::Sender<()>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl Watcher {
+impl Worker {
     /// Runs `body` on a thread named `name`; `body` returns once the flag it is given is set
     /// (checked after each wake-up: the drop sends one on `wake`).
     pub fn spawn(
@@ -34,7 +34,7 @@ impl Watcher {
     }
 }
 
-impl Drop for Watcher {
+impl Drop for Worker {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Release);
         let _ = self.wake.send(());

@@ -7,7 +7,7 @@ use std::time::Duration;
 use persistence::model::ReadModel;
 use persistence::DatabaseTarget;
 
-use crate::workers::Watcher;
+use crate::workers::Worker;
 
 /// The watcher's Postgres `application_name`, to find it in `pg_stat_activity`.
 pub const WATCHER_NAME: &str = "slr-data-version";
@@ -17,12 +17,12 @@ pub const WATCHER_NAME: &str = "slr-data-version";
 /// (outside the pool, so it never competes with requests) — which also covers writes by other
 /// processes and a listener that lost its connection — and at once when, on Postgres, the
 /// listener hears a commit's `NOTIFY slr_data` with a newer version.
-pub fn watch(target: DatabaseTarget, every: Duration, model: Weak<ReadModel>) -> Watcher {
+pub fn watch(target: DatabaseTarget, every: Duration, model: Weak<ReadModel>) -> Worker {
     let (wake, woken) = std::sync::mpsc::channel::<()>();
     if let DatabaseTarget::Postgres(url) = &target {
         listen(url.clone(), model.clone(), wake.clone());
     }
-    Watcher::spawn("slr-data-version", wake, move |stopped| {
+    Worker::spawn("slr-data-version", wake, move |stopped| {
         let mut conn = None;
         // Consecutive failures: while the database is away, try less often (up to 16 × every).
         let mut failures: u32 = 0;

@@ -294,6 +294,29 @@ async fn each_account_gets_one_signed_delivery_naming_only_its_own_tenants() {
 }
 
 #[tokio::test]
+async fn without_a_background_worker_a_turn_on_demand_sends_each_delivery_once() {
+    let app = spawn_app_with(|s| {
+        s.webhooks.allow_private = true;
+        s.webhooks.background = false;
+    })
+    .await;
+    app.seed_demo();
+    let ids = app.demo_ids().await;
+    let receiver = Receiver::start(0).await;
+    let (_, secret) = alice_hook(&app, &receiver, &["incident.created"]).await;
+    let id = incident(&app, &ids, &["saas2-eu"]).await;
+    // Nothing sends it until a turn runs; the turn returns once it was received.
+    assert_eq!(app.deliver_due().await, 1);
+    let got = receiver.at("/hook");
+    assert_eq!(got.len(), 1);
+    assert!(got[0].verifies(&secret));
+    assert_eq!(got[0].json()["data"]["id"], id);
+    // Delivered: another turn finds nothing due.
+    assert_eq!(app.deliver_due().await, 0);
+    assert_eq!(receiver.at("/hook").len(), 1);
+}
+
+#[tokio::test]
 async fn a_receiver_that_is_down_gets_the_message_once_it_is_back() {
     let app = app().await;
     let ids = app.demo_ids().await;
