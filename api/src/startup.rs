@@ -12,7 +12,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::http::auth::TokenAuthority;
 use crate::http::db::Db;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorCode};
 use crate::http::extract::path_error;
 use crate::http::extract::MAX_BODY_BYTES;
 use crate::http::routes::RouteTable;
@@ -320,8 +320,7 @@ async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     if let Some(methods) = allowed {
         use actix_web::ResponseError;
         let mut response = ApiError::new(
-            actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             format!(
                 "{} {} answers {}",
                 req.method(),
@@ -338,8 +337,7 @@ async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         return Ok(response);
     }
     Err(ApiError::new(
-        actix_web::http::StatusCode::NOT_FOUND,
-        "route_not_found",
+        ErrorCode::RouteNotFound,
         format!(
             "no operation at {} {}; see /swagger-ui/",
             req.method(),

@@ -35,11 +35,75 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// Declares [`ErrorCode`]: each code, its wire spelling and its HTTP status, in one table.
+macro_rules! error_codes {
+    ($($variant:ident = $text:literal, $status:ident;)+) => {
+        /// Every problem `code` the API answers with, with its HTTP status: stable snake_case
+        /// strings clients may match on (the table is checked by a snapshot test).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($variant),+
+        }
+
+        impl ErrorCode {
+            /// Every code, in the table's order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
+
+            /// The code as clients read it in `code`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $text),+
+                }
+            }
+
+            /// The status every answer with this code has.
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(ErrorCode::$variant => StatusCode::$status),+
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    AlreadyExists = "already_exists", CONFLICT;
+    CannotRemoveSelf = "cannot_remove_self", CONFLICT;
+    Conflict = "conflict", CONFLICT;
+    DatabaseUnavailable = "database_unavailable", SERVICE_UNAVAILABLE;
+    Forbidden = "forbidden", FORBIDDEN;
+    IdempotencyKeyReused = "idempotency_key_reused", UNPROCESSABLE_ENTITY;
+    InUse = "in_use", CONFLICT;
+    InternalError = "internal_error", INTERNAL_SERVER_ERROR;
+    InvalidFeedToken = "invalid_feed_token", UNAUTHORIZED;
+    InvalidParameter = "invalid_parameter", BAD_REQUEST;
+    InvalidToken = "invalid_token", UNAUTHORIZED;
+    MalformedJson = "malformed_json", BAD_REQUEST;
+    MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED;
+    MissingToken = "missing_token", UNAUTHORIZED;
+    NameInText = "name_in_text", UNPROCESSABLE_ENTITY;
+    NotFound = "not_found", NOT_FOUND;
+    PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE;
+    PreconditionFailed = "precondition_failed", PRECONDITION_FAILED;
+    RateLimited = "rate_limited", TOO_MANY_REQUESTS;
+    RouteNotFound = "route_not_found", NOT_FOUND;
+    TokenExpired = "token_expired", UNAUTHORIZED;
+    UnknownContact = "unknown_contact", UNAUTHORIZED;
+    UnreadableBody = "unreadable_body", BAD_REQUEST;
+    UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE;
+    ValidationFailed = "validation_failed", UNPROCESSABLE_ENTITY;
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 /// An error a handler answers with.
 #[derive(Debug, Clone)]
 pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     detail: String,
     errors: Vec<FieldError>,
     challenge: bool,
@@ -48,9 +112,8 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self {
-            status,
             code,
             detail: detail.into(),
             errors: Vec::new(),
@@ -73,30 +136,25 @@ impl ApiError {
         self
     }
 
-    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn unauthorized(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self {
             challenge: true,
-            ..Self::new(StatusCode::UNAUTHORIZED, code, detail)
+            ..Self::new(code, detail)
         }
     }
 
     pub fn forbidden() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "only provider admins may change this",
-        )
+        Self::new(ErrorCode::Forbidden, "only provider admins may change this")
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
+        Self::new(ErrorCode::NotFound, "no such resource")
     }
 
     /// A request value that cannot be used, named by `field`.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            ErrorCode::ValidationFailed,
             "the request has invalid fields",
         )
         .field(field, message)
@@ -105,8 +163,7 @@ impl ApiError {
     /// A query or path parameter that does not parse.
     pub fn bad_parameter(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_parameter",
+            ErrorCode::InvalidParameter,
             "a query or path parameter is invalid",
         )
         .field(field, message)
@@ -115,8 +172,7 @@ impl ApiError {
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         log::error!("internal error: {cause}");
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            ErrorCode::InternalError,
             "the server failed to handle the request",
         )
     }
@@ -126,8 +182,7 @@ impl ApiError {
         Self {
             retry_after: Some(1),
             ..Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database_unavailable",
+                ErrorCode::DatabaseUnavailable,
                 "the database cannot be reached; try again shortly",
             )
         }
@@ -135,20 +190,25 @@ impl ApiError {
 
     /// Whether this is the 503 of an unreachable database.
     pub fn is_unavailable(&self) -> bool {
-        self.code() == "database_unavailable"
+        self.code == ErrorCode::DatabaseUnavailable
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         self.code
     }
 
     pub fn problem(&self) -> Problem {
         Problem {
             problem_type: "about:blank".to_owned(),
-            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
-            status: self.status.as_u16(),
+            title: self
+                .code
+                .status()
+                .canonical_reason()
+                .unwrap_or("Error")
+                .to_owned(),
+            status: self.code.status().as_u16(),
             detail: self.detail.clone(),
-            code: self.code.to_owned(),
+            code: self.code.as_str().to_owned(),
             errors: self.errors.clone(),
         }
     }
@@ -156,17 +216,23 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+        write!(
+            f,
+            "{} {}: {}",
+            self.code.status().as_u16(),
+            self.code.as_str(),
+            self.detail
+        )
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.code.status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
+        let mut response = HttpResponse::build(self.code.status());
         response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
         if let Some(seconds) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
@@ -174,7 +240,7 @@ impl ResponseError for ApiError {
         if self.challenge {
             response.insert_header((
                 header::WWW_AUTHENTICATE,
-                format!("Bearer realm=\"slr\", error=\"{}\"", self.code),
+                format!("Bearer realm=\"slr\", error=\"{}\"", self.code.as_str()),
             ));
         }
         response.body(serde_json::to_vec(&self.problem()).unwrap_or_default())
@@ -190,17 +256,14 @@ impl From<DomainError> for ApiError {
                 kind,
                 message,
             } => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "name_in_text",
+                ErrorCode::NameInText,
                 match kind {
                     domain::NamedKind::Tenant => "event text names a tenant",
                     domain::NamedKind::Account => "event text names an account",
                 },
             )
             .field(field, message),
-            DomainError::Conflict(message) => {
-                ApiError::new(StatusCode::CONFLICT, "conflict", message)
-            }
+            DomainError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
         }
     }
 }
@@ -211,8 +274,7 @@ impl From<RepoError> for ApiError {
             RepoError::NotFound => ApiError::not_found(),
             RepoError::Duplicate { field } => {
                 let conflict = ApiError::new(
-                    StatusCode::CONFLICT,
-                    "already_exists",
+                    ErrorCode::AlreadyExists,
                     "a resource with these values already exists",
                 );
                 match field {
@@ -223,15 +285,13 @@ impl From<RepoError> for ApiError {
             RepoError::InUse(cause) => {
                 log::info!("foreign key refused a change: {cause}");
                 ApiError::new(
-                    StatusCode::CONFLICT,
-                    "in_use",
+                    ErrorCode::InUse,
                     "other resources still refer to this one; remove them first",
                 )
             }
             RepoError::Domain(error) => error.into(),
             RepoError::Stale => ApiError::new(
-                StatusCode::PRECONDITION_FAILED,
-                "precondition_failed",
+                ErrorCode::PreconditionFailed,
                 "the resource changed since you read it (If-Match); GET it again and retry",
             ),
             RepoError::Unavailable(cause) => ApiError::unavailable(cause),
@@ -309,4 +369,65 @@ pub enum WriteProblems {
         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))
     )]
     Unavailable(Problem),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The codes are part of the contract: a rename, a removal or a status change shows here.
+    #[test]
+    fn every_error_code_keeps_its_spelling_and_status() {
+        let table: Vec<serde_json::Value> = ErrorCode::ALL
+            .iter()
+            .map(|code| json!([code, code.status().as_u16()]))
+            .collect();
+        assert_eq!(
+            serde_json::Value::Array(table),
+            json!([
+                ["already_exists", 409],
+                ["cannot_remove_self", 409],
+                ["conflict", 409],
+                ["database_unavailable", 503],
+                ["forbidden", 403],
+                ["idempotency_key_reused", 422],
+                ["in_use", 409],
+                ["internal_error", 500],
+                ["invalid_feed_token", 401],
+                ["invalid_parameter", 400],
+                ["invalid_token", 401],
+                ["malformed_json", 400],
+                ["method_not_allowed", 405],
+                ["missing_token", 401],
+                ["name_in_text", 422],
+                ["not_found", 404],
+                ["payload_too_large", 413],
+                ["precondition_failed", 412],
+                ["rate_limited", 429],
+                ["route_not_found", 404],
+                ["token_expired", 401],
+                ["unknown_contact", 401],
+                ["unreadable_body", 400],
+                ["unsupported_media_type", 415],
+                ["validation_failed", 422]
+            ])
+        );
+    }
+
+    #[test]
+    fn a_problem_reads_exactly_so_on_the_wire() {
+        let problem = ApiError::invalid("title", "must not be blank").problem();
+        assert_eq!(
+            serde_json::to_value(problem).unwrap(),
+            json!({
+                "type": "about:blank",
+                "title": "Unprocessable Entity",
+                "status": 422,
+                "detail": "the request has invalid fields",
+                "code": "validation_failed",
+                "errors": [{"field": "title", "message": "must not be blank"}]
+            })
+        );
+    }
 }

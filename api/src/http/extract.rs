@@ -5,13 +5,13 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::error::{PathError, PayloadError};
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::mime;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorCode};
 
 /// The largest JSON body accepted (413 beyond).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -35,8 +35,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         Box::pin(async move {
             if !is_json {
                 return Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
+                    ErrorCode::UnsupportedMediaType,
                     "send the body as application/json",
                 ));
             }
@@ -45,8 +44,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 .map_err(|error| match error.as_error::<PayloadError>() {
                     Some(PayloadError::Overflow) => too_large(),
                     _ => ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "unreadable_body",
+                        ErrorCode::UnreadableBody,
                         "the request body could not be read",
                     ),
                 })?;
@@ -57,8 +55,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 
 fn too_large() -> ApiError {
     ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         format!("the body must be at most {MAX_BODY_BYTES} bytes"),
     )
 }
@@ -69,8 +66,7 @@ fn too_large() -> ApiError {
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let malformed = |detail: String| {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
+            ErrorCode::MalformedJson,
             format!("the body is not valid JSON: {detail}"),
         )
     };
@@ -92,8 +88,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = error.into_inner();
         if inner.is_syntax() || inner.is_eof() {
             ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
+                ErrorCode::MalformedJson,
                 format!("the body is not valid JSON: {inner}"),
             )
         } else {
@@ -237,7 +232,7 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
                 let field = error.path().to_string();
                 let message = error.into_inner().to_string();
                 if field == "." {
-                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", message)
+                    ApiError::new(ErrorCode::InvalidParameter, message)
                 } else {
                     ApiError::bad_parameter(field, message)
                 }

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 
 use crate::http::db::Db;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorCode};
 
 pub const HEADER: &str = "Idempotency-Key";
 
@@ -122,8 +122,7 @@ where
         .await?;
     if replayed && stored.request_hash != expected {
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
+            ErrorCode::IdempotencyKeyReused,
             "this Idempotency-Key was used with a different request; use a new key",
         )
         .field(HEADER, "was already used with a different request"));

@@ -13,7 +13,7 @@ use actix_web::middleware::Next;
 use actix_web::ResponseError;
 use futures_util::FutureExt;
 
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorCode};
 use crate::http::request_id::{REQUEST_ID, TASK_REQUEST_ID};
 
 /// A client's id is kept when it is 1–128 visible ASCII characters; otherwise one is made.
@@ -103,8 +103,7 @@ impl ResponseError for Panicked {
 
     fn error_response(&self) -> actix_web::HttpResponse {
         let mut response = ApiError::new(
-            self.status_code(),
-            "internal_error",
+            ErrorCode::InternalError,
             "the server failed to handle the request",
         )
         .error_response();

@@ -12,7 +12,6 @@ use std::sync::{Arc, Weak};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, ResponseError};
 use governor::clock::{Clock, DefaultClock};
@@ -20,7 +19,7 @@ use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorCode};
 use crate::settings::RateLimit;
 
 /// Whom a request counts against: its bearer token (hashed: only a key is kept, never the
@@ -117,8 +116,7 @@ pub async fn rate_limit(
                 .as_secs()
                 .max(1);
             let mut response = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
+                ErrorCode::RateLimited,
                 format!(
                     "more than {} requests a second (bursts of {}); retry in {wait} s",
                     limit.per_second, limit.burst

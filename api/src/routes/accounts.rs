@@ -1,7 +1,6 @@
 //! Accounts and their contacts, scoped by the caller; provider admins write.
 
 use crate::http::idempotency::create_once;
-use actix_web::http::StatusCode;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::{AccountId, AccountName, ContactId, ContactName, Email};
 use persistence::repo::accounts::{self, AccountChanges, AccountFilter, NewAccount};
@@ -10,9 +9,9 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::auth::Authenticated;
-use crate::http::error::ApiError;
 use crate::http::error::ReadProblems;
 use crate::http::error::WriteProblems;
+use crate::http::error::{ApiError, ErrorCode};
 use crate::http::extract::JsonBody;
 use crate::http::extract::QueryParams;
 use crate::http::pagination::Page;
@@ -308,8 +307,7 @@ fn not_oneself(caller: &domain::Caller, id: ContactId) -> Result<(), ApiError> {
         return Ok(());
     }
     Err(ApiError::new(
-        StatusCode::CONFLICT,
-        "cannot_remove_self",
+        ErrorCode::CannotRemoveSelf,
         "a contact cannot remove itself; ask another admin",
     ))
 }

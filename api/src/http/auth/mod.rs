@@ -13,7 +13,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header as JwtHeader, Val
 use serde::{Deserialize, Serialize};
 
 use crate::http::db::Db;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorCode};
 use crate::http::routes::RouteTable;
 use crate::settings::{JwtKey, JwtSettings};
 
@@ -124,7 +124,10 @@ impl TokenAuthority {
             .map_err(|e| {
                 let detail = match e.kind() {
                     ErrorKind::ExpiredSignature => {
-                        return ApiError::unauthorized("token_expired", "the token has expired")
+                        return ApiError::unauthorized(
+                            ErrorCode::TokenExpired,
+                            "the token has expired",
+                        )
                     }
                     ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)",
                     ErrorKind::InvalidSignature => "the token's signature does not verify",
@@ -138,12 +141,15 @@ impl TokenAuthority {
                     }
                     _ => "the token is malformed",
                 };
-                ApiError::unauthorized("invalid_token", detail)
+                ApiError::unauthorized(ErrorCode::InvalidToken, detail)
             })?;
         canonical_id(&data.claims.sub)
             .map(|id| (ContactId(id), data.claims.exp))
             .ok_or_else(|| {
-                ApiError::unauthorized("invalid_token", "the token's subject is not a contact id")
+                ApiError::unauthorized(
+                    ErrorCode::InvalidToken,
+                    "the token's subject is not a contact id",
+                )
             })
     }
 }
@@ -281,7 +287,7 @@ impl Callers {
         let hash = crate::http::auth::feed_token::token_hash(token);
         let Some((id, caller)) = self.db.feed_caller(&hash) else {
             let error = ApiError::unauthorized(
-                "invalid_feed_token",
+                ErrorCode::InvalidFeedToken,
                 "the feed token is unknown, revoked, or its contact was removed",
             );
             return Err(Refusal::Unknown {
@@ -368,13 +374,13 @@ impl Callers {
         let token = bearer_token(req)
             .map_err(|()| {
                 ApiError::unauthorized(
-                    "invalid_token",
+                    ErrorCode::InvalidToken,
                     "the Authorization header is not a Bearer token",
                 )
             })?
             .ok_or_else(|| {
                 ApiError::unauthorized(
-                    "missing_token",
+                    ErrorCode::MissingToken,
                     "send a token as: Authorization: Bearer <token>",
                 )
             })?;
@@ -391,7 +397,7 @@ impl Callers {
             persistence::RepoError::NotFound => Refusal::Unknown {
                 key: format!("contact:{}", contact.0),
                 error: ApiError::unauthorized(
-                    "unknown_contact",
+                    ErrorCode::UnknownContact,
                     "the token's contact no longer exists",
                 ),
             },
@@ -406,8 +412,7 @@ pub fn require_account_admin(caller: &Caller) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::new(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "forbidden",
+            ErrorCode::Forbidden,
             "only the account's admins may change its integrations",
         ))
     }
