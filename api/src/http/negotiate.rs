@@ -6,12 +6,14 @@ use serde::Serialize;
 
 use crate::http::error::ApiError;
 
-/// Whether the client asked for CSV (`Accept: text/csv`).
+/// Whether the client asked for CSV: a report's `.csv` path, or `Accept: text/csv`.
 pub fn wants_csv(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.split(',').any(|t| t.trim().starts_with("text/csv")))
+    req.path().ends_with(".csv")
+        || req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.split(',').any(|t| t.trim().starts_with("text/csv")))
 }
 
 /// RFC 4180 CSV with a header row, via the csv crate (empty cells for `null`).

@@ -2,7 +2,8 @@
 //! (others get 405 with `Allow`), which operations take a feed token as `?token=` (those whose
 //! `security` names `feed_token`), and how an operation's answers may be cached (its
 //! `x-answer-cache` extension). A new route says this in its own `#[utoipa::path]`; no path list
-//! elsewhere needs editing.
+//! elsewhere needs editing. A report whose GET offers `text/csv` is also served at its path plus
+//! `.csv` (an alias, not a second operation in the spec).
 
 use actix_web::http::Method;
 use utoipa::openapi::path::Operation;
@@ -41,6 +42,8 @@ const METHODS: [(&str, Method); 5] = [
 #[derive(Debug, Clone)]
 struct Template {
     segments: Vec<Segment>,
+    /// Its GET answers `text/csv` too, so `{path}.csv` is an alias of it.
+    csv_alias: bool,
     /// Per entry of [`METHODS`].
     operations: [Option<Route>; 5],
 }
@@ -75,6 +78,7 @@ impl RouteTable {
                     .map(|operation| operation.as_ref().map(route));
                 Template {
                     segments,
+                    csv_alias: item.get.as_ref().is_some_and(offers_csv),
                     operations,
                 }
             })
@@ -83,6 +87,13 @@ impl RouteTable {
     }
 
     fn template(&self, path: &str) -> Option<&Template> {
+        self.exact(path).or_else(|| {
+            let stem = path.strip_suffix(".csv")?;
+            self.exact(stem).filter(|template| template.csv_alias)
+        })
+    }
+
+    fn exact(&self, path: &str) -> Option<&Template> {
         self.templates.iter().find(|template| {
             let mut parts = path.split('/');
             template
@@ -148,5 +159,14 @@ fn route(operation: &Operation) -> Route {
     Route {
         feed_token,
         caching,
+    }
+}
+
+/// Whether an operation's 200 answer can be CSV.
+fn offers_csv(operation: &Operation) -> bool {
+    use utoipa::openapi::RefOr;
+    match operation.responses.responses.get("200") {
+        Some(RefOr::T(response)) => response.content.contains_key("text/csv"),
+        _ => false,
     }
 }

@@ -4,7 +4,7 @@
 //! `Accept`) in a
 //! bounded cache: the same question at the same version is answered once, and `If-None-Match`
 //! answers 304 from the same entry. After a write, this replica brings its model up to date
-//! before it answers (read-your-writes); other replicas hear of it through [`watch`].
+//! before it answers (read-your-writes); other replicas hear of it through the watcher ([`crate::workers::watcher::watch`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -1,6 +1,6 @@
 //! Availability handlers: JSON or CSV reports over a window.
 
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use domain::availability::{Weights, Window};
 use domain::{Caller, OfferingId, TenantId};
 use persistence::model::Model;
@@ -86,12 +86,16 @@ async fn offering_report(
 /// An offering's availability over a window: the rollup over its tenants the caller may see
 /// (tenant-weighted means, worst tenant, tenants below target) and a series of buckets.
 /// `Accept: text/csv` answers the buckets and a closing rollup row as CSV.
+///
+/// Also at `/api/v1/offerings/{id}/availability.csv`, which answers CSV whatever `Accept` says.
 #[utoipa::path(
+    get,
+    path = "/offerings/{id}/availability",
+    context_path = "/api/v1",
     tag = "availability",
     params(("id" = i64, Path, description = "Offering id"), WindowParams),
     responses((status = 200, description = "The rollup", content((OfferingAvailabilityResponse = "application/json"), (String = "text/csv"))), (status = 422, description = "Bad window", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems)
 )]
-#[get("/offerings/{id}/availability")]
 pub async fn get_offering_availability(
     state: web::Data<AppState>,
     caller: Authenticated,
@@ -102,25 +106,6 @@ pub async fn get_offering_availability(
     let db = &state.db;
     let weights = state.weights;
     let csv = wants_csv(&req).then_some(OfferingAvailabilityResponse::csv as _);
-    offering_report(db, caller.0, id.into_inner(), &params.0, weights, csv).await
-}
-
-/// The same as `GET /offerings/{id}/availability`, as CSV: one row per bucket, then the rollup.
-#[utoipa::path(
-    tag = "availability",
-    params(("id" = i64, Path, description = "Offering id"), WindowParams),
-    responses((status = 200, description = "One row per bucket and a rollup row", body = String, content_type = "text/csv"), (status = 422, description = "Bad window", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems)
-)]
-#[get("/offerings/{id}/availability.csv")]
-pub async fn get_offering_availability_csv(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-    id: web::Path<i64>,
-    params: QueryParams<WindowParams>,
-) -> Result<HttpResponse, ApiError> {
-    let db = &state.db;
-    let weights = state.weights;
-    let csv = Some(OfferingAvailabilityResponse::csv as _);
     offering_report(db, caller.0, id.into_inner(), &params.0, weights, csv).await
 }
 
@@ -169,12 +154,16 @@ async fn tenants_report(
 
 /// Per-tenant figures of an offering's caller-visible tenants, paginated by tenant.
 /// `Accept: text/csv` answers every tenant as CSV.
+///
+/// Also at `/api/v1/offerings/{id}/availability/tenants.csv`, which answers CSV whatever `Accept` says.
 #[utoipa::path(
+    get,
+    path = "/offerings/{id}/availability/tenants",
+    context_path = "/api/v1",
     tag = "availability",
     params(("id" = i64, Path, description = "Offering id"), WindowParams, PageParams),
     responses((status = 200, description = "One entry per tenant", content((Page<TenantFigures> = "application/json"), (String = "text/csv"))), (status = 422, description = "Bad window", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems)
 )]
-#[get("/offerings/{id}/availability/tenants")]
 pub async fn list_offering_tenant_availability(
     state: web::Data<AppState>,
     caller: Authenticated,
@@ -202,26 +191,6 @@ pub async fn list_offering_tenant_availability(
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
 
-/// Every caller-visible tenant of an offering as CSV: one row per tenant.
-#[utoipa::path(
-    tag = "availability",
-    params(("id" = i64, Path, description = "Offering id"), WindowParams),
-    responses((status = 200, description = "One row per tenant", body = String, content_type = "text/csv"), (status = 422, description = "Bad window", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems)
-)]
-#[get("/offerings/{id}/availability/tenants.csv")]
-pub async fn list_offering_tenant_availability_csv(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-    id: web::Path<i64>,
-    params: QueryParams<WindowParams>,
-) -> Result<HttpResponse, ApiError> {
-    let db = &state.db;
-    let weights = state.weights;
-    let (rows, _, window) =
-        tenants_report(db, caller.0, id.into_inner(), &params.0, None, weights).await?;
-    csv_response(&tenant_rows(&rows, window), "tenant-availability.csv")
-}
-
 async fn tenant_report(
     db: &Db,
     caller: Caller,
@@ -246,12 +215,16 @@ async fn tenant_report(
 /// budget. The figures are the same whichever offering the tenant is reached through; the SLA
 /// target is the strictest of the caller's offerings covering it (99.9 where none does).
 /// `Accept: text/csv` answers the buckets and a closing totals row as CSV.
+///
+/// Also at `/api/v1/tenants/{id}/availability.csv`, which answers CSV whatever `Accept` says.
 #[utoipa::path(
+    get,
+    path = "/tenants/{id}/availability",
+    context_path = "/api/v1",
     tag = "availability",
     params(("id" = i64, Path, description = "Tenant id"), WindowParams),
     responses((status = 200, description = "The tenant's figures", content((TenantAvailabilityResponse = "application/json"), (String = "text/csv"))), (status = 422, description = "Bad window", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems)
 )]
-#[get("/tenants/{id}/availability")]
 pub async fn get_tenant_availability(
     state: web::Data<AppState>,
     caller: Authenticated,
@@ -262,25 +235,6 @@ pub async fn get_tenant_availability(
     let db = &state.db;
     let weights = state.weights;
     let csv = wants_csv(&req).then_some(TenantAvailabilityResponse::csv as _);
-    tenant_report(db, caller.0, id.into_inner(), &params.0, weights, csv).await
-}
-
-/// The same as `GET /tenants/{id}/availability`, as CSV: one row per bucket, then the totals.
-#[utoipa::path(
-    tag = "availability",
-    params(("id" = i64, Path, description = "Tenant id"), WindowParams),
-    responses((status = 200, description = "One row per bucket and a totals row", body = String, content_type = "text/csv"), (status = 422, description = "Bad window", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems)
-)]
-#[get("/tenants/{id}/availability.csv")]
-pub async fn get_tenant_availability_csv(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-    id: web::Path<i64>,
-    params: QueryParams<WindowParams>,
-) -> Result<HttpResponse, ApiError> {
-    let db = &state.db;
-    let weights = state.weights;
-    let csv = Some(TenantAvailabilityResponse::csv as _);
     tenant_report(db, caller.0, id.into_inner(), &params.0, weights, csv).await
 }
 
@@ -307,12 +261,16 @@ async fn intervals_report(
 /// The evidence behind a tenant's figures: each interval of the window where its weight was
 /// above zero or it was degraded, with the weight, planned or not, and the incidents or
 /// maintenance windows behind it. `Accept: text/csv` answers CSV.
+///
+/// Also at `/api/v1/tenants/{id}/availability/intervals.csv`, which answers CSV whatever `Accept` says.
 #[utoipa::path(
+    get,
+    path = "/tenants/{id}/availability/intervals",
+    context_path = "/api/v1",
     tag = "availability",
     params(("id" = i64, Path, description = "Tenant id"), WindowParams),
     responses((status = 200, description = "The intervals", content((TenantIntervalsResponse = "application/json"), (String = "text/csv"))), (status = 422, description = "Bad window", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems)
 )]
-#[get("/tenants/{id}/availability/intervals")]
 pub async fn list_tenant_availability_intervals(
     state: web::Data<AppState>,
     caller: Authenticated,
@@ -326,33 +284,18 @@ pub async fn list_tenant_availability_intervals(
     intervals_report(db, caller.0, id.into_inner(), &params.0, weights, csv).await
 }
 
-/// The same as `GET /tenants/{id}/availability/intervals`, as CSV.
-#[utoipa::path(
-    tag = "availability",
-    params(("id" = i64, Path, description = "Tenant id"), WindowParams),
-    responses((status = 200, description = "One row per interval", body = String, content_type = "text/csv"), (status = 422, description = "Bad window", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems)
-)]
-#[get("/tenants/{id}/availability/intervals.csv")]
-pub async fn list_tenant_availability_intervals_csv(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-    id: web::Path<i64>,
-    params: QueryParams<WindowParams>,
-) -> Result<HttpResponse, ApiError> {
-    let db = &state.db;
-    let weights = state.weights;
-    let csv = Some(TenantIntervalsResponse::csv as _);
-    intervals_report(db, caller.0, id.into_inner(), &params.0, weights, csv).await
-}
-
 /// One row per offering the caller sees (the partner's dashboard): mean and worst tenant
 /// availability and how many tenants miss the target. `Accept: text/csv` answers CSV.
+///
+/// Also at `/api/v1/availability.csv`, which answers CSV whatever `Accept` says.
 #[utoipa::path(
+    get,
+    path = "/availability",
+    context_path = "/api/v1",
     tag = "availability",
     params(WindowParams),
     responses((status = 200, description = "One row per offering", content((AvailabilityOverview = "application/json"), (String = "text/csv"))), (status = 422, description = "Bad window", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems)
 )]
-#[get("/availability")]
 pub async fn get_availability(
     state: web::Data<AppState>,
     caller: Authenticated,
@@ -362,32 +305,6 @@ pub async fn get_availability(
     let db = &state.db;
     let weights = state.weights;
     let csv = wants_csv(&req).then_some(AvailabilityOverview::csv as _);
-    report(
-        db,
-        &params.0,
-        false,
-        csv,
-        move |model, period| overview_history(model, &caller.0, period),
-        move |h, period| Ok(overview(h, period, weights)),
-    )
-    .await
-}
-
-/// The same as `GET /availability`, as CSV: one row per offering.
-#[utoipa::path(
-    tag = "availability",
-    params(WindowParams),
-    responses((status = 200, description = "One row per offering", body = String, content_type = "text/csv"), (status = 422, description = "Bad window", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems)
-)]
-#[get("/availability.csv")]
-pub async fn get_availability_csv(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-    params: QueryParams<WindowParams>,
-) -> Result<HttpResponse, ApiError> {
-    let db = &state.db;
-    let weights = state.weights;
-    let csv = Some(AvailabilityOverview::csv as _);
     report(
         db,
         &params.0,

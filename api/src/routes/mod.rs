@@ -16,6 +16,7 @@ pub mod status_page;
 pub mod tenants;
 pub mod webhooks;
 
+use actix_web::web;
 use utoipa::OpenApi;
 
 use crate::http::openapi::BearerSecurity;
@@ -40,6 +41,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
         (name = "integrations", description = "What an account's admins set up for its own integrations: signed webhooks (Standard Webhooks) and read-only feed tokens; the account's other contacts read them"),
         (name = "feeds", description = "The maintenance calendar (iCalendar), the incident feed (Atom) and offering badges (SVG): the caller's JSON lists rendered for calendars, feed readers and status pages, opened with a bearer token or a feed token as `?token=`"),
         (name = "operations", description = "Liveness and readiness"),
+    ),
+    paths(
+        crate::routes::availability::get_offering_availability,
+        crate::routes::availability::list_offering_tenant_availability,
+        crate::routes::availability::get_tenant_availability,
+        crate::routes::availability::list_tenant_availability_intervals,
+        crate::routes::availability::get_availability,
     ),
     components(schemas(
         crate::http::error::Problem,
@@ -99,16 +107,46 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(maintenances::list_maintenance_impacted_tenants)
         .service(incidents::list_incident_impacted_tenants)
         .service(status::get_status)
-        .service(availability::get_availability)
-        .service(availability::get_availability_csv)
-        .service(availability::get_offering_availability)
-        .service(availability::get_offering_availability_csv)
-        .service(availability::list_offering_tenant_availability)
-        .service(availability::list_offering_tenant_availability_csv)
-        .service(availability::get_tenant_availability)
-        .service(availability::get_tenant_availability_csv)
-        .service(availability::list_tenant_availability_intervals)
-        .service(availability::list_tenant_availability_intervals_csv)
+        .route(
+            "/availability",
+            web::get().to(availability::get_availability),
+        )
+        .route(
+            "/availability.csv",
+            web::get().to(availability::get_availability),
+        )
+        .route(
+            "/offerings/{id}/availability",
+            web::get().to(availability::get_offering_availability),
+        )
+        .route(
+            "/offerings/{id}/availability.csv",
+            web::get().to(availability::get_offering_availability),
+        )
+        .route(
+            "/offerings/{id}/availability/tenants",
+            web::get().to(availability::list_offering_tenant_availability),
+        )
+        .route(
+            "/offerings/{id}/availability/tenants.csv",
+            web::get().to(availability::list_offering_tenant_availability),
+        )
+        .route(
+            "/tenants/{id}/availability",
+            web::get().to(availability::get_tenant_availability),
+        )
+        .route(
+            "/tenants/{id}/availability.csv",
+            web::get().to(availability::get_tenant_availability),
+        )
+        .route(
+            "/tenants/{id}/availability/intervals",
+            web::get().to(availability::list_tenant_availability_intervals),
+        )
+        .route(
+            "/tenants/{id}/availability/intervals.csv",
+            web::get().to(availability::list_tenant_availability_intervals),
+        )
         .service(crate::routes::feeds::get_maintenance_calendar)
         .service(crate::routes::feeds::get_incident_feed)
         .service(crate::routes::feeds::get_offering_badge)

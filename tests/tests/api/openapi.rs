@@ -146,6 +146,11 @@ fn the_route_table_reads_feed_tokens_and_caching_from_each_operation() {
         ("/api/v1/incidents", Caching::PerAccount),
         ("/api/v1/incidents/3", Caching::PerAccount),
         ("/api/v1/me", Caching::PerContact),
+        ("/api/v1/availability.csv", Caching::PerAccount),
+        (
+            "/api/v1/tenants/3/availability/intervals.csv",
+            Caching::PerAccount,
+        ),
         ("/api/v1/webhooks", Caching::None),
         ("/api/v1/webhooks/3/deliveries/4", Caching::None),
         ("/api/v1/feed-tokens/3", Caching::None),
@@ -156,6 +161,8 @@ fn the_route_table_reads_feed_tokens_and_caching_from_each_operation() {
         assert_eq!(found.caching, caching, "{path}");
     }
     assert!(route(Method::GET, "/status-page/style.css").is_none());
+    // Only reports that answer CSV have a `.csv` alias.
+    assert!(route(Method::GET, "/api/v1/incidents.csv").is_none());
     assert!(route(Method::GET, "/api/v1/incidents/3/nothing").is_none());
     assert!(route(Method::GET, "/api/v1/incidents//updates").is_none());
     assert_eq!(
