@@ -635,7 +635,7 @@ fn tenant_of(
         service_id: service,
         classification_id: class,
     };
-    tenants::create(conn, &new).map(drop)
+    crate::services::directory::create_tenant(conn, &new).map(drop)
 }
 
 fn direct_offering(

@@ -1,5 +1,6 @@
 //! Accounts and their contacts, scoped by the caller; provider admins write.
 
+use crate::services::directory;
 use crate::http::idempotency::create_once;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::{AccountId, AccountName, ContactId, ContactName, Email};
@@ -145,7 +146,7 @@ pub async fn update_account(
         "account",
         id.0,
         move |conn| accounts::find(conn, domain::AccountScope::All, id).map(AccountResponse::from),
-        move |conn| Ok(Some(accounts::update(conn, id, &changes)?.into())),
+        move |conn| Ok(Some(directory::update_account(conn, id, &changes)?.into())),
     )
     .await?;
     updated.map(web::Json).ok_or_else(ApiError::not_found)

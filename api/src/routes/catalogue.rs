@@ -1,5 +1,6 @@
 //! The catalogue: services and SaaS classifications. Every caller reads; provider admins write.
 
+use crate::services::directory;
 use crate::http::idempotency::create_once;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::catalogue::classification_label;
@@ -124,7 +125,7 @@ pub async fn update_service(
         "service",
         id.0,
         move |conn| catalogue::find_service(conn, id).map(ServiceResponse::from),
-        move |conn| Ok(Some(catalogue::rename_service(conn, id, &name)?.into())),
+        move |conn| Ok(Some(directory::rename_service(conn, id, &name)?.into())),
     )
     .await?;
     updated.map(web::Json).ok_or_else(ApiError::not_found)

@@ -1,5 +1,6 @@
 //! Tenants, scoped by the caller; provider admins write.
 
+use crate::services::directory;
 use crate::http::idempotency::create_once;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::{AccountId, ClassificationId, ServiceId, Tenant, TenantId, TenantName};
@@ -139,7 +140,7 @@ pub async fn create_tenant(
     };
     let writer = caller.0.clone();
     create_once(db, &caller.0, &req, &raw, move |conn| {
-        let response = TenantResponse::from(tenants::create(conn, &new)?);
+        let response = TenantResponse::from(directory::create_tenant(conn, &new)?);
         crate::services::audit::created(conn, &writer, "tenant", response.id, &response)?;
         Ok((format!("/api/v1/tenants/{}", response.id), response))
     })
@@ -171,7 +172,7 @@ pub async fn update_tenant(
         "tenant",
         id.0,
         move |conn| tenants::find(conn, domain::TenantScope::All, id).map(TenantResponse::from),
-        move |conn| Ok(Some(tenants::update(conn, id, &changes)?.into())),
+        move |conn| Ok(Some(directory::update_tenant(conn, id, &changes)?.into())),
     )
     .await?;
     updated.map(web::Json).ok_or_else(ApiError::not_found)

@@ -2,5 +2,6 @@
 //! outbox), and the event write workflows.
 
 pub mod audit;
+pub mod directory;
 pub mod events;
 pub mod webhooks;

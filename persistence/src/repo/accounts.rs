@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use domain::account::check_managing_partner;
 use domain::{Account, AccountId, AccountKind, AccountName, AccountScope, DomainError};
 
-use super::{events, now, offerings, record, referenced, touched, Page, PageRequest, Record};
+use super::{events, now, record, referenced, touched, Page, PageRequest, Record};
 use crate::connection::{DbConnection, MultiBackend};
 use crate::schema::accounts;
 use crate::RepoResult;
@@ -142,9 +142,8 @@ pub fn create(conn: &mut DbConnection, new: &NewAccount) -> RepoResult<Record<Ac
     })
 }
 
-/// Applies `changes`; renaming a partner renames its partner_tenants offerings, and moving a
-/// customer to a partner creates that partner's offerings for the customer's services, all in
-/// the same transaction.
+/// Applies `changes` to the account alone (the offerings slr keeps for partners follow in the
+/// caller's transaction: `services::directory` in the api).
 pub fn update(
     conn: &mut DbConnection,
     id: AccountId,
@@ -164,12 +163,6 @@ pub fn update(
                 accounts::updated_at.eq(now()),
             ))
             .execute(conn)?;
-        if name != current.name && current.kind == AccountKind::Partner {
-            offerings::refresh_partner_tenants_names(conn, offerings::NameSource::Partner(id))?;
-        }
-        if let Some(partner) = partner.filter(|p| Some(*p) != current.managing_partner_id) {
-            offerings::ensure_partner_tenants_for_customer(conn, id, partner)?;
-        }
         if name != current.name {
             events::names_changed(conn)?;
         }

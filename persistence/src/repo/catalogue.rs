@@ -6,7 +6,7 @@ use domain::{
     ServiceName, Tier,
 };
 
-use super::{now, offerings, record, touched, Page, PageRequest, Record};
+use super::{now, record, touched, Page, PageRequest, Record};
 use crate::connection::DbConnection;
 use crate::schema::{classifications, services};
 use crate::RepoResult;
@@ -64,7 +64,7 @@ pub fn create_service(conn: &mut DbConnection, name: &ServiceName) -> RepoResult
     find_service(conn, ServiceId(id))
 }
 
-/// Renames a service and, in the same transaction, its partner_tenants offerings.
+/// Renames a service (its partner_tenants offerings follow in the caller's transaction).
 pub fn rename_service(
     conn: &mut DbConnection,
     id: ServiceId,
@@ -79,7 +79,6 @@ pub fn rename_service(
                 ))
                 .execute(conn)?,
         )?;
-        offerings::refresh_partner_tenants_names(conn, offerings::NameSource::Service(id))?;
         find_service(conn, id)
     })
 }

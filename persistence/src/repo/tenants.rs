@@ -8,8 +8,7 @@ use domain::{
 };
 
 use super::{
-    accounts, catalogue, events, now, offerings, record, referenced, touched, Page, PageRequest,
-    Record,
+    accounts, catalogue, events, now, record, referenced, touched, Page, PageRequest, Record,
 };
 use crate::connection::{DbConnection, MultiBackend};
 use crate::schema::{accounts as accounts_t, tenants};
@@ -118,8 +117,8 @@ pub fn find(
         .into_record()
 }
 
-/// Checks the owner may own tenants and returns its managing partner.
-fn owner_partner(conn: &mut DbConnection, account_id: AccountId) -> RepoResult<Option<AccountId>> {
+/// Tenants are owned by customer or partner accounts that exist.
+fn check_owner(conn: &mut DbConnection, account_id: AccountId) -> RepoResult<()> {
     let owner = referenced(
         accounts::find(conn, AccountScope::All, account_id),
         "account_id",
@@ -133,12 +132,12 @@ fn owner_partner(conn: &mut DbConnection, account_id: AccountId) -> RepoResult<O
         )
         .into());
     }
-    Ok(owner.managing_partner_id)
+    Ok(())
 }
 
 pub fn create(conn: &mut DbConnection, new: &NewTenant) -> RepoResult<Record<Tenant>> {
     super::transaction(conn, |conn| {
-        let partner = owner_partner(conn, new.account_id)?;
+        check_owner(conn, new.account_id)?;
         referenced(
             catalogue::find_service(conn, new.service_id),
             "service_id",
@@ -161,9 +160,6 @@ pub fn create(conn: &mut DbConnection, new: &NewTenant) -> RepoResult<Record<Ten
             ))
             .returning(tenants::id)
             .get_result(conn)?;
-        if let Some(partner) = partner {
-            offerings::ensure_partner_tenants(conn, new.service_id, partner)?;
-        }
         events::names_changed(conn)?;
         find(conn, TenantScope::All, TenantId(id))
     })
@@ -177,7 +173,7 @@ pub fn update(
     super::transaction(conn, |conn| {
         let current = find(conn, TenantScope::All, id)?.item;
         let account_id = changes.account_id.unwrap_or(current.account_id);
-        let partner = owner_partner(conn, account_id)?;
+        check_owner(conn, account_id)?;
         let classification_id = changes
             .classification_id
             .unwrap_or(current.classification_id);
@@ -194,9 +190,6 @@ pub fn update(
                 tenants::updated_at.eq(now()),
             ))
             .execute(conn)?;
-        if let Some(partner) = partner {
-            offerings::ensure_partner_tenants(conn, current.service_id, partner)?;
-        }
         if changes
             .name
             .as_ref()
