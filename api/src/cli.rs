@@ -9,8 +9,7 @@ use persistence::{Pool, RepoError};
 
 use crate::demo;
 use crate::http::auth::TokenAuthority;
-use crate::settings::parse_ttl;
-use crate::settings::Settings;
+use crate::settings::{parse_ttl, Settings};
 use crate::startup::{open_database, Application};
 
 /// slr — Service Level Reporting API. Configuration comes from the environment (see README).

@@ -3,12 +3,9 @@
 use domain::maintenance::Description;
 use domain::{
     AccountId, AccountKind, AccountName, ClassificationCode, ClassificationId, ContactId,
-    ContactName, Email, OfferingName, Region, Role, ServiceId, ServiceName, SlaTarget, TenantName,
-    Tier,
-};
-use domain::{
-    EventScope, ExpectedImpact, Impact, IncidentStatus, MaintenanceStatus, Message, TenantScope,
-    Title,
+    ContactName, Email, EventScope, ExpectedImpact, Impact, IncidentStatus, MaintenanceStatus,
+    Message, OfferingName, Region, Role, ServiceId, ServiceName, SlaTarget, TenantName,
+    TenantScope, Tier, Title,
 };
 use persistence::repo::accounts::{self, NewAccount};
 use persistence::repo::catalogue::{self, NewClassification};
@@ -17,8 +14,7 @@ use persistence::repo::events::NameIndex;
 use persistence::repo::incidents::{self, NewIncident};
 use persistence::repo::maintenances::{self, NewMaintenance};
 use persistence::repo::offerings::{self, NewDirectOffering};
-use persistence::repo::tenants::TenantFilter;
-use persistence::repo::tenants::{self, NewTenant};
+use persistence::repo::tenants::{self, NewTenant, TenantFilter};
 use persistence::{DbConnection, PageRequest, RepoError, RepoResult};
 use time::{Duration, OffsetDateTime};
 

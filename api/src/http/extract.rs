@@ -6,8 +6,7 @@ use std::pin::Pin;
 
 use actix_web::error::{PathError, PayloadError};
 use actix_web::http::header;
-use actix_web::mime;
-use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, mime, web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 

@@ -19,10 +19,8 @@ use actix_web::web::{self, Bytes};
 use actix_web::{HttpMessage, HttpResponse};
 use tokio::sync::Notify;
 
-use crate::http::auth::Callers;
-use crate::http::auth::Resolved;
-use crate::http::conditional::hash;
-use crate::http::conditional::matches_any;
+use crate::http::auth::{Callers, Resolved};
+use crate::http::conditional::{hash, matches_any};
 use crate::http::error::ApiError;
 use crate::http::routes::Caching;
 use crate::http::state::AppState;

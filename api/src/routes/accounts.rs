@@ -1,7 +1,5 @@
 //! Accounts and their contacts, scoped by the caller; provider admins write.
 
-use crate::services::directory;
-use crate::http::idempotency::create_once;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::{AccountId, AccountName, ContactId, ContactName, Email};
 use persistence::repo::accounts::{self, AccountChanges, AccountFilter, NewAccount};
@@ -10,20 +8,14 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::auth::Authenticated;
-use crate::http::error::ReadProblems;
-use crate::http::error::WriteProblems;
-use crate::http::error::{ApiError, ErrorCode};
-use crate::http::extract::JsonBody;
-use crate::http::extract::QueryParams;
-use crate::http::pagination::Page;
-use crate::http::pagination::PageParams;
+use crate::http::error::{ApiError, ErrorCode, ReadProblems, WriteProblems};
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::idempotency::create_once;
+use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
-use crate::http::wire::double_option;
-use crate::http::wire::AccountKind;
-use crate::http::wire::Role;
-
-use crate::views::accounts::AccountResponse;
-use crate::views::accounts::ContactResponse;
+use crate::http::wire::{double_option, AccountKind, Role};
+use crate::services::directory;
+use crate::views::accounts::{AccountResponse, ContactResponse};
 
 /// A new account.
 #[derive(Debug, Deserialize, ToSchema)]

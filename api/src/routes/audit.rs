@@ -7,12 +7,9 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::auth::Authenticated;
-use crate::http::error::ApiError;
-use crate::http::error::ReadProblems;
-use crate::http::extract::ListWindow;
-use crate::http::extract::QueryParams;
-use crate::http::pagination::Page;
-use crate::http::pagination::PageParams;
+use crate::http::error::{ApiError, ReadProblems};
+use crate::http::extract::{ListWindow, QueryParams};
+use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 
 /// One recorded write.

@@ -9,30 +9,17 @@ use serde::Serialize;
 
 use crate::http::auth::Authenticated;
 use crate::http::db::Db;
-use crate::http::error::ApiError;
-use crate::http::error::ReadProblems;
+use crate::http::error::{ApiError, ReadProblems};
 use crate::http::extract::QueryParams;
 use crate::http::negotiate::{csv_response, wants_csv};
-use crate::http::pagination::Page;
-use crate::http::pagination::PageParams;
+use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
-
-use crate::views::availability::covered_series;
-use crate::views::availability::offering_availability;
-use crate::views::availability::offering_history;
-use crate::views::availability::overview;
-use crate::views::availability::overview_history;
-use crate::views::availability::tenant_availability;
-use crate::views::availability::tenant_history;
-use crate::views::availability::tenant_intervals;
-use crate::views::availability::tenant_rows;
-use crate::views::availability::AvailabilityOverview;
-use crate::views::availability::OfferingAvailabilityResponse;
-use crate::views::availability::Period;
-use crate::views::availability::TenantAvailabilityResponse;
-use crate::views::availability::TenantFigures;
-use crate::views::availability::TenantIntervalsResponse;
-use crate::views::availability::WindowParams;
+use crate::views::availability::{
+    covered_series, offering_availability, offering_history, overview, overview_history,
+    tenant_availability, tenant_history, tenant_intervals, tenant_rows, AvailabilityOverview,
+    OfferingAvailabilityResponse, Period, TenantAvailabilityResponse, TenantFigures,
+    TenantIntervalsResponse, WindowParams,
+};
 
 /// How a report answers as CSV, when it does.
 type Csv<T> = Option<fn(&T) -> Result<HttpResponse, ApiError>>;

@@ -1,7 +1,5 @@
 //! The catalogue: services and SaaS classifications. Every caller reads; provider admins write.
 
-use crate::services::directory;
-use crate::http::idempotency::create_once;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::catalogue::classification_label;
 use domain::{
@@ -15,14 +13,12 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::http::auth::Authenticated;
-use crate::http::error::ApiError;
-use crate::http::error::ReadProblems;
-use crate::http::error::WriteProblems;
-use crate::http::extract::JsonBody;
-use crate::http::extract::QueryParams;
-use crate::http::pagination::Page;
-use crate::http::pagination::PageParams;
+use crate::http::error::{ApiError, ReadProblems, WriteProblems};
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::idempotency::create_once;
+use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
+use crate::services::directory;
 
 /// A product line in the catalogue.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -7,18 +7,12 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
+use crate::http::auth::feed_token::{store_token, TOKEN_PREFIX};
 use crate::http::auth::Authenticated;
-use crate::http::error::ApiError;
-use crate::http::error::ReadProblems;
-use crate::http::error::WriteProblems;
-use crate::http::extract::JsonBody;
-use crate::http::extract::QueryParams;
-use crate::http::pagination::Page;
-use crate::http::pagination::PageParams;
+use crate::http::error::{ApiError, ReadProblems, WriteProblems};
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
-
-use crate::http::auth::feed_token::store_token;
-use crate::http::auth::feed_token::TOKEN_PREFIX;
 
 /// A feed token (the token itself is shown only when created).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

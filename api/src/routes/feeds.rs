@@ -11,27 +11,17 @@ use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 use utoipa::IntoParams;
 
-use crate::http::auth::feed_token::FeedTokenParam;
+use crate::http::auth::feed_token::{query_token, FeedTokenParam};
 use crate::http::auth::Authenticated;
-use crate::http::error::ApiError;
-use crate::http::error::ReadProblems;
-use crate::http::extract::ListWindow;
-use crate::http::extract::QueryParams;
+use crate::http::error::{ApiError, ReadProblems};
+use crate::http::extract::{ListWindow, QueryParams};
 use crate::http::state::AppState;
 use crate::http::wire::Level;
 use crate::views::events::Include;
+use crate::views::feeds::{badge, chrono_utc, incident_entry, link, maintenance_event, BadgeKind};
 use crate::views::incidents::IncidentListParams;
 use crate::views::maintenances::MaintenanceListParams;
-
-use crate::http::auth::feed_token::query_token;
-use crate::views::feeds::badge;
-use crate::views::feeds::chrono_utc;
-use crate::views::feeds::incident_entry;
-use crate::views::feeds::link;
-use crate::views::feeds::maintenance_event;
-use crate::views::feeds::BadgeKind;
-use crate::views::status_page::level_colour;
-use crate::views::status_page::status_look;
+use crate::views::status_page::{level_colour, status_look};
 
 /// Feeds cover events from this many days back (unless `from` says otherwise).
 const FEED_DAYS: i64 = 90;

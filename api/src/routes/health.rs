@@ -4,8 +4,7 @@ use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::error::ApiError;
-use crate::http::error::Problem;
+use crate::http::error::{ApiError, Problem};
 use crate::http::state::AppState;
 
 /// Health of the process or its database.

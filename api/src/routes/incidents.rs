@@ -9,32 +9,17 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::http::auth::Authenticated;
-use crate::http::error::ApiError;
-use crate::http::error::ReadProblems;
-use crate::http::error::WriteProblems;
-use crate::http::extract::JsonBody;
-use crate::http::extract::ListWindow;
-use crate::http::extract::QueryParams;
+use crate::http::error::{ApiError, ReadProblems, WriteProblems};
+use crate::http::extract::{JsonBody, ListWindow, QueryParams};
 use crate::http::idempotency::create_once;
-use crate::http::pagination::Page;
-use crate::http::pagination::PageParams;
+use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
-use crate::http::wire::Impact;
-use crate::http::wire::IncidentStatus;
-use crate::services::events::create_event;
-use crate::services::events::patch_event;
-use crate::services::events::require_writer_of;
-use crate::views::events::get_event;
-use crate::views::events::impacted_tenants_page;
-use crate::views::events::EventKind;
-use crate::views::events::Scope;
-use crate::views::events::TenantRef;
-
-use crate::views::incidents::list;
-use crate::views::incidents::IncidentListParams;
-use crate::views::incidents::IncidentUpdateResponse;
-use crate::views::incidents::Incidents;
-use crate::views::incidents::{ImpactEntry, IncidentResponse};
+use crate::http::wire::{Impact, IncidentStatus};
+use crate::services::events::{create_event, patch_event, require_writer_of};
+use crate::views::events::{get_event, impacted_tenants_page, EventKind, Scope, TenantRef};
+use crate::views::incidents::{
+    list, ImpactEntry, IncidentListParams, IncidentResponse, IncidentUpdateResponse, Incidents,
+};
 
 /// A new incident.
 #[derive(Debug, Deserialize, ToSchema)]

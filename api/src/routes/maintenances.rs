@@ -9,29 +9,14 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::http::auth::Authenticated;
-use crate::http::error::ApiError;
-use crate::http::error::ReadProblems;
-use crate::http::error::WriteProblems;
-use crate::http::extract::JsonBody;
-use crate::http::extract::ListWindow;
-use crate::http::extract::QueryParams;
-use crate::http::pagination::Page;
-use crate::http::pagination::PageParams;
+use crate::http::error::{ApiError, ReadProblems, WriteProblems};
+use crate::http::extract::{JsonBody, ListWindow, QueryParams};
+use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
-use crate::http::wire::ExpectedImpact;
-use crate::http::wire::MaintenanceStatus;
-use crate::services::events::create_event;
-use crate::services::events::patch_event;
-use crate::services::events::require_writer_of;
-use crate::views::events::get_event;
-use crate::views::events::impacted_tenants_page;
-use crate::views::events::Scope;
-use crate::views::events::TenantRef;
-
-use crate::views::maintenances::list;
-use crate::views::maintenances::MaintenanceListParams;
-use crate::views::maintenances::MaintenanceResponse;
-use crate::views::maintenances::Maintenances;
+use crate::http::wire::{ExpectedImpact, MaintenanceStatus};
+use crate::services::events::{create_event, patch_event, require_writer_of};
+use crate::views::events::{get_event, impacted_tenants_page, Scope, TenantRef};
+use crate::views::maintenances::{list, MaintenanceListParams, MaintenanceResponse, Maintenances};
 
 /// A new maintenance window (status `scheduled`).
 #[derive(Debug, Deserialize, ToSchema)]

@@ -6,11 +6,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::http::auth::Authenticated;
-use crate::http::error::ApiError;
-use crate::http::error::ReadProblems;
+use crate::http::error::{ApiError, ReadProblems};
 use crate::http::state::AppState;
-use crate::views::accounts::AccountResponse;
-use crate::views::accounts::ContactResponse;
+use crate::views::accounts::{AccountResponse, ContactResponse};
 
 /// The caller as the token names it.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -18,9 +18,9 @@ pub mod webhooks;
 
 use actix_web::web;
 use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::http::openapi::BearerSecurity;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 /// The document's metadata, security and shared schemas; paths and the rest come from the
 /// handlers registered below.
@@ -43,16 +43,16 @@ use utoipa_actix_web::service_config::ServiceConfig;
         (name = "operations", description = "Liveness and readiness"),
     ),
     paths(
-        crate::routes::availability::get_offering_availability,
-        crate::routes::availability::list_offering_tenant_availability,
-        crate::routes::availability::get_tenant_availability,
-        crate::routes::availability::list_tenant_availability_intervals,
-        crate::routes::availability::get_availability,
+        availability::get_offering_availability,
+        availability::list_offering_tenant_availability,
+        availability::get_tenant_availability,
+        availability::list_tenant_availability_intervals,
+        availability::get_availability,
     ),
     components(schemas(
         crate::http::error::Problem,
         crate::http::error::FieldError,
-        crate::routes::status_page::EventPageKind,
+        status_page::EventPageKind,
         crate::views::events::Include,
         crate::views::events::Sort,
         crate::views::feeds::BadgeKind
@@ -63,7 +63,7 @@ pub struct ApiDoc;
 /// Registers every `/api/v1` operation (through utoipa-actix-web, so the spec follows).
 pub fn api_v1(cfg: &mut ServiceConfig) {
     cfg.service(me::get_me)
-        .service(crate::routes::audit::list_audit)
+        .service(audit::list_audit)
         .service(catalogue::list_services)
         .service(catalogue::get_service)
         .service(catalogue::create_service)
@@ -107,61 +107,54 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(maintenances::list_maintenance_impacted_tenants)
         .service(incidents::list_incident_impacted_tenants)
         .service(status::get_status)
-        .route(
-            "/availability",
-            web::get().to(availability::get_availability),
-        )
-        .route(
-            "/availability.csv",
-            web::get().to(availability::get_availability),
-        )
-        .route(
-            "/offerings/{id}/availability",
-            web::get().to(availability::get_offering_availability),
-        )
-        .route(
-            "/offerings/{id}/availability.csv",
-            web::get().to(availability::get_offering_availability),
-        )
-        .route(
-            "/offerings/{id}/availability/tenants",
-            web::get().to(availability::list_offering_tenant_availability),
-        )
-        .route(
-            "/offerings/{id}/availability/tenants.csv",
-            web::get().to(availability::list_offering_tenant_availability),
-        )
-        .route(
-            "/tenants/{id}/availability",
-            web::get().to(availability::get_tenant_availability),
-        )
-        .route(
-            "/tenants/{id}/availability.csv",
-            web::get().to(availability::get_tenant_availability),
-        )
-        .route(
-            "/tenants/{id}/availability/intervals",
-            web::get().to(availability::list_tenant_availability_intervals),
-        )
-        .route(
-            "/tenants/{id}/availability/intervals.csv",
-            web::get().to(availability::list_tenant_availability_intervals),
-        )
-        .service(crate::routes::feeds::get_maintenance_calendar)
-        .service(crate::routes::feeds::get_incident_feed)
-        .service(crate::routes::feeds::get_offering_badge)
-        .service(crate::routes::feed_tokens::list_feed_tokens)
-        .service(crate::routes::feed_tokens::create_feed_token)
-        .service(crate::routes::feed_tokens::get_feed_token)
-        .service(crate::routes::feed_tokens::delete_feed_token)
-        .service(crate::routes::webhooks::list_webhooks)
-        .service(crate::routes::webhooks::create_webhook)
-        .service(crate::routes::webhooks::get_webhook)
-        .service(crate::routes::webhooks::update_webhook)
-        .service(crate::routes::webhooks::delete_webhook)
-        .service(crate::routes::webhooks::rotate_webhook_secret)
-        .service(crate::routes::webhooks::test_webhook)
-        .service(crate::routes::webhooks::list_webhook_deliveries)
-        .service(crate::routes::webhooks::get_webhook_delivery)
-        .service(crate::routes::webhooks::redeliver_webhook_delivery);
+        .service(feeds::get_maintenance_calendar)
+        .service(feeds::get_incident_feed)
+        .service(feeds::get_offering_badge)
+        .service(feed_tokens::list_feed_tokens)
+        .service(feed_tokens::create_feed_token)
+        .service(feed_tokens::get_feed_token)
+        .service(feed_tokens::delete_feed_token)
+        .service(webhooks::list_webhooks)
+        .service(webhooks::create_webhook)
+        .service(webhooks::get_webhook)
+        .service(webhooks::update_webhook)
+        .service(webhooks::delete_webhook)
+        .service(webhooks::rotate_webhook_secret)
+        .service(webhooks::test_webhook)
+        .service(webhooks::list_webhook_deliveries)
+        .service(webhooks::get_webhook_delivery)
+        .service(webhooks::redeliver_webhook_delivery);
+    report(cfg, "/availability", availability::get_availability);
+    report(
+        cfg,
+        "/offerings/{id}/availability",
+        availability::get_offering_availability,
+    );
+    report(
+        cfg,
+        "/offerings/{id}/availability/tenants",
+        availability::list_offering_tenant_availability,
+    );
+    report(
+        cfg,
+        "/tenants/{id}/availability",
+        availability::get_tenant_availability,
+    );
+    report(
+        cfg,
+        "/tenants/{id}/availability/intervals",
+        availability::list_tenant_availability_intervals,
+    );
+}
+
+/// Registers a report at `path` and at its `.csv` alias (which answers CSV; the route table
+/// treats the alias as the report). Its spec entry comes from `ApiDoc`'s `paths`.
+fn report<F, Args>(cfg: &mut ServiceConfig, path: &str, handler: F)
+where
+    F: actix_web::Handler<Args> + Clone,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    cfg.route(path, web::get().to(handler.clone()))
+        .route(&format!("{path}.csv"), web::get().to(handler));
 }

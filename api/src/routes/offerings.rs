@@ -1,7 +1,6 @@
 //! Offerings, scoped by the caller: a partner sees its direct and partner_tenants offerings,
 //! never its customers' direct ones. Provider admins register direct offerings.
 
-use crate::http::idempotency::create_once;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::{AccountId, Offering, OfferingId, OfferingName, ServiceId, SlaTarget};
 use persistence::repo::offerings::{self, NewDirectOffering, OfferingChanges, OfferingFilter};
@@ -11,13 +10,10 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::auth::Authenticated;
-use crate::http::error::ApiError;
-use crate::http::error::ReadProblems;
-use crate::http::error::WriteProblems;
-use crate::http::extract::JsonBody;
-use crate::http::extract::QueryParams;
-use crate::http::pagination::Page;
-use crate::http::pagination::PageParams;
+use crate::http::error::{ApiError, ReadProblems, WriteProblems};
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::idempotency::create_once;
+use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 use crate::http::wire::OfferingKind;
 

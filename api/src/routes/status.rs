@@ -3,14 +3,10 @@
 use actix_web::{get, web};
 
 use crate::http::auth::Authenticated;
-use crate::http::error::ApiError;
-use crate::http::error::ReadProblems;
+use crate::http::error::{ApiError, ReadProblems};
 use crate::http::extract::QueryParams;
 use crate::http::state::AppState;
-
-use crate::views::status::overview;
-use crate::views::status::StatusParams;
-use crate::views::status::StatusResponse;
+use crate::views::status::{overview, StatusParams, StatusResponse};
 
 /// For each offering the caller sees: its current status, active incidents and maintenance in
 /// the next `days` days.

@@ -9,16 +9,9 @@ use maud::{html, Markup};
 use crate::http::auth::Callers;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
-
-use crate::views::status_page::feed_link;
-use crate::views::status_page::incident_meta;
-use crate::views::status_page::layout;
-use crate::views::status_page::load;
-use crate::views::status_page::minute;
-use crate::views::status_page::render;
-use crate::views::status_page::tenant_list;
-use crate::views::status_page::window_meta;
-use crate::views::status_page::STYLESHEET;
+use crate::views::status_page::{
+    feed_link, incident_meta, layout, load, minute, render, tenant_list, window_meta, STYLESHEET,
+};
 
 /// No script, no inline style, nothing from elsewhere: only the page's own stylesheet.
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

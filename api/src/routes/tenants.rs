@@ -1,7 +1,5 @@
 //! Tenants, scoped by the caller; provider admins write.
 
-use crate::services::directory;
-use crate::http::idempotency::create_once;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::{AccountId, ClassificationId, ServiceId, Tenant, TenantId, TenantName};
 use persistence::repo::tenants::{self, NewTenant, TenantChanges, TenantFilter};
@@ -11,14 +9,12 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::auth::Authenticated;
-use crate::http::error::ApiError;
-use crate::http::error::ReadProblems;
-use crate::http::error::WriteProblems;
-use crate::http::extract::JsonBody;
-use crate::http::extract::QueryParams;
-use crate::http::pagination::Page;
-use crate::http::pagination::PageParams;
+use crate::http::error::{ApiError, ReadProblems, WriteProblems};
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::idempotency::create_once;
+use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
+use crate::services::directory;
 
 /// One running instance of a service, owned by a customer or partner account.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -15,30 +15,20 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::http::auth::Authenticated;
-use crate::http::conditional::expected_version;
-use crate::http::conditional::versioned_json;
+use crate::http::auth::{require_account_admin, Authenticated};
+use crate::http::conditional::{expected_version, versioned_json};
 use crate::http::db::Db;
-use crate::http::error::ApiError;
-use crate::http::error::ReadProblems;
-use crate::http::error::WriteProblems;
-use crate::http::extract::JsonBody;
-use crate::http::extract::QueryParams;
+use crate::http::error::{ApiError, ReadProblems, WriteProblems};
+use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::idempotency::once;
-use crate::http::pagination::Page;
-use crate::http::pagination::PageParams;
+use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
-
-use crate::http::auth::require_account_admin;
 use crate::http::wire::WebhookEventType;
-use crate::services::webhooks::new_message_id;
-use crate::services::webhooks::PingData;
-use crate::services::webhooks::WebhookMessage;
-use crate::views::webhooks::delivery_response;
-use crate::views::webhooks::CreatedWebhookResponse;
-use crate::views::webhooks::DeliveryResponse;
-use crate::views::webhooks::RotatedSecretResponse;
-use crate::views::webhooks::WebhookResponse;
+use crate::services::webhooks::{new_message_id, PingData, WebhookMessage};
+use crate::views::webhooks::{
+    delivery_response, CreatedWebhookResponse, DeliveryResponse, RotatedSecretResponse,
+    WebhookResponse,
+};
 
 /// A new endpoint.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -3,8 +3,10 @@
 //! and named after both. Repositories store one aggregate each; this is where a write to one
 //! keeps the offerings in step.
 
-use domain::{Account, AccountId, AccountKind, AccountScope, Service, ServiceId, ServiceName};
-use domain::{Tenant, TenantId};
+use domain::{
+    Account, AccountId, AccountKind, AccountScope, Service, ServiceId, ServiceName, Tenant,
+    TenantId,
+};
 use persistence::repo::accounts::{self, AccountChanges};
 use persistence::repo::offerings::{self, NameSource};
 use persistence::repo::tenants::{self, NewTenant, TenantChanges};

@@ -6,12 +6,10 @@ use domain::Caller;
 use persistence::{DbConnection, RepoResult};
 
 use crate::http::auth::Authenticated;
-use crate::http::conditional::expected_version;
-use crate::http::conditional::versioned_json;
+use crate::http::conditional::{expected_version, versioned_json};
 use crate::http::db::Db;
 use crate::http::error::ApiError;
 use crate::http::idempotency::create_once;
-
 use crate::views::events::EventKind;
 
 /// `POST {PATH}`: runs `create` at most once per `Idempotency-Key` and answers 201 with the

@@ -9,9 +9,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::views::events::EventKind;
-
 use crate::http::auth::feed_token::random_token;
+use crate::views::events::EventKind;
 
 /// The body of every delivery, per the Standard Webhooks payload structure.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -6,8 +6,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::http::wire::AccountKind;
-use crate::http::wire::Role;
+use crate::http::wire::{AccountKind, Role};
 
 /// An organisation: the provider, a partner or a customer.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

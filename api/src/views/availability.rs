@@ -16,9 +16,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::http::db::Db;
 use crate::http::error::ApiError;
-use crate::http::wire::OfferingKind;
-
 use crate::http::negotiate::csv_response;
+use crate::http::wire::OfferingKind;
 
 /// `day`, `week` (ISO, from Monday) or `month` (calendar), in the calendar of `tz`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]

@@ -4,8 +4,6 @@
 use std::collections::HashMap;
 use std::fmt::Display;
 
-use time::OffsetDateTime;
-
 use actix_web::{web, HttpResponse};
 use domain::catalogue::{Region, Tier};
 use domain::{
@@ -14,6 +12,7 @@ use domain::{
 use persistence::model::Reads;
 use persistence::{Page, PageRequest, RepoResult};
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::http::conditional::versioned_json;

@@ -5,10 +5,8 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::http::wire::MaintenanceStatus;
-use crate::http::wire::{in_words, serde_plain};
-use crate::views::events::OfferingRef;
-use crate::views::events::TenantRef;
+use crate::http::wire::{in_words, serde_plain, MaintenanceStatus};
+use crate::views::events::{OfferingRef, TenantRef};
 use crate::views::incidents::IncidentResponse;
 use crate::views::maintenances::MaintenanceResponse;
 

@@ -1,26 +1,18 @@
 //! Incidents as a caller sees them: the wire type, the list filters and the scoped list.
 
 use domain::{Caller, IncidentId, OfferingId, ServiceId, TenantId};
-use persistence::model::IncidentFilter;
-use persistence::model::Reads;
+use persistence::model::{IncidentFilter, Reads};
 use persistence::{Record, RepoError, RepoResult};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::extract::ListWindow;
-use crate::http::wire::Impact;
-use crate::http::wire::IncidentStatus;
-use crate::views::events::newest_first;
-use crate::views::events::visible_page;
-use crate::views::events::EventContext;
-use crate::views::events::EventKind;
-use crate::views::events::Include;
-use crate::views::events::OfferingRef;
-use crate::views::events::Scope;
-use crate::views::events::ShownFilter;
-use crate::views::events::Sort;
-use crate::views::events::TenantRef;
+use crate::http::wire::{Impact, IncidentStatus};
+use crate::views::events::{
+    newest_first, visible_page, EventContext, EventKind, Include, OfferingRef, Scope, ShownFilter,
+    Sort, TenantRef,
+};
 
 /// An unplanned event on one service, as the caller sees it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -10,19 +10,11 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::extract::ListWindow;
-use crate::http::wire::ExpectedImpact;
-use crate::http::wire::MaintenanceStatus;
-use crate::http::wire::Phase;
-use crate::views::events::newest_first;
-use crate::views::events::visible_page;
-use crate::views::events::EventContext;
-use crate::views::events::EventKind;
-use crate::views::events::Include;
-use crate::views::events::OfferingRef;
-use crate::views::events::Scope;
-use crate::views::events::ShownFilter;
-use crate::views::events::Sort;
-use crate::views::events::TenantRef;
+use crate::http::wire::{ExpectedImpact, MaintenanceStatus, Phase};
+use crate::views::events::{
+    newest_first, visible_page, EventContext, EventKind, Include, OfferingRef, Scope, ShownFilter,
+    Sort, TenantRef,
+};
 
 /// A planned window, as the caller sees it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -2,8 +2,9 @@
 
 use std::collections::HashMap;
 
-use domain::Caller;
-use domain::{Offering, OfferingId, OfferingStatus as DomainOfferingStatus, Phase as DomainPhase};
+use domain::{
+    Caller, Offering, OfferingId, OfferingStatus as DomainOfferingStatus, Phase as DomainPhase,
+};
 use persistence::model::{IncidentFilter, MaintenanceFilter, Model};
 use persistence::repo::all_rows;
 use persistence::RepoResult;
@@ -11,13 +12,9 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::http::wire::ExpectedImpact;
-use crate::http::wire::Impact;
-use crate::http::wire::IncidentStatus;
-use crate::http::wire::MaintenanceStatus;
-use crate::http::wire::OfferingKind;
-use crate::http::wire::OfferingStatus;
-use crate::http::wire::Phase;
+use crate::http::wire::{
+    ExpectedImpact, Impact, IncidentStatus, MaintenanceStatus, OfferingKind, OfferingStatus, Phase,
+};
 use crate::views::events::EventContext;
 
 /// The status overview.

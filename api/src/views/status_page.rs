@@ -11,18 +11,12 @@ use time::{Duration, OffsetDateTime, Time};
 use crate::http::db::Db;
 use crate::http::error::ApiError;
 use crate::http::extract::ListWindow;
-use crate::http::wire::MaintenanceStatus;
-use crate::http::wire::Phase;
-use crate::http::wire::{Level, OfferingStatus};
-use crate::views::availability::OfferingAvailabilityResponse;
-use crate::views::availability::OfferingBucket;
+use crate::http::wire::{Level, MaintenanceStatus, OfferingStatus, Phase};
+use crate::views::availability::{OfferingAvailabilityResponse, OfferingBucket};
 use crate::views::events::Include;
-use crate::views::incidents::IncidentListParams;
-use crate::views::incidents::IncidentResponse;
-use crate::views::maintenances::MaintenanceListParams;
-use crate::views::maintenances::MaintenanceResponse;
-use crate::views::status::OfferingStatusResponse;
-use crate::views::status::StatusResponse;
+use crate::views::incidents::{IncidentListParams, IncidentResponse};
+use crate::views::maintenances::{MaintenanceListParams, MaintenanceResponse};
+use crate::views::status::{OfferingStatusResponse, StatusResponse};
 
 /// Days of history the bars show (today's partial day last).
 pub const DAYS: i64 = 90;

@@ -10,17 +10,15 @@ use domain::{
 };
 use time::OffsetDateTime;
 
+use super::*;
 use crate::connection::DbConnection;
-use crate::repo::accounts::{self};
-use crate::repo::incidents;
-use crate::repo::maintenances;
+use crate::repo::accounts;
 use crate::repo::{
-    all_rows_in, availability, catalogue, contacts, feed_tokens, offerings, tenants,
+    all_rows_in, availability, catalogue, contacts, feed_tokens, incidents, maintenances,
+    offerings, tenants,
 };
 use crate::schema::{data_changes, incidents as incidents_t};
 use crate::{RepoError, RepoResult};
-
-use super::*;
 
 /// Rows loaded per query when loading everything.
 const BATCH: i64 = 5000;

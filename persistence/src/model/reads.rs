@@ -5,14 +5,10 @@ use domain::{
     MaintenanceId, ServiceId,
 };
 
-use crate::connection::DbConnection;
-use crate::repo::incidents;
-use crate::repo::maintenances;
-use crate::repo::Record;
-use crate::repo::{catalogue, events};
-use crate::{RepoError, RepoResult};
-
 use super::*;
+use crate::connection::DbConnection;
+use crate::repo::{catalogue, events, incidents, maintenances, Record};
+use crate::{RepoError, RepoResult};
 
 /// What rendering one event needs, from the database (write answers, inside their
 /// transaction) or from the read model (GETs): the same questions, the same answers. Lists,
