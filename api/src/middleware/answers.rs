@@ -1,10 +1,11 @@
 //! Reads answered from memory. Every write to what reads show bumps one data version in the
 //! writing transaction (database triggers); each replica's read model knows the version it
 //! reflects. A GET's answer is kept per (caller's account and role, data version, path and query,
-//! `Accept`) in a
-//! bounded cache: the same question at the same version is answered once, and `If-None-Match`
-//! answers 304 from the same entry. After a write, this replica brings its model up to date
-//! before it answers (read-your-writes); other replicas hear of it through the watcher ([`crate::workers::watcher::watch`]).
+//! `Accept`) in a bounded cache: the same question at the same version is answered once, and
+//! `If-None-Match` answers 304 from the same entry. After a write, this replica brings its model
+//! up to date before it answers (read-your-writes); other replicas hear of it through the
+//! watcher ([`crate::workers::watcher::watch`]). Which operations are cached, and per whom, each
+//! operation declares in the spec (`http::routes`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
