@@ -78,7 +78,6 @@ async fn offering_report(
 #[utoipa::path(
     get,
     path = "/offerings/{id}/availability",
-    context_path = "/api/v1",
     tag = "availability",
     params(("id" = i64, Path, description = "Offering id"), WindowParams),
     responses((status = 200, description = "The rollup", content((OfferingAvailabilityResponse = "application/json"), (String = "text/csv"))), (status = 422, description = "Bad window", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems)
@@ -146,7 +145,6 @@ async fn tenants_report(
 #[utoipa::path(
     get,
     path = "/offerings/{id}/availability/tenants",
-    context_path = "/api/v1",
     tag = "availability",
     params(("id" = i64, Path, description = "Offering id"), WindowParams, PageParams),
     responses((status = 200, description = "One entry per tenant", content((Page<TenantFigures> = "application/json"), (String = "text/csv"))), (status = 422, description = "Bad window", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems)
@@ -207,7 +205,6 @@ async fn tenant_report(
 #[utoipa::path(
     get,
     path = "/tenants/{id}/availability",
-    context_path = "/api/v1",
     tag = "availability",
     params(("id" = i64, Path, description = "Tenant id"), WindowParams),
     responses((status = 200, description = "The tenant's figures", content((TenantAvailabilityResponse = "application/json"), (String = "text/csv"))), (status = 422, description = "Bad window", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems)
@@ -253,7 +250,6 @@ async fn intervals_report(
 #[utoipa::path(
     get,
     path = "/tenants/{id}/availability/intervals",
-    context_path = "/api/v1",
     tag = "availability",
     params(("id" = i64, Path, description = "Tenant id"), WindowParams),
     responses((status = 200, description = "The intervals", content((TenantIntervalsResponse = "application/json"), (String = "text/csv"))), (status = 422, description = "Bad window", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems)
@@ -278,7 +274,6 @@ pub async fn list_tenant_availability_intervals(
 #[utoipa::path(
     get,
     path = "/availability",
-    context_path = "/api/v1",
     tag = "availability",
     params(WindowParams),
     responses((status = 200, description = "One row per offering", content((AvailabilityOverview = "application/json"), (String = "text/csv"))), (status = 422, description = "Bad window", body = crate::http::error::Problem, content_type = "application/problem+json"), ReadProblems)

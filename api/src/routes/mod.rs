@@ -19,6 +19,7 @@ pub mod webhooks;
 use actix_web::web;
 use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::OpenApiFactory;
 
 use crate::http::openapi::BearerSecurity;
 
@@ -41,13 +42,6 @@ use crate::http::openapi::BearerSecurity;
         (name = "integrations", description = "What an account's admins set up for its own integrations: signed webhooks (Standard Webhooks) and read-only feed tokens; the account's other contacts read them"),
         (name = "feeds", description = "The maintenance calendar (iCalendar), the incident feed (Atom) and offering badges (SVG): the caller's JSON lists rendered for calendars, feed readers and status pages, opened with a bearer token or a feed token as `?token=`"),
         (name = "operations", description = "Liveness and readiness"),
-    ),
-    paths(
-        availability::get_offering_availability,
-        availability::list_offering_tenant_availability,
-        availability::get_tenant_availability,
-        availability::list_tenant_availability_intervals,
-        availability::get_availability,
     ),
     components(schemas(
         crate::http::error::Problem,
@@ -123,38 +117,79 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(webhooks::test_webhook)
         .service(webhooks::list_webhook_deliveries)
         .service(webhooks::get_webhook_delivery)
-        .service(webhooks::redeliver_webhook_delivery);
-    report(cfg, "/availability", availability::get_availability);
-    report(
-        cfg,
-        "/offerings/{id}/availability",
-        availability::get_offering_availability,
-    );
-    report(
-        cfg,
-        "/offerings/{id}/availability/tenants",
-        availability::list_offering_tenant_availability,
-    );
-    report(
-        cfg,
-        "/tenants/{id}/availability",
-        availability::get_tenant_availability,
-    );
-    report(
-        cfg,
-        "/tenants/{id}/availability/intervals",
-        availability::list_tenant_availability_intervals,
-    );
+        .service(webhooks::redeliver_webhook_delivery)
+        .service(Report::new(
+            availability::__path_get_availability,
+            availability::get_availability,
+        ))
+        .service(Report::new(
+            availability::__path_get_offering_availability,
+            availability::get_offering_availability,
+        ))
+        .service(Report::new(
+            availability::__path_list_offering_tenant_availability,
+            availability::list_offering_tenant_availability,
+        ))
+        .service(Report::new(
+            availability::__path_get_tenant_availability,
+            availability::get_tenant_availability,
+        ))
+        .service(Report::new(
+            availability::__path_list_tenant_availability_intervals,
+            availability::list_tenant_availability_intervals,
+        ));
 }
 
-/// Registers a report at `path` and at its `.csv` alias (which answers CSV; the route table
-/// treats the alias as the report). Its spec entry comes from `ApiDoc`'s `paths`.
-fn report<F, Args>(cfg: &mut ServiceConfig, path: &str, handler: F)
+/// A report: one handler served at the path its `#[utoipa::path]` names and at that path plus
+/// `.csv` (which answers CSV; the route table treats it as the report). The spec lists it once,
+/// from the same declaration, so router and spec cannot drift apart.
+pub struct Report<P, F, Args> {
+    spec: P,
+    handler: F,
+    args: std::marker::PhantomData<fn(Args)>,
+}
+
+impl<P, F, Args> Report<P, F, Args> {
+    /// `spec` is the handler's `__path_…` type, which `#[utoipa::path]` generates.
+    pub fn new(spec: P, handler: F) -> Self {
+        Self {
+            spec,
+            handler,
+            args: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<P, F, Args> actix_web::dev::HttpServiceFactory for Report<P, F, Args>
 where
+    P: utoipa::Path,
     F: actix_web::Handler<Args> + Clone,
     Args: actix_web::FromRequest + 'static,
     F::Output: actix_web::Responder + 'static,
 {
-    cfg.route(path, web::get().to(handler.clone()))
-        .route(&format!("{path}.csv"), web::get().to(handler));
+    fn register(self, config: &mut actix_web::dev::AppService) {
+        let path = P::path();
+        web::resource(format!("{path}.csv"))
+            .route(web::get().to(self.handler.clone()))
+            .register(config);
+        web::resource(path)
+            .route(web::get().to(self.handler))
+            .register(config);
+    }
+}
+
+impl<P: OpenApiFactory, F, Args> OpenApiFactory for Report<P, F, Args> {
+    fn paths(&self) -> utoipa::openapi::path::Paths {
+        self.spec.paths()
+    }
+
+    fn schemas(
+        &self,
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        self.spec.schemas(schemas);
+    }
 }
