@@ -1,5 +1,6 @@
 //! The `slr` command line: serve (default), migrate, demo, admin create, token, openapi.
 
+use std::io::Write;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
@@ -164,9 +165,18 @@ fn serve(settings: Settings) -> Result<(), String> {
         print_personas(&settings, &address, &mut conn)?;
     }
     let app = Application::build_on(&settings, pool, listener).map_err(|e| e.to_string())?;
-    println!("slr listening on {address}");
-    println!("Swagger UI:   {address}/swagger-ui/");
-    println!("OpenAPI:      {address}/api-docs/openapi.json");
+    // A closed stdout (a reader that stopped at the first line) must not stop the server, so
+    // write errors are ignored; "listening" comes last, once everything else is printed.
+    let mut out = std::io::stdout().lock();
+    for line in [
+        format!("Swagger UI:   {address}/swagger-ui/"),
+        format!("OpenAPI:      {address}/api-docs/openapi.json"),
+        format!("slr listening on {address}"),
+    ] {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = out.flush();
+    drop(out);
     actix_web::rt::System::new()
         .block_on(app.run_until_stopped())
         .map_err(|e| e.to_string())

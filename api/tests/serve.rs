@@ -44,10 +44,10 @@ impl Server {
         let stdout = server.child.stdout.take().unwrap();
         let (lines, received) = mpsc::channel();
         std::thread::spawn(move || {
+            // Read to the end even once nobody listens: a closed pipe would fail the server's
+            // next write.
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if lines.send(line).is_err() {
-                    break;
-                }
+                let _ = lines.send(line);
             }
         });
         loop {
