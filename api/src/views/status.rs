@@ -15,13 +15,68 @@ use utoipa::{IntoParams, ToSchema};
 use crate::http::wire::{
     ExpectedImpact, Impact, IncidentStatus, MaintenanceStatus, OfferingKind, OfferingStatus, Phase,
 };
-use crate::views::events::EventContext;
+use crate::views::events::{EventContext, Include};
 
-/// The status overview.
+/// The status overview sized for dashboards: each offering the caller sees with its status and
+/// counts, and the caller's active incidents and upcoming maintenance once each, with the
+/// offerings they show on. `include=impacted_tenants` answers [`FullStatusResponse`] instead.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct StatusResponse {
     /// Every offering the caller sees, in id order.
+    pub offerings: Vec<OfferingStatusSummary>,
+    /// Unresolved incidents showing on at least one of those offerings, in id order.
+    pub active_incidents: Vec<ActiveIncident>,
+    /// Running windows and those starting within `days`, showing on at least one of those
+    /// offerings, in id order.
+    pub upcoming_maintenance: Vec<UpcomingMaintenance>,
+}
+
+/// One offering's current state and how many events show on it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OfferingStatusSummary {
+    pub offering_id: i64,
+    pub name: String,
+    pub kind: OfferingKind,
+    pub service_id: i64,
+    /// The worst impact among its active incidents, else `under_maintenance` while a window
+    /// runs, else `operational`.
+    pub status: OfferingStatus,
+    pub active_incident_count: usize,
+    pub upcoming_maintenance_count: usize,
+}
+
+/// An active incident, once, with the caller's offerings it shows on.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ActiveIncident {
+    #[serde(flatten)]
+    pub incident: IncidentSummary,
+    /// The caller's offerings it shows on (in id order).
+    pub offering_ids: Vec<i64>,
+}
+
+/// A maintenance window, once, with the caller's offerings it shows on.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UpcomingMaintenance {
+    #[serde(flatten)]
+    pub maintenance: MaintenanceSummary,
+    /// The caller's offerings it shows on (in id order).
+    pub offering_ids: Vec<i64>,
+}
+
+/// The status overview with each offering's events in full (`include=impacted_tenants`): the
+/// form the status page and badges are made from.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FullStatusResponse {
+    /// Every offering the caller sees, in id order.
     pub offerings: Vec<OfferingStatusResponse>,
+}
+
+/// What `GET /status` answers: the summary, or with `include=impacted_tenants` the full form.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum StatusAnswer {
+    Summary(StatusResponse),
+    Full(FullStatusResponse),
 }
 
 /// One offering's current state.
@@ -49,7 +104,8 @@ pub struct IncidentSummary {
     pub status: IncidentStatus,
     #[serde(with = "crate::http::wire::instant")]
     pub started_at: OffsetDateTime,
-    /// How many of this offering's tenants it affects.
+    /// How many of the offering's tenants it affects (in the summary: how many of the caller's
+    /// tenants).
     pub impacted_tenant_count: usize,
 }
 
@@ -68,7 +124,8 @@ pub struct MaintenanceSummary {
     pub scheduled_end: OffsetDateTime,
     /// E.g. "SaaS 2 & 3 EU-hosted Tenants".
     pub impacted_label: String,
-    /// How many of this offering's tenants it may impact.
+    /// How many of the offering's tenants it may impact (in the summary: how many of the
+    /// caller's tenants).
     pub impacted_tenant_count: usize,
 }
 
@@ -79,11 +136,91 @@ pub struct StatusParams {
     /// Days ahead, 1–90 (default 14).
     #[param(minimum = 1, maximum = 90)]
     pub days: Option<i64>,
+    /// `impacted_tenants`: each offering with its events in full, per-offering tenant counts
+    /// (default: the summary).
+    pub include: Option<Include>,
 }
 
 /// Each offering `caller` sees with its current status, active incidents and the maintenance
 /// of the next `days` days (the overview, badges and the status page).
-pub fn overview(reads: &mut &Model, caller: &Caller, days: i64) -> RepoResult<StatusResponse> {
+pub fn overview(reads: &mut &Model, caller: &Caller, days: i64) -> RepoResult<FullStatusResponse> {
+    overview_with_reach(reads, caller, days).map(|(full, _)| full)
+}
+
+/// The summary form of [`overview`].
+pub fn summary(reads: &mut &Model, caller: &Caller, days: i64) -> RepoResult<StatusResponse> {
+    let (full, reached) = overview_with_reach(reads, caller, days)?;
+    let mut incidents: std::collections::BTreeMap<i64, ActiveIncident> = Default::default();
+    let mut windows: std::collections::BTreeMap<i64, UpcomingMaintenance> = Default::default();
+    let offerings = full
+        .offerings
+        .into_iter()
+        .map(|offering| {
+            let id = offering.offering_id;
+            let summary = OfferingStatusSummary {
+                offering_id: id,
+                name: offering.name,
+                kind: offering.kind,
+                service_id: offering.service_id,
+                status: offering.status,
+                active_incident_count: offering.active_incidents.len(),
+                upcoming_maintenance_count: offering.upcoming_maintenance.len(),
+            };
+            for incident in offering.active_incidents {
+                let tenants = reached
+                    .incidents
+                    .get(&incident.id)
+                    .copied()
+                    .unwrap_or_default();
+                incidents
+                    .entry(incident.id)
+                    .or_insert_with(|| ActiveIncident {
+                        incident: IncidentSummary {
+                            impacted_tenant_count: tenants,
+                            ..incident
+                        },
+                        offering_ids: Vec::new(),
+                    })
+                    .offering_ids
+                    .push(id);
+            }
+            for window in offering.upcoming_maintenance {
+                let tenants = reached.windows.get(&window.id).copied().unwrap_or_default();
+                windows
+                    .entry(window.id)
+                    .or_insert_with(|| UpcomingMaintenance {
+                        maintenance: MaintenanceSummary {
+                            impacted_tenant_count: tenants,
+                            ..window
+                        },
+                        offering_ids: Vec::new(),
+                    })
+                    .offering_ids
+                    .push(id);
+            }
+            summary
+        })
+        .collect();
+    Ok(StatusResponse {
+        offerings,
+        active_incidents: incidents.into_values().collect(),
+        upcoming_maintenance: windows.into_values().collect(),
+    })
+}
+
+/// How many caller-visible tenants each listed event affects, by event id.
+#[derive(Default)]
+struct Reached {
+    incidents: HashMap<i64, usize>,
+    windows: HashMap<i64, usize>,
+}
+
+fn overview_with_reach(
+    reads: &mut &Model,
+    caller: &Caller,
+    days: i64,
+) -> RepoResult<(FullStatusResponse, Reached)> {
+    let mut reached = Reached::default();
     let ctx = EventContext::load(reads, caller, None, true)?;
     let now = OffsetDateTime::now_utc();
     let services = ctx.view.services();
@@ -101,6 +238,7 @@ pub fn overview(reads: &mut &Model, caller: &Caller, days: i64) -> RepoResult<St
         let Some(reach) = ctx.view.reach(incident.service_id, &incident.scope) else {
             continue;
         };
+        reached.incidents.insert(incident.id.0, reach.tenants.len());
         for offering in reach.offerings.iter().filter_map(|id| offerings.get(id)) {
             incidents_on
                 .entry(offering.id)
@@ -129,6 +267,7 @@ pub fn overview(reads: &mut &Model, caller: &Caller, days: i64) -> RepoResult<St
         let Some(reach) = ctx.view.reach(m.service_id, &m.scope) else {
             continue;
         };
+        reached.windows.insert(m.id.0, reach.tenants.len());
         let label = ctx.label(&m.scope);
         for offering in reach.offerings.iter().filter_map(|id| offerings.get(id)) {
             maintenance_on
@@ -172,5 +311,5 @@ pub fn overview(reads: &mut &Model, caller: &Caller, days: i64) -> RepoResult<St
             }
         })
         .collect();
-    Ok(StatusResponse { offerings })
+    Ok((FullStatusResponse { offerings }, reached))
 }

@@ -16,7 +16,7 @@ use crate::views::availability::{OfferingAvailabilityResponse, OfferingBucket};
 use crate::views::events::Include;
 use crate::views::incidents::{IncidentListParams, IncidentResponse};
 use crate::views::maintenances::{MaintenanceListParams, MaintenanceResponse};
-use crate::views::status::{OfferingStatusResponse, StatusResponse};
+use crate::views::status::{FullStatusResponse, OfferingStatusResponse};
 
 /// Days of history the bars show (today's partial day last).
 pub const DAYS: i64 = 90;
@@ -34,7 +34,7 @@ pub const STYLESHEET_PATH: &str = "/status-page/style.css";
 pub(crate) struct PageData {
     account: String,
     now: OffsetDateTime,
-    overview: StatusResponse,
+    overview: FullStatusResponse,
     availability: Vec<OfferingAvailabilityResponse>,
     /// The caller's incidents of the last 90 days, with the latest update of each open one.
     incidents: Vec<(IncidentResponse, Option<domain::IncidentUpdate>)>,

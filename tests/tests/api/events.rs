@@ -261,7 +261,13 @@ async fn every_persona_sees_exactly_the_events_on_its_offerings_with_its_own_ten
         );
         // The status overview agrees with the lists: the same incidents, and per offering
         // counts that add up to the caller's impacted tenants.
-        let status = w.app.get_ok("/api/v1/status", &w.app.token(email)).await;
+        let status = w
+            .app
+            .get_ok(
+                "/api/v1/status?include=impacted_tenants",
+                &w.app.token(email),
+            )
+            .await;
         let mut from_status: BTreeMap<String, usize> = BTreeMap::new();
         for offering in status["offerings"].as_array().unwrap() {
             for incident in offering["active_incidents"].as_array().unwrap() {
@@ -910,7 +916,9 @@ async fn the_demo_status_is_interesting_for_every_persona() {
         NORTHWIND_AT_GLOBEX,
         "admin@acme-cloud.example",
     ] {
-        let status = app.get_ok("/api/v1/status", &app.token(email)).await;
+        let status = app
+            .get_ok("/api/v1/status?include=impacted_tenants", &app.token(email))
+            .await;
         let offerings = status["offerings"].as_array().unwrap();
         assert!(!offerings.is_empty(), "{email}");
         let events: usize = offerings
@@ -933,4 +941,81 @@ async fn the_demo_status_is_interesting_for_every_persona() {
         "90 days of resolved incidents, got {}",
         history.len()
     );
+}
+
+/// `GET /status` answers the summary by default: each event once, with the offerings it shows
+/// on, and per-offering counts; it says exactly what the full form (`include=impacted_tenants`)
+/// says, in fewer bytes.
+#[tokio::test]
+async fn the_status_summary_says_what_the_full_form_says_each_event_once() {
+    let app = spawn_app().await;
+    app.seed_demo_with_events();
+    for email in [NORTHWIND, GLOBEX, STARK, "admin@acme-cloud.example"] {
+        let token = app.token(email);
+        let full = app
+            .get_ok("/api/v1/status?include=impacted_tenants", &token)
+            .await;
+        let summary = app.get_ok("/api/v1/status", &token).await;
+        if [NORTHWIND, "admin@acme-cloud.example"].contains(&email) {
+            // Their events show on several offerings: listed once, they take fewer bytes.
+            let (short, long) = (summary.to_string().len(), full.to_string().len());
+            assert!(short < long, "{email}: summary {short} B, full {long} B");
+        }
+        let full_offerings = full["offerings"].as_array().unwrap();
+        let offerings = summary["offerings"].as_array().unwrap();
+        assert_eq!(offerings.len(), full_offerings.len(), "{email}");
+        for (short, long) in offerings.iter().zip(full_offerings) {
+            for key in ["offering_id", "name", "kind", "service_id", "status"] {
+                assert_eq!(short[key], long[key], "{email} {key}");
+            }
+            for (count, list) in [
+                ("active_incident_count", "active_incidents"),
+                ("upcoming_maintenance_count", "upcoming_maintenance"),
+            ] {
+                assert_eq!(
+                    short[count].as_u64().unwrap() as usize,
+                    long[list].as_array().unwrap().len(),
+                    "{email} {count}"
+                );
+            }
+        }
+        for (list, collection) in [
+            ("active_incidents", "incidents"),
+            ("upcoming_maintenance", "maintenances"),
+        ] {
+            // Each event of the full form's offerings, once, naming those offerings.
+            let mut expected: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+            for offering in full_offerings {
+                for event in offering[list].as_array().unwrap() {
+                    expected
+                        .entry(event["id"].as_i64().unwrap())
+                        .or_default()
+                        .push(offering["offering_id"].as_i64().unwrap());
+                }
+            }
+            let events = summary[list].as_array().unwrap();
+            let listed: BTreeMap<i64, Vec<i64>> = events
+                .iter()
+                .map(|e| {
+                    let offerings = e["offering_ids"].as_array().unwrap();
+                    let ids = offerings.iter().map(|o| o.as_i64().unwrap()).collect();
+                    (e["id"].as_i64().unwrap(), ids)
+                })
+                .collect();
+            assert_eq!(listed, expected, "{email} {list}");
+            assert_eq!(listed.len(), events.len(), "{email}: each {list} once");
+            // Its tenant count is the caller's, as the event itself says.
+            for event in events {
+                let id = event["id"].as_i64().unwrap();
+                let own = app
+                    .get_ok(&format!("/api/v1/{collection}/{id}"), &token)
+                    .await;
+                assert_eq!(
+                    event["impacted_tenant_count"].as_u64().unwrap() as usize,
+                    own["impacted_tenants"].as_array().unwrap().len(),
+                    "{email} {collection}/{id}"
+                );
+            }
+        }
+    }
 }

@@ -502,7 +502,10 @@ async fn maintenance_aimed_at_one_tenant_shows_only_to_those_who_may_see_it() {
             .list_all("/api/v1/maintenances", &token)
             .await
             .is_empty());
-        let status = w.app.get_ok("/api/v1/status", &token).await;
+        let status = w
+            .app
+            .get_ok("/api/v1/status?include=impacted_tenants", &token)
+            .await;
         for offering in status["offerings"].as_array().unwrap() {
             assert_eq!(offering["upcoming_maintenance"], json!([]), "{email}");
         }
