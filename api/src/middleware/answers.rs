@@ -27,12 +27,45 @@ use crate::http::routes::Caching;
 use crate::http::state::AppState;
 use crate::workers::delivery::Outbox;
 
-/// One cached answer: a 200 response to a GET, as the handler made it.
+/// One cached answer: a 200 response to a GET, as the handler made it, and its gzip form, made
+/// once with it. Both bodies are shared bytes: a hit hands them to the response as they are.
 struct Answer {
     made: Instant,
     etag: HeaderValue,
     headers: HeaderMap,
     body: Bytes,
+    gzip: Bytes,
+}
+
+/// Compresses an answer's body once, when the answer is made.
+fn gzip(body: &[u8]) -> std::io::Result<Bytes> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4 + 64),
+        flate2::Compression::default(),
+    );
+    encoder.write_all(body)?;
+    encoder.finish().map(Bytes::from)
+}
+
+/// Whether `Accept-Encoding` takes gzip (`gzip` or `*`, not with `q=0`).
+fn accepts_gzip(req: &ServiceRequest) -> bool {
+    let Some(accepted) = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    accepted.split(',').any(|coding| {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .is_some_and(|q| q.parse::<f32>().is_ok_and(|q| q <= 0.0))
+        });
+        (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+    })
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq)]
@@ -106,7 +139,8 @@ impl Answers {
             cache: moka::sync::Cache::builder()
                 .max_capacity(max_bytes)
                 .weigher(|key: &AnswerKey, answer: &Arc<Answer>| {
-                    u32::try_from(key.uri.len() + answer.body.len() + 256).unwrap_or(u32::MAX)
+                    u32::try_from(key.uri.len() + answer.body.len() + answer.gzip.len() + 256)
+                        .unwrap_or(u32::MAX)
                 })
                 .time_to_live(max_age + STALE_WHILE_REMAKING)
                 .build(),
@@ -201,6 +235,7 @@ where
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let gzipped = accepts_gzip(&req);
     // Each operation declares its caching in the spec (see `http::routes`).
     let caching = state
         .routes
@@ -215,7 +250,7 @@ where
         match Answers::turn(&answers, key).await {
             Turn::Serve(answer) => {
                 answers.served.inc();
-                let response = respond(&answer, if_none_match.as_deref());
+                let response = respond(&answer, if_none_match.as_deref(), gzipped);
                 return Ok(req.into_response(response));
             }
             Turn::Make(guard) => making = guard,
@@ -240,9 +275,10 @@ where
         made: Instant::now(),
         etag,
         headers: head.headers().clone(),
+        gzip: gzip(&bytes).map_err(ApiError::internal)?,
         body: bytes,
     };
-    let response = respond(&answer, if_none_match.as_deref());
+    let response = respond(&answer, if_none_match.as_deref(), gzipped);
     if let Some(key) = key {
         answers.made.inc();
         answers.cache.insert(key, Arc::new(answer));
@@ -273,18 +309,30 @@ async fn cache_key(
     })
 }
 
-/// The answer, or 304 when the client already has it.
-fn respond(answer: &Answer, if_none_match: Option<&str>) -> HttpResponse<BoxBody> {
+/// The answer (its stored gzip bytes when the client takes gzip), or 304 when the client
+/// already has it. Both forms carry the same `ETag`: they are one representation's content.
+fn respond(answer: &Answer, if_none_match: Option<&str>, gzipped: bool) -> HttpResponse<BoxBody> {
     let etag = answer.etag.to_str().unwrap_or_default();
     if if_none_match.is_some_and(|header| matches_any(header, etag)) {
         return HttpResponse::NotModified()
             .insert_header((header::ETAG, answer.etag.clone()))
+            .insert_header((header::VARY, ACCEPT_ENCODING))
             .finish();
     }
     let mut response = HttpResponse::Ok();
     for (name, value) in &answer.headers {
         response.append_header((name.clone(), value.clone()));
     }
-    response.insert_header((header::ETAG, answer.etag.clone()));
-    response.body(answer.body.clone())
+    response
+        .insert_header((header::ETAG, answer.etag.clone()))
+        .insert_header((header::VARY, ACCEPT_ENCODING));
+    if gzipped {
+        // Set, so the compression middleware passes the stored bytes on as they are.
+        response.insert_header((header::CONTENT_ENCODING, "gzip"));
+        response.body(answer.gzip.clone())
+    } else {
+        response.body(answer.body.clone())
+    }
 }
+
+const ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("accept-encoding");

@@ -533,3 +533,80 @@ async fn a_caller_made_elsewhere_is_known_at_once_and_unknown_ones_cannot_force_
         "{used} catch-ups for 200 ghosts in {seconds} s (allowed {allowed})"
     );
 }
+
+#[tokio::test]
+async fn a_cached_answer_is_gzipped_once_when_made_and_handed_out_as_stored() {
+    use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING, ETAG, IF_NONE_MATCH, VARY};
+    let app = spawn_app_with(|s| s.answer_max_age = Duration::from_secs(60)).await;
+    app.seed_demo_with_events();
+    let token = app.token(personas::NORTHWIND);
+    let get = |encoding: Option<&'static str>, etag: Option<String>| {
+        let mut request = app
+            .client
+            .get(app.url("/api/v1/status?include=impacted_tenants"))
+            .bearer_auth(&token);
+        if let Some(encoding) = encoding {
+            request = request.header(ACCEPT_ENCODING, encoding);
+        }
+        if let Some(etag) = etag {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let header = |name| {
+                response
+                    .headers()
+                    .get(name)
+                    .map(|v: &reqwest::header::HeaderValue| v.to_str().unwrap().to_owned())
+            };
+            let (status, encoding, vary, etag) = (
+                response.status(),
+                header(CONTENT_ENCODING),
+                header(VARY),
+                header(ETAG),
+            );
+            let body = response.bytes().await.unwrap();
+            (status, encoding, vary, etag, body)
+        }
+    };
+    let (status, encoding, vary, etag, plain) = get(None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(encoding, None, "no Accept-Encoding, no compression");
+    let varies = |vary: &Option<String>| {
+        vary.as_deref().is_some_and(|v| {
+            v.split(',')
+                .any(|h| h.trim().eq_ignore_ascii_case("accept-encoding"))
+        })
+    };
+    assert!(varies(&vary), "{vary:?}");
+    let made = counter(&app, "slr_answers_made_total").await;
+
+    let (status, encoding, vary, zipped_etag, zipped) = get(Some("br, gzip"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    assert!(varies(&vary), "{vary:?}");
+    assert_eq!(zipped_etag, etag, "one representation, one ETag");
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&zipped[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert_eq!(unzipped, plain.to_vec(), "the same answer");
+    assert!(
+        zipped.len() * 3 < plain.len(),
+        "{} of {} bytes",
+        zipped.len(),
+        plain.len()
+    );
+    // Made once: the gzip form came from the stored answer, byte for byte each time.
+    assert_eq!(counter(&app, "slr_answers_made_total").await, made);
+    assert_eq!(get(Some("gzip"), None).await.4, zipped);
+    // gzip refused: the plain bytes.
+    let (_, encoding, _, _, body) = get(Some("gzip;q=0, identity"), None).await;
+    assert_eq!((encoding, body), (None, plain));
+    // A 304 does no work either way.
+    let (status, _, _, _, body) = get(Some("gzip"), etag).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert!(body.is_empty());
+}
