@@ -25,7 +25,7 @@ pairs() { # title base bearer feed-query (e.g. "token=…", or "" to use the bea
   offering=$(curl -s -H "Authorization: Bearer $bearer" "$base/api/v1/offerings" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
   echo "$4 (load before: $(cut -d' ' -f1-3 /proc/loadavg))"
-  printf '  %-34s %10s %9s %9s %7s %8s\n' endpoint req/s p50 p99 ratio errors
+  printf '  %-58s %10s %9s %9s %7s %8s\n' endpoint req/s p50 p99 ratio errors
   read -r H P50 P99 BAD < <(load 64 "$base/healthz" "$bearer")
   row /healthz "$H" "$P50" "$P99" "$BAD" "$H"
   for pair in \

@@ -91,7 +91,7 @@ load() { # connections url token [header] → "rps p50 p99 errors"
 }
 
 row() { # label rps p50 p99 errors healthz-rps
-  printf '  %-34s %10s %9s %9s %7s %8s\n' "$1" "$2" "$3" "$4" \
+  printf '  %-58s %10s %9s %9s %7s %8s\n' "$1" "$2" "$3" "$4" \
     "$(awk -v a="$2" -v b="$6" 'BEGIN {printf "%.2f", a/b}')" "$5"
 }
 

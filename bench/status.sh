@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Reads against the server's bare speed (issue 10), release build. The server runs on CPU 0 and
-# wrk on CPU 1 (taskset), 64 connections, for a partner token:
-#   /healthz, /api/v1/status, /api/v1/incidents, /api/v1/availability and /api/v1/status with
-#   If-None-Match (304), each with its ratio to /healthz;
+# Reads against the server's bare speed (issues 10 and 20), release build. The server runs on
+# CPU 0 and wrk on CPU 1 (taskset), 64 connections, for a partner token:
+#   /healthz; /api/v1/status (the summary) and /api/v1/status?include=impacted_tenants (the
+#   full form), each plain and with Accept-Encoding: gzip, with their body sizes;
+#   /api/v1/incidents, /api/v1/availability and /api/v1/status with If-None-Match (304), each
+#   with its ratio to /healthz;
 # 1. on Postgres with the bench dataset (bench/seed.py through the API: 2 partners × 50
 #    customers × 10 tenants, 20 active incidents, 100 windows);
 # 2. the same while another process posts one incident update per second;
@@ -25,10 +27,19 @@ trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; bench_clean
 table() { # title base token
   local base=$2 token=$3 etag
   echo "$1 (load before: $(cut -d' ' -f1-3 /proc/loadavg))"
-  printf '  %-34s %10s %9s %9s %7s %8s\n' endpoint req/s p50 p99 ratio errors
+  printf '  %-58s %10s %9s %9s %7s %8s\n' endpoint req/s p50 p99 ratio errors
   read -r H P50 P99 BAD < <(load 64 "$base/healthz" "$token")
   row /healthz "$H" "$P50" "$P99" "$BAD" "$H"
-  for path in /api/v1/status /api/v1/incidents /api/v1/availability; do
+  for path in /api/v1/status "/api/v1/status?include=impacted_tenants"; do
+    for encoding in "" gzip; do
+      local header="" label="$path" bytes
+      [ -n "$encoding" ] && header="Accept-Encoding: $encoding" && label="$path gzip"
+      bytes=$(curl -s -H "Authorization: Bearer $token" ${header:+-H "$header"} "$base$path" | wc -c)
+      read -r R P50 P99 BAD < <(load 64 "$base$path" "$token" "$header")
+      row "$label ($bytes B)" "$R" "$P50" "$P99" "$BAD" "$H"
+    done
+  done
+  for path in /api/v1/incidents /api/v1/availability; do
     read -r R P50 P99 BAD < <(load 64 "$base$path" "$token")
     row "$path" "$R" "$P50" "$P99" "$BAD" "$H"
   done

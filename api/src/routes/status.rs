@@ -9,8 +9,9 @@ use crate::http::state::AppState;
 use crate::views::events::Include;
 use crate::views::status::{overview, summary, StatusAnswer, StatusParams};
 
-/// For each offering the caller sees, its current status; and the caller's active incidents and
-/// maintenance in the next `days` days, each once with the offerings it shows on. With
+/// For each offering the caller sees, its current status and how many active incidents and
+/// windows in the next `days` days show on it; and what is happening now — active incidents and
+/// running maintenance — each once with the offerings it shows on. With
 /// `include=impacted_tenants`, each offering carries its own events instead (the full form).
 #[utoipa::path(tag = "status", params(StatusParams), responses((status = 200, description = "The summary, or with `include=impacted_tenants` the full form", body = StatusAnswer), ReadProblems))]
 #[get("/status")]

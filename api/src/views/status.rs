@@ -18,17 +18,17 @@ use crate::http::wire::{
 use crate::views::events::{EventContext, Include};
 
 /// The status overview sized for dashboards: each offering the caller sees with its status and
-/// counts, and the caller's active incidents and upcoming maintenance once each, with the
-/// offerings they show on. `include=impacted_tenants` answers [`FullStatusResponse`] instead.
+/// counts, and what is happening now — the caller's active incidents and running maintenance —
+/// once each, with the offerings they show on. Upcoming windows are counted per offering
+/// (`GET /maintenances` lists them); `include=impacted_tenants` answers [`FullStatusResponse`].
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct StatusResponse {
     /// Every offering the caller sees, in id order.
     pub offerings: Vec<OfferingStatusSummary>,
     /// Unresolved incidents showing on at least one of those offerings, in id order.
     pub active_incidents: Vec<ActiveIncident>,
-    /// Running windows and those starting within `days`, showing on at least one of those
-    /// offerings, in id order.
-    pub upcoming_maintenance: Vec<UpcomingMaintenance>,
+    /// Windows running now, showing on at least one of those offerings, in id order.
+    pub active_maintenance: Vec<ActiveMaintenance>,
 }
 
 /// One offering's current state and how many events show on it.
@@ -42,6 +42,7 @@ pub struct OfferingStatusSummary {
     /// runs, else `operational`.
     pub status: OfferingStatus,
     pub active_incident_count: usize,
+    /// Windows running or starting within `days` that show on it.
     pub upcoming_maintenance_count: usize,
 }
 
@@ -54,9 +55,9 @@ pub struct ActiveIncident {
     pub offering_ids: Vec<i64>,
 }
 
-/// A maintenance window, once, with the caller's offerings it shows on.
+/// A running maintenance window, once, with the caller's offerings it shows on.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct UpcomingMaintenance {
+pub struct ActiveMaintenance {
     #[serde(flatten)]
     pub maintenance: MaintenanceSummary,
     /// The caller's offerings it shows on (in id order).
@@ -151,7 +152,7 @@ pub fn overview(reads: &mut &Model, caller: &Caller, days: i64) -> RepoResult<Fu
 pub fn summary(reads: &mut &Model, caller: &Caller, days: i64) -> RepoResult<StatusResponse> {
     let (full, reached) = overview_with_reach(reads, caller, days)?;
     let mut incidents: std::collections::BTreeMap<i64, ActiveIncident> = Default::default();
-    let mut windows: std::collections::BTreeMap<i64, UpcomingMaintenance> = Default::default();
+    let mut windows: std::collections::BTreeMap<i64, ActiveMaintenance> = Default::default();
     let offerings = full
         .offerings
         .into_iter()
@@ -184,11 +185,15 @@ pub fn summary(reads: &mut &Model, caller: &Caller, days: i64) -> RepoResult<Sta
                     .offering_ids
                     .push(id);
             }
-            for window in offering.upcoming_maintenance {
+            let running = offering
+                .upcoming_maintenance
+                .into_iter()
+                .filter(|w| DomainPhase::from(w.phase) == DomainPhase::Active);
+            for window in running {
                 let tenants = reached.windows.get(&window.id).copied().unwrap_or_default();
                 windows
                     .entry(window.id)
-                    .or_insert_with(|| UpcomingMaintenance {
+                    .or_insert_with(|| ActiveMaintenance {
                         maintenance: MaintenanceSummary {
                             impacted_tenant_count: tenants,
                             ..window
@@ -204,7 +209,7 @@ pub fn summary(reads: &mut &Model, caller: &Caller, days: i64) -> RepoResult<Sta
     Ok(StatusResponse {
         offerings,
         active_incidents: incidents.into_values().collect(),
-        upcoming_maintenance: windows.into_values().collect(),
+        active_maintenance: windows.into_values().collect(),
     })
 }
 
