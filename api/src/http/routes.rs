@@ -5,6 +5,8 @@
 //! elsewhere needs editing. A report whose GET offers `text/csv` is also served at its path plus
 //! `.csv` (an alias, not a second operation in the spec).
 
+use std::collections::HashMap;
+
 use actix_web::http::Method;
 use utoipa::openapi::path::Operation;
 
@@ -54,10 +56,52 @@ enum Segment {
     Parameter,
 }
 
-/// Every path template of the spec with its operations.
+/// Every path template of the spec with its operations, and a tree of their segments to find
+/// a path's template in a few map lookups (every request asks, some twice).
 #[derive(Debug, Clone, Default)]
 pub struct RouteTable {
     templates: Vec<Template>,
+    root: Node,
+}
+
+/// One segment position in the tree: the literal segments that may follow, a parameter, and
+/// the template that ends here.
+#[derive(Debug, Clone, Default)]
+struct Node {
+    literals: HashMap<String, Node>,
+    parameter: Option<Box<Node>>,
+    template: Option<usize>,
+}
+
+impl Node {
+    fn insert(&mut self, segments: &[Segment], template: usize) {
+        match segments.split_first() {
+            None => self.template = Some(template),
+            Some((Segment::Literal(literal), rest)) => self
+                .literals
+                .entry(literal.clone())
+                .or_default()
+                .insert(rest, template),
+            Some((Segment::Parameter, rest)) => self
+                .parameter
+                .get_or_insert_with(Box::default)
+                .insert(rest, template),
+        }
+    }
+
+    /// The template `parts` lead to: a literal segment before a parameter.
+    fn find(&self, mut parts: std::str::Split<'_, char>) -> Option<usize> {
+        let Some(part) = parts.next() else {
+            return self.template;
+        };
+        self.literals
+            .get(part)
+            .and_then(|next| next.find(parts.clone()))
+            .or_else(|| match part.is_empty() {
+                true => None,
+                false => self.parameter.as_ref()?.find(parts),
+            })
+    }
 }
 
 impl RouteTable {
@@ -82,8 +126,12 @@ impl RouteTable {
                     operations,
                 }
             })
-            .collect();
-        RouteTable { templates }
+            .collect::<Vec<Template>>();
+        let mut root = Node::default();
+        for (index, template) in templates.iter().enumerate() {
+            root.insert(&template.segments, index);
+        }
+        RouteTable { templates, root }
     }
 
     fn template(&self, path: &str) -> Option<&Template> {
@@ -94,18 +142,9 @@ impl RouteTable {
     }
 
     fn exact(&self, path: &str) -> Option<&Template> {
-        self.templates.iter().find(|template| {
-            let mut parts = path.split('/');
-            template
-                .segments
-                .iter()
-                .all(|segment| match (segment, parts.next()) {
-                    (Segment::Literal(literal), Some(part)) => literal == part,
-                    (Segment::Parameter, Some(part)) => !part.is_empty(),
-                    (_, None) => false,
-                })
-                && parts.next().is_none()
-        })
+        self.root
+            .find(path.split('/'))
+            .map(|index| &self.templates[index])
     }
 
     /// The operation `method path` is, if the spec has it (`HEAD` is looked up as `GET`).

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Where a cached /api/v1/status hit spends its time (issue 20): the release server on CPU 0
+# (SQLite demo data), wrk on CPU 1 with a partner token and Accept-Encoding: gzip, and
+# `perf record` on the server meanwhile; prints the hottest symbols (self time) and the share of
+# samples under each layer of the request path. Usage: bench/profile.sh [seconds, default 10]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${1:-10}"
+command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y wrk >/dev/null; }
+command -v perf >/dev/null || { echo "installing perf"; apt-get install -y linux-perf >/dev/null; }
+cargo build --release -q -p slr
+SLR=target/release/slr
+DIR=$(mktemp -d)
+PORT=18190
+export SLR_DATA_DIR="$DIR" SLR_BIND="127.0.0.1:$PORT" RUST_LOG=warn SLR_RATE_LIMIT_PER_SECOND="${SLR_RATE_LIMIT_PER_SECOND:-20}"
+unset DATABASE_URL SLR_JWT_SECRET
+taskset -c 0 "$SLR" serve >/dev/null 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$DIR"' EXIT
+until curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.1; done
+TOKEN=$("$SLR" token alice@northwind.example --ttl 1h)
+URL="http://127.0.0.1:$PORT/api/v1/status"
+# The rate limiter is on as in production, with a burst large enough for the run.
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+taskset -c 1 wrk -t1 -c64 -d"$((DURATION + 2))s" --latency -H "Authorization: Bearer $TOKEN" \
+  -H "Accept-Encoding: gzip" "$URL" >/tmp/slr-profile-wrk.txt &
+WRK=$!
+sleep 1
+perf record -F 2000 -g -p "$SERVER" -o /tmp/slr-perf.data -- sleep "$DURATION" 2>/dev/null
+wait "$WRK"
+grep -E "Requests/sec|99%" /tmp/slr-profile-wrk.txt
+echo "hottest symbols (self):"
+perf report -i /tmp/slr-perf.data --no-children --sort symbol --stdio 2>/dev/null |
+  grep -E '^ +[0-9.]+%' | head -25
+echo "share of samples under each step (inclusive):"
+perf report -i /tmp/slr-perf.data --children --sort symbol --stdio 2>/dev/null |
+  grep -E '^ +[0-9.]+% +[0-9.]+%' |
+  grep -E 'answer_from_memory|rate_limit|observe|pool_gauges|Callers::resolve|cache_key|respond|PrometheusMetrics|Compress|Cors|log::|write_access|to_bytes|serde|gzip' |
+  head -25
