@@ -152,6 +152,13 @@ impl Application {
             let spec = crate::http::openapi::finish(spec);
             app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", spec))
                 .route("/swagger-ui", web::get().to(swagger_redirect))
+                .route(crate::middleware::metrics::PATH, {
+                    let metrics = metrics.clone();
+                    web::get().to(move |state: web::Data<AppState>| {
+                        let metrics = metrics.clone();
+                        async move { metrics.scrape(&state) }
+                    })
+                })
                 .route("/", web::get().to(home_redirect))
                 .route(
                     crate::views::status_page::STYLESHEET_PATH,
@@ -170,12 +177,9 @@ impl Application {
                     }
                 }))
                 .wrap(cors(&cors_origins))
-                .wrap(metrics.middleware.clone())
                 .wrap(middleware::from_fn({
                     let metrics = metrics.clone();
-                    move |req, next| {
-                        crate::middleware::metrics::pool_gauges(metrics.clone(), req, next)
-                    }
+                    move |req, next| crate::middleware::metrics::record(metrics.clone(), req, next)
                 }))
                 .wrap(middleware::from_fn(crate::middleware::observe::observe))
         })

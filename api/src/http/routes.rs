@@ -43,6 +43,8 @@ const METHODS: [(&str, Method); 5] = [
 
 #[derive(Debug, Clone)]
 struct Template {
+    /// As the spec writes it, e.g. `/api/v1/incidents/{id}`.
+    path: String,
     segments: Vec<Segment>,
     /// Its GET answers `text/csv` too, so `{path}.csv` is an alias of it.
     csv_alias: bool,
@@ -121,6 +123,7 @@ impl RouteTable {
                 let operations = [&item.get, &item.post, &item.put, &item.patch, &item.delete]
                     .map(|operation| operation.as_ref().map(route));
                 Template {
+                    path: template.clone(),
                     segments,
                     csv_alias: item.get.as_ref().is_some_and(offers_csv),
                     operations,
@@ -134,7 +137,7 @@ impl RouteTable {
         RouteTable { templates, root }
     }
 
-    fn template(&self, path: &str) -> Option<&Template> {
+    fn template_of(&self, path: &str) -> Option<&Template> {
         self.exact(path).or_else(|| {
             let stem = path.strip_suffix(".csv")?;
             self.exact(stem).filter(|template| template.csv_alias)
@@ -155,12 +158,18 @@ impl RouteTable {
             method
         };
         let index = METHODS.iter().position(|(_, m)| m == method)?;
-        self.template(path)?.operations[index]
+        self.template_of(path)?.operations[index]
+    }
+
+    /// The spec's template of `path` (for metrics labels), if it is a known path.
+    pub fn template(&self, path: &str) -> Option<&str> {
+        self.template_of(path)
+            .map(|template| template.path.as_str())
     }
 
     /// The methods `path` answers, if it is a known path.
     pub fn allowed(&self, path: &str) -> Option<Vec<&'static str>> {
-        let template = self.template(path)?;
+        let template = self.template_of(path)?;
         Some(
             METHODS
                 .iter()
