@@ -26,14 +26,12 @@ taskset -c 1 wrk -t1 -c64 -d"$((DURATION + 2))s" --latency -H "Authorization: Be
   -H "Accept-Encoding: gzip" "$URL" >/tmp/slr-profile-wrk.txt &
 WRK=$!
 sleep 1
-perf record -F 2000 -g -p "$SERVER" -o /tmp/slr-perf.data -- sleep "$DURATION" 2>/dev/null
+perf record -F 300 --call-graph dwarf,8192 -p "$SERVER" -o /tmp/slr-perf.data -- sleep "$DURATION" >/dev/null 2>&1
 wait "$WRK"
 grep -E "Requests/sec|99%" /tmp/slr-profile-wrk.txt
+report() { perf report -i /tmp/slr-perf.data --no-inline --stdio -g none --sort symbol "$@" 2>/dev/null | cut -c1-130; }
 echo "hottest symbols (self):"
-perf report -i /tmp/slr-perf.data --no-children --sort symbol --stdio 2>/dev/null |
-  grep -E '^ +[0-9.]+%' | head -25
-echo "share of samples under each step (inclusive):"
-perf report -i /tmp/slr-perf.data --children --sort symbol --stdio 2>/dev/null |
-  grep -E '^ +[0-9.]+% +[0-9.]+%' |
-  grep -E 'answer_from_memory|rate_limit|observe|pool_gauges|Callers::resolve|cache_key|respond|PrometheusMetrics|Compress|Cors|log::|write_access|to_bytes|serde|gzip' |
-  head -25
+report --no-children | grep -E '^ +[0-9.]+%' | head -20
+echo "share of samples under each step of the request path (inclusive):"
+report --children | grep -E '^ +[0-9.]+% +[0-9.]+%' |
+  grep -E 'slr_api::|actix_cors|compress|env_logger|log::__private|governor|moka' | head -30

@@ -15,6 +15,7 @@ use futures_util::FutureExt;
 
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::request_id::{REQUEST_ID, TASK_REQUEST_ID};
+use crate::http::state::AppState;
 
 /// A client's id is kept when it is 1–128 visible ASCII characters; otherwise one is made.
 fn accepted(value: &HeaderValue) -> Option<String> {
@@ -44,10 +45,15 @@ pub async fn observe(
         .get(REQUEST_ID)
         .and_then(accepted)
         .unwrap_or_else(generated);
-    let method = req.method().to_string();
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "(unmatched)".to_owned());
+    // The access line's fields, only when it is written (each costs a little on every request).
+    let logged = log::log_enabled!(target: "slr::access", log::Level::Info);
+    let method = req.method().clone();
+    let route = match logged {
+        true => AppState::of(req.request())
+            .and_then(|state| state.routes.template(req.path()).map(str::to_owned))
+            .unwrap_or_else(|| "(unmatched)".to_owned()),
+        false => String::new(),
+    };
     let started = Instant::now();
     let handled = crate::http::db::within_budget(AssertUnwindSafe(next.call(req)).catch_unwind());
     let outcome = TASK_REQUEST_ID.scope(id.clone(), handled).await;
@@ -74,6 +80,9 @@ pub async fn observe(
     echo_request_id(response.headers_mut(), &id);
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if !logged {
+        return Ok(response);
+    }
     TASK_REQUEST_ID.sync_scope(id, || {
         log::info!(
             target: "slr::access",
