@@ -183,10 +183,7 @@ impl RouteTable {
 fn route(operation: &Operation) -> Route {
     let security = operation.security.as_deref().unwrap_or_default();
     let feed_token = security.iter().any(|requirement| {
-        serde_json::to_value(requirement)
-            .ok()
-            .and_then(|value| value.get("feed_token").map(|_| ()))
-            .is_some()
+        serde_json::to_value(requirement).is_ok_and(|value| value.get("feed_token").is_some())
     });
     // An empty requirement (`security(())`) means the operation needs no caller.
     let needs_caller = operation.security.is_none()

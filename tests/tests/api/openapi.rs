@@ -169,4 +169,19 @@ fn the_route_table_reads_feed_tokens_and_caching_from_each_operation() {
         table.allowed("/api/v1/incidents/3"),
         Some(vec!["GET", "PATCH"])
     );
+    // A misspelt caching declaration would silently cache: every one is a known value.
+    let spec = serde_json::to_value(slr_api::openapi()).unwrap();
+    let mut declared_ones = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            if let Some(declared) = operation.get(slr_api::http::routes::ANSWER_CACHE) {
+                declared_ones += 1;
+                assert!(
+                    ["none", "per-contact"].contains(&declared.as_str().unwrap_or_default()),
+                    "{method} {path}: x-answer-cache {declared}"
+                );
+            }
+        }
+    }
+    assert_eq!(declared_ones, 7, "webhooks (4), feed tokens (2) and /me");
 }
