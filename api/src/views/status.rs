@@ -151,8 +151,8 @@ pub fn overview(reads: &mut &Model, caller: &Caller, days: i64) -> RepoResult<Fu
 /// The summary form of [`overview`].
 pub fn summary(reads: &mut &Model, caller: &Caller, days: i64) -> RepoResult<StatusResponse> {
     let (full, reached) = overview_with_reach(reads, caller, days)?;
-    let mut incidents: std::collections::BTreeMap<i64, ActiveIncident> = Default::default();
-    let mut windows: std::collections::BTreeMap<i64, ActiveMaintenance> = Default::default();
+    let mut incidents = Listed::default();
+    let mut windows = Listed::default();
     let offerings = full
         .offerings
         .into_iter()
@@ -168,49 +168,63 @@ pub fn summary(reads: &mut &Model, caller: &Caller, days: i64) -> RepoResult<Sta
                 upcoming_maintenance_count: offering.upcoming_maintenance.len(),
             };
             for incident in offering.active_incidents {
-                let tenants = reached
-                    .incidents
-                    .get(&incident.id)
-                    .copied()
-                    .unwrap_or_default();
-                incidents
-                    .entry(incident.id)
-                    .or_insert_with(|| ActiveIncident {
-                        incident: IncidentSummary {
-                            impacted_tenant_count: tenants,
-                            ..incident
-                        },
-                        offering_ids: Vec::new(),
-                    })
-                    .offering_ids
-                    .push(id);
+                let tenants = reached.incidents.get(&incident.id).copied();
+                incidents.add(incident.id, id, || IncidentSummary {
+                    impacted_tenant_count: tenants.unwrap_or_default(),
+                    ..incident
+                });
             }
             let running = offering
                 .upcoming_maintenance
                 .into_iter()
                 .filter(|w| DomainPhase::from(w.phase) == DomainPhase::Active);
             for window in running {
-                let tenants = reached.windows.get(&window.id).copied().unwrap_or_default();
-                windows
-                    .entry(window.id)
-                    .or_insert_with(|| ActiveMaintenance {
-                        maintenance: MaintenanceSummary {
-                            impacted_tenant_count: tenants,
-                            ..window
-                        },
-                        offering_ids: Vec::new(),
-                    })
-                    .offering_ids
-                    .push(id);
+                let tenants = reached.windows.get(&window.id).copied();
+                windows.add(window.id, id, || MaintenanceSummary {
+                    impacted_tenant_count: tenants.unwrap_or_default(),
+                    ..window
+                });
             }
             summary
         })
         .collect();
     Ok(StatusResponse {
         offerings,
-        active_incidents: incidents.into_values().collect(),
-        active_maintenance: windows.into_values().collect(),
+        active_incidents: incidents.into_list(|incident, offering_ids| ActiveIncident {
+            incident,
+            offering_ids,
+        }),
+        active_maintenance: windows.into_list(|maintenance, offering_ids| ActiveMaintenance {
+            maintenance,
+            offering_ids,
+        }),
     })
+}
+
+/// Events by id, each once, with the offerings it was seen on (in the order seen: id order).
+struct Listed<T>(std::collections::BTreeMap<i64, (T, Vec<i64>)>);
+
+impl<T> Default for Listed<T> {
+    fn default() -> Self {
+        Self(Default::default())
+    }
+}
+
+impl<T> Listed<T> {
+    fn add(&mut self, event: i64, offering: i64, summary: impl FnOnce() -> T) {
+        let seen = self
+            .0
+            .entry(event)
+            .or_insert_with(|| (summary(), Vec::new()));
+        seen.1.push(offering);
+    }
+
+    fn into_list<U>(self, wire: impl Fn(T, Vec<i64>) -> U) -> Vec<U> {
+        self.0
+            .into_values()
+            .map(|(summary, offerings)| wire(summary, offerings))
+            .collect()
+    }
 }
 
 /// How many caller-visible tenants each listed event affects, by event id.
