@@ -7,10 +7,10 @@ use domain::{
     Message, OfferingName, Region, Role, ServiceId, ServiceName, SlaTarget, TenantName,
     TenantScope, Tier, Title,
 };
+use persistence::events::NameIndex;
 use persistence::repo::accounts::{self, NewAccount};
 use persistence::repo::catalogue::{self, NewClassification};
 use persistence::repo::contacts::{self, NewContact};
-use persistence::repo::events::NameIndex;
 use persistence::repo::incidents::{self, NewIncident};
 use persistence::repo::maintenances::{self, NewMaintenance};
 use persistence::repo::offerings::{self, NewDirectOffering};

@@ -3,6 +3,7 @@
 
 pub mod connection;
 pub mod error;
+pub mod events;
 pub mod model;
 pub mod repo;
 pub mod schema;

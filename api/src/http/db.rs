@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::web;
+use persistence::events::NameIndex;
 use persistence::model::{Model, ReadModel};
-use persistence::repo::events::NameIndex;
 use persistence::{DbConnection, Pool, RepoError};
 
 use crate::http::error::ApiError;

@@ -7,7 +7,8 @@ use domain::{
 
 use super::*;
 use crate::connection::DbConnection;
-use crate::repo::{catalogue, events, incidents, maintenances, Record};
+use crate::events;
+use crate::repo::{catalogue, incidents, maintenances, Record};
 use crate::{RepoError, RepoResult};
 
 /// What rendering one event needs, from the database (write answers, inside their

@@ -4,8 +4,9 @@ use diesel::prelude::*;
 use domain::account::check_managing_partner;
 use domain::{Account, AccountId, AccountKind, AccountName, AccountScope, DomainError};
 
-use super::{events, now, record, referenced, touched, Page, PageRequest, Record};
+use super::{now, record, referenced, touched, Page, PageRequest, Record};
 use crate::connection::{DbConnection, MultiBackend};
+use crate::events;
 use crate::schema::accounts;
 use crate::RepoResult;
 

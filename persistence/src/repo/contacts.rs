@@ -1,12 +1,9 @@
 //! Contacts: logins belonging to one account; also resolves a token's contact to a caller.
 
 use diesel::prelude::*;
-use domain::{
-    AccountId, AccountScope, Contact, ContactId, ContactName, ContactScope, DomainError, Email,
-    Role,
-};
+use domain::{AccountId, Contact, ContactId, ContactName, ContactScope, DomainError, Email, Role};
 
-use super::{accounts, now, record, referenced, touched, Page, PageRequest, Record};
+use super::{now, record, referenced, touched, Page, PageRequest, Record};
 use crate::connection::{DbConnection, MultiBackend};
 use crate::schema::{accounts as accounts_t, contacts};
 use crate::RepoResult;
@@ -115,7 +112,7 @@ pub fn find_by_email(conn: &mut DbConnection, email: &Email) -> RepoResult<Recor
 pub fn create(conn: &mut DbConnection, new: &NewContact) -> RepoResult<Record<Contact>> {
     super::transaction(conn, |conn| {
         referenced(
-            accounts::find(conn, AccountScope::All, new.account_id),
+            super::account_ref(conn, new.account_id),
             "account_id",
             "account",
         )?;

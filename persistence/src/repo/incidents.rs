@@ -11,11 +11,9 @@ use domain::{
 };
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use super::events::{check_scope, incident_scopes, NameIndex};
-use super::{
-    catalogue, now, record, referenced, stored, transaction, utc, Page, PageRequest, Record,
-};
+use super::{now, record, referenced, stored, transaction, utc, Page, PageRequest, Record};
 use crate::connection::DbConnection;
+use crate::events::{check_scope, incident_scopes, NameIndex};
 use crate::schema::{incident_impacts, incident_updates, incidents};
 use crate::{RepoError, RepoResult};
 
@@ -260,7 +258,7 @@ pub fn create(
         let now = now();
         check_started_at(new.started_at, utc(now))?;
         referenced(
-            catalogue::find_service(conn, new.service_id),
+            super::service_name(conn, new.service_id),
             "service_id",
             "service",
         )?;

@@ -10,11 +10,9 @@ use domain::{
 };
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use super::events::{check_scope, maintenance_scopes, NameIndex};
-use super::{
-    catalogue, now, record, referenced, stored, transaction, utc, Page, PageRequest, Record,
-};
+use super::{now, record, referenced, stored, transaction, utc, Page, PageRequest, Record};
 use crate::connection::DbConnection;
+use crate::events::{check_scope, maintenance_scopes, NameIndex};
 use crate::schema::maintenances;
 use crate::{RepoError, RepoResult};
 
@@ -128,7 +126,7 @@ pub fn create(
     transaction(conn, |conn| {
         check_window(new.scheduled_start, new.scheduled_end)?;
         referenced(
-            catalogue::find_service(conn, new.service_id),
+            super::service_name(conn, new.service_id),
             "service_id",
             "service",
         )?;

@@ -5,7 +5,6 @@ pub mod audit;
 pub mod availability;
 pub mod catalogue;
 pub mod contacts;
-pub mod events;
 pub mod feed_tokens;
 pub mod idempotency;
 pub mod incidents;
@@ -16,6 +15,7 @@ pub mod webhooks;
 
 use time::{OffsetDateTime, PrimitiveDateTime};
 
+use crate::connection::DbConnection;
 use crate::RepoError;
 
 /// A stored domain value with its bookkeeping timestamps (UTC).
@@ -117,6 +117,56 @@ pub(crate) fn record<T>(
         created_at: utc(created_at),
         updated_at: utc(updated_at),
     })
+}
+
+/// What a write needs of an account it refers to, read straight from its table: repositories
+/// never call each other. `NotFound` when missing (wrap in [`referenced`] to name the field).
+pub(crate) struct AccountRef {
+    pub(crate) kind: domain::AccountKind,
+    pub(crate) name: String,
+}
+
+pub(crate) fn account_ref(
+    conn: &mut DbConnection,
+    id: domain::AccountId,
+) -> Result<AccountRef, RepoError> {
+    use crate::schema::accounts;
+    use diesel::prelude::*;
+    let (kind, name): (String, String) = accounts::table
+        .find(id.0)
+        .select((accounts::kind, accounts::name))
+        .first(conn)?;
+    Ok(AccountRef {
+        kind: domain::AccountKind::parse(&kind)?,
+        name,
+    })
+}
+
+/// The name of a service a write refers to (`NotFound` when missing).
+pub(crate) fn service_name(
+    conn: &mut DbConnection,
+    id: domain::ServiceId,
+) -> Result<String, RepoError> {
+    use crate::schema::services;
+    use diesel::prelude::*;
+    Ok(services::table
+        .find(id.0)
+        .select(services::name)
+        .first(conn)?)
+}
+
+/// That a classification a write refers to exists (`NotFound` when missing).
+pub(crate) fn classification_exists(
+    conn: &mut DbConnection,
+    id: domain::ClassificationId,
+) -> Result<(), RepoError> {
+    use crate::schema::classifications;
+    use diesel::prelude::*;
+    classifications::table
+        .find(id.0)
+        .select(classifications::id)
+        .first::<i64>(conn)?;
+    Ok(())
 }
 
 /// Turns "not found" for a referenced id into an error naming the request field.

@@ -4,11 +4,11 @@
 use diesel::prelude::*;
 use domain::offering::{default_direct_offering_name, partner_tenants_offering_name};
 use domain::{
-    AccountId, AccountKind, AccountScope, DomainError, Offering, OfferingId, OfferingKind,
-    OfferingName, OfferingScope, ServiceId, SlaTarget,
+    AccountId, AccountKind, DomainError, Offering, OfferingId, OfferingKind, OfferingName,
+    OfferingScope, ServiceId, SlaTarget,
 };
 
-use super::{accounts, catalogue, now, record, referenced, touched, Page, PageRequest, Record};
+use super::{now, record, referenced, touched, Page, PageRequest, Record};
 use crate::connection::{DbConnection, MultiBackend};
 use crate::schema::{accounts as accounts_t, offerings, services, tenants};
 use crate::{RepoError, RepoResult};
@@ -132,17 +132,15 @@ pub fn create_direct(
 ) -> RepoResult<Record<Offering>> {
     super::transaction(conn, |conn| {
         let service = referenced(
-            catalogue::find_service(conn, new.service_id),
+            super::service_name(conn, new.service_id),
             "service_id",
             "service",
-        )?
-        .item;
+        )?;
         let account = referenced(
-            accounts::find(conn, AccountScope::All, new.account_id),
+            super::account_ref(conn, new.account_id),
             "account_id",
             "account",
-        )?
-        .item;
+        )?;
         if account.kind == AccountKind::Provider {
             return Err(DomainError::invalid(
                 "account_id",
@@ -152,10 +150,7 @@ pub fn create_direct(
         }
         let name = match &new.name {
             Some(name) => name.clone(),
-            None => OfferingName::parse(&default_direct_offering_name(
-                service.name.as_str(),
-                account.name.as_str(),
-            ))?,
+            None => OfferingName::parse(&default_direct_offering_name(&service, &account.name))?,
         };
         insert(
             conn,
@@ -251,12 +246,9 @@ pub fn ensure_partner_tenants(
     if exists(conn)? {
         return Ok(());
     }
-    let service = catalogue::find_service(conn, service_id)?.item;
-    let partner = accounts::find(conn, AccountScope::All, partner_id)?.item;
-    let name = OfferingName::parse(&partner_tenants_offering_name(
-        service.name.as_str(),
-        partner.name.as_str(),
-    ))?;
+    let service = super::service_name(conn, service_id)?;
+    let partner = super::account_ref(conn, partner_id)?;
+    let name = OfferingName::parse(&partner_tenants_offering_name(&service, &partner.name))?;
     // Concurrent writers may all find none: the unique index makes the losers wait for the
     // winner and then refuse their insert, which a savepoint turns into "it exists now".
     let inserted = diesel::Connection::transaction(conn, |conn| {

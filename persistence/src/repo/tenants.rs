@@ -3,14 +3,13 @@
 
 use diesel::prelude::*;
 use domain::{
-    AccountId, AccountKind, AccountScope, ClassificationId, DomainError, ServiceId, Tenant,
-    TenantId, TenantName, TenantScope,
+    AccountId, AccountKind, ClassificationId, DomainError, ServiceId, Tenant, TenantId, TenantName,
+    TenantScope,
 };
 
-use super::{
-    accounts, catalogue, events, now, record, referenced, touched, Page, PageRequest, Record,
-};
+use super::{now, record, referenced, touched, Page, PageRequest, Record};
 use crate::connection::{DbConnection, MultiBackend};
+use crate::events;
 use crate::schema::{accounts as accounts_t, tenants};
 use crate::RepoResult;
 
@@ -120,11 +119,10 @@ pub fn find(
 /// Tenants are owned by customer or partner accounts that exist.
 fn check_owner(conn: &mut DbConnection, account_id: AccountId) -> RepoResult<()> {
     let owner = referenced(
-        accounts::find(conn, AccountScope::All, account_id),
+        super::account_ref(conn, account_id),
         "account_id",
         "account",
-    )?
-    .item;
+    )?;
     if owner.kind == AccountKind::Provider {
         return Err(DomainError::invalid(
             "account_id",
@@ -139,12 +137,12 @@ pub fn create(conn: &mut DbConnection, new: &NewTenant) -> RepoResult<Record<Ten
     super::transaction(conn, |conn| {
         check_owner(conn, new.account_id)?;
         referenced(
-            catalogue::find_service(conn, new.service_id),
+            super::service_name(conn, new.service_id),
             "service_id",
             "service",
         )?;
         referenced(
-            catalogue::find_classification(conn, new.classification_id),
+            super::classification_exists(conn, new.classification_id),
             "classification_id",
             "classification",
         )?;
@@ -178,7 +176,7 @@ pub fn update(
             .classification_id
             .unwrap_or(current.classification_id);
         referenced(
-            catalogue::find_classification(conn, classification_id),
+            super::classification_exists(conn, classification_id),
             "classification_id",
             "classification",
         )?;

@@ -119,8 +119,32 @@ fn modules(src: &std::path::Path) -> Vec<(Vec<String>, String)> {
     out
 }
 
-/// The modules `source` (in module `at`) names through `crate::…` or `super::…` paths,
-/// resolved to the longest known module.
+/// The identifiers of a path at the start of `text` (`a::b::c`), and what follows its last
+/// `::` when that is a group (`{x, y::z}`).
+fn leading_path(text: &str) -> (Vec<String>, Option<&str>) {
+    let mut path = Vec::new();
+    if let Some(group) = text.strip_prefix('{') {
+        return (path, Some(group));
+    }
+    let mut rest = text;
+    loop {
+        let end = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        if end > 0 {
+            path.push(rest[..end].to_owned());
+        }
+        rest = &rest[end..];
+        match rest.strip_prefix("::") {
+            Some(after) if after.starts_with('{') => return (path, Some(&after[1..])),
+            Some(after) if end > 0 => rest = after,
+            _ => return (path, None),
+        }
+    }
+}
+
+/// The modules `source` (in module `at`) names through `crate::…` or `super::…` paths, groups
+/// included (`super::{a, b}`), each resolved to the longest known module.
 fn imports(at: &[String], source: &str, known: &[Vec<String>]) -> Vec<Vec<String>> {
     let mut found = Vec::new();
     // `super::` in a file's inline test module names the file's own module.
@@ -131,32 +155,29 @@ fn imports(at: &[String], source: &str, known: &[Vec<String>]) -> Vec<Vec<String
             if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
                 continue;
             }
-            let rest = &source[i + start.len()..];
-            let mut path: Vec<String> = match keyword {
+            let mut base: Vec<String> = match keyword {
                 None => Vec::new(),
                 Some(()) if i > tests_from => at.to_vec(),
                 Some(()) => at[..at.len().saturating_sub(1)].to_vec(),
             };
-            for segment in rest.split("::") {
-                let ident: String = segment
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect();
-                if ident.is_empty() || ident.len() != segment.len() && !segment.is_empty() {
-                    if !ident.is_empty() {
-                        path.push(ident);
+            let (head, group) = leading_path(&source[i + start.len()..]);
+            base.extend(head);
+            let paths: Vec<Vec<String>> = match group {
+                None => vec![base],
+                Some(group) => group[..group.find('}').unwrap_or(group.len())]
+                    .split(',')
+                    .map(|item| [base.clone(), leading_path(item.trim()).0].concat())
+                    .collect(),
+            };
+            for path in paths {
+                let module = (0..=path.len())
+                    .rev()
+                    .map(|n| path[..n].to_vec())
+                    .find(|prefix| known.contains(prefix));
+                if let Some(module) = module.filter(|m| m.as_slice() != at) {
+                    if !found.contains(&module) {
+                        found.push(module);
                     }
-                    break;
-                }
-                path.push(ident);
-            }
-            let module = (0..=path.len())
-                .rev()
-                .map(|n| path[..n].to_vec())
-                .find(|prefix| known.contains(prefix));
-            if let Some(module) = module.filter(|m| m.as_slice() != at) {
-                if !found.contains(&module) {
-                    found.push(module);
                 }
             }
         }
@@ -294,10 +315,38 @@ fn the_layer_check_sees_an_upward_import_and_a_cycle() {
     let http = vec!["http".to_owned()];
     let found = imports(&http, "use crate::routes::incidents::list;", &known);
     assert_eq!(found, vec![known[1].clone()]);
+    let grouped = imports(
+        &http,
+        "use crate::{routes::incidents::{self, list}};",
+        &known,
+    );
+    assert_eq!(grouped, vec![known[1].clone()], "groups are read too");
     assert!(layer_of(&found[0]) > layer_of(&http));
     let circle = vec![
         (known[0].clone(), vec![known[1].clone()]),
         (known[1].clone(), vec![known[0].clone()]),
     ];
     assert_eq!(cycles(&circle).len(), 1);
+}
+
+/// Each repository stores one aggregate and calls no other repository: workflows across
+/// aggregates live in the api's services, what events share in `persistence::events`, and the
+/// rows a write refers to are read by the helpers of `repo` itself.
+#[test]
+fn repositories_are_leaves() {
+    let mut wrong = Vec::new();
+    for (module, targets) in graph("../persistence/src") {
+        if module.len() != 2 || module[0] != "repo" {
+            continue;
+        }
+        for target in targets {
+            if target.len() == 2 && target[0] == "repo" {
+                wrong.push(format!("{} calls {}", module.join("::"), target.join("::")));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "repositories calling each other: {wrong:#?}"
+    );
 }

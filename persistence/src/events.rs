@@ -10,8 +10,8 @@ use domain::{
     NamedKind, Offering, ScopedTenant, ServiceId, TenantId, TenantScope,
 };
 
-use super::offerings;
 use crate::connection::DbConnection;
+use crate::repo::offerings;
 use crate::schema::{accounts, change_counters, classifications, tenants};
 use crate::RepoResult;
 
