@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod negotiate;
 pub mod openapi;
 pub mod pagination;
+pub mod report;
 pub mod request_id;
 pub mod routes;
 pub mod state;

@@ -16,12 +16,11 @@ pub mod status_page;
 pub mod tenants;
 pub mod webhooks;
 
-use actix_web::web;
 use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
-use utoipa_actix_web::OpenApiFactory;
 
 use crate::http::openapi::BearerSecurity;
+use crate::http::report::Report;
 
 /// The document's metadata, security and shared schemas; paths and the rest come from the
 /// handlers registered below.
@@ -138,58 +137,4 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
             availability::__path_list_tenant_availability_intervals,
             availability::list_tenant_availability_intervals,
         ));
-}
-
-/// A report: one handler served at the path its `#[utoipa::path]` names and at that path plus
-/// `.csv` (which answers CSV; the route table treats it as the report). The spec lists it once,
-/// from the same declaration, so router and spec cannot drift apart.
-pub struct Report<P, F, Args> {
-    spec: P,
-    handler: F,
-    args: std::marker::PhantomData<fn(Args)>,
-}
-
-impl<P, F, Args> Report<P, F, Args> {
-    /// `spec` is the handler's `__path_…` type, which `#[utoipa::path]` generates.
-    pub fn new(spec: P, handler: F) -> Self {
-        Self {
-            spec,
-            handler,
-            args: std::marker::PhantomData,
-        }
-    }
-}
-
-impl<P, F, Args> actix_web::dev::HttpServiceFactory for Report<P, F, Args>
-where
-    P: utoipa::Path,
-    F: actix_web::Handler<Args> + Clone,
-    Args: actix_web::FromRequest + 'static,
-    F::Output: actix_web::Responder + 'static,
-{
-    fn register(self, config: &mut actix_web::dev::AppService) {
-        let path = P::path();
-        web::resource(format!("{path}.csv"))
-            .route(web::get().to(self.handler.clone()))
-            .register(config);
-        web::resource(path)
-            .route(web::get().to(self.handler))
-            .register(config);
-    }
-}
-
-impl<P: OpenApiFactory, F, Args> OpenApiFactory for Report<P, F, Args> {
-    fn paths(&self) -> utoipa::openapi::path::Paths {
-        self.spec.paths()
-    }
-
-    fn schemas(
-        &self,
-        schemas: &mut Vec<(
-            String,
-            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
-        )>,
-    ) {
-        self.spec.schemas(schemas);
-    }
 }
