@@ -230,10 +230,14 @@ fn print_personas(
 ) -> Result<(), String> {
     let authority = TokenAuthority::new(&settings.jwt)?;
     let page_token = domain::FeedTokenName::parse("Demo status page").map_err(|e| e.to_string())?;
-    println!(
+    // A reader that stops early (`slr serve | head`) must not stop the server: write errors
+    // on stdout are ignored.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
         "Demo tokens (valid 24h; paste the export lines into a shell, or a token into Swagger UI's"
     );
-    println!("Authorize), and each persona's status page:");
+    let _ = writeln!(out, "Authorize), and each persona's status page:");
     for persona in demo::PERSONAS {
         let email = Email::parse(persona.email).map_err(|e| e.to_string())?;
         let Ok(contact) = run_on(conn, |conn| contacts::find_by_email(conn, &email)) else {
@@ -251,11 +255,12 @@ fn print_personas(
                 persistence::repo::feed_tokens::ensure_named(conn, id, &page_token, &hash, &prefix)
             })
         })?;
-        println!("  {} <{}>:", persona.role, persona.email);
-        println!("    export {}={token}", token_variable(persona.email));
-        println!("    status page: {address}/status-page?token={feed}");
+        let _ = writeln!(out, "  {} <{}>:", persona.role, persona.email);
+        let _ = writeln!(out, "    export {}={token}", token_variable(persona.email));
+        let _ = writeln!(out, "    status page: {address}/status-page?token={feed}");
     }
-    println!(
+    let _ = writeln!(
+        out,
         "  then e.g.: curl -H \"Authorization: Bearer ${}\" {address}/api/v1/status",
         token_variable(demo::PERSONAS[0].email)
     );

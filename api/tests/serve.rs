@@ -155,3 +155,40 @@ fn serve_binds_first_keeps_demo_urls_and_prints_export_lines() {
     assert_eq!(path_of(&page_again), path_of(&page));
     assert_eq!(status_of(port, path_of(&page_again), None), 200);
 }
+
+/// `slr serve | head -1` and the like: a reader that closes stdout early must not stop the
+/// server (its banner is written, not `println!`ed, and write errors are ignored).
+#[test]
+fn a_reader_that_closes_stdout_at_once_does_not_stop_the_server() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = command(data.path(), port)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("slr starts");
+    let mut server = Server {
+        child,
+        printed: String::new(),
+    };
+    drop(server.child.stdout.take());
+    // Ready once it answers; it exits instead if writing its banner failed it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let ready = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            panic!("slr serve exited with a closed stdout: {status}");
+        }
+        let probe = Command::new(env!("CARGO_BIN_EXE_slr"))
+            .arg("healthcheck")
+            .env("SLR_BIND", format!("127.0.0.1:{port}"))
+            .output()
+            .unwrap();
+        if probe.status.success() || std::time::Instant::now() > deadline {
+            break probe.status.success();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(ready, "slr serve never became ready");
+    assert_eq!(status_of(port, "/healthz", None), 200);
+    assert!(server.child.try_wait().unwrap().is_none(), "still running");
+}
