@@ -30,17 +30,23 @@ struct Server {
 }
 
 impl Server {
-    fn start(data: &Path, port: u16) -> Self {
+    /// `slr serve` with its stdout piped to the test, owned at once, so a failure later still
+    /// kills and reaps it (Drop).
+    fn spawn(data: &Path, port: u16) -> Self {
         let child = command(data, port)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("slr starts");
-        // Owned at once, so a failure below still kills and reaps it (Drop).
-        let mut server = Server {
+        Server {
             child,
             printed: String::new(),
-        };
+        }
+    }
+
+    /// A server that has printed everything up to "slr listening on".
+    fn start(data: &Path, port: u16) -> Self {
+        let mut server = Self::spawn(data, port);
         let stdout = server.child.stdout.take().unwrap();
         let (lines, received) = mpsc::channel();
         std::thread::spawn(move || {
@@ -79,6 +85,17 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Whether `slr healthcheck` (the container's) passes: 200 from /readyz on SLR_BIND's port.
+fn healthcheck(port: u16) -> bool {
+    Command::new(env!("CARGO_BIN_EXE_slr"))
+        .arg("healthcheck")
+        .env("SLR_BIND", format!("0.0.0.0:{port}"))
+        .output()
+        .unwrap()
+        .status
+        .success()
 }
 
 fn free_port() -> u16 {
@@ -137,18 +154,11 @@ fn serve_binds_first_keeps_demo_urls_and_prints_export_lines() {
     assert_eq!(status_of(port, path_of(&page), None), 200, "still opens");
 
     // The container healthcheck: 200 from /readyz, on SLR_BIND's port by default.
-    let healthcheck = |port: u16| {
-        Command::new(env!("CARGO_BIN_EXE_slr"))
-            .arg("healthcheck")
-            .env("SLR_BIND", format!("0.0.0.0:{port}"))
-            .output()
-            .unwrap()
-    };
-    assert!(healthcheck(port).status.success());
+    assert!(healthcheck(port));
 
     // A restart on the same folder prints the same status page URL.
     drop(first);
-    assert!(!healthcheck(port).status.success(), "nothing listens");
+    assert!(!healthcheck(port), "nothing listens");
     let port = free_port();
     let again = Server::start(data.path(), port);
     let page_again = again.value_for("alice@northwind.example", "status page: ");
@@ -162,15 +172,7 @@ fn serve_binds_first_keeps_demo_urls_and_prints_export_lines() {
 fn a_reader_that_closes_stdout_at_once_does_not_stop_the_server() {
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
-    let child = command(data.path(), port)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("slr starts");
-    let mut server = Server {
-        child,
-        printed: String::new(),
-    };
+    let mut server = Server::spawn(data.path(), port);
     drop(server.child.stdout.take());
     // Ready once it answers; it exits instead if writing its banner failed it.
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
@@ -178,13 +180,9 @@ fn a_reader_that_closes_stdout_at_once_does_not_stop_the_server() {
         if let Some(status) = server.child.try_wait().unwrap() {
             panic!("slr serve exited with a closed stdout: {status}");
         }
-        let probe = Command::new(env!("CARGO_BIN_EXE_slr"))
-            .arg("healthcheck")
-            .env("SLR_BIND", format!("127.0.0.1:{port}"))
-            .output()
-            .unwrap();
-        if probe.status.success() || std::time::Instant::now() > deadline {
-            break probe.status.success();
+        let healthy = healthcheck(port);
+        if healthy || std::time::Instant::now() > deadline {
+            break healthy;
         }
         std::thread::sleep(Duration::from_millis(100));
     };

@@ -237,12 +237,13 @@ where
         .map(str::to_owned);
     let gzipped = accepts_gzip(&req);
     // Each operation declares its caching in the spec (see `http::routes`).
-    let caching = state
-        .routes
-        .find(req.method(), req.path())
-        .map_or(Caching::None, |route| route.caching);
+    let route = state.routes.find(req.method(), req.path());
+    let caching = route.map_or(Caching::None, |route| route.caching);
     let key = match caching != Caching::None && !answers.max_age.is_zero() {
-        true => cache_key(&req, &state.callers, caching, db.version()).await,
+        true => {
+            let feed_token = route.is_some_and(|route| route.feed_token);
+            cache_key(&req, &state.callers, caching, feed_token, db.version()).await
+        }
         false => None,
     };
     let mut making = None;
@@ -292,9 +293,11 @@ async fn cache_key(
     req: &ServiceRequest,
     callers: &Callers,
     caching: Caching,
+    feed_token: bool,
     version: i64,
 ) -> Option<AnswerKey> {
-    let caller = callers.resolve(req.request()).ok()?;
+    // The route is looked up once per request: the caller is resolved on it.
+    let caller = callers.resolve_on(req.request(), feed_token).ok()?;
     // The handler's `Authenticated` takes it from here instead of resolving it again.
     req.extensions_mut().insert(Resolved(caller.clone()));
     let whose = match caching {

@@ -318,6 +318,13 @@ impl Callers {
         self.resolve_known(req).map_err(Refusal::into_error)
     }
 
+    /// [`Callers::resolve`] for a request whose route the caller already looked up (the answer
+    /// cache): `feed_token` says whether the route takes `?token=`.
+    pub fn resolve_on(&self, req: &HttpRequest, feed_token: bool) -> Result<Caller, ApiError> {
+        self.resolve_on_route(req, feed_token)
+            .map_err(Refusal::into_error)
+    }
+
     /// The caller of `req` — the one the answer cache already resolved for it, else
     /// [`Callers::resolve`]'s, except that a validly signed token for a contact (or a feed
     /// token) the read model does not know first makes the replica catch up with the database
@@ -362,11 +369,15 @@ impl Callers {
     }
 
     fn resolve_known(&self, req: &HttpRequest) -> Result<Caller, Refusal> {
-        let feed_route = self
+        let feed_token = self
             .routes
             .find(req.method(), req.path())
             .is_some_and(|route| route.feed_token);
-        if feed_route {
+        self.resolve_on_route(req, feed_token)
+    }
+
+    fn resolve_on_route(&self, req: &HttpRequest, feed_token: bool) -> Result<Caller, Refusal> {
+        if feed_token {
             if let Some(token) = feed_token::query_token(req) {
                 return self.feed_caller(&token);
             }
