@@ -53,6 +53,9 @@ pub struct Settings {
     pub version_poll: std::time::Duration,
     /// Webhook delivery (`SLR_WEBHOOK_*`).
     pub webhooks: WebhookSettings,
+    /// How long the change log keeps a change (`SLR_CHANGES_RETENTION`, e.g. `7d`): the change
+    /// feed answers 410 for a `since` further back, and a replica further behind reloads.
+    pub changes_retention: std::time::Duration,
 }
 
 /// How webhooks are accepted and delivered.
@@ -229,6 +232,10 @@ impl Settings {
             Some(raw) => parse_ttl(&raw).map_err(|m| error("SLR_IDEMPOTENCY_TTL", m))?,
             None => IDEMPOTENCY_TTL,
         };
+        let changes_retention = match var("SLR_CHANGES_RETENTION") {
+            Some(raw) => parse_ttl(&raw).map_err(|m| error("SLR_CHANGES_RETENTION", m))?,
+            None => CHANGES_RETENTION,
+        };
         let default_limit = RateLimit::default();
         let number = |name: &'static str, default: u64, max: u64| match var(name) {
             Some(raw) => raw
@@ -285,6 +292,7 @@ impl Settings {
                 .unwrap_or(50),
         };
         Ok(Settings {
+            changes_retention,
             webhooks,
             version_poll,
             answer_max_age,
@@ -402,6 +410,9 @@ impl Default for RateLimit {
         }
     }
 }
+
+/// How long the change log keeps a change unless `SLR_CHANGES_RETENTION` says otherwise.
+pub const CHANGES_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// How long a stored response answers retries unless `SLR_IDEMPOTENCY_TTL` says otherwise.
 pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);

@@ -90,6 +90,7 @@ impl Application {
         let watcher = crate::workers::watcher::watch(
             settings.database.clone(),
             settings.version_poll,
+            settings.changes_retention,
             std::sync::Arc::downgrade(&model),
         );
         let delivery_counters = crate::workers::delivery::Counters::new()

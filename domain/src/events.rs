@@ -225,6 +225,12 @@ impl CallerView {
             .map(|at| &tenants[at])
     }
 
+    /// Whether the caller sees an event on `service` with `scope` (what [`CallerView::reach`]
+    /// answers `Some` for, without computing the reach).
+    pub fn sees(&self, service: ServiceId, scope: &EventScope) -> bool {
+        self.sees_every_event || self.tenants_of(service).iter().any(|t| scope.reaches(t))
+    }
+
     /// What the caller sees of an event on `service` with `scope`; `None` when it affects none
     /// of the caller's tenants (the caller must not learn it exists).
     pub fn reach(&self, service: ServiceId, scope: &EventScope) -> Option<Reach> {

@@ -197,19 +197,6 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, RepoError>
     Ok(applied.iter().map(ToString::to_string).collect())
 }
 
-/// A fingerprint of the embedded migrations (names and order), e.g. to name a template database.
-pub fn migrations_fingerprint() -> String {
-    use diesel::migration::MigrationSource;
-    let names: Vec<String> = MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS)
-        .map(|all| all.iter().map(|m| m.name().to_string()).collect())
-        .unwrap_or_default();
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in names.join(",").bytes() {
-        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
-}
-
 #[cfg(test)]
 mod bounds_tests {
     use super::with_bounds;

@@ -1,6 +1,7 @@
 //! Persistence for slr: the diesel schema, the Postgres/SQLite connection and pool, migrations,
 //! and repositories that take `&mut DbConnection` so they compose inside one transaction.
 
+pub mod changes;
 pub mod connection;
 pub mod error;
 pub mod events;

@@ -170,6 +170,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    data_departures (id) {
+        id -> BigInt,
+        table_name -> Text,
+        row_id -> BigInt,
+        account_id -> Nullable<BigInt>,
+        partner_id -> Nullable<BigInt>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
     data_changes (version) {
         version -> BigInt,
         table_name -> Text,

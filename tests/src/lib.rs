@@ -131,6 +131,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         answer_max_age: std::time::Duration::from_secs(1),
         version_poll: std::time::Duration::from_millis(200),
         webhooks: Default::default(),
+        changes_retention: slr_api::settings::CHANGES_RETENTION,
     };
     configure(&mut settings);
     let pool = slr_api::startup::open_database(&settings).expect("database opens and migrates");
@@ -606,6 +607,24 @@ fn with_database(url: &str, name: &str) -> String {
     }
 }
 
+/// A hash of the Postgres migrations' names and text: a template is rebuilt when either changes.
+fn migrations_fingerprint() -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/postgres");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .expect("the migrations directory")
+        .filter_map(|entry| Some(entry.ok()?.path().join("up.sql")))
+        .collect();
+    files.sort();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for file in files {
+        let text = std::fs::read(&file).unwrap_or_default();
+        for byte in file.to_string_lossy().bytes().chain(text) {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
 /// A migrated template database named after the migrations, built once per server: under an
 /// advisory lock, migrated under a temporary name and renamed, so no test ever clones a
 /// half-migrated template.
@@ -613,10 +632,7 @@ fn postgres_template(server: &str) -> String {
     static TEMPLATE: OnceLock<String> = OnceLock::new();
     TEMPLATE
         .get_or_init(|| {
-            let name = format!(
-                "slr_template_{}",
-                persistence::connection::migrations_fingerprint()
-            );
+            let name = format!("slr_template_{}", migrations_fingerprint());
             let mut admin = PgConnection::establish(server).unwrap_or_else(|e| {
                 panic!("SLR_TEST_DATABASE_URL={server}: Postgres is not reachable: {e}")
             });

@@ -87,6 +87,7 @@ error_codes! {
     PreconditionFailed = "precondition_failed", PRECONDITION_FAILED;
     RateLimited = "rate_limited", TOO_MANY_REQUESTS;
     RouteNotFound = "route_not_found", NOT_FOUND;
+    SinceExpired = "since_expired", GONE;
     TokenExpired = "token_expired", UNAUTHORIZED;
     UnknownContact = "unknown_contact", UNAUTHORIZED;
     UnreadableBody = "unreadable_body", BAD_REQUEST;

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod audit;
 pub mod availability;
 pub mod catalogue;
+pub mod changes;
 pub mod feed_tokens;
 pub mod feeds;
 pub mod health;
@@ -100,6 +101,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(maintenances::list_maintenance_impacted_tenants)
         .service(incidents::list_incident_impacted_tenants)
         .service(status::get_status)
+        .service(changes::list_changes)
         .service(feeds::get_maintenance_calendar)
         .service(feeds::get_incident_feed)
         .service(feeds::get_offering_badge)

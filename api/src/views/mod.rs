@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod availability;
+pub mod changes;
 pub mod events;
 pub mod feeds;
 pub mod incidents;

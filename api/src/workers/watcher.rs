@@ -16,8 +16,15 @@ pub const WATCHER_NAME: &str = "slr-data-version";
 /// after the model's version (`ReadModel::catch_up`) every `every`, on a connection of its own
 /// (outside the pool, so it never competes with requests) — which also covers writes by other
 /// processes and a listener that lost its connection — and at once when, on Postgres, the
-/// listener hears a commit's `NOTIFY slr_data` with a newer version.
-pub fn watch(target: DatabaseTarget, every: Duration, model: Weak<ReadModel>) -> Worker {
+/// listener hears a commit's `NOTIFY slr_data` with a newer version. Changes older than
+/// `retention` are purged from the log once a minute.
+pub fn watch(
+    target: DatabaseTarget,
+    every: Duration,
+    retention: Duration,
+    model: Weak<ReadModel>,
+) -> Worker {
+    let keep = time::Duration::try_from(retention).unwrap_or(time::Duration::days(7));
     let (wake, woken) = std::sync::mpsc::channel::<()>();
     if let DatabaseTarget::Postgres(url) = &target {
         listen(url.clone(), model.clone(), wake.clone());
@@ -46,7 +53,9 @@ pub fn watch(target: DatabaseTarget, every: Duration, model: Weak<ReadModel>) ->
             };
             if caught_up.is_ok() && purged.elapsed() > PURGE_EVERY {
                 purged = std::time::Instant::now();
-                if let Some(Err(error)) = conn.as_mut().map(persistence::model::purge_changes) {
+                if let Some(Err(error)) =
+                    conn.as_mut().map(|c| persistence::changes::purge(c, keep))
+                {
                     log::warn!("cannot purge the change log: {error}");
                 }
             }

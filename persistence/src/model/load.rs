@@ -279,15 +279,6 @@ impl ReadModel {
     }
 }
 
-/// How long the change log keeps a change: a replica further behind reloads everything.
-pub const KEEP_CHANGES: time::Duration = time::Duration::hours(1);
-
-/// Forgets changes older than [`KEEP_CHANGES`]; returns how many.
-pub fn purge_changes(conn: &mut DbConnection) -> RepoResult<usize> {
-    let cutoff = crate::repo::now() - KEEP_CHANGES;
-    Ok(diesel::delete(data_changes::table.filter(data_changes::at.lt(cutoff))).execute(conn)?)
-}
-
 /// Loads the objects `delta.changed` names, as they are now.
 fn load_delta(conn: &mut DbConnection, delta: &mut Delta) -> RepoResult<()> {
     let c = &delta.changed;

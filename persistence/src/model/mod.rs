@@ -11,7 +11,7 @@ mod load;
 mod reads;
 
 pub use filters::{IncidentFilter, MaintenanceFilter};
-pub use load::{purge_changes, ReadModel, KEEP_CHANGES};
+pub use load::ReadModel;
 pub use reads::{Mixed, Reads};
 
 use std::collections::{BTreeMap, HashMap};
@@ -25,6 +25,7 @@ use domain::{
 };
 use time::OffsetDateTime;
 
+use crate::changes::ObjectKind;
 use crate::repo::accounts::AccountFilter;
 use crate::repo::availability;
 use crate::repo::offerings::OfferingFilter;
@@ -362,6 +363,41 @@ impl Model {
 
     pub fn offering(&self, scope: OfferingScope, id: OfferingId) -> RepoResult<Record<Offering>> {
         found(self.offerings.get(&id), |o| scope.allows(o))
+    }
+
+    /// Whether the caller (with its `view`) sees the object now; `None` when it is gone.
+    pub fn sees(
+        &self,
+        caller: &Caller,
+        view: &CallerView,
+        kind: ObjectKind,
+        id: i64,
+    ) -> Option<bool> {
+        Some(match kind {
+            ObjectKind::Account => caller
+                .account_scope()
+                .allows(&self.accounts.get(&AccountId(id))?.item),
+            ObjectKind::Contact => caller
+                .contact_scope()
+                .allows(&self.contacts.get(&ContactId(id))?.item),
+            ObjectKind::Service => self.services.contains_key(&ServiceId(id)),
+            ObjectKind::Classification => self.classifications.contains_key(&ClassificationId(id)),
+            ObjectKind::Tenant => match self.tenant(caller.tenant_scope(), TenantId(id)) {
+                Ok(_) => true,
+                Err(_) => return self.tenants.contains_key(&TenantId(id)).then_some(false),
+            },
+            ObjectKind::Offering => caller
+                .offering_scope()
+                .allows(&self.offerings.get(&OfferingId(id))?.item),
+            ObjectKind::Incident => {
+                let incident = &self.incidents.get(&IncidentId(id))?.item;
+                view.sees(incident.service_id, &incident.scope)
+            }
+            ObjectKind::Maintenance => {
+                let maintenance = &self.maintenances.get(&MaintenanceId(id))?.item;
+                view.sees(maintenance.service_id, &maintenance.scope)
+            }
+        })
     }
 
     pub fn tenant(&self, scope: TenantScope, id: TenantId) -> RepoResult<Record<Tenant>> {

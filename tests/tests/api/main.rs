@@ -5,6 +5,7 @@ mod architecture;
 mod auth;
 mod availability;
 mod billing;
+mod changes;
 mod directory;
 mod edges;
 mod errors;

@@ -1,0 +1,13 @@
+DROP TRIGGER maintenance_tenants_departed;
+DROP TRIGGER incident_tenants_departed;
+DROP TRIGGER tenants_moved;
+DROP TRIGGER tenants_departed;
+DROP TRIGGER offerings_departed;
+DROP TRIGGER classifications_departed;
+DROP TRIGGER services_departed;
+DROP TRIGGER contacts_departed;
+DROP TRIGGER accounts_moved;
+DROP TRIGGER accounts_departed;
+DROP INDEX data_changes_at_idx;
+DROP TABLE data_departures;
+DELETE FROM change_counters WHERE name = 'purged';

@@ -1,0 +1,402 @@
+//! The change feed: what changed after a version, scoped exactly like the objects, paged, and
+//! 410 once the log no longer reaches back. On the demo directory: Northwind manages Globex and
+//! Initech, Contoso manages Umbrella and Hooli, Stark is direct.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use reqwest::StatusCode;
+use serde_json::json;
+use slr_tests::personas::{ALL, CONTOSO, GLOBEX, INITECH, NORTHWIND, PROVIDER, UMBRELLA};
+use slr_tests::{problem, problem_field, spawn_app, with_conn, TestApp};
+
+/// The whole feed after `since` for `who`, page by page (`limit` a page): (kind, id) → deleted,
+/// and the last `next_since`. Checks each page's order and that no object repeats in a page.
+async fn follow(
+    app: &TestApp,
+    who: &str,
+    since: i64,
+    limit: usize,
+) -> (BTreeMap<(String, i64), bool>, i64) {
+    let token = app.token(who);
+    let mut seen = BTreeMap::new();
+    let mut since = since;
+    loop {
+        let page = app
+            .get_ok(
+                &format!("/api/v1/changes?since={since}&limit={limit}"),
+                &token,
+            )
+            .await;
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= limit, "{who}: a page holds at most `limit`");
+        let versions: Vec<i64> = items
+            .iter()
+            .map(|i| i["version"].as_i64().unwrap())
+            .collect();
+        assert!(
+            versions.windows(2).all(|w| w[0] < w[1]),
+            "{who}: in version order: {versions:?}"
+        );
+        assert!(
+            versions.iter().all(|v| *v > since),
+            "{who}: only what came after since"
+        );
+        for item in items {
+            let key = (
+                item["kind"].as_str().unwrap().to_owned(),
+                item["id"].as_i64().unwrap(),
+            );
+            seen.insert(key, item["deleted"].as_bool().unwrap());
+        }
+        let next = page["next_since"].as_i64().unwrap();
+        assert!(next >= since, "{who}: the cursor never goes back");
+        if !page["has_more"].as_bool().unwrap() {
+            return (seen, next);
+        }
+        assert!(next > since, "{who}: has_more moves the cursor on");
+        since = next;
+    }
+}
+
+/// The version to follow from, as each persona gets it before a sync.
+async fn start(app: &TestApp) -> i64 {
+    let page = app.get_ok("/api/v1/changes", &app.admin_token()).await;
+    assert_eq!(page["items"], json!([]));
+    assert_eq!(page["has_more"], false);
+    page["next_since"].as_i64().unwrap()
+}
+
+async fn tenant(app: &TestApp, name: &str, account: &str, class: &str) -> i64 {
+    let ids = app.demo_ids().await;
+    let body = json!({
+        "name": name, "account_id": app.id_of("accounts", "name", account).await,
+        "service_id": ids.sma, "classification_id": ids.class[class],
+    });
+    app.create("/api/v1/tenants", &body).await["id"]
+        .as_i64()
+        .unwrap()
+}
+
+fn collection(kind: &str) -> &'static str {
+    match kind {
+        "account" => "accounts",
+        "service" => "services",
+        "classification" => "classifications",
+        "tenant" => "tenants",
+        "offering" => "offerings",
+        "incident" => "incidents",
+        "maintenance" => "maintenances",
+        other => panic!("unexpected kind {other}"),
+    }
+}
+
+#[actix_web::test]
+async fn each_persona_is_told_exactly_the_changes_to_what_it_may_read() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let ids = app.demo_ids().await;
+    let since = start(&app).await;
+    // Writes across partners: tenants for Globex (Northwind) and Umbrella (Contoso), an
+    // incident over one classification, a maintenance window aimed at one tenant, a service.
+    let globex_tenant = tenant(&app, "gx-feed", "Globex", "saas2-eu").await;
+    let umbrella_tenant = tenant(&app, "um-feed", "Umbrella", "saas3-us").await;
+    let incident = app
+        .classified_incident(&ids, "Queue delays", "degraded", "saas3-us")
+        .await;
+    let window = app
+        .create(
+            "/api/v1/maintenances",
+            &json!({
+                "service_id": ids.sma, "title": "Index rebuild", "description": "Planned work.",
+                "expected_impact": "degraded",
+                "scheduled_start": slr_tests::at(time::Duration::days(1)),
+                "scheduled_end": slr_tests::at(time::Duration::days(1) + time::Duration::hours(1)),
+                "scope": {"kind": "tenants", "tenant_ids": [globex_tenant]},
+            }),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    app.create("/api/v1/services", &json!({"name": "Feed Service"}))
+        .await;
+
+    let (everything, _) = follow(&app, PROVIDER, since, 1000).await;
+    for key in [
+        ("tenant".to_owned(), globex_tenant),
+        ("tenant".to_owned(), umbrella_tenant),
+        ("incident".to_owned(), incident),
+        ("maintenance".to_owned(), window),
+    ] {
+        assert_eq!(
+            everything.get(&key),
+            Some(&false),
+            "the provider is told of {key:?}"
+        );
+    }
+    // For every persona: listed (as present) exactly when the persona may GET it now.
+    for who in ALL {
+        let token = app.token(who);
+        let (told, _) = follow(&app, who, since, 1000).await;
+        for ((kind, id), deleted) in &told {
+            assert!(!deleted, "{who}: nothing was deleted");
+            assert!(
+                everything.contains_key(&(kind.clone(), *id)),
+                "{who}: {kind} {id} changed"
+            );
+        }
+        for (kind, id) in everything.keys() {
+            if kind == "contact" {
+                continue;
+            }
+            let status = app
+                .get(&format!("/api/v1/{}/{id}", collection(kind)), &token)
+                .await
+                .status();
+            assert_eq!(
+                told.contains_key(&(kind.clone(), *id)),
+                status == StatusCode::OK,
+                "{who}: {kind} {id} is listed exactly when it can be read ({status})"
+            );
+        }
+    }
+    let (northwind, _) = follow(&app, NORTHWIND, since, 1000).await;
+    assert!(northwind.contains_key(&("tenant".to_owned(), globex_tenant)));
+    assert!(northwind.contains_key(&("maintenance".to_owned(), window)));
+    assert!(!northwind.contains_key(&("tenant".to_owned(), umbrella_tenant)));
+    let (umbrella, _) = follow(&app, UMBRELLA, since, 1000).await;
+    assert!(umbrella.contains_key(&("incident".to_owned(), incident)));
+    assert!(!umbrella.contains_key(&("maintenance".to_owned(), window)));
+}
+
+#[actix_web::test]
+async fn objects_deleted_or_moved_away_are_told_as_deleted_to_those_who_saw_them() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let doomed = tenant(&app, "gx-doomed", "Globex", "saas2-eu").await;
+    let mover = tenant(&app, "gx-mover", "Globex", "saas2-eu").await;
+    let since = start(&app).await;
+    let admin = app.admin_token();
+    assert_eq!(
+        app.delete(&format!("/api/v1/tenants/{doomed}"), &admin)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let umbrella = app.id_of("accounts", "name", "Umbrella").await;
+    let moved = app
+        .patch(
+            &format!("/api/v1/tenants/{mover}"),
+            &admin,
+            &json!({"account_id": umbrella}),
+        )
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+
+    let told = |feed: &BTreeMap<(String, i64), bool>, id: i64| {
+        feed.get(&("tenant".to_owned(), id)).copied()
+    };
+    for who in [NORTHWIND, GLOBEX] {
+        let (feed, _) = follow(&app, who, since, 1000).await;
+        assert_eq!(
+            told(&feed, doomed),
+            Some(true),
+            "{who}: the deleted tenant is gone"
+        );
+        assert_eq!(
+            told(&feed, mover),
+            Some(true),
+            "{who}: the tenant moved out of its view"
+        );
+    }
+    for who in [CONTOSO, UMBRELLA] {
+        let (feed, _) = follow(&app, who, since, 1000).await;
+        assert_eq!(
+            told(&feed, doomed),
+            None,
+            "{who} never saw the deleted tenant"
+        );
+        assert_eq!(
+            told(&feed, mover),
+            Some(false),
+            "{who}: the tenant moved into its view"
+        );
+    }
+    let (initech, _) = follow(&app, INITECH, since, 1000).await;
+    assert_eq!(initech, BTreeMap::new(), "Initech saw none of it");
+    let (provider, _) = follow(&app, PROVIDER, since, 1000).await;
+    assert_eq!(told(&provider, doomed), Some(true));
+    assert_eq!(told(&provider, mover), Some(false));
+}
+
+#[actix_web::test]
+async fn an_event_narrowed_away_and_a_customer_moved_away_leave_the_old_view() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let ids = app.demo_ids().await;
+    let globex = tenant(&app, "gx-narrowed", "Globex", "saas2-eu").await;
+    let umbrella = tenant(&app, "um-kept", "Umbrella", "saas2-eu").await;
+    let incident = app
+        .create(
+            "/api/v1/incidents",
+            &json!({
+                "service_id": ids.sma, "title": "Login errors", "impact": "partial_outage",
+                "scope": {"kind": "tenants", "tenant_ids": [globex, umbrella]},
+                "message": "Investigating.",
+            }),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let since = start(&app).await;
+    let admin = app.admin_token();
+    let narrowed = app
+        .patch(
+            &format!("/api/v1/incidents/{incident}"),
+            &admin,
+            &json!({"scope": {"kind": "tenants", "tenant_ids": [umbrella]}}),
+        )
+        .await;
+    assert_eq!(narrowed.status(), StatusCode::OK);
+    let key = ("incident".to_owned(), incident);
+    for (who, deleted) in [
+        (NORTHWIND, true),
+        (GLOBEX, true),
+        (CONTOSO, false),
+        (UMBRELLA, false),
+    ] {
+        let (feed, _) = follow(&app, who, since, 1000).await;
+        assert_eq!(feed.get(&key), Some(&deleted), "{who}");
+    }
+    let (initech, _) = follow(&app, INITECH, since, 1000).await;
+    assert_eq!(initech.get(&key), None, "Initech never saw it");
+
+    // Globex moves from Northwind to Contoso: Northwind is told Globex and its tenants left.
+    let since = start(&app).await;
+    let contoso = app.id_of("accounts", "name", "Contoso Consulting").await;
+    let globex_account = app.id_of("accounts", "name", "Globex").await;
+    let moved = app
+        .patch(
+            &format!("/api/v1/accounts/{globex_account}"),
+            &admin,
+            &json!({"managing_partner_id": contoso}),
+        )
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let (northwind, _) = follow(&app, NORTHWIND, since, 1000).await;
+    assert_eq!(
+        northwind.get(&("account".to_owned(), globex_account)),
+        Some(&true)
+    );
+    assert_eq!(northwind.get(&("tenant".to_owned(), globex)), Some(&true));
+    let (contoso_feed, _) = follow(&app, CONTOSO, since, 1000).await;
+    assert_eq!(
+        contoso_feed.get(&("account".to_owned(), globex_account)),
+        Some(&false)
+    );
+    assert_eq!(
+        contoso_feed.get(&("tenant".to_owned(), globex)),
+        Some(&false)
+    );
+    let (globex_feed, _) = follow(&app, GLOBEX, since, 1000).await;
+    assert_eq!(
+        globex_feed.get(&("account".to_owned(), globex_account)),
+        Some(&false)
+    );
+}
+
+#[actix_web::test]
+async fn small_pages_add_up_to_the_whole_feed() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let since = start(&app).await;
+    let mut names = BTreeSet::new();
+    for n in 0..7 {
+        names.insert(tenant(&app, &format!("page-{n}"), "Globex", "saas2-eu").await);
+    }
+    // Change the first again: it is told once, at its latest version.
+    let first = *names.iter().next().unwrap();
+    app.patch(
+        &format!("/api/v1/tenants/{first}"),
+        &app.admin_token(),
+        &json!({"name": "page-first"}),
+    )
+    .await;
+    let (whole, end) = follow(&app, NORTHWIND, since, 1000).await;
+    let (paged, paged_end) = follow(&app, NORTHWIND, since, 2).await;
+    assert_eq!(paged, whole, "pages of two list what one page lists");
+    assert_eq!(paged_end, end);
+    let tenants: BTreeSet<i64> = whole
+        .keys()
+        .filter(|(k, _)| k == "tenant")
+        .map(|(_, id)| *id)
+        .collect();
+    assert_eq!(tenants, names);
+    let page = app
+        .get_ok(
+            &format!("/api/v1/changes?since={since}"),
+            &app.token(NORTHWIND),
+        )
+        .await;
+    let last = page["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last["id"], first,
+        "the renamed tenant comes last, at its latest version"
+    );
+    assert_eq!(last["href"], format!("/api/v1/tenants/{first}"));
+    // Nothing new: an empty page that keeps the cursor.
+    let quiet = app
+        .get_ok(
+            &format!("/api/v1/changes?since={end}"),
+            &app.token(NORTHWIND),
+        )
+        .await;
+    assert_eq!(quiet["items"], json!([]));
+    assert_eq!(quiet["next_since"], end);
+}
+
+#[actix_web::test]
+async fn a_since_older_than_the_log_answers_410_and_bad_parameters_400() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let token = app.token(NORTHWIND);
+    assert_eq!(
+        app.get("/api/v1/changes?since=0", &token).await.status(),
+        StatusCode::OK
+    );
+    let current = start(&app).await;
+    with_conn(&app, |conn| {
+        persistence::changes::purge(conn, time::Duration::seconds(-5)).unwrap()
+    });
+    // (A new query: the answer made before the purge stays true until the data changes.)
+    let gone = problem(
+        app.get("/api/v1/changes?since=0&limit=100", &token).await,
+        StatusCode::GONE,
+        "since_expired",
+    )
+    .await;
+    assert!(
+        gone.detail.contains("list the objects again"),
+        "{}",
+        gone.detail
+    );
+    // From the current version on, the feed works again.
+    let fresh = app
+        .get_ok(&format!("/api/v1/changes?since={current}"), &token)
+        .await;
+    assert_eq!(fresh["next_since"], current);
+    tenant(&app, "after-purge", "Globex", "saas2-eu").await;
+    let (after, _) = follow(&app, NORTHWIND, current, 10).await;
+    assert_eq!(after.len(), 1, "{after:?}");
+
+    for (query, field) in [
+        ("since=-1", "since"),
+        ("since=abc", "since"),
+        ("since=99999999", "since"),
+        ("since=0&limit=0", "limit"),
+        ("since=0&limit=1001", "limit"),
+    ] {
+        let answer = app.get(&format!("/api/v1/changes?{query}"), &token).await;
+        let named = problem_field(answer, StatusCode::BAD_REQUEST, "invalid_parameter").await;
+        assert_eq!(named, field, "{query}");
+    }
+}
