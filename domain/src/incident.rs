@@ -93,6 +93,56 @@ pub struct IncidentUpdate {
     pub created_at: OffsetDateTime,
 }
 
+/// A post-incident report: what happened, why, and what is done so it does not happen again.
+/// A draft (`published_at: None`) is read by provider admins only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentReport {
+    pub summary: ReportText,
+    pub root_cause: ReportText,
+    pub remediation: ReportText,
+    pub published_at: Option<OffsetDateTime>,
+    /// `None` once the author's contact was removed.
+    pub author: Option<ContactId>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// A report section: 1–20000 characters, trimmed; unlike one-line text it may hold line breaks
+/// and tabs, but no other control character.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportText(String);
+
+impl ReportText {
+    pub const MAX: usize = 20_000;
+
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
+        let value = raw.trim();
+        if value.is_empty() {
+            return Err(DomainError::invalid(field, "must not be empty"));
+        }
+        if raw.chars().count() > Self::MAX {
+            return Err(DomainError::invalid(
+                field,
+                format!("must be at most {} characters", Self::MAX),
+            ));
+        }
+        if value
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(DomainError::invalid(
+                field,
+                "must not contain control characters other than line breaks and tabs",
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 wire_enum!(
     /// How badly an incident hurts, from mild to severe.
     Impact, field = "impact" {

@@ -14,6 +14,7 @@ wire_enum!(
         IncidentUpdated => "incident.updated",
         IncidentResolved => "incident.resolved",
         IncidentReopened => "incident.reopened",
+        IncidentReportPublished => "incident.report_published",
         MaintenanceScheduled => "maintenance.scheduled",
         MaintenanceUpdated => "maintenance.updated",
         MaintenanceStarted => "maintenance.started",

@@ -21,7 +21,9 @@ pub use catalogue::{Classification, ClassificationCode, Region, Service, Service
 pub use contact::{Contact, ContactName, Email, Role};
 pub use error::DomainError;
 pub use events::{CallerView, EventScope, OfferingStatus, Reach, ScopedTenant};
-pub use incident::{Impact, Incident, IncidentStatus, IncidentUpdate, Message, Title};
+pub use incident::{
+    Impact, Incident, IncidentReport, IncidentStatus, IncidentUpdate, Message, ReportText, Title,
+};
 pub use integration::{
     EventTypes, FeedTokenName, WebhookDescription, WebhookEventType, WebhookUrl,
 };

@@ -40,7 +40,8 @@ impl ObjectKind {
             | "incident_impacts"
             | "incident_classifications"
             | "incident_tenants"
-            | "incident_updates" => Self::Incident,
+            | "incident_updates"
+            | "incident_reports" => Self::Incident,
             "maintenances" | "maintenance_classifications" | "maintenance_tenants" => {
                 Self::Maintenance
             }

@@ -111,6 +111,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    incident_reports (incident_id) {
+        incident_id -> BigInt,
+        summary -> Text,
+        root_cause -> Text,
+        remediation -> Text,
+        published_at -> Nullable<Timestamp>,
+        author_contact_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     incident_updates (id) {
         id -> BigInt,
         incident_id -> BigInt,
@@ -303,6 +316,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     incident_classifications,
     incident_tenants,
     incident_updates,
+    incident_reports,
     incident_impacts,
     maintenances,
     maintenance_classifications,

@@ -260,6 +260,7 @@ event_types!(
     IncidentUpdated => "incident.updated",
     IncidentResolved => "incident.resolved",
     IncidentReopened => "incident.reopened",
+    IncidentReportPublished => "incident.report_published",
     MaintenanceScheduled => "maintenance.scheduled",
     MaintenanceUpdated => "maintenance.updated",
     MaintenanceStarted => "maintenance.started",

@@ -1,8 +1,10 @@
-//! Incident handlers: list, read, create, change, and the update timeline.
+//! Incident handlers: list, read, create, change, the update timeline and the post-incident
+//! report.
 
-use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
-use domain::{IncidentId, Message, ServiceId, Title};
+use actix_web::{get, patch, post, put, web, HttpRequest, HttpResponse};
+use domain::{IncidentId, Message, ReportText, ServiceId, Title};
 use persistence::model::Reads;
+use persistence::repo::incident_reports::{self, NewReport};
 use persistence::repo::incidents::{self, IncidentChanges, NewIncident, NewUpdate};
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -18,7 +20,8 @@ use crate::http::wire::{Impact, IncidentStatus};
 use crate::services::events::{create_event, patch_event, require_writer_of};
 use crate::views::events::{get_event, impacted_tenants_page, EventKind, Scope, TenantRef};
 use crate::views::incidents::{
-    list, ImpactEntry, IncidentListParams, IncidentResponse, IncidentUpdateResponse, Incidents,
+    list, shown_report, ImpactEntry, IncidentListParams, IncidentReportResponse, IncidentResponse,
+    IncidentUpdateResponse, Incidents,
 };
 
 /// A new incident.
@@ -260,4 +263,91 @@ pub async fn create_incident_update(
         Ok((format!("/api/v1/incidents/{}", id.0), response))
     })
     .await
+}
+
+/// A post-incident report as written.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentReportRequest {
+    /// What happened, for everyone the incident reached; must not name tenants or accounts.
+    #[schema(min_length = 1, max_length = 20000)]
+    pub summary: String,
+    #[schema(min_length = 1, max_length = 20000)]
+    pub root_cause: String,
+    /// What was and will be done so it does not happen again.
+    #[schema(min_length = 1, max_length = 20000)]
+    pub remediation: String,
+    /// `true` publishes it (`incident.report_published` goes out once); `false` (the default)
+    /// keeps a draft only provider admins read. A published report stays published.
+    #[serde(default)]
+    pub publish: bool,
+}
+
+/// The incident's post-incident report: published ones to everyone who sees the incident,
+/// drafts to provider admins only (404 otherwise).
+#[utoipa::path(tag = "status", params(("id" = i64, Path, description = "Incident id")), responses((status = 200, body = IncidentReportResponse), ReadProblems))]
+#[get("/incidents/{id}/report")]
+pub async fn get_incident_report(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+) -> Result<web::Json<IncidentReportResponse>, ApiError> {
+    let (caller, id) = (caller.0, IncidentId(id.into_inner()));
+    let response = state
+        .db
+        .read(move |reads| Incidents::load_one(reads, &caller, id))
+        .await?;
+    response
+        .report
+        .map(web::Json)
+        .ok_or_else(ApiError::not_found)
+}
+
+/// Write the post-incident report of a resolved incident (provider admins): a draft, or
+/// published with `publish: true`. It shows on the incident, the status page and the Atom feed.
+#[utoipa::path(
+    tag = "status",
+    params(("id" = i64, Path, description = "Incident id")),
+    request_body = IncidentReportRequest,
+    responses((status = 200, body = IncidentReportResponse), WriteProblems)
+)]
+#[put("/incidents/{id}/report")]
+pub async fn put_incident_report(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+    body: JsonBody<IncidentReportRequest>,
+) -> Result<web::Json<IncidentReportResponse>, ApiError> {
+    let db = &state.db;
+    let id = IncidentId(id.into_inner());
+    require_writer_of::<Incidents>(db, &caller, id).await?;
+    let request = body.0;
+    let new = NewReport {
+        summary: ReportText::parse("summary", &request.summary)?,
+        root_cause: ReportText::parse("root_cause", &request.root_cause)?,
+        remediation: ReportText::parse("remediation", &request.remediation)?,
+        publish: request.publish,
+        author: caller.0.contact_id,
+    };
+    let (reader, writer, names) = (caller.0.clone(), caller.0.clone(), db.names());
+    let model = db.model_for_announcing().await;
+    crate::services::audit::audited(
+        db,
+        &caller.0,
+        "incident_report",
+        id.0,
+        move |conn| shown_report(conn, &reader, id),
+        move |conn| {
+            let (before, after) = incident_reports::save(conn, &names, id, &new)?;
+            if before.is_none_or(|b| b.published_at.is_none()) && after.published_at.is_some() {
+                let published = domain::WebhookEventType::IncidentReportPublished;
+                crate::services::webhooks::announce::<Incidents>(conn, &model, published, id)?;
+            }
+            Ok(Some(IncidentReportResponse::shown(after, &writer)))
+        },
+    )
+    .await?
+    .flatten()
+    .map(web::Json)
+    .ok_or_else(ApiError::not_found)
 }

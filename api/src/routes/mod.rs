@@ -94,6 +94,8 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(incidents::update_incident)
         .service(incidents::list_incident_updates)
         .service(incidents::create_incident_update)
+        .service(incidents::get_incident_report)
+        .service(incidents::put_incident_report)
         .service(maintenances::list_maintenances)
         .service(maintenances::create_maintenance)
         .service(maintenances::get_maintenance)

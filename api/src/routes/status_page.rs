@@ -95,6 +95,7 @@ pub async fn get_status_page_event(
                         latest,
                         "Your impacted tenants",
                         incident.impacted_tenants,
+                        incident.report,
                     )
                 }
                 EventPageKind::Maintenances => {
@@ -106,12 +107,13 @@ pub async fn get_status_page_event(
                         None,
                         "Your tenants that may be impacted",
                         window.impacted_tenants,
+                        None,
                     )
                 }
             })
         })
         .await;
-    let (title, meta, latest, label, tenants) = match found {
+    let (title, meta, latest, label, tenants, report) = match found {
         Ok(found) => found,
         Err(error)
             if actix_web::ResponseError::status_code(&error)
@@ -141,6 +143,23 @@ pub async fn get_status_page_event(
             main {
                 @if let Some(latest) = latest { p { (latest) } }
                 (tenant_list(label, tenants.as_deref(), None))
+                @if let Some(report) = report {
+                    section.report aria-labelledby="report-title" {
+                        h2 #report-title { "Post-incident report" }
+                        p.meta {
+                            @match report.published_at {
+                                Some(at) => { "Published " (minute(at)) }
+                                None => { "Draft: only provider admins see it until it is published" }
+                            }
+                        }
+                        h3 { "Summary" }
+                        @for line in report.summary.lines() { p { (line) } }
+                        h3 { "Root cause" }
+                        @for line in report.root_cause.lines() { p { (line) } }
+                        h3 { "Remediation" }
+                        @for line in report.remediation.lines() { p { (line) } }
+                    }
+                }
             }
         },
     );

@@ -88,6 +88,16 @@ pub(crate) fn incident_entry(
         tenant_names(incident.impacted_tenants.as_deref()),
         offering_names(&incident.offerings),
     );
+    if let Some(report) = incident
+        .report
+        .as_ref()
+        .filter(|r| r.published_at.is_some())
+    {
+        content.push_str(&format!(
+            "\nPost-incident report\nSummary: {}\nRoot cause: {}\nRemediation: {}\n",
+            report.summary, report.root_cause, report.remediation
+        ));
+    }
     for update in timeline.iter().rev() {
         content.push_str(&format!(
             "\n{} [{}] {}",

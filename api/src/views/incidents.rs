@@ -50,6 +50,49 @@ pub struct IncidentResponse {
     /// The timeline, oldest first (on single-incident reads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updates: Option<Vec<IncidentUpdateResponse>>,
+    /// The post-incident report, once published (provider admins also see a draft).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<IncidentReportResponse>,
+}
+
+/// A post-incident report: what happened, why, and what is done about it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IncidentReportResponse {
+    pub summary: String,
+    pub root_cause: String,
+    pub remediation: String,
+    /// When it was published; `null` for a draft (shown to provider admins only).
+    #[serde(with = "crate::http::wire::instant::option")]
+    pub published_at: Option<OffsetDateTime>,
+    #[serde(with = "crate::http::wire::instant")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "crate::http::wire::instant")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl IncidentReportResponse {
+    /// The report as `caller` may read it: published, or a draft for provider admins.
+    pub fn shown(report: domain::IncidentReport, caller: &Caller) -> Option<Self> {
+        (report.published_at.is_some() || caller.may_write()).then(|| Self {
+            summary: report.summary.as_str().to_owned(),
+            root_cause: report.root_cause.as_str().to_owned(),
+            remediation: report.remediation.as_str().to_owned(),
+            published_at: report.published_at,
+            created_at: report.created_at,
+            updated_at: report.updated_at,
+        })
+    }
+}
+
+/// The report of incident `id` as `caller` may read it.
+pub fn shown_report(
+    reads: &mut impl Reads,
+    caller: &Caller,
+    id: IncidentId,
+) -> RepoResult<Option<IncidentReportResponse>> {
+    Ok(reads
+        .report(id)?
+        .and_then(|report| IncidentReportResponse::shown(report, caller)))
 }
 
 /// One entry of an incident's timeline.
@@ -124,6 +167,7 @@ fn render(ctx: &EventContext, record: Record<domain::Incident>) -> Option<Incide
         created_at: record.created_at,
         updated_at: record.updated_at,
         updates: None,
+        report: None,
     })
 }
 
@@ -156,6 +200,7 @@ impl EventKind for Incidents {
                 .map(|u| IncidentUpdateResponse::new(u, caller))
                 .collect(),
         );
+        response.report = shown_report(reads, caller, id)?;
         Ok(response)
     }
 
@@ -210,10 +255,16 @@ pub fn list(
         from: window.from,
         to: window.to,
     };
+    let model: &persistence::model::Model = reads;
     let keep = |record: Record<domain::Incident>| {
+        let id = record.item.id;
         render(&ctx, record)
             .filter(|r| shown.keeps(&r.offerings, r.impacted_tenants.as_deref()))
             .map(|r| Include::apply(params.include, r, |r| &mut r.impacted_tenants))
+            .map(|mut r| {
+                r.report = shown_report(&mut &*model, caller, id).ok().flatten();
+                r
+            })
     };
     if params.sort == Some(Sort::NewestFirst) {
         let all = reads

@@ -209,6 +209,13 @@ pub(crate) fn render(data: &PageData) -> Markup {
         .iter()
         .filter(|m| m.phase != Phase::Past && m.status != MaintenanceStatus::Cancelled)
         .collect();
+    // Published reports, newest first.
+    let mut reports: Vec<(&IncidentResponse, OffsetDateTime)> = data
+        .incidents
+        .iter()
+        .filter_map(|(i, _)| Some((i, i.report.as_ref()?.published_at?)))
+        .collect();
+    reports.sort_by_key(|(_, published)| std::cmp::Reverse(*published));
     layout(
         &format!("Service status — {}", data.account),
         token,
@@ -266,6 +273,17 @@ pub(crate) fn render(data: &PageData) -> Markup {
                             }
                             p { "Impacted: " (window.impacted_label) }
                             (tenant_list("Your tenants that may be impacted", window.impacted_tenants.as_deref(), Some(&event_link("maintenances", window.id, token))))
+                        }
+                    }
+                }
+                @if !reports.is_empty() {
+                    section aria-labelledby="reports-title" {
+                        h2 #reports-title { "Post-incident reports" }
+                        @for (incident, published) in &reports {
+                            article.event.report data-incident-id=(incident.id) {
+                                h3 { a href=(event_link("incidents", incident.id, token)) { (incident.title) } }
+                                p.meta { "Published " (minute(*published)) " · " (incident_meta(incident)) }
+                            }
                         }
                     }
                 }

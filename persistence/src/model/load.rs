@@ -14,8 +14,8 @@ use super::*;
 use crate::connection::DbConnection;
 use crate::repo::accounts;
 use crate::repo::{
-    all_rows_in, availability, catalogue, contacts, feed_tokens, incidents, maintenances,
-    offerings, tenants,
+    all_rows_in, availability, catalogue, contacts, feed_tokens, incident_reports, incidents,
+    maintenances, offerings, tenants,
 };
 use crate::schema::{data_changes, incidents as incidents_t};
 use crate::{RepoError, RepoResult};
@@ -52,7 +52,8 @@ impl Changed {
             | "incident_impacts"
             | "incident_classifications"
             | "incident_tenants"
-            | "incident_updates" => &mut self.incidents,
+            | "incident_updates"
+            | "incident_reports" => &mut self.incidents,
             "maintenances" | "maintenance_classifications" | "maintenance_tenants" => {
                 &mut self.maintenances
             }
@@ -254,6 +255,12 @@ impl ReadModel {
             &mut delta.loaded.timelines,
         );
         apply(
+            &mut model.reports,
+            &c.incidents,
+            IncidentId,
+            &mut delta.loaded.reports,
+        );
+        apply(
             &mut model.reopened,
             &c.incidents,
             IncidentId,
@@ -320,6 +327,9 @@ fn load_delta(conn: &mut DbConnection, delta: &mut Delta) -> RepoResult<()> {
     }
     let ids: Vec<i64> = c.incidents.iter().copied().collect();
     delta.loaded.reopened = reopened_timelines(conn, Some(&ids))?;
+    delta.loaded.reports = incident_reports::reports(conn, Some(&ids))?
+        .into_iter()
+        .collect();
     reload(
         &mut delta.loaded.maintenances,
         &c.maintenances,
@@ -368,6 +378,7 @@ fn load_all(conn: &mut DbConnection) -> RepoResult<Model> {
     let incidents = all_rows_in(BATCH, |page| incidents::all(conn, page))?;
     let timelines = incidents::timelines(conn, None)?.into_iter().collect();
     let reopened = reopened_timelines(conn, None)?;
+    let reports = incident_reports::reports(conn, None)?.into_iter().collect();
     let maintenances = all_rows_in(BATCH, |page| maintenances::all(conn, page))?;
     let feed_tokens = feed_tokens::hashes(conn, None)?
         .into_iter()
@@ -386,6 +397,7 @@ fn load_all(conn: &mut DbConnection) -> RepoResult<Model> {
         offerings: offerings.into_iter().map(|r| (r.item.id, r)).collect(),
         incidents: incidents.into_iter().map(|r| (r.item.id, r)).collect(),
         timelines,
+        reports,
         reopened,
         maintenances: maintenances.into_iter().map(|r| (r.item.id, r)).collect(),
         feed_tokens,

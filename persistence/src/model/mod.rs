@@ -20,8 +20,8 @@ use domain::availability::{ScopedOutage, ScopedPlanned, Window};
 use domain::{
     Account, AccountId, AccountKind, AccountScope, Caller, CallerView, Classification,
     ClassificationId, Contact, ContactId, ContactScope, EventScope, Incident, IncidentId,
-    IncidentStatus, IncidentUpdate, Maintenance, MaintenanceId, Offering, OfferingId,
-    OfferingScope, ScopedTenant, Service, ServiceId, Tenant, TenantId, TenantScope,
+    IncidentReport, IncidentStatus, IncidentUpdate, Maintenance, MaintenanceId, Offering,
+    OfferingId, OfferingScope, ScopedTenant, Service, ServiceId, Tenant, TenantId, TenantScope,
 };
 use time::OffsetDateTime;
 
@@ -45,6 +45,8 @@ pub struct Model {
     offerings: BTreeMap<OfferingId, Record<Offering>>,
     incidents: BTreeMap<IncidentId, Record<Incident>>,
     timelines: BTreeMap<IncidentId, Vec<IncidentUpdate>>,
+    /// Post-incident reports, drafts included.
+    reports: BTreeMap<IncidentId, IncidentReport>,
     /// The status timeline of each reopened incident (availability needs its gaps).
     reopened: BTreeMap<IncidentId, Vec<(OffsetDateTime, IncidentStatus)>>,
     maintenances: BTreeMap<MaintenanceId, Record<Maintenance>>,

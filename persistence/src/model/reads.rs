@@ -1,14 +1,14 @@
 //! [`Reads`]: the queries handlers run, answered by the database or by the in-memory model.
 
 use domain::{
-    Caller, CallerView, Classification, Incident, IncidentId, IncidentUpdate, Maintenance,
-    MaintenanceId, ServiceId,
+    Caller, CallerView, Classification, Incident, IncidentId, IncidentReport, IncidentUpdate,
+    Maintenance, MaintenanceId, ServiceId,
 };
 
 use super::*;
 use crate::connection::DbConnection;
 use crate::events;
-use crate::repo::{catalogue, incidents, maintenances, Record};
+use crate::repo::{catalogue, incident_reports, incidents, maintenances, Record};
 use crate::{RepoError, RepoResult};
 
 /// What rendering one event needs, from the database (write answers, inside their
@@ -26,6 +26,8 @@ pub trait Reads {
     /// An incident's timeline, oldest first.
     fn timeline(&mut self, id: IncidentId) -> RepoResult<Vec<IncidentUpdate>>;
     fn maintenance(&mut self, id: MaintenanceId) -> RepoResult<Record<Maintenance>>;
+    /// An incident's post-incident report, draft or published.
+    fn report(&mut self, id: IncidentId) -> RepoResult<Option<IncidentReport>>;
 }
 
 impl Reads for DbConnection {
@@ -47,6 +49,9 @@ impl Reads for DbConnection {
     }
     fn maintenance(&mut self, id: MaintenanceId) -> RepoResult<Record<Maintenance>> {
         maintenances::find(self, id)
+    }
+    fn report(&mut self, id: IncidentId) -> RepoResult<Option<IncidentReport>> {
+        incident_reports::report(self, id)
     }
 }
 
@@ -77,6 +82,9 @@ impl Reads for Mixed<'_> {
     }
     fn maintenance(&mut self, id: MaintenanceId) -> RepoResult<Record<Maintenance>> {
         self.conn.maintenance(id)
+    }
+    fn report(&mut self, id: IncidentId) -> RepoResult<Option<IncidentReport>> {
+        self.conn.report(id)
     }
 }
 
@@ -110,5 +118,9 @@ impl Reads for &Model {
             .get(&id)
             .cloned()
             .ok_or(RepoError::NotFound)
+    }
+
+    fn report(&mut self, id: IncidentId) -> RepoResult<Option<IncidentReport>> {
+        Ok(self.reports.get(&id).cloned())
     }
 }

@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod contacts;
 pub mod feed_tokens;
 pub mod idempotency;
+pub mod incident_reports;
 pub mod incidents;
 pub mod maintenances;
 pub mod offerings;

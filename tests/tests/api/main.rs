@@ -15,6 +15,7 @@ mod hardening;
 mod openapi;
 mod operations;
 mod replicas;
+mod reports;
 mod scoping;
 mod spec_enums;
 mod status_page;

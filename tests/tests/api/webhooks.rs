@@ -826,3 +826,61 @@ async fn finished_deliveries_are_purged_after_thirty_days_pending_ones_never() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn publishing_a_report_announces_it_once_to_the_accounts_the_incident_reaches() {
+    let app = drained_app().await;
+    let ids = app.demo_ids().await;
+    let receiver = Receiver::start(0).await;
+    let (_, secret) = alice_hook(&app, &receiver, &["incident.report_published"]).await;
+    let (_, _) = register(
+        &app,
+        "uma@umbrella.example",
+        &format!("{}/umbrella", receiver.url),
+        &["incident.report_published"],
+    )
+    .await;
+    let id = incident(&app, &ids, &["saas2-eu"]).await;
+    let admin = app.admin_token();
+    app.post(
+        &format!("/api/v1/incidents/{id}/updates"),
+        &admin,
+        &json!({"status": "resolved", "message": "Fixed."}),
+    )
+    .await;
+    let write = |publish: bool, summary: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let body = json!({"summary": summary, "root_cause": "An expired certificate.",
+                              "remediation": "Renewal alerts.", "publish": publish});
+            let path = format!("/api/v1/incidents/{id}/report");
+            let response = app
+                .request(reqwest::Method::PUT, &path, Some(&admin), Some(&body))
+                .await;
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+    };
+    write(false, "Draft.").await;
+    assert!(
+        drain(&app, &receiver, "/hook").await.is_empty(),
+        "a draft announces nothing"
+    );
+    write(true, "Logins failed for 40 minutes.").await;
+    write(true, "Logins failed for 40 minutes; corrected.").await;
+    let got = drain(&app, &receiver, "/hook").await;
+    assert_eq!(got.len(), 1, "published once, announced once: {got:#?}");
+    assert!(got[0].verifies(&secret));
+    let payload = got[0].json();
+    assert_eq!(payload["type"], "incident.report_published");
+    assert_eq!(payload["data"]["id"], id);
+    assert_eq!(
+        payload["data"]["report"]["summary"],
+        "Logins failed for 40 minutes."
+    );
+    assert_eq!(tenant_names(&payload), ["globex-prod"]);
+    assert!(
+        receiver.at("/umbrella").is_empty(),
+        "Umbrella has no saas2-eu tenant"
+    );
+}
