@@ -613,6 +613,8 @@ fn seed_events(
             status,
             actual_start: None,
             actual_end: None,
+            auto_transition: true,
+            series_id: None,
         })?;
     }
     Ok(())

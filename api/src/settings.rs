@@ -56,6 +56,31 @@ pub struct Settings {
     /// How long the change log keeps a change (`SLR_CHANGES_RETENTION`, e.g. `7d`): the change
     /// feed answers 410 for a `since` further back, and a replica further behind reloads.
     pub changes_retention: std::time::Duration,
+    /// Maintenance that runs itself (`SLR_MAINTENANCE_*`).
+    pub maintenance: MaintenanceSettings,
+}
+
+/// The maintenance scheduler: reminders and automatic starts and completions.
+#[derive(Debug, Clone)]
+pub struct MaintenanceSettings {
+    /// How long before a window's start `maintenance.reminder` goes out
+    /// (`SLR_MAINTENANCE_REMINDER`, default `60m`; `off`: no reminders).
+    pub remind_before: Option<time::Duration>,
+    /// How often each replica's scheduler looks for due steps (`SLR_MAINTENANCE_POLL_MS`,
+    /// default 1000).
+    pub poll: std::time::Duration,
+    /// Whether this replica runs the scheduler (`SLR_MAINTENANCE_WORKER=0` turns it off).
+    pub background: bool,
+}
+
+impl Default for MaintenanceSettings {
+    fn default() -> Self {
+        Self {
+            remind_before: Some(time::Duration::minutes(60)),
+            poll: std::time::Duration::from_secs(1),
+            background: true,
+        }
+    }
 }
 
 /// How webhooks are accepted and delivered.
@@ -291,7 +316,29 @@ impl Settings {
             disable_after: u32::try_from(number("SLR_WEBHOOK_DISABLE_AFTER", 50, 100_000)?.max(1))
                 .unwrap_or(50),
         };
+        let maintenance = MaintenanceSettings {
+            remind_before: match var("SLR_MAINTENANCE_REMINDER").as_deref() {
+                None => MaintenanceSettings::default().remind_before,
+                Some("off" | "0") => None,
+                Some(raw) => Some(
+                    parse_ttl(raw)
+                        .ok()
+                        .and_then(|d| time::Duration::try_from(d).ok())
+                        .ok_or_else(|| {
+                            error("SLR_MAINTENANCE_REMINDER", "use e.g. 30m, 2h, 1d, or off")
+                        })?,
+                ),
+            },
+            poll: millis("SLR_MAINTENANCE_POLL_MS", 1000, 60_000)?
+                .max(std::time::Duration::from_millis(50)),
+            background: match var("SLR_MAINTENANCE_WORKER").as_deref() {
+                None | Some("1" | "true" | "") => true,
+                Some("0" | "false") => false,
+                Some(_) => return Err(error("SLR_MAINTENANCE_WORKER", "must be 1 or 0")),
+            },
+        };
         Ok(Settings {
+            maintenance,
             changes_retention,
             webhooks,
             version_poll,

@@ -54,6 +54,10 @@ pub struct Application {
     deliverer: Deliverer,
     /// The background delivery worker (unless `SLR_WEBHOOK_WORKER=0`), likewise.
     delivery_worker: Option<crate::workers::Worker>,
+    /// What takes maintenance steps, and its background worker (unless
+    /// `SLR_MAINTENANCE_WORKER=0`).
+    scheduler: crate::workers::schedule::Scheduler,
+    schedule_worker: Option<crate::workers::Worker>,
 }
 
 impl Application {
@@ -106,6 +110,16 @@ impl Application {
             .webhooks
             .background
             .then(|| crate::workers::delivery::start(deliverer.clone(), &outbox, woken));
+        let scheduler = crate::workers::schedule::Scheduler::new(
+            settings.database.clone(),
+            std::sync::Arc::clone(&model),
+            outbox.clone(),
+            settings.maintenance.clone(),
+        );
+        let schedule_worker = settings
+            .maintenance
+            .background
+            .then(|| crate::workers::schedule::start(scheduler.clone()));
         let outbox = web::Data::new(outbox);
         let db = web::Data::new(Db::new(pool, std::sync::Arc::clone(&model)));
         let answers = web::Data::new(
@@ -196,6 +210,8 @@ impl Application {
             watcher,
             deliverer,
             delivery_worker,
+            scheduler,
+            schedule_worker,
         })
     }
 
@@ -210,6 +226,12 @@ impl Application {
         self.deliverer.clone()
     }
 
+    /// What takes this server's maintenance steps, to run a turn at a chosen instant
+    /// ([`Scheduler::run_due_at`](crate::workers::schedule::Scheduler::run_due_at)).
+    pub fn scheduler(&self) -> crate::workers::schedule::Scheduler {
+        self.scheduler.clone()
+    }
+
     /// This server's read model (for tests that write to its database directly).
     pub fn read_model(&self) -> std::sync::Arc<ReadModel> {
         std::sync::Arc::clone(&self.model)
@@ -219,6 +241,7 @@ impl Application {
         let stopped = self.server.await;
         drop(self.watcher);
         drop(self.delivery_worker);
+        drop(self.schedule_worker);
         stopped
     }
 }

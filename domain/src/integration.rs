@@ -20,6 +20,7 @@ wire_enum!(
         MaintenanceStarted => "maintenance.started",
         MaintenanceCompleted => "maintenance.completed",
         MaintenanceCancelled => "maintenance.cancelled",
+        MaintenanceReminder => "maintenance.reminder",
     }
 );
 

@@ -29,6 +29,11 @@ pub struct Maintenance {
     /// The tenants that may be impacted.
     pub scope: EventScope,
     pub version: i64,
+    /// Whether it moves to in progress at its scheduled start and to completed at its end by
+    /// itself (until an admin moves it by hand).
+    pub auto_transition: bool,
+    /// The first window of the recurring series it was expanded from.
+    pub series_id: Option<MaintenanceId>,
 }
 
 impl Maintenance {
@@ -285,6 +290,8 @@ mod tests {
             actual_end: actual.1,
             scope: EventScope::Classifications([ClassificationId(1)].into_iter().collect()),
             version: 1,
+            auto_transition: false,
+            series_id: None,
         }
     }
 

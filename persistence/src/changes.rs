@@ -42,9 +42,10 @@ impl ObjectKind {
             | "incident_tenants"
             | "incident_updates"
             | "incident_reports" => Self::Incident,
-            "maintenances" | "maintenance_classifications" | "maintenance_tenants" => {
-                Self::Maintenance
-            }
+            "maintenances"
+            | "maintenance_classifications"
+            | "maintenance_tenants"
+            | "maintenance_schedules" => Self::Maintenance,
             _ => return None,
         })
     }

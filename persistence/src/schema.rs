@@ -154,6 +154,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    maintenance_schedules (maintenance_id) {
+        maintenance_id -> BigInt,
+        auto_transition -> Bool,
+        reminded_at -> Nullable<Timestamp>,
+        series_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     maintenance_classifications (maintenance_id, classification_id) {
         maintenance_id -> BigInt,
         classification_id -> BigInt,
@@ -293,6 +302,7 @@ diesel::joinable!(offerings -> services (service_id));
 diesel::joinable!(offerings -> accounts (account_id));
 diesel::joinable!(incidents -> services (service_id));
 diesel::joinable!(incident_updates -> incidents (incident_id));
+diesel::joinable!(maintenance_schedules -> maintenances (maintenance_id));
 diesel::joinable!(incident_classifications -> incidents (incident_id));
 diesel::joinable!(incident_tenants -> incidents (incident_id));
 diesel::joinable!(incident_impacts -> incidents (incident_id));
@@ -321,6 +331,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     maintenances,
     maintenance_classifications,
     maintenance_tenants,
+    maintenance_schedules,
     change_counters,
     audit_log,
     idempotency_keys,

@@ -70,6 +70,7 @@ pub struct TestApp {
     settings: Settings,
     /// Sends this server's due webhook deliveries on demand.
     deliverer: slr_api::workers::delivery::Deliverer,
+    scheduler: slr_api::workers::schedule::Scheduler,
     _database: std::sync::Arc<TestDatabase>,
 }
 
@@ -132,6 +133,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         version_poll: std::time::Duration::from_millis(200),
         webhooks: Default::default(),
         changes_retention: slr_api::settings::CHANGES_RETENTION,
+        // Tests take maintenance steps at instants they choose (`run_schedule_at`).
+        maintenance: slr_api::settings::MaintenanceSettings {
+            background: false,
+            ..Default::default()
+        },
     };
     configure(&mut settings);
     let pool = slr_api::startup::open_database(&settings).expect("database opens and migrates");
@@ -159,6 +165,7 @@ fn start(
     let address = format!("http://127.0.0.1:{}", app.port());
     let model = app.read_model();
     let deliverer = app.deliverer();
+    let scheduler = app.scheduler();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -173,6 +180,7 @@ fn start(
         model,
         settings,
         deliverer,
+        scheduler,
         _database: database,
     }
 }
@@ -195,6 +203,15 @@ impl TestApp {
     /// Whether the app runs on Postgres (else on a SQLite file).
     /// Sends the webhook deliveries due now and returns how many it claimed: a test drains the
     /// outbox instead of waiting for the worker's next turn.
+    /// Takes the maintenance steps due at `now` (reminders, automatic starts and completions),
+    /// as the scheduler would then; how many it took.
+    pub async fn run_schedule_at(&self, now: time::OffsetDateTime) -> usize {
+        self.scheduler
+            .run_due_at(now)
+            .await
+            .expect("the schedule runs")
+    }
+
     pub async fn deliver_due(&self) -> usize {
         self.deliverer.deliver_due().await.expect("deliveries run")
     }

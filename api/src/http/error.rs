@@ -407,6 +407,7 @@ mod tests {
                 ["precondition_failed", 412],
                 ["rate_limited", 429],
                 ["route_not_found", 404],
+                ["since_expired", 410],
                 ["token_expired", 401],
                 ["unknown_contact", 401],
                 ["unreadable_body", 400],

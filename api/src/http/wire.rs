@@ -266,6 +266,7 @@ event_types!(
     MaintenanceStarted => "maintenance.started",
     MaintenanceCompleted => "maintenance.completed",
     MaintenanceCancelled => "maintenance.cancelled",
+    MaintenanceReminder => "maintenance.reminder",
 );
 
 #[cfg(test)]

@@ -49,6 +49,9 @@ pub struct CreateMaintenanceRequest {
     /// For recorded windows: when it really ended (default: the scheduled end if completed).
     #[serde(default, with = "crate::http::wire::instant::option")]
     pub actual_end: Option<OffsetDateTime>,
+    /// Whether the window moves to `in_progress` at its scheduled start and to `completed` at
+    /// its scheduled end by itself (default `true`); moving its status by hand turns it off.
+    pub auto_transition: Option<bool>,
 }
 
 /// Changes; absent fields stay. A status change records the actual start or end.
@@ -68,8 +71,11 @@ pub struct UpdateMaintenanceRequest {
     pub scope: Option<Scope>,
     /// Shorthand for a new classification scope.
     pub classification_ids: Option<Vec<i64>>,
-    /// `in_progress`, `completed` or `cancelled`.
+    /// `in_progress`, `completed` or `cancelled`. Moving the status by hand turns
+    /// `auto_transition` off (unless this request sets it).
     pub status: Option<MaintenanceStatus>,
+    /// `false`: the window no longer starts and completes by itself; `true`: it does again.
+    pub auto_transition: Option<bool>,
 }
 
 /// The scope a request names, with the field a missing classification is reported on:
@@ -179,6 +185,8 @@ pub async fn create_maintenance(
             .map_or(domain::MaintenanceStatus::Scheduled, Into::into),
         actual_start: request.actual_start,
         actual_end: request.actual_end,
+        auto_transition: request.auto_transition.unwrap_or(true),
+        series_id: None,
     };
     let names = db.names();
     create_event::<Maintenances>(db, &caller, &req, &raw, move |conn| {
@@ -224,6 +232,7 @@ pub async fn update_maintenance(
         classes_field: scope.as_ref().map_or("scope", |(_, field)| field),
         scope: scope.map(|(scope, _)| scope),
         status: request.status.map(Into::into),
+        auto_transition: request.auto_transition,
     };
     let names = db.names();
     patch_event::<Maintenances>(db, caller.0, &req, id, move |conn, expected| {

@@ -53,6 +53,12 @@ pub struct MaintenanceResponse {
     /// `GET /api/v1/maintenances/{id}/impacted-tenants` pages them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub impacted_tenants: Option<Vec<TenantRef>>,
+    /// Whether it starts and completes by itself at the scheduled times (off once an admin
+    /// moved its status by hand).
+    pub auto_transition: bool,
+    /// The first window of the recurring series it belongs to (that window too); `null` for a
+    /// one-off window.
+    pub series_id: Option<i64>,
     pub version: i64,
     #[serde(with = "crate::http::wire::instant")]
     pub created_at: OffsetDateTime,
@@ -111,6 +117,8 @@ pub fn render(
         offerings: ctx.offerings(&reach),
         impacted_tenant_count: reach.tenants.len(),
         impacted_tenants: Some(ctx.tenants(m.service_id, &reach)),
+        auto_transition: m.auto_transition,
+        series_id: m.series_id.map(|s| s.0),
         version: m.version,
         created_at: record.created_at,
         updated_at: record.updated_at,

@@ -1,6 +1,8 @@
-//! Background workers: the read-model watcher and the webhook delivery worker.
+//! Background workers: the read-model watcher, the webhook delivery worker and the
+//! maintenance scheduler.
 
 pub mod delivery;
+pub mod schedule;
 pub mod watcher;
 
 use std::sync::atomic::{AtomicBool, Ordering};

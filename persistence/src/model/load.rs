@@ -54,9 +54,10 @@ impl Changed {
             | "incident_tenants"
             | "incident_updates"
             | "incident_reports" => &mut self.incidents,
-            "maintenances" | "maintenance_classifications" | "maintenance_tenants" => {
-                &mut self.maintenances
-            }
+            "maintenances"
+            | "maintenance_classifications"
+            | "maintenance_tenants"
+            | "maintenance_schedules" => &mut self.maintenances,
             "feed_tokens" => &mut self.feed_tokens,
             // The audit log: read from the database (provider admins only).
             _ => return,

@@ -13,7 +13,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use super::{now, record, referenced, stored, transaction, utc, Page, PageRequest, Record};
 use crate::connection::DbConnection;
 use crate::events::{check_scope, maintenance_scopes, NameIndex};
-use crate::schema::maintenances;
+use crate::schema::{maintenance_schedules, maintenances};
 use crate::{RepoError, RepoResult};
 
 #[derive(Queryable, Selectable)]
@@ -50,6 +50,10 @@ pub struct NewMaintenance {
     pub status: MaintenanceStatus,
     pub actual_start: Option<OffsetDateTime>,
     pub actual_end: Option<OffsetDateTime>,
+    /// Start and complete by itself at the scheduled times.
+    pub auto_transition: bool,
+    /// The first window of the series this one repeats (`None`: not recurring, or the first).
+    pub series_id: Option<MaintenanceId>,
 }
 
 /// Changes; `None` leaves a field as it is. A status change records actual start/end.
@@ -64,6 +68,7 @@ pub struct MaintenanceChanges {
     /// The request field a missing classification is reported on.
     pub classes_field: &'static str,
     pub status: Option<MaintenanceStatus>,
+    pub auto_transition: Option<bool>,
 }
 
 fn into_records(
@@ -72,9 +77,23 @@ fn into_records(
 ) -> RepoResult<Vec<Record<Maintenance>>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut scopes = maintenance_scopes::load(conn, &ids)?;
+    let schedules: std::collections::HashMap<i64, (bool, Option<i64>)> =
+        maintenance_schedules::table
+            .filter(maintenance_schedules::maintenance_id.eq_any(&ids))
+            .select((
+                maintenance_schedules::maintenance_id,
+                maintenance_schedules::auto_transition,
+                maintenance_schedules::series_id,
+            ))
+            .load::<(i64, bool, Option<i64>)>(conn)?
+            .into_iter()
+            .map(|(id, auto, series)| (id, (auto, series)))
+            .collect();
     rows.into_iter()
         .map(|row| {
             let scope = scopes.take(row.id, &row.scope_kind);
+            let (auto_transition, series_id) =
+                schedules.get(&row.id).copied().unwrap_or((false, None));
             let item = (|| {
                 Ok::<_, DomainError>(Maintenance {
                     id: MaintenanceId(row.id),
@@ -89,6 +108,8 @@ fn into_records(
                     actual_end: row.actual_end.map(utc),
                     scope,
                     version: row.version,
+                    auto_transition,
+                    series_id: series_id.map(MaintenanceId),
                 })
             })();
             record(item, row.created_at, row.updated_at)
@@ -164,6 +185,13 @@ pub fn create(
             .returning(maintenances::id)
             .get_result(conn)?;
         maintenance_scopes::replace(conn, id, &new.scope)?;
+        diesel::insert_into(maintenance_schedules::table)
+            .values((
+                maintenance_schedules::maintenance_id.eq(id),
+                maintenance_schedules::auto_transition.eq(new.auto_transition),
+                maintenance_schedules::series_id.eq(new.series_id.map(|s| s.0)),
+            ))
+            .execute(conn)?;
         find(conn, MaintenanceId(id))
     })
 }
@@ -205,6 +233,14 @@ pub fn update(
         let title = changes.title.as_ref().unwrap_or(&current.title);
         let description = changes.description.as_ref().unwrap_or(&current.description);
         let scope = changes.scope.as_ref().unwrap_or(&current.scope);
+        // A status moved by hand takes the window out of automation; a new start asks for a
+        // new reminder.
+        let auto_transition = changes.auto_transition.unwrap_or(
+            current.auto_transition && changes.status.is_none_or(|s| s == current.status),
+        );
+        if auto_transition != current.auto_transition || start != current.scheduled_start {
+            upsert_schedule(conn, id, auto_transition, current.series_id)?;
+        }
         if let Some(scope) = &changes.scope {
             check_scope(conn, current.service_id, scope, changes.classes_field)?;
             maintenance_scopes::replace(conn, id.0, scope)?;
@@ -236,4 +272,156 @@ pub fn update(
         }
         find(conn, id)
     })
+}
+
+/// Sets a window's automation (a row for windows from before it existed), forgetting any
+/// reminder sent: a moved start gets its own.
+fn upsert_schedule(
+    conn: &mut DbConnection,
+    id: MaintenanceId,
+    auto_transition: bool,
+    series_id: Option<MaintenanceId>,
+) -> RepoResult<()> {
+    let updated = diesel::update(maintenance_schedules::table.find(id.0))
+        .set((
+            maintenance_schedules::auto_transition.eq(auto_transition),
+            maintenance_schedules::reminded_at.eq(None::<PrimitiveDateTime>),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(maintenance_schedules::table)
+            .values((
+                maintenance_schedules::maintenance_id.eq(id.0),
+                maintenance_schedules::auto_transition.eq(auto_transition),
+                maintenance_schedules::series_id.eq(series_id.map(|s| s.0)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// What the scheduler does to a window when its time comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// `maintenance.reminder`, once, within the lead time before its start.
+    Remind,
+    /// Scheduled → in progress at its scheduled start.
+    Start,
+    /// In progress → completed at its scheduled end.
+    Complete,
+}
+
+/// The steps due at `now`, in time order: reminders for scheduled windows starting within
+/// `remind_before` (none when `None`), and the automatic starts and completions.
+pub fn due(
+    conn: &mut DbConnection,
+    now: OffsetDateTime,
+    remind_before: Option<time::Duration>,
+) -> RepoResult<Vec<(MaintenanceId, Step)>> {
+    let now = stored(now);
+    let scheduled = MaintenanceStatus::Scheduled.as_str();
+    let in_progress = MaintenanceStatus::InProgress.as_str();
+    let mut due: Vec<(PrimitiveDateTime, MaintenanceId, Step)> = Vec::new();
+    let windows = || maintenances::table.inner_join(maintenance_schedules::table);
+    if let Some(lead) = remind_before {
+        let rows: Vec<(i64, PrimitiveDateTime)> = windows()
+            .filter(maintenances::status.eq(scheduled))
+            .filter(maintenance_schedules::reminded_at.is_null())
+            .filter(maintenances::scheduled_start.gt(now))
+            .filter(maintenances::scheduled_start.le(now + lead))
+            .select((maintenances::id, maintenances::scheduled_start))
+            .load(conn)?;
+        due.extend(
+            rows.into_iter()
+                .map(|(id, at)| (at - lead, MaintenanceId(id), Step::Remind)),
+        );
+    }
+    let starting: Vec<(i64, PrimitiveDateTime)> = windows()
+        .filter(maintenances::status.eq(scheduled))
+        .filter(maintenance_schedules::auto_transition.eq(true))
+        .filter(maintenances::scheduled_start.le(now))
+        .select((maintenances::id, maintenances::scheduled_start))
+        .load(conn)?;
+    let ending: Vec<(i64, PrimitiveDateTime)> = windows()
+        .filter(maintenances::status.eq_any([scheduled, in_progress]))
+        .filter(maintenance_schedules::auto_transition.eq(true))
+        .filter(maintenances::scheduled_end.le(now))
+        .select((maintenances::id, maintenances::scheduled_end))
+        .load(conn)?;
+    due.extend(
+        starting
+            .into_iter()
+            .map(|(id, at)| (at, MaintenanceId(id), Step::Start)),
+    );
+    due.extend(
+        ending
+            .into_iter()
+            .map(|(id, at)| (at, MaintenanceId(id), Step::Complete)),
+    );
+    due.sort_by_key(|(at, id, _)| (*at, *id));
+    Ok(due.into_iter().map(|(_, id, step)| (id, step)).collect())
+}
+
+/// Takes `step` on window `id` if it is still due at `now` (a conditional update: of two
+/// replicas racing, one changes the row and the other finds nothing to do); whether it did.
+/// Automatic steps record the scheduled times as the actual ones.
+pub fn take_step(
+    conn: &mut DbConnection,
+    id: MaintenanceId,
+    step: Step,
+    now: OffsetDateTime,
+) -> RepoResult<bool> {
+    let now = stored(now);
+    let automated = maintenance_schedules::table
+        .filter(maintenance_schedules::maintenance_id.eq(id.0))
+        .filter(maintenance_schedules::auto_transition.eq(true))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
+    let this = maintenances::table.filter(maintenances::id.eq(id.0));
+    let scheduled = MaintenanceStatus::Scheduled.as_str();
+    let rows = match step {
+        Step::Remind => {
+            let still_scheduled = this
+                .filter(maintenances::status.eq(scheduled))
+                .filter(maintenances::scheduled_start.gt(now))
+                .count()
+                .get_result::<i64>(conn)?
+                > 0;
+            if !still_scheduled {
+                return Ok(false);
+            }
+            diesel::update(
+                maintenance_schedules::table
+                    .filter(maintenance_schedules::maintenance_id.eq(id.0))
+                    .filter(maintenance_schedules::reminded_at.is_null()),
+            )
+            .set(maintenance_schedules::reminded_at.eq(now))
+            .execute(conn)?
+        }
+        _ if !automated => return Ok(false),
+        Step::Start => diesel::update(
+            this.filter(maintenances::status.eq(scheduled))
+                .filter(maintenances::scheduled_start.le(now)),
+        )
+        .set((
+            maintenances::status.eq(MaintenanceStatus::InProgress.as_str()),
+            maintenances::actual_start.eq(maintenances::scheduled_start.nullable()),
+            maintenances::version.eq(maintenances::version + 1),
+            maintenances::updated_at.eq(now),
+        ))
+        .execute(conn)?,
+        Step::Complete => diesel::update(
+            this.filter(maintenances::status.eq(MaintenanceStatus::InProgress.as_str()))
+                .filter(maintenances::scheduled_end.le(now)),
+        )
+        .set((
+            maintenances::status.eq(MaintenanceStatus::Completed.as_str()),
+            maintenances::actual_end.eq(maintenances::scheduled_end.nullable()),
+            maintenances::version.eq(maintenances::version + 1),
+            maintenances::updated_at.eq(now),
+        ))
+        .execute(conn)?,
+    };
+    Ok(rows == 1)
 }

@@ -884,3 +884,153 @@ async fn publishing_a_report_announces_it_once_to_the_accounts_the_incident_reac
         "Umbrella has no saas2-eu tenant"
     );
 }
+
+/// The instant of an RFC 3339 field of `value`.
+fn instant(value: &Value, field: &str) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(
+        value[field].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap()
+}
+
+/// A window over saas2-eu (Northwind's globex-prod) from `start` for an hour, from now.
+async fn window(app: &TestApp, ids: &DemoIds, start: time::Duration, extra: Value) -> Value {
+    let mut body = json!({
+        "service_id": ids.sma, "title": "Database upgrade", "description": "Planned work.",
+        "expected_impact": "downtime", "classification_ids": [ids.class["saas2-eu"]],
+        "scheduled_start": slr_tests::at(start),
+        "scheduled_end": slr_tests::at(start + time::Duration::hours(1)),
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    app.create("/api/v1/maintenances", &body).await
+}
+
+#[tokio::test]
+async fn maintenance_reminds_starts_and_completes_by_itself_once_across_replicas() {
+    let app = drained_app().await;
+    let ids = app.demo_ids().await;
+    let receiver = Receiver::start(0).await;
+    let types = [
+        "maintenance.reminder",
+        "maintenance.started",
+        "maintenance.completed",
+    ];
+    let (_, secret) = alice_hook(&app, &receiver, &types).await;
+    let created = window(&app, &ids, time::Duration::hours(2), json!({})).await;
+    assert_eq!(created["auto_transition"], true);
+    let id = created["id"].as_i64().unwrap();
+    let (start, end) = (
+        instant(&created, "scheduled_start"),
+        instant(&created, "scheduled_end"),
+    );
+    let replica = app.replica();
+    let second = time::Duration::seconds(1);
+
+    assert_eq!(
+        app.run_schedule_at(start - time::Duration::minutes(61))
+            .await,
+        0,
+        "not yet"
+    );
+    // Two replicas' schedulers at the same instants: each step is taken once.
+    for at in [
+        start - time::Duration::minutes(59),
+        start + second,
+        end + second,
+    ] {
+        let (a, b) = tokio::join!(app.run_schedule_at(at), replica.run_schedule_at(at));
+        assert_eq!(a + b, 1, "one step at {at}");
+        assert_eq!(app.run_schedule_at(at).await, 0, "taken already");
+    }
+    let done = app
+        .get_ok(&format!("/api/v1/maintenances/{id}"), &app.admin_token())
+        .await;
+    assert_eq!(done["status"], "completed");
+    assert_eq!(
+        done["actual_start"], created["scheduled_start"],
+        "it ran on schedule"
+    );
+    assert_eq!(done["actual_end"], created["scheduled_end"]);
+    let got = drain(&app, &receiver, "/hook").await;
+    let sent: Vec<String> = got
+        .iter()
+        .map(|r| r.json()["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(sent, types, "each once, in order");
+    assert!(got.iter().all(|r| r.verifies(&secret)));
+    assert_eq!(got[1].json()["data"]["status"], "in_progress");
+    assert_eq!(tenant_names(&got[0].json()), ["globex-prod"]);
+}
+
+#[tokio::test]
+async fn windows_opted_out_or_moved_by_hand_are_left_alone_and_missed_steps_catch_up() {
+    let app = drained_app().await;
+    let ids = app.demo_ids().await;
+    let admin = app.admin_token();
+    let hour = time::Duration::hours(1);
+    let opted_out = window(&app, &ids, hour, json!({"auto_transition": false})).await;
+    let by_hand = window(&app, &ids, hour, json!({})).await;
+    let moved = app
+        .patch(
+            &format!("/api/v1/maintenances/{}", by_hand["id"]),
+            &admin,
+            &json!({"status": "in_progress"}),
+        )
+        .await;
+    let moved: Value = json_with(moved, StatusCode::OK).await;
+    assert_eq!(
+        moved["auto_transition"], false,
+        "moving it by hand ends automation"
+    );
+    let missed = window(&app, &ids, hour, json!({})).await;
+    // Long after all three ended: the automated one starts and completes in one turn; the
+    // others only get their (late) reminder skipped, as they already began.
+    let later = instant(&missed, "scheduled_end") + hour;
+    assert_eq!(
+        app.run_schedule_at(later).await,
+        2,
+        "started, then completed"
+    );
+    let read = |w: &Value| {
+        let path = format!("/api/v1/maintenances/{}", w["id"]);
+        let (app, admin) = (&app, admin.clone());
+        async move { app.get_ok(&path, &admin).await }
+    };
+    assert_eq!(read(&missed).await["status"], "completed");
+    assert_eq!(read(&opted_out).await["status"], "scheduled");
+    assert_eq!(read(&by_hand).await["status"], "in_progress");
+    // Opting back in: it catches up at the next turn.
+    let back = app
+        .patch(
+            &format!("/api/v1/maintenances/{}", opted_out["id"]),
+            &admin,
+            &json!({"auto_transition": true}),
+        )
+        .await;
+    assert_eq!(back.status(), StatusCode::OK);
+    assert_eq!(app.run_schedule_at(later).await, 2);
+    assert_eq!(read(&opted_out).await["status"], "completed");
+    // A new start gets its own reminder.
+    let soon = window(&app, &ids, time::Duration::hours(3), json!({})).await;
+    let start = instant(&soon, "scheduled_start");
+    assert_eq!(
+        app.run_schedule_at(start - time::Duration::minutes(30))
+            .await,
+        1,
+        "reminded"
+    );
+    let moved = app
+        .patch(&format!("/api/v1/maintenances/{}", soon["id"]), &admin, &json!({"scheduled_start": slr_tests::at(time::Duration::hours(5)), "scheduled_end": slr_tests::at(time::Duration::hours(6))}))
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let start = start + time::Duration::hours(2);
+    assert_eq!(
+        app.run_schedule_at(start - time::Duration::minutes(30))
+            .await,
+        1,
+        "reminded again"
+    );
+}

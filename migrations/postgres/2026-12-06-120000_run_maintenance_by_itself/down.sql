@@ -1,0 +1,2 @@
+DROP INDEX maintenances_due_idx;
+DROP TABLE maintenance_schedules;
