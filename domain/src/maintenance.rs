@@ -506,3 +506,90 @@ mod tests {
         assert!(check_maintenance_transition(InProgress, Scheduled, (Some(t0), None), t1).is_err());
     }
 }
+
+/// The most windows one recurrence may expand into.
+pub const MAX_OCCURRENCES: u16 = 100;
+
+/// The starts of a recurring window: `rule` is an RFC 5545 `RRULE` value (e.g.
+/// `FREQ=WEEKLY;BYDAY=SA;COUNT=4`, an optional `RRULE:` prefix allowed) expanded from `start`
+/// (UTC), `start` first; at most [`MAX_OCCURRENCES`] of them (a rule that goes on longer is
+/// refused: give it a `COUNT` or `UNTIL`).
+pub fn recurrence(rule: &str, start: OffsetDateTime) -> Result<Vec<OffsetDateTime>, DomainError> {
+    use chrono::TimeZone;
+    const FIELD: &str = "recurrence";
+    let rule = rule.trim();
+    let rule = rule.strip_prefix("RRULE:").unwrap_or(rule);
+    if rule.is_empty() || rule.contains(['\n', '\r', ':']) {
+        return Err(DomainError::invalid(
+            FIELD,
+            "give one RRULE value, e.g. FREQ=WEEKLY;COUNT=4 (the start is scheduled_start)",
+        ));
+    }
+    let parsed: rrule::RRule<rrule::Unvalidated> = rule
+        .parse()
+        .map_err(|e: rrule::RRuleError| DomainError::invalid(FIELD, e.to_string()))?;
+    let dt_start = rrule::Tz::UTC
+        .timestamp_opt(start.unix_timestamp(), 0)
+        .single()
+        .ok_or_else(|| DomainError::invalid("scheduled_start", "is out of range"))?;
+    let set = parsed
+        .build(dt_start)
+        .map_err(|e| DomainError::invalid(FIELD, e.to_string()))?;
+    let expanded = set.all(MAX_OCCURRENCES + 1);
+    if expanded.dates.len() > usize::from(MAX_OCCURRENCES)
+        || expanded.limited && expanded.dates.is_empty()
+    {
+        return Err(DomainError::invalid(
+            FIELD,
+            format!("expands into more than {MAX_OCCURRENCES} windows; add a COUNT or an UNTIL"),
+        ));
+    }
+    let starts: Vec<OffsetDateTime> = expanded
+        .dates
+        .iter()
+        .filter_map(|d| OffsetDateTime::from_unix_timestamp(d.timestamp()).ok())
+        .map(|d| d + time::Duration::nanoseconds(i64::from(start.nanosecond())))
+        .collect();
+    if starts.first() != Some(&start) {
+        return Err(DomainError::invalid(
+            FIELD,
+            "must include scheduled_start itself as the first window (e.g. BYDAY on its weekday)",
+        ));
+    }
+    Ok(starts)
+}
+
+#[cfg(test)]
+mod recurrence_tests {
+    use super::*;
+    use time::macros::datetime;
+    use time::Duration;
+
+    #[test]
+    fn a_weekly_rule_expands_into_its_starts_and_unbounded_ones_are_refused() {
+        let start = datetime!(2027-01-02 22:00 UTC); // a Saturday
+        let starts = recurrence("FREQ=WEEKLY;COUNT=3", start).unwrap();
+        assert_eq!(
+            starts,
+            [
+                start,
+                start + Duration::weeks(1),
+                start + Duration::weeks(2)
+            ]
+        );
+        let monthly =
+            recurrence("RRULE:FREQ=MONTHLY;BYDAY=1SA;UNTIL=20270401T000000Z", start).unwrap();
+        assert_eq!(monthly.len(), 3, "{monthly:?}");
+        assert_eq!(monthly[1], datetime!(2027-02-06 22:00 UTC));
+        for bad in [
+            "FREQ=DAILY",
+            "FREQ=SOMETIMES",
+            "",
+            "DTSTART:20270101T000000Z\nRRULE:FREQ=DAILY;COUNT=2",
+            "FREQ=WEEKLY;BYDAY=MO;COUNT=2",
+        ] {
+            let error = recurrence(bad, start).unwrap_err();
+            assert!(error.to_string().contains("recurrence"), "{bad}: {error}");
+        }
+    }
+}

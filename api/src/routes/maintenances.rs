@@ -14,7 +14,7 @@ use crate::http::extract::{JsonBody, ListWindow, QueryParams};
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 use crate::http::wire::{ExpectedImpact, MaintenanceStatus};
-use crate::services::events::{create_event, patch_event, require_writer_of};
+use crate::services::events::{create_events, patch_event, require_writer_of};
 use crate::views::events::{get_event, impacted_tenants_page, Scope, TenantRef};
 use crate::views::maintenances::{list, MaintenanceListParams, MaintenanceResponse, Maintenances};
 
@@ -52,6 +52,11 @@ pub struct CreateMaintenanceRequest {
     /// Whether the window moves to `in_progress` at its scheduled start and to `completed` at
     /// its scheduled end by itself (default `true`); moving its status by hand turns it off.
     pub auto_transition: Option<bool>,
+    /// A recurring window: an RFC 5545 RRULE value such as `FREQ=WEEKLY;BYDAY=SA;COUNT=4`,
+    /// expanded from `scheduled_start` into at most 100 windows of the same length, each with
+    /// its own id and `series_id` naming the first (the one answered). Scheduled windows only.
+    #[schema(example = "FREQ=MONTHLY;BYDAY=1SA;COUNT=6")]
+    pub recurrence: Option<String>,
 }
 
 /// Changes; absent fields stay. A status change records the actual start or end.
@@ -188,9 +193,19 @@ pub async fn create_maintenance(
         auto_transition: request.auto_transition.unwrap_or(true),
         series_id: None,
     };
+    let starts = match &request.recurrence {
+        None => vec![new.scheduled_start],
+        Some(_) if new.status != domain::MaintenanceStatus::Scheduled => {
+            return Err(ApiError::invalid(
+                "recurrence",
+                "only a scheduled window recurs",
+            ))
+        }
+        Some(rule) => domain::maintenance::recurrence(rule, new.scheduled_start)?,
+    };
     let names = db.names();
-    create_event::<Maintenances>(db, &caller, &req, &raw, move |conn| {
-        maintenances::create(conn, &names, &new).map(|created| created.item.id)
+    create_events::<Maintenances>(db, &caller, &req, &raw, move |conn| {
+        maintenances::create_series(conn, &names, &new, &starts)
     })
     .await
 }

@@ -21,16 +21,35 @@ pub async fn create_event<K: EventKind>(
     raw_body: &web::Bytes,
     create: impl Fn(&mut DbConnection) -> RepoResult<K::Id> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
+    create_events::<K>(db, caller, req, raw_body, move |conn| {
+        Ok(vec![create(conn)?])
+    })
+    .await
+}
+
+/// [`create_event`] for a write creating several events (a recurring window's series): each
+/// is audited and announced; the answer is the first.
+pub async fn create_events<K: EventKind>(
+    db: &Db,
+    caller: &Authenticated,
+    req: &HttpRequest,
+    raw_body: &web::Bytes,
+    create: impl Fn(&mut DbConnection) -> RepoResult<Vec<K::Id>> + Send + 'static,
+) -> Result<HttpResponse, ApiError> {
     caller.require_writer()?;
     let writer = caller.0.clone();
     let model = db.model_for_announcing().await;
     create_once(db, &caller.0, req, raw_body, move |conn| {
-        let id = create(conn)?;
-        let response = K::load_one(conn, &writer, id)?;
-        crate::services::audit::created(conn, &writer, K::OBJECT, K::raw(id), &response)?;
-        let event = K::webhook_event(None, &response);
-        crate::services::webhooks::announce::<K>(conn, &model, event, id)?;
-        Ok((format!("{}/{id}", K::PATH), response))
+        let ids = create(conn)?;
+        let mut first = None;
+        for &id in &ids {
+            let response = K::load_one(conn, &writer, id)?;
+            crate::services::audit::created(conn, &writer, K::OBJECT, K::raw(id), &response)?;
+            let event = K::webhook_event(None, &response);
+            crate::services::webhooks::announce::<K>(conn, &model, event, id)?;
+            first.get_or_insert((format!("{}/{id}", K::PATH), response));
+        }
+        first.ok_or(persistence::RepoError::NotFound)
     })
     .await
 }

@@ -77,6 +77,8 @@ pub struct MaintenanceListParams {
     /// Only windows that may impact tenants of this classification (whole-service windows,
     /// windows listing it, windows aimed at one of its tenants).
     pub classification_id: Option<i64>,
+    /// Only the windows of this recurring series (its first window's id).
+    pub series_id: Option<i64>,
     /// Only windows that may impact this tenant.
     pub tenant_id: Option<i64>,
     /// `upcoming`, `active` or `past`.
@@ -199,6 +201,7 @@ pub fn list(
         to: window.to,
         open_only: false,
         counted_only: false,
+        series: params.series_id.map(domain::MaintenanceId),
     };
     let now = OffsetDateTime::now_utc();
     let keep = |record| {

@@ -35,6 +35,8 @@ pub struct MaintenanceFilter {
     pub open_only: bool,
     /// Only windows availability may count: not cancelled, expected impact other than `none`.
     pub counted_only: bool,
+    /// Only the windows of this recurring series.
+    pub series: Option<domain::MaintenanceId>,
 }
 
 impl IncidentFilter {
@@ -59,6 +61,7 @@ impl MaintenanceFilter {
             .as_ref()
             .is_none_or(|s| s.contains(&m.service_id))
             && self.status.is_none_or(|s| m.status == s)
+            && self.series.is_none_or(|s| m.series_id == Some(s))
             && (!self.open_only
                 || matches!(
                     m.status,

@@ -274,6 +274,37 @@ pub fn update(
     })
 }
 
+/// Schedules one window per start of `starts` (`new`'s own times give the length), in one
+/// transaction, as one series: each names the first as its `series_id` (a single window is
+/// no series). Their ids, in order.
+pub fn create_series(
+    conn: &mut DbConnection,
+    names: &NameIndex,
+    new: &NewMaintenance,
+    starts: &[OffsetDateTime],
+) -> RepoResult<Vec<MaintenanceId>> {
+    let length = new.scheduled_end - new.scheduled_start;
+    transaction(conn, |conn| {
+        let mut ids: Vec<MaintenanceId> = Vec::with_capacity(starts.len());
+        for &start in starts {
+            let one = NewMaintenance {
+                scheduled_start: start,
+                scheduled_end: start + length,
+                series_id: ids.first().copied(),
+                ..new.clone()
+            };
+            let id = create(conn, names, &one)?.item.id;
+            ids.push(id);
+        }
+        if let (Some(&first), true) = (ids.first(), ids.len() > 1) {
+            diesel::update(maintenance_schedules::table.find(first.0))
+                .set(maintenance_schedules::series_id.eq(first.0))
+                .execute(conn)?;
+        }
+        Ok(ids)
+    })
+}
+
 /// Sets a window's automation (a row for windows from before it existed), forgetting any
 /// reminder sent: a moved start gets its own.
 fn upsert_schedule(

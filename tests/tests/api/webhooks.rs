@@ -1034,3 +1034,97 @@ async fn windows_opted_out_or_moved_by_hand_are_left_alone_and_missed_steps_catc
         "reminded again"
     );
 }
+
+#[tokio::test]
+async fn a_recurring_window_expands_into_windows_of_their_own_each_announced_and_run() {
+    let app = drained_app().await;
+    let ids = app.demo_ids().await;
+    let receiver = Receiver::start(0).await;
+    alice_hook(
+        &app,
+        &receiver,
+        &["maintenance.scheduled", "maintenance.started"],
+    )
+    .await;
+    let first = window(
+        &app,
+        &ids,
+        time::Duration::days(2),
+        json!({"recurrence": "FREQ=WEEKLY;COUNT=4"}),
+    )
+    .await;
+    let series = first["id"].as_i64().unwrap();
+    assert_eq!(first["series_id"], series, "the first window names itself");
+    let admin = app.admin_token();
+    let listed = app
+        .list_all(&format!("/api/v1/maintenances?series_id={series}"), &admin)
+        .await;
+    assert_eq!(listed.len(), 4);
+    let start = instant(&first, "scheduled_start");
+    for (n, w) in listed.iter().enumerate() {
+        let week = time::Duration::weeks(i64::try_from(n).unwrap());
+        assert_eq!(instant(w, "scheduled_start"), start + week);
+        let length = instant(&first, "scheduled_end") - start;
+        assert_eq!(
+            instant(w, "scheduled_end"),
+            start + week + length,
+            "as long as the first"
+        );
+        assert_eq!(w["series_id"], series);
+    }
+    let ics = app
+        .get(
+            "/api/v1/maintenances.ics",
+            &app.token("alice@northwind.example"),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        ics.matches("BEGIN:VEVENT").count() >= 4,
+        "each window is a calendar event"
+    );
+    let got = drain(&app, &receiver, "/hook").await;
+    assert_eq!(got.len(), 4, "one maintenance.scheduled per window");
+    // Each runs by itself: the second week's start starts the first two.
+    let second = start + time::Duration::weeks(1) + time::Duration::minutes(1);
+    assert_eq!(
+        app.run_schedule_at(second).await,
+        3,
+        "first started and completed, second started"
+    );
+    // A window on its own stays one: no series.
+    let single = window(&app, &ids, time::Duration::days(3), json!({})).await;
+    assert_eq!(single["series_id"], Value::Null);
+    for (rule, why) in [
+        ("FREQ=DAILY", "unbounded"),
+        ("FREQ=FORTNIGHTLY;COUNT=2", "not a rule"),
+        ("FREQ=DAILY;COUNT=101", "too many"),
+    ] {
+        let body = json!({
+            "service_id": ids.sma, "title": "Patching", "description": "Planned work.",
+            "expected_impact": "degraded", "classification_ids": [ids.class["saas2-eu"]],
+            "scheduled_start": slr_tests::at(time::Duration::days(1)),
+            "scheduled_end": slr_tests::at(time::Duration::days(1) + time::Duration::hours(1)),
+            "recurrence": rule,
+        });
+        let refused = app.post("/api/v1/maintenances", &admin, &body).await;
+        assert_eq!(
+            problem_field(
+                refused,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed"
+            )
+            .await,
+            "recurrence",
+            "{why}"
+        );
+    }
+    assert_eq!(
+        app.list_all("/api/v1/maintenances?series_id=999999", &admin)
+            .await
+            .len(),
+        0
+    );
+}
