@@ -24,6 +24,16 @@ wire_enum!(
     }
 );
 
+wire_enum!(
+    /// How an endpoint's deliveries are written: Standard Webhooks JSON, a Slack message, or a
+    /// Microsoft Teams Adaptive Card.
+    WebhookFormat, field = "format" {
+        Standard => "standard",
+        Slack => "slack",
+        Teams => "teams",
+    }
+);
+
 /// The type of the ping `POST /api/v1/webhooks/{id}/test` sends (not subscribable).
 pub const TEST_EVENT: &str = "webhook.test";
 

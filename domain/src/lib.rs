@@ -25,7 +25,7 @@ pub use incident::{
     Impact, Incident, IncidentReport, IncidentStatus, IncidentUpdate, Message, ReportText, Title,
 };
 pub use integration::{
-    EventTypes, FeedTokenName, WebhookDescription, WebhookEventType, WebhookUrl,
+    EventTypes, FeedTokenName, WebhookDescription, WebhookEventType, WebhookFormat, WebhookUrl,
 };
 pub use maintenance::{Description, ExpectedImpact, Maintenance, MaintenanceStatus, Phase};
 pub use mentions::{ForbiddenNames, Mention, NamedKind};

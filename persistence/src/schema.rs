@@ -203,6 +203,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_formats (webhook_id) {
+        webhook_id -> BigInt,
+        format -> Text,
+    }
+}
+
+diesel::table! {
     data_changes (version) {
         version -> BigInt,
         table_name -> Text,
@@ -339,4 +346,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhooks,
     webhook_deliveries,
     webhook_attempts,
+    webhook_formats,
 );

@@ -56,6 +56,12 @@ wire_enum!(
     ExpectedImpact => ExpectedImpact { None, Degraded, Downtime }
 );
 wire_enum!(
+    /// How deliveries are written: `standard` (Standard Webhooks JSON, signed), `slack` (a
+    /// Slack incoming-webhook message) or `teams` (an Adaptive Card for a Microsoft Teams
+    /// workflow webhook). All are signed alike.
+    WebhookFormat => WebhookFormat { Standard, Slack, Teams }
+);
+wire_enum!(
     /// A window relative to now: `upcoming`, `active` (running or due) or `past`.
     Phase => Phase { Upcoming, Active, Past }
 );

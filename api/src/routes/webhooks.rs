@@ -23,7 +23,7 @@ use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::idempotency::once;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
-use crate::http::wire::WebhookEventType;
+use crate::http::wire::{WebhookEventType, WebhookFormat};
 use crate::services::webhooks::{new_message_id, PingData, WebhookMessage};
 use crate::views::webhooks::{
     delivery_response, CreatedWebhookResponse, DeliveryResponse, RotatedSecretResponse,
@@ -47,6 +47,9 @@ pub struct CreateWebhookRequest {
     /// Only events showing on one of these of the account's offerings (default: any).
     #[serde(default)]
     pub offering_ids: Vec<i64>,
+    /// `standard` (default), or `slack` / `teams` to post straight into a channel through a
+    /// Slack incoming webhook or a Teams workflow webhook URL.
+    pub format: Option<WebhookFormat>,
 }
 
 /// Changes to an endpoint; absent fields stay.
@@ -63,6 +66,7 @@ pub struct UpdateWebhookRequest {
     pub service_ids: Option<Vec<i64>>,
     pub offering_ids: Option<Vec<i64>>,
     pub enabled: Option<bool>,
+    pub format: Option<WebhookFormat>,
 }
 
 /// How long the current secret keeps signing after a rotation.
@@ -186,6 +190,9 @@ pub async fn create_webhook(
         service_ids: body.service_ids,
         offering_ids: body.offering_ids,
         secret: new_secret(),
+        format: body
+            .format
+            .map_or(domain::WebhookFormat::Standard, Into::into),
     };
     let (checker, services, offerings) = (
         caller.clone(),
@@ -238,6 +245,7 @@ pub async fn update_webhook(
         offering_ids: body.offering_ids,
         enabled: body.enabled,
         rotate: None,
+        format: body.format.map(Into::into),
     };
     let (checker, services, offerings) = (
         caller.clone(),
@@ -384,13 +392,25 @@ pub async fn test_webhook(
     };
     let payload = serde_json::to_string(&message).map_err(ApiError::internal)?;
     once(db, &caller, &req, &[], StatusCode::ACCEPTED, move |conn| {
+        // A chat endpoint gets a message its channel can show.
+        let payload = match webhooks::find(conn, None, id)?.format {
+            domain::WebhookFormat::Standard => payload.clone(),
+            chat => {
+                let words = [
+                    "Test message from slr".to_owned(),
+                    format!("webhook {id} is connected"),
+                    String::new(),
+                ];
+                crate::services::webhooks::chat_message(chat, TEST_EVENT, &words).to_string()
+            }
+        };
         let ids = webhooks::enqueue(
             conn,
             &[NewDelivery {
                 webhook_id: id,
                 message_id: new_message_id(),
                 event_type: TEST_EVENT.to_owned(),
-                payload: payload.clone(),
+                payload,
             }],
         )?;
         let delivery_id = ids.first().copied().ok_or(RepoError::NotFound)?;

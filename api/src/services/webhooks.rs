@@ -1,11 +1,12 @@
 //! Webhook announcements: inside a write's transaction, one delivery per subscribed endpoint
 //! whose owner may see the event goes into the outbox (Standard Webhooks messages).
 
-use domain::{AccountScope, Caller, Role};
+use domain::{AccountScope, Caller, Role, WebhookFormat};
 use persistence::model::{Mixed, Model, ReadModel};
 use persistence::repo::webhooks::{self, NewDelivery, Webhook};
 use persistence::{DbConnection, RepoError, RepoResult};
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
@@ -28,6 +29,45 @@ pub struct WebhookMessage<T> {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PingData {
     pub webhook_id: i64,
+}
+
+/// A chat message for a Slack incoming webhook or a Teams workflow webhook: the event type and
+/// title, a line about the event, the account's tenants.
+pub(crate) fn chat_message(format: WebhookFormat, event: &str, words: &[String; 3]) -> Value {
+    let [title, about, tenants] = words;
+    match format {
+        WebhookFormat::Teams => json!({
+            "type": "message",
+            "attachments": [{
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "content": {
+                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "type": "AdaptiveCard",
+                    "version": "1.4",
+                    "body": [
+                        {"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": true},
+                        {"type": "TextBlock", "text": format!("{event} · {about}"), "wrap": true, "isSubtle": true},
+                        {"type": "TextBlock", "text": tenants, "wrap": true},
+                    ],
+                },
+            }],
+        }),
+        _ => {
+            // Slack's mrkdwn reads &, < and > as markup.
+            let escape = |text: &str| {
+                text.replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+            };
+            json!({
+                "text": format!("{event}: {}", escape(title)),
+                "blocks": [
+                    {"type": "header", "text": {"type": "plain_text", "text": title}},
+                    {"type": "section", "text": {"type": "mrkdwn", "text": format!("*{event}* · {}\n{}", escape(about), escape(tenants))}},
+                ],
+            })
+        }
+    }
 }
 
 pub(crate) fn new_message_id() -> String {
@@ -83,17 +123,20 @@ pub fn announce<K: EventKind>(
             if !keeps {
                 continue;
             }
-            let message = WebhookMessage {
-                event_type: event.as_str().to_owned(),
-                timestamp,
-                data: seen,
+            let payload = match hook.format {
+                WebhookFormat::Standard => serde_json::to_value(WebhookMessage {
+                    event_type: event.as_str().to_owned(),
+                    timestamp,
+                    data: &seen,
+                })
+                .map_err(|e| RepoError::Corrupt(e.to_string()))?,
+                chat => chat_message(chat, event.as_str(), &K::in_words(&seen)),
             };
             deliveries.push(NewDelivery {
                 webhook_id: hook.id,
                 message_id: new_message_id(),
                 event_type: event.as_str().to_owned(),
-                payload: serde_json::to_string(&message)
-                    .map_err(|e| RepoError::Corrupt(e.to_string()))?,
+                payload: payload.to_string(),
             });
         }
         Ok(deliveries)

@@ -48,6 +48,10 @@ pub trait EventKind {
     /// The caller's offerings the event shows on.
     fn offering_ids(response: &Self::Response) -> Vec<i64>;
 
+    /// The event in words for a chat message: its title, a line about it, and the caller's
+    /// impacted tenants in a line.
+    fn in_words(response: &Self::Response) -> [String; 3];
+
     /// What a write from `before` (`None`: a new event) to `after` was, as webhooks name it.
     fn webhook_event(
         before: Option<&Self::Response>,
@@ -350,4 +354,11 @@ pub fn visible_page<T, U>(
             }
         }
     }
+}
+
+/// "label (n): a, b": tenants in a line (for chat messages).
+pub fn tenants_line(label: &str, tenants: Option<&[TenantRef]>) -> String {
+    let tenants = tenants.unwrap_or_default();
+    let names: Vec<&str> = tenants.iter().map(|t| t.name.as_str()).collect();
+    format!("{label} ({}): {}", names.len(), names.join(", "))
 }

@@ -220,6 +220,17 @@ impl EventKind for Incidents {
         response.offerings.iter().map(|o| o.id).collect()
     }
 
+    fn in_words(response: &IncidentResponse) -> [String; 3] {
+        [
+            response.title.clone(),
+            crate::views::status_page::incident_meta(response),
+            crate::views::events::tenants_line(
+                "Your impacted tenants",
+                response.impacted_tenants.as_deref(),
+            ),
+        ]
+    }
+
     fn webhook_event(
         before: Option<&IncidentResponse>,
         after: &IncidentResponse,

@@ -166,6 +166,21 @@ impl EventKind for Maintenances {
         response.offerings.iter().map(|o| o.id).collect()
     }
 
+    fn in_words(response: &MaintenanceResponse) -> [String; 3] {
+        [
+            response.title.clone(),
+            format!(
+                "{} · {}",
+                crate::views::status_page::window_meta(response),
+                response.impacted_label
+            ),
+            crate::views::events::tenants_line(
+                "Your tenants that may be impacted",
+                response.impacted_tenants.as_deref(),
+            ),
+        ]
+    }
+
     fn webhook_event(
         before: Option<&MaintenanceResponse>,
         after: &MaintenanceResponse,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::http::wire::WebhookEventType;
+use crate::http::wire::{WebhookEventType, WebhookFormat};
 
 /// A webhook endpoint (the signing secret is shown only when created or rotated).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -33,6 +33,7 @@ pub struct WebhookResponse {
     pub updated_at: OffsetDateTime,
     /// PATCH with `If-Match: <ETag>` to change only this version.
     pub version: i64,
+    pub format: WebhookFormat,
 }
 
 impl From<Webhook> for WebhookResponse {
@@ -55,6 +56,7 @@ impl From<Webhook> for WebhookResponse {
             created_at: w.created_at,
             updated_at: w.updated_at,
             version: w.version,
+            format: w.format.into(),
         }
     }
 }

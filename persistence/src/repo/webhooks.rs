@@ -2,12 +2,14 @@
 //! transaction of the event they announce) and every attempt to send one.
 
 use diesel::prelude::*;
-use domain::{AccountId, EventTypes, WebhookDescription, WebhookEventType, WebhookUrl};
+use domain::{
+    AccountId, EventTypes, WebhookDescription, WebhookEventType, WebhookFormat, WebhookUrl,
+};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::{now, stored, utc, Page, PageRequest};
 use crate::connection::DbConnection;
-use crate::schema::{webhook_attempts, webhook_deliveries, webhooks};
+use crate::schema::{webhook_attempts, webhook_deliveries, webhook_formats, webhooks};
 use crate::{RepoError, RepoResult};
 
 /// A registered endpoint.
@@ -31,6 +33,8 @@ pub struct Webhook {
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub version: i64,
+    /// How its deliveries are written.
+    pub format: WebhookFormat,
 }
 
 impl Webhook {
@@ -100,6 +104,7 @@ impl WebhookRow {
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),
             version: self.version,
+            format: WebhookFormat::Standard,
         })
     }
 }
@@ -114,6 +119,44 @@ pub struct NewWebhook {
     pub service_ids: Vec<i64>,
     pub offering_ids: Vec<i64>,
     pub secret: String,
+    pub format: WebhookFormat,
+}
+
+/// `hooks` with their formats read from `webhook_formats`.
+fn with_formats(conn: &mut DbConnection, mut hooks: Vec<Webhook>) -> RepoResult<Vec<Webhook>> {
+    let ids: Vec<i64> = hooks.iter().map(|h| h.id).collect();
+    let rows: Vec<(i64, String)> = webhook_formats::table
+        .filter(webhook_formats::webhook_id.eq_any(ids))
+        .select((webhook_formats::webhook_id, webhook_formats::format))
+        .load(conn)?;
+    for (id, format) in rows {
+        let format =
+            WebhookFormat::parse(&format).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+        for hook in hooks.iter_mut().filter(|h| h.id == id) {
+            hook.format = format;
+        }
+    }
+    Ok(hooks)
+}
+
+fn one_with_format(conn: &mut DbConnection, hook: Webhook) -> RepoResult<Webhook> {
+    with_formats(conn, vec![hook])?
+        .pop()
+        .ok_or(RepoError::NotFound)
+}
+
+/// Records an endpoint's format.
+fn set_format(conn: &mut DbConnection, id: i64, format: WebhookFormat) -> RepoResult<()> {
+    diesel::delete(webhook_formats::table.find(id)).execute(conn)?;
+    if format != WebhookFormat::Standard {
+        diesel::insert_into(webhook_formats::table)
+            .values((
+                webhook_formats::webhook_id.eq(id),
+                webhook_formats::format.eq(format.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 pub fn create(conn: &mut DbConnection, new: &NewWebhook) -> RepoResult<Webhook> {
@@ -135,7 +178,9 @@ pub fn create(conn: &mut DbConnection, new: &NewWebhook) -> RepoResult<Webhook> 
         ))
         .returning(webhooks::all_columns)
         .get_result(conn)?;
-    row.into_webhook()
+    set_format(conn, row.id, new.format)?;
+    let hook = row.into_webhook()?;
+    one_with_format(conn, hook)
 }
 
 fn scoped(
@@ -150,11 +195,12 @@ fn scoped(
 
 /// One endpoint, of `account` (any account when `None`).
 pub fn find(conn: &mut DbConnection, account: Option<AccountId>, id: i64) -> RepoResult<Webhook> {
-    scoped(account)
+    let hook = scoped(account)
         .filter(webhooks::id.eq(id))
         .select(WebhookRow::as_select())
         .first(conn)?
-        .into_webhook()
+        .into_webhook()?;
+    one_with_format(conn, hook)
 }
 
 /// `account`'s endpoints, by id.
@@ -173,6 +219,7 @@ pub fn list(
         .into_iter()
         .map(WebhookRow::into_webhook)
         .collect::<RepoResult<Vec<_>>>()?;
+    let hooks = with_formats(conn, hooks)?;
     Ok(Page::from_rows(hooks, page, |w| w.id))
 }
 
@@ -184,13 +231,14 @@ pub fn subscribed(conn: &mut DbConnection, event: WebhookEventType) -> RepoResul
         .order(webhooks::id.asc())
         .select(WebhookRow::as_select())
         .load(conn)?;
-    Ok(rows
+    let hooks = rows
         .into_iter()
         .map(WebhookRow::into_webhook)
         .collect::<RepoResult<Vec<_>>>()?
         .into_iter()
         .filter(|w| w.event_types.contains(event))
-        .collect())
+        .collect();
+    with_formats(conn, hooks)
 }
 
 /// Changes to an endpoint; `None` keeps a field.
@@ -205,6 +253,7 @@ pub struct WebhookChanges {
     pub enabled: Option<bool>,
     /// A new secret, and until when the current one still signs.
     pub rotate: Option<(String, OffsetDateTime)>,
+    pub format: Option<WebhookFormat>,
 }
 
 /// Applies `changes` to one of `account`'s endpoints; `expected_version` (from `If-Match`)
@@ -277,6 +326,9 @@ pub fn update(
     .execute(conn)?;
     if rows == 0 {
         return Err(RepoError::Stale);
+    }
+    if let Some(format) = changes.format {
+        set_format(conn, id, format)?;
     }
     find(conn, Some(account), id)
 }

@@ -1128,3 +1128,73 @@ async fn a_recurring_window_expands_into_windows_of_their_own_each_announced_and
         0
     );
 }
+
+#[tokio::test]
+async fn slack_and_teams_endpoints_get_chat_messages_naming_only_their_accounts_tenants() {
+    let app = drained_app().await;
+    let ids = app.demo_ids().await;
+    let receiver = Receiver::start(0).await;
+    let token = app.token("alice@northwind.example");
+    let mut made = Vec::new();
+    for format in ["slack", "teams"] {
+        let response = app
+            .post(
+                "/api/v1/webhooks",
+                &token,
+                &json!({"url": format!("{}/{format}", receiver.url), "event_types": ["incident.created"], "format": format}),
+            )
+            .await;
+        let created: Value = json_with(response, StatusCode::CREATED).await;
+        assert_eq!(created["format"], format);
+        made.push(created);
+    }
+    incident(&app, &ids, &["saas2-eu"]).await;
+    let slack = drain(&app, &receiver, "/slack").await;
+    assert_eq!(slack.len(), 1);
+    let message = slack[0].json();
+    assert_eq!(message["text"], "incident.created: Login failures");
+    let section = message["blocks"][1]["text"]["text"].as_str().unwrap();
+    assert!(section.contains("major outage"), "{section}");
+    assert!(
+        section.contains("Your impacted tenants (1): globex-prod"),
+        "{section}"
+    );
+    let teams = receiver.at("/teams");
+    assert_eq!(teams.len(), 1);
+    let card = &teams[0].json()["attachments"][0];
+    assert_eq!(
+        card["contentType"],
+        "application/vnd.microsoft.card.adaptive"
+    );
+    let body = card["content"]["body"].as_array().unwrap();
+    assert_eq!(body[0]["text"], "Login failures");
+    assert_eq!(body[2]["text"], "Your impacted tenants (1): globex-prod");
+    assert!(
+        teams[0].headers.contains_key("webhook-signature"),
+        "signed like any delivery"
+    );
+    // A ping is a chat message too; the format can be changed back.
+    let id = made[0]["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/webhooks/{id}/test"), &token, &json!({}))
+        .await;
+    let pinged = drain(&app, &receiver, "/slack").await;
+    assert_eq!(
+        pinged[1].json()["blocks"][0]["text"]["text"],
+        "Test message from slr"
+    );
+    let back = app
+        .patch(
+            &format!("/api/v1/webhooks/{id}"),
+            &token,
+            &json!({"format": "standard"}),
+        )
+        .await;
+    assert_eq!(
+        json_with::<Value>(back, StatusCode::OK).await["format"],
+        "standard"
+    );
+    let bad = app
+        .post("/api/v1/webhooks", &token, &json!({"url": format!("{}/x", receiver.url), "event_types": ["incident.created"], "format": "discord"}))
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
