@@ -362,3 +362,9 @@ pub fn tenants_line(label: &str, tenants: Option<&[TenantRef]>) -> String {
     let names: Vec<&str> = tenants.iter().map(|t| t.name.as_str()).collect();
     format!("{label} ({}): {}", names.len(), names.join(", "))
 }
+
+/// An instant to the minute, as pages and chat messages show it: "2027-01-02 22:00 UTC".
+pub fn minute(at: OffsetDateTime) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    at.format(format).unwrap_or_default()
+}

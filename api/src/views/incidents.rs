@@ -223,7 +223,7 @@ impl EventKind for Incidents {
     fn in_words(response: &IncidentResponse) -> [String; 3] {
         [
             response.title.clone(),
-            crate::views::status_page::incident_meta(response),
+            incident_meta(response),
             crate::views::events::tenants_line(
                 "Your impacted tenants",
                 response.impacted_tenants.as_deref(),
@@ -299,4 +299,14 @@ pub struct ImpactEntry {
     pub impact: Impact,
     #[serde(with = "crate::http::wire::instant")]
     pub from: OffsetDateTime,
+}
+
+/// "partial outage · identified · since …": an incident in a line.
+pub fn incident_meta(incident: &IncidentResponse) -> String {
+    format!(
+        "{} · {} · since {}",
+        crate::http::wire::in_words(&incident.impact),
+        crate::http::wire::serde_plain(&incident.status),
+        crate::views::events::minute(incident.started_at)
+    )
 }

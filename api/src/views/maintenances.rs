@@ -169,11 +169,7 @@ impl EventKind for Maintenances {
     fn in_words(response: &MaintenanceResponse) -> [String; 3] {
         [
             response.title.clone(),
-            format!(
-                "{} · {}",
-                crate::views::status_page::window_meta(response),
-                response.impacted_label
-            ),
+            format!("{} · {}", window_meta(response), response.impacted_label),
             crate::views::events::tenants_line(
                 "Your tenants that may be impacted",
                 response.impacted_tenants.as_deref(),
@@ -238,5 +234,17 @@ pub fn list(
         page,
         |record| record.item.id.0,
         keep,
+    )
+}
+
+/// "start – end · expected impact: downtime · scheduled": a window in a line.
+pub fn window_meta(window: &MaintenanceResponse) -> String {
+    use crate::views::events::minute;
+    format!(
+        "{} – {} · expected impact: {} · {}",
+        minute(window.scheduled_start),
+        minute(window.scheduled_end),
+        crate::http::wire::serde_plain(&window.expected_impact),
+        crate::http::wire::in_words(&window.status)
     )
 }

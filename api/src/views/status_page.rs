@@ -121,35 +121,13 @@ pub(crate) async fn load(
     })
 }
 
-pub(crate) fn minute(at: OffsetDateTime) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    at.format(format).unwrap_or_default()
-}
+pub(crate) use crate::views::events::minute;
+pub(crate) use crate::views::incidents::incident_meta;
+pub(crate) use crate::views::maintenances::window_meta;
 
 fn day(at: OffsetDateTime) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     at.format(format).unwrap_or_default()
-}
-
-/// "partial outage · identified · since …": an incident in a line.
-pub(crate) fn incident_meta(incident: &IncidentResponse) -> String {
-    format!(
-        "{} · {} · since {}",
-        crate::http::wire::in_words(&incident.impact),
-        crate::http::wire::serde_plain(&incident.status),
-        minute(incident.started_at)
-    )
-}
-
-/// "start – end · expected impact: downtime · scheduled": a window in a line.
-pub(crate) fn window_meta(window: &MaintenanceResponse) -> String {
-    format!(
-        "{} – {} · expected impact: {} · {}",
-        minute(window.scheduled_start),
-        minute(window.scheduled_end),
-        crate::http::wire::serde_plain(&window.expected_impact),
-        crate::http::wire::in_words(&window.status)
-    )
 }
 
 fn percent(availability: Option<f64>) -> String {

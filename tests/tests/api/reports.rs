@@ -35,6 +35,16 @@ async fn resolved_incident(app: &TestApp) -> i64 {
     id
 }
 
+/// Asserts `token` gets the 404 of an object it may not see at `path`.
+async fn hidden(app: &TestApp, path: &str, token: &str) {
+    problem(
+        app.get(path, token).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+}
+
 async fn put(app: &TestApp, id: i64, token: &str, body: &Value) -> reqwest::Response {
     app.request(
         reqwest::Method::PUT,
@@ -65,12 +75,7 @@ async fn a_draft_is_the_provider_admins_alone_until_it_is_published() {
     );
     for who in [NORTHWIND, INITECH] {
         let token = app.token(who);
-        problem(
-            app.get(&path, &token).await,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
+        hidden(&app, &path, &token).await;
         let incident = app.get_ok(&format!("/api/v1/incidents/{id}"), &token).await;
         assert!(
             incident.get("report").is_none(),
@@ -128,12 +133,7 @@ async fn a_draft_is_the_provider_admins_alone_until_it_is_published() {
     // Callers the incident does not reach learn nothing of it or its report.
     for who in [CONTOSO, UMBRELLA] {
         let token = app.token(who);
-        problem(
-            app.get(&path, &token).await,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
+        hidden(&app, &path, &token).await;
         let overview = app.get("/status-page", &token).await.text().await.unwrap();
         assert!(!overview.contains("Post-incident reports"), "{who}");
         let atom = app

@@ -217,8 +217,13 @@ impl Fixture {
                 }
                 return (path, Some(set(json!({}), &site.location[1..], value, self)));
             }
-            (Method::POST, "/api/v1/webhooks") => {
+            (Method::POST, "/api/v1/webhooks")
+                if site.location.iter().any(|l| l == "event_types") =>
+            {
                 json!({"url": "https://hooks.example.com/slr", "event_types": []})
+            }
+            (Method::POST, "/api/v1/webhooks") => {
+                json!({"url": "https://hooks.example.com/slr", "event_types": ["incident.created"]})
             }
             (Method::PATCH, "/api/v1/webhooks/{id}") => {
                 let body = json!({"url": "https://hooks.example.com/slr", "event_types": ["incident.created"]});
