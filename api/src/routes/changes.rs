@@ -24,7 +24,8 @@ const MAX_SCANNED: usize = 50_000;
 #[into_params(parameter_in = Query)]
 pub struct ChangesParams {
     /// The `next_since` of the previous page. Without it the page is empty and `next_since` is
-    /// the current version: ask for it before listing the objects, then follow it.
+    /// the current version: ask for it before listing the objects, then follow it. One past
+    /// the current version also answers an empty page with the current version.
     #[param(minimum = 0)]
     pub since: Option<i64>,
     /// Objects per page, 1–1000 (default 200).
@@ -78,10 +79,13 @@ pub async fn list_changes(
         // Another replica may already be further: this one catches up first.
         until = db.catch_up().await?;
         if since > until {
-            return Err(ApiError::bad_parameter(
-                "since",
-                format!("is after the current version {until}"),
-            ));
+            // No version this far on was ever handed out: start again from the current one
+            // (a client told an object twice re-reads it; one that skipped it would miss it).
+            return Ok(web::Json(ChangesPage {
+                items: Vec::new(),
+                next_since: until,
+                has_more: false,
+            }));
         }
     }
     let purged = db.run(changes::purged_through).await?;

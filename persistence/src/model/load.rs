@@ -41,26 +41,19 @@ struct Changed {
 
 impl Changed {
     fn add(&mut self, table: &str, id: i64) {
-        let set = match table {
-            "accounts" => &mut self.accounts,
-            "contacts" => &mut self.contacts,
-            "services" => &mut self.services,
-            "classifications" => &mut self.classifications,
-            "tenants" => &mut self.tenants,
-            "offerings" => &mut self.offerings,
-            "incidents"
-            | "incident_impacts"
-            | "incident_classifications"
-            | "incident_tenants"
-            | "incident_updates"
-            | "incident_reports" => &mut self.incidents,
-            "maintenances"
-            | "maintenance_classifications"
-            | "maintenance_tenants"
-            | "maintenance_schedules" => &mut self.maintenances,
-            "feed_tokens" => &mut self.feed_tokens,
+        use crate::changes::ObjectKind;
+        let set = match ObjectKind::of_table(table) {
+            Some(ObjectKind::Account) => &mut self.accounts,
+            Some(ObjectKind::Contact) => &mut self.contacts,
+            Some(ObjectKind::Service) => &mut self.services,
+            Some(ObjectKind::Classification) => &mut self.classifications,
+            Some(ObjectKind::Tenant) => &mut self.tenants,
+            Some(ObjectKind::Offering) => &mut self.offerings,
+            Some(ObjectKind::Incident) => &mut self.incidents,
+            Some(ObjectKind::Maintenance) => &mut self.maintenances,
+            None if table == "feed_tokens" => &mut self.feed_tokens,
             // The audit log: read from the database (provider admins only).
-            _ => return,
+            None => return,
         };
         set.insert(id);
     }
