@@ -405,3 +405,60 @@ async fn a_since_older_than_the_log_answers_410_and_bad_parameters_400() {
         assert_eq!(named, field, "{query}");
     }
 }
+
+#[actix_web::test]
+async fn an_event_whose_classification_or_service_scope_narrows_away_is_told_as_deleted() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let ids = app.demo_ids().await;
+    let admin = app.admin_token();
+    // saas2-eu on Service Management Automation: globex-prod (Globex, Northwind) and
+    // stark-prod (Stark, direct).
+    let classified = app
+        .classified_incident(&ids, "Slow pages", "degraded", "saas2-eu")
+        .await;
+    let wide = app
+        .create(
+            "/api/v1/incidents",
+            &json!({"service_id": ids.sma, "title": "Outage", "impact": "major_outage",
+                    "scope": {"kind": "service"}, "message": "Investigating."}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let since = start(&app).await;
+    for (id, class) in [(classified, "saas2-us"), (wide, "saas3-us")] {
+        let narrowed = app
+            .patch(
+                &format!("/api/v1/incidents/{id}"),
+                &admin,
+                &json!({"scope": {"kind": "classifications", "classification_ids": [ids.class[class]]}}),
+            )
+            .await;
+        assert_eq!(narrowed.status(), StatusCode::OK);
+    }
+    // Now: `classified` reaches initech-prod only; `wide` reaches hooli-prod only.
+    let told = |feed: &BTreeMap<(String, i64), bool>, id: i64| {
+        feed.get(&("incident".to_owned(), id)).copied()
+    };
+    for (who, on_classified, on_wide) in [
+        (GLOBEX, Some(true), Some(true)),
+        (slr_tests::personas::STARK, Some(true), Some(true)),
+        (NORTHWIND, Some(false), Some(true)),
+        (INITECH, Some(false), Some(true)),
+        (CONTOSO, None, Some(false)),
+        (UMBRELLA, None, Some(true)),
+    ] {
+        let (feed, _) = follow(&app, who, since, 1000).await;
+        assert_eq!(
+            told(&feed, classified),
+            on_classified,
+            "{who}: the classified incident"
+        );
+        assert_eq!(
+            told(&feed, wide),
+            on_wide,
+            "{who}: the service-wide incident"
+        );
+    }
+}

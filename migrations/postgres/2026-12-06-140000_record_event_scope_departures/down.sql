@@ -1,0 +1,1 @@
+DROP FUNCTION slr_scope_departed() CASCADE;

@@ -1,0 +1,4 @@
+DROP TRIGGER maintenances_scope_narrowed;
+DROP TRIGGER incidents_scope_narrowed;
+DROP TRIGGER maintenance_classifications_departed;
+DROP TRIGGER incident_classifications_departed;
