@@ -116,26 +116,14 @@ impl ReportText {
     pub const MAX: usize = 20_000;
 
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
-        let value = raw.trim();
-        if value.is_empty() {
-            return Err(DomainError::invalid(field, "must not be empty"));
-        }
-        if raw.chars().count() > Self::MAX {
-            return Err(DomainError::invalid(
-                field,
-                format!("must be at most {} characters", Self::MAX),
-            ));
-        }
-        if value
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
-            return Err(DomainError::invalid(
-                field,
-                "must not contain control characters other than line breaks and tabs",
-            ));
-        }
-        Ok(Self(value.to_owned()))
+        crate::text::bounded_allowing(
+            field,
+            raw,
+            Self::MAX,
+            |c| matches!(c, '\n' | '\r' | '\t'),
+            "must not contain control characters other than line breaks and tabs",
+        )
+        .map(Self)
     }
 
     pub fn as_str(&self) -> &str {

@@ -36,6 +36,23 @@ pub const PATTERN: &str = concat!(
 
 /// Trims `raw` and checks it is 1..=`max` characters without control characters.
 pub(crate) fn bounded(field: &'static str, raw: &str, max: usize) -> Result<String, DomainError> {
+    bounded_allowing(
+        field,
+        raw,
+        max,
+        |_| false,
+        "must not contain control characters",
+    )
+}
+
+/// [`bounded`], allowing the control characters `allowed` accepts (`refusal` says which).
+pub(crate) fn bounded_allowing(
+    field: &'static str,
+    raw: &str,
+    max: usize,
+    allowed: fn(char) -> bool,
+    refusal: &'static str,
+) -> Result<String, DomainError> {
     let value = raw.trim();
     if value.is_empty() {
         return Err(DomainError::invalid(field, "must not be empty"));
@@ -47,11 +64,8 @@ pub(crate) fn bounded(field: &'static str, raw: &str, max: usize) -> Result<Stri
             format!("must be at most {max} characters"),
         ));
     }
-    if value.chars().any(char::is_control) {
-        return Err(DomainError::invalid(
-            field,
-            "must not contain control characters",
-        ));
+    if value.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err(DomainError::invalid(field, refusal));
     }
     Ok(value.to_owned())
 }

@@ -66,11 +66,7 @@ pub async fn list_changes(
     }
     let mut until = db.version();
     let Some(since) = params.0.since else {
-        return Ok(web::Json(ChangesPage {
-            items: Vec::new(),
-            next_since: until,
-            has_more: false,
-        }));
+        return Ok(web::Json(ChangesPage::empty(until)));
     };
     if since < 0 {
         return Err(ApiError::bad_parameter("since", "must be 0 or more"));
@@ -81,11 +77,7 @@ pub async fn list_changes(
         if since > until {
             // No version this far on was ever handed out: start again from the current one
             // (a client told an object twice re-reads it; one that skipped it would miss it).
-            return Ok(web::Json(ChangesPage {
-                items: Vec::new(),
-                next_since: until,
-                has_more: false,
-            }));
+            return Ok(web::Json(ChangesPage::empty(until)));
         }
     }
     let purged = db.run(changes::purged_through).await?;

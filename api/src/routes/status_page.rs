@@ -9,9 +9,10 @@ use maud::{html, Markup};
 use crate::http::auth::Callers;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
-use crate::views::status_page::{
-    feed_link, incident_meta, layout, load, minute, render, tenant_list, window_meta, STYLESHEET,
-};
+use crate::views::events::minute;
+use crate::views::incidents::incident_meta;
+use crate::views::maintenances::window_meta;
+use crate::views::status_page::{feed_link, layout, load, render, tenant_list, STYLESHEET};
 
 /// No script, no inline style, nothing from elsewhere: only the page's own stylesheet.
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

@@ -228,7 +228,7 @@ pub async fn update_webhook(
     let db = &state.db;
     let settings = &state.webhooks;
     let id = id.into_inner();
-    let caller = require_visible_admin(db, caller, id).await?;
+    let (caller, _) = require_visible_admin(db, caller, id).await?;
     let body = body.0;
     let changes = WebhookChanges {
         url: body
@@ -267,12 +267,13 @@ async fn require_visible_admin(
     db: &Db,
     caller: Authenticated,
     id: i64,
-) -> Result<Caller, ApiError> {
+) -> Result<(Caller, Webhook), ApiError> {
     let account = caller.0.account_id;
-    db.run(move |conn| webhooks::find(conn, Some(account), id))
+    let hook = db
+        .run(move |conn| webhooks::find(conn, Some(account), id))
         .await?;
     require_account_admin(&caller.0)?;
-    Ok(caller.0)
+    Ok((caller.0, hook))
 }
 
 /// Runs `write` on one of the caller's account's endpoints with its audit entry.
@@ -318,7 +319,7 @@ pub async fn rotate_webhook_secret(
 ) -> Result<HttpResponse, ApiError> {
     let db = &state.db;
     let id = id.into_inner();
-    let caller = require_visible_admin(db, caller, id).await?;
+    let (caller, _) = require_visible_admin(db, caller, id).await?;
     let JsonBody(body, raw) = body;
     let grace = body.grace_seconds.unwrap_or(86_400);
     if !(0..=604_800).contains(&grace) {
@@ -358,7 +359,7 @@ pub async fn delete_webhook(
 ) -> Result<HttpResponse, ApiError> {
     let db = &state.db;
     let id = id.into_inner();
-    let caller = require_visible_admin(db, caller, id).await?;
+    let (caller, _) = require_visible_admin(db, caller, id).await?;
     let account = caller.account_id;
     crate::services::audit::audited(
         db,
@@ -384,33 +385,32 @@ pub async fn test_webhook(
 ) -> Result<HttpResponse, ApiError> {
     let db = &state.db;
     let id = id.into_inner();
-    let caller = require_visible_admin(db, caller, id).await?;
-    let message = WebhookMessage {
-        event_type: TEST_EVENT.to_owned(),
-        timestamp: OffsetDateTime::now_utc(),
-        data: PingData { webhook_id: id },
+    let (caller, hook) = require_visible_admin(db, caller, id).await?;
+    // A chat endpoint gets a message its channel can show.
+    let payload = match hook.format {
+        domain::WebhookFormat::Standard => serde_json::to_string(&WebhookMessage {
+            event_type: TEST_EVENT.to_owned(),
+            timestamp: OffsetDateTime::now_utc(),
+            data: PingData { webhook_id: id },
+        })
+        .map_err(ApiError::internal)?,
+        chat => {
+            let words = [
+                "Test message from slr".to_owned(),
+                format!("webhook {id} is connected"),
+                String::new(),
+            ];
+            crate::services::webhooks::chat_message(chat, TEST_EVENT, &words).to_string()
+        }
     };
-    let payload = serde_json::to_string(&message).map_err(ApiError::internal)?;
     once(db, &caller, &req, &[], StatusCode::ACCEPTED, move |conn| {
-        // A chat endpoint gets a message its channel can show.
-        let payload = match webhooks::find(conn, None, id)?.format {
-            domain::WebhookFormat::Standard => payload.clone(),
-            chat => {
-                let words = [
-                    "Test message from slr".to_owned(),
-                    format!("webhook {id} is connected"),
-                    String::new(),
-                ];
-                crate::services::webhooks::chat_message(chat, TEST_EVENT, &words).to_string()
-            }
-        };
         let ids = webhooks::enqueue(
             conn,
             &[NewDelivery {
                 webhook_id: id,
                 message_id: new_message_id(),
                 event_type: TEST_EVENT.to_owned(),
-                payload,
+                payload: payload.clone(),
             }],
         )?;
         let delivery_id = ids.first().copied().ok_or(RepoError::NotFound)?;
@@ -476,7 +476,7 @@ pub async fn redeliver_webhook_delivery(
 ) -> Result<HttpResponse, ApiError> {
     let db = &state.db;
     let (id, delivery) = path.into_inner();
-    let caller = require_visible_admin(db, caller, id).await?;
+    let (caller, _) = require_visible_admin(db, caller, id).await?;
     once(db, &caller, &req, &[], StatusCode::ACCEPTED, move |conn| {
         let found = webhooks::redeliver(conn, id, delivery)?;
         let attempts = webhooks::attempts(conn, &[delivery])?;

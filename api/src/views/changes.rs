@@ -79,6 +79,17 @@ pub struct ChangesPage {
     pub has_more: bool,
 }
 
+impl ChangesPage {
+    /// Nothing to tell: follow on from `version`.
+    pub fn empty(version: i64) -> Self {
+        Self {
+            items: Vec::new(),
+            next_since: version,
+            has_more: false,
+        }
+    }
+}
+
 /// What the caller may be told of an object: shown as it is now, told as gone, or nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Told {

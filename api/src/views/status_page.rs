@@ -13,9 +13,9 @@ use crate::http::error::ApiError;
 use crate::http::extract::ListWindow;
 use crate::http::wire::{Level, MaintenanceStatus, OfferingStatus, Phase};
 use crate::views::availability::{OfferingAvailabilityResponse, OfferingBucket};
-use crate::views::events::Include;
-use crate::views::incidents::{IncidentListParams, IncidentResponse};
-use crate::views::maintenances::{MaintenanceListParams, MaintenanceResponse};
+use crate::views::events::{minute, Include};
+use crate::views::incidents::{incident_meta, IncidentListParams, IncidentResponse};
+use crate::views::maintenances::{window_meta, MaintenanceListParams, MaintenanceResponse};
 use crate::views::status::{FullStatusResponse, OfferingStatusResponse};
 
 /// Days of history the bars show (today's partial day last).
@@ -120,10 +120,6 @@ pub(crate) async fn load(
         token,
     })
 }
-
-pub(crate) use crate::views::events::minute;
-pub(crate) use crate::views::incidents::incident_meta;
-pub(crate) use crate::views::maintenances::window_meta;
 
 fn day(at: OffsetDateTime) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day]");

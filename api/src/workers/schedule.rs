@@ -78,6 +78,8 @@ impl Scheduler {
             }
         }
         if taken > 0 {
+            // Like a write request: this replica reads its own steps at once (not at the
+            // watcher's next poll), and its worker sends what they announced.
             self.model.catch_up(conn)?;
             self.outbox.wake();
         }

@@ -384,10 +384,12 @@ impl Model {
                 .allows(&self.contacts.get(&ContactId(id))?.item),
             ObjectKind::Service => self.services.contains_key(&ServiceId(id)),
             ObjectKind::Classification => self.classifications.contains_key(&ClassificationId(id)),
-            ObjectKind::Tenant => match self.tenant(caller.tenant_scope(), TenantId(id)) {
-                Ok(_) => true,
-                Err(_) => return self.tenants.contains_key(&TenantId(id)).then_some(false),
-            },
+            ObjectKind::Tenant => {
+                let tenant = &self.tenants.get(&TenantId(id))?.item;
+                self.accounts
+                    .get(&tenant.account_id)
+                    .is_some_and(|owner| caller.tenant_scope().allows(tenant, &owner.item))
+            }
             ObjectKind::Offering => caller
                 .offering_scope()
                 .allows(&self.offerings.get(&OfferingId(id))?.item),

@@ -403,34 +403,28 @@ pub fn take_step(
     now: OffsetDateTime,
 ) -> RepoResult<bool> {
     let now = stored(now);
-    let automated = maintenance_schedules::table
-        .filter(maintenance_schedules::maintenance_id.eq(id.0))
-        .filter(maintenance_schedules::auto_transition.eq(true))
-        .count()
-        .get_result::<i64>(conn)?
-        > 0;
-    let this = maintenances::table.filter(maintenances::id.eq(id.0));
     let scheduled = MaintenanceStatus::Scheduled.as_str();
+    let automated = maintenance_schedules::table
+        .filter(maintenance_schedules::auto_transition.eq(true))
+        .select(maintenance_schedules::maintenance_id);
+    let this = maintenances::table
+        .filter(maintenances::id.eq(id.0))
+        .filter(maintenances::id.eq_any(automated));
     let rows = match step {
         Step::Remind => {
-            let still_scheduled = this
+            let still_scheduled = maintenances::table
                 .filter(maintenances::status.eq(scheduled))
                 .filter(maintenances::scheduled_start.gt(now))
-                .count()
-                .get_result::<i64>(conn)?
-                > 0;
-            if !still_scheduled {
-                return Ok(false);
-            }
+                .select(maintenances::id);
             diesel::update(
                 maintenance_schedules::table
                     .filter(maintenance_schedules::maintenance_id.eq(id.0))
+                    .filter(maintenance_schedules::maintenance_id.eq_any(still_scheduled))
                     .filter(maintenance_schedules::reminded_at.is_null()),
             )
             .set(maintenance_schedules::reminded_at.eq(now))
             .execute(conn)?
         }
-        _ if !automated => return Ok(false),
         Step::Start => diesel::update(
             this.filter(maintenances::status.eq(scheduled))
                 .filter(maintenances::scheduled_start.le(now)),

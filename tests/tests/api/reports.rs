@@ -35,6 +35,11 @@ async fn resolved_incident(app: &TestApp) -> i64 {
     id
 }
 
+/// The body `token` gets at `path` (a page or a feed).
+async fn body(app: &TestApp, path: &str, token: &str) -> String {
+    app.get(path, token).await.text().await.unwrap()
+}
+
 /// Asserts `token` gets the 404 of an object it may not see at `path`.
 async fn hidden(app: &TestApp, path: &str, token: &str) {
     problem(
@@ -81,12 +86,7 @@ async fn a_draft_is_the_provider_admins_alone_until_it_is_published() {
             incident.get("report").is_none(),
             "{who} sees no draft: {incident}"
         );
-        let page = app
-            .get(&format!("/status-page/incidents/{id}"), &token)
-            .await
-            .text()
-            .await
-            .unwrap();
+        let page = body(&app, &format!("/status-page/incidents/{id}"), &token).await;
         assert!(!page.contains("certificate"), "{who}'s page shows no draft");
     }
 
@@ -101,30 +101,20 @@ async fn a_draft_is_the_provider_admins_alone_until_it_is_published() {
         let listed = app.list_all("/api/v1/incidents", &token).await;
         let listed = listed.iter().find(|i| i["id"] == id).unwrap();
         assert_eq!(listed["report"], published, "{who}: lists carry the report");
-        let page = app
-            .get(&format!("/status-page/incidents/{id}"), &token)
-            .await
-            .text()
-            .await
-            .unwrap();
+        let page = body(&app, &format!("/status-page/incidents/{id}"), &token).await;
         assert!(page.contains("Post-incident report"), "{who}: {page}");
         assert!(page.contains("A certificate on the identity gateway expired."));
         assert!(
             page.contains("Sessions already open kept working."),
             "each line of the summary"
         );
-        let overview = app.get("/status-page", &token).await.text().await.unwrap();
+        let overview = body(&app, "/status-page", &token).await;
         assert!(
             overview.contains("Post-incident reports"),
             "{who}: the overview lists it"
         );
         assert!(overview.contains(&format!("/status-page/incidents/{id}")));
-        let atom = app
-            .get("/api/v1/incidents.atom", &token)
-            .await
-            .text()
-            .await
-            .unwrap();
+        let atom = body(&app, "/api/v1/incidents.atom", &token).await;
         assert!(
             atom.contains("Root cause: A certificate on the identity gateway expired."),
             "{atom}"
@@ -134,14 +124,9 @@ async fn a_draft_is_the_provider_admins_alone_until_it_is_published() {
     for who in [CONTOSO, UMBRELLA] {
         let token = app.token(who);
         hidden(&app, &path, &token).await;
-        let overview = app.get("/status-page", &token).await.text().await.unwrap();
+        let overview = body(&app, "/status-page", &token).await;
         assert!(!overview.contains("Post-incident reports"), "{who}");
-        let atom = app
-            .get("/api/v1/incidents.atom", &token)
-            .await
-            .text()
-            .await
-            .unwrap();
+        let atom = body(&app, "/api/v1/incidents.atom", &token).await;
         assert!(!atom.contains("certificate"), "{who}");
     }
 }
