@@ -239,7 +239,8 @@ pub fn update(
             current.auto_transition && changes.status.is_none_or(|s| s == current.status),
         );
         if auto_transition != current.auto_transition || start != current.scheduled_start {
-            upsert_schedule(conn, id, auto_transition, current.series_id)?;
+            let moved = start != current.scheduled_start;
+            upsert_schedule(conn, id, auto_transition, current.series_id, moved)?;
         }
         if let Some(scope) = &changes.scope {
             check_scope(conn, current.service_id, scope, changes.classes_field)?;
@@ -305,20 +306,24 @@ pub fn create_series(
     })
 }
 
-/// Sets a window's automation (a row for windows from before it existed), forgetting any
-/// reminder sent: a moved start gets its own.
+/// Sets a window's automation (a row for windows from before it existed); a moved start
+/// forgets the reminder sent, so the new start gets its own.
 fn upsert_schedule(
     conn: &mut DbConnection,
     id: MaintenanceId,
     auto_transition: bool,
     series_id: Option<MaintenanceId>,
+    moved: bool,
 ) -> RepoResult<()> {
-    let updated = diesel::update(maintenance_schedules::table.find(id.0))
-        .set((
-            maintenance_schedules::auto_transition.eq(auto_transition),
-            maintenance_schedules::reminded_at.eq(None::<PrimitiveDateTime>),
-        ))
+    let row = maintenance_schedules::table.find(id.0);
+    let updated = diesel::update(row)
+        .set(maintenance_schedules::auto_transition.eq(auto_transition))
         .execute(conn)?;
+    if moved {
+        diesel::update(row)
+            .set(maintenance_schedules::reminded_at.eq(None::<PrimitiveDateTime>))
+            .execute(conn)?;
+    }
     if updated == 0 {
         diesel::insert_into(maintenance_schedules::table)
             .values((

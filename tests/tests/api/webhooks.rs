@@ -1022,6 +1022,22 @@ async fn windows_opted_out_or_moved_by_hand_are_left_alone_and_missed_steps_catc
         1,
         "reminded"
     );
+    // Toggling automation is not a new start: no second reminder.
+    for auto in [false, true] {
+        let toggled = app
+            .patch(
+                &format!("/api/v1/maintenances/{}", soon["id"]),
+                &admin,
+                &json!({"auto_transition": auto}),
+            )
+            .await;
+        assert_eq!(toggled.status(), StatusCode::OK);
+    }
+    assert_eq!(
+        app.run_schedule_at(start - time::Duration::minutes(20))
+            .await,
+        0
+    );
     let moved = app
         .patch(&format!("/api/v1/maintenances/{}", soon["id"]), &admin, &json!({"scheduled_start": slr_tests::at(time::Duration::hours(5)), "scheduled_end": slr_tests::at(time::Duration::hours(6))}))
         .await;
