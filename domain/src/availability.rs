@@ -8,7 +8,8 @@
 //! impact `degraded` counts as degraded minutes. Planned downtime wins ties and every overlap.
 //! An incident is a list of periods, each at one impact: its impact may change over its life,
 //! and the gap while a reopened incident stood resolved is not down. Downtime is the integral of
-//! the weight (overlaps never count twice).
+//! the weight (overlaps never count twice). A tenant recovered inside an incident counts it
+//! only until its own recovery; a tenant ruled out does not count it at all.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -109,6 +110,38 @@ impl IncidentHistory {
             periods: vec![outage],
         }
     }
+
+    /// The history as one tenant lived it under `cut`: up to its recovery (periods after it
+    /// dropped, the one holding it ended there; a tenant recovered at the very start still had
+    /// the incident, for no time), or nothing when it was ruled out.
+    pub fn cut(&self, cut: Cut) -> Option<IncidentHistory> {
+        let Cut::RecoveredAt(at) = cut else {
+            return None;
+        };
+        let periods = self
+            .periods
+            .iter()
+            .enumerate()
+            .filter(|(n, p)| *n == 0 || p.start < at)
+            .map(|(_, p)| Outage {
+                end: Some(p.end.map_or(at, |end| end.min(at)).max(p.start)),
+                ..*p
+            })
+            .collect();
+        Some(IncidentHistory {
+            id: self.id,
+            periods,
+        })
+    }
+}
+
+/// Where an incident stops counting for one tenant of its scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cut {
+    /// The tenant came back at this instant: the incident counts for it until then.
+    RecoveredAt(OffsetDateTime),
+    /// The tenant was ruled out: the incident never counts for it.
+    Unaffected,
 }
 
 /// What a planned window does to the tenants it reaches while it counts.
@@ -222,8 +255,16 @@ pub fn series(
     weights: Weights,
     now: OffsetDateTime,
 ) -> Series {
-    let events = Events::new(window, incidents, planned, now);
+    let owned = incidents.iter().enumerate().map(|(at, i)| (owner(at), i));
+    let events = Events::new(window, owned, planned, now);
     sweep_events(window, buckets, &events, weights, now)
+}
+
+/// The owner tag of the incident at index `at`.
+fn owner(at: usize) -> u32 {
+    u32::try_from(at)
+        .unwrap_or(PLANNED_OWNER - 1)
+        .min(PLANNED_OWNER - 1)
 }
 
 /// Counter slots of the sweep, from planned to the worst impact.
@@ -310,18 +351,23 @@ impl Spans {
     }
 }
 
-/// The sorted boundaries of a set of events inside a window, and the incidents' spans.
+/// Who put a boundary into an [`Events`]: an incident by its index among the service's
+/// incidents, or a planned window (never taken out again).
+const PLANNED_OWNER: u32 = u32::MAX;
+
+/// The sorted boundaries of a set of events inside a window, and the incidents' spans, each
+/// tagged with its owner so a tenant's own cuts can take one incident out again.
 #[derive(Debug, Clone, Default)]
 struct Events {
-    /// (time, +1 or −1, counter slot), in time order.
-    boundaries: Vec<(i64, i32, usize)>,
-    incidents: Vec<Spans>,
+    /// (time, +1 or −1, counter slot, owner), in time order.
+    boundaries: Vec<(i64, i32, usize, u32)>,
+    incidents: Vec<(u32, Spans)>,
 }
 
 impl Events {
     fn new<'a>(
         window: Window,
-        incidents: impl IntoIterator<Item = &'a IncidentHistory>,
+        incidents: impl IntoIterator<Item = (u32, &'a IncidentHistory)>,
         planned: &[Planned],
         now: OffsetDateTime,
     ) -> Self {
@@ -330,23 +376,28 @@ impl Events {
         let clip = |t: i64| t.clamp(from, to);
         let incidents = incidents.into_iter();
         let mut boundaries = Vec::with_capacity(2 * (incidents.size_hint().0 + planned.len()));
-        let mut push = |start: i64, end: i64, slot: usize| {
+        let mut push = |start: i64, end: i64, slot: usize, owner: u32| {
             let (start, end) = (clip(start), clip(end));
             if start < end {
-                boundaries.push((start, 1, slot));
-                boundaries.push((end, -1, slot));
+                boundaries.push((start, 1, slot, owner));
+                boundaries.push((end, -1, slot, owner));
             }
         };
-        let mut spans: Vec<Spans> = Vec::with_capacity(incidents.size_hint().0);
-        for incident in incidents {
+        let mut spans: Vec<(u32, Spans)> = Vec::with_capacity(incidents.size_hint().0);
+        for (owner, incident) in incidents {
             let span = Spans::new(incident, now);
             for (period, (start, end)) in incident.periods.iter().zip(span.periods()) {
-                push(start, end, slot(period.impact));
+                push(start, end, slot(period.impact), owner);
             }
-            spans.push(span);
+            spans.push((owner, span));
         }
         for p in planned {
-            push(micros(p.start), micros(p.end), planned_slot(p.impact));
+            push(
+                micros(p.start),
+                micros(p.end),
+                planned_slot(p.impact),
+                PLANNED_OWNER,
+            );
         }
         boundaries.sort_unstable_by_key(|e| e.0);
         Events {
@@ -376,6 +427,25 @@ impl Events {
             merged.boundaries = out;
         }
         merged
+    }
+
+    /// These events without the incidents `owners` (sorted), in linear time.
+    fn without(&self, owners: &[u32]) -> Events {
+        let kept = |owner: &u32| owners.binary_search(owner).is_err();
+        Events {
+            boundaries: self
+                .boundaries
+                .iter()
+                .filter(|b| kept(&b.3))
+                .copied()
+                .collect(),
+            incidents: self
+                .incidents
+                .iter()
+                .filter(|(owner, _)| kept(owner))
+                .cloned()
+                .collect(),
+        }
     }
 }
 
@@ -454,7 +524,7 @@ fn sweep_events(
         }
         at = until;
     }
-    for incident in &events.incidents {
+    for (_, incident) in &events.incidents {
         count_incident(incident, (from, to), &mut total);
         // Periods are in time order, so the buckets they touch only move forward.
         let first = incident
@@ -803,11 +873,27 @@ pub fn buckets(
     Ok(result)
 }
 
-/// An incident as a rollup sees it: its scope and its history.
+/// An incident as a rollup sees it: its scope, its history, and the tenants of the scope it
+/// counts for differently (recovered early, or ruled out).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScopedOutage {
     pub scope: EventScope,
     pub history: IncidentHistory,
+    pub cuts: BTreeMap<TenantId, Cut>,
+}
+
+impl ScopedOutage {
+    /// The history as the tenant `id` of classification `class` lived it: `None` when the
+    /// incident does not count for it (outside the scope, or ruled out).
+    pub fn as_lived_by(&self, id: TenantId, class: ClassificationId) -> Option<IncidentHistory> {
+        if !reaches(&self.scope, id, class) {
+            return None;
+        }
+        match self.cuts.get(&id) {
+            Some(cut) => self.history.cut(*cut),
+            None => Some(self.history.clone()),
+        }
+    }
 }
 
 /// A counted maintenance window with its scope.
@@ -819,14 +905,10 @@ pub struct ScopedPlanned {
 
 /// Whether an event with `scope` reaches the tenant `id` of classification `class`.
 fn reaches(scope: &EventScope, id: TenantId, class: ClassificationId) -> bool {
-    match scope {
-        EventScope::Service => true,
-        EventScope::Classifications(classes) => classes.contains(&class),
-        EventScope::Tenants(ids) => ids.contains(&id),
-    }
+    scope.reaches_tenant(id, class)
 }
 
-/// The events of a service's history that reach one tenant.
+/// The events of a service's history that reach one tenant, incidents as it lived them.
 pub fn affecting(
     tenant: (TenantId, ClassificationId),
     incidents: &[ScopedOutage],
@@ -836,8 +918,7 @@ pub fn affecting(
     (
         incidents
             .iter()
-            .filter(|i| reaches(&i.scope, id, class))
-            .map(|i| i.history.clone())
+            .filter_map(|i| i.as_lived_by(id, class))
             .collect(),
         maintenance
             .iter()
@@ -847,17 +928,17 @@ pub fn affecting(
     )
 }
 
-/// Incidents and planned windows that reach the same tenants.
+/// Incidents (with their owner tags) and planned windows that reach the same tenants.
 #[derive(Debug, Clone, Default)]
 struct Parts<'a> {
-    incidents: Vec<&'a IncidentHistory>,
+    incidents: Vec<(u32, &'a IncidentHistory)>,
     planned: Vec<Planned>,
 }
 
 impl<'a> Parts<'a> {
     fn push(&mut self, event: Aimed, incidents: &'a [ScopedOutage], maintenance: &[ScopedPlanned]) {
         match event {
-            Aimed::Outage(at) => self.incidents.push(&incidents[at].history),
+            Aimed::Outage(at) => self.incidents.push((owner(at), &incidents[at].history)),
             Aimed::Planned(at) => self.planned.push(maintenance[at].planned),
         }
     }
@@ -881,9 +962,13 @@ pub struct Series {
     pub buckets: Vec<Figures>,
 }
 
-/// Figures for every tenant of one service. Tenants sharing a classification and the same
-/// explicit targeting have identical histories, so each such class is computed once: the cost
-/// grows with events × classes, not events × tenants.
+/// What sets a tenant's history apart from its classification's: the events aimed at it by
+/// name, and its own cuts (incident index and cut, in index order).
+type Class = (ClassificationId, Vec<Aimed>, Vec<(usize, Cut)>);
+
+/// Figures for every tenant of one service. Tenants sharing a classification, the same
+/// explicit targeting and the same recoveries have identical histories, so each such class is
+/// computed once: the cost grows with events × classes, not events × tenants.
 pub fn per_tenant(
     tenants: &[(TenantId, ClassificationId)],
     incidents: &[ScopedOutage],
@@ -921,17 +1006,35 @@ pub fn per_tenant(
                 .for_each(|t| targeting.entry(*t).or_default().push(event)),
         }
     }
-    // A class: the classification plus the events aimed at the tenant by name.
-    let mut classes: HashMap<(ClassificationId, Vec<Aimed>), Vec<TenantId>> = HashMap::new();
+    // Each tenant's own cuts, in incident order (only incidents with any are looked at).
+    let mut cuts: HashMap<TenantId, Vec<(usize, Cut)>> = HashMap::new();
+    for (at, incident) in incidents.iter().enumerate() {
+        for (tenant, cut) in &incident.cuts {
+            cuts.entry(*tenant).or_default().push((at, *cut));
+        }
+    }
+    // A class: the classification plus the events aimed at the tenant by name and its cuts
+    // (those of incidents reaching it).
+    let mut classes: HashMap<Class, Vec<TenantId>> = HashMap::new();
     for &(tenant, class) in tenants {
         let targeted = targeting.get(&tenant).cloned().unwrap_or_default();
-        classes.entry((class, targeted)).or_default().push(tenant);
+        let own_cuts: Vec<(usize, Cut)> = cuts
+            .get(&tenant)
+            .into_iter()
+            .flatten()
+            .filter(|(at, _)| reaches(&incidents[*at].scope, tenant, class))
+            .copied()
+            .collect();
+        classes
+            .entry((class, targeted, own_cuts))
+            .or_default()
+            .push(tenant);
     }
     // Each part's boundaries are sorted once; a class merges its parts in linear time.
     let shared = service_wide.events(window, now);
     let mut per_class: HashMap<ClassificationId, Events> = HashMap::new();
     let mut result = HashMap::new();
-    for ((class, targeted), members) in classes {
+    for ((class, targeted, own_cuts), members) in classes {
         let base = per_class.entry(class).or_insert_with(|| {
             let own = by_class
                 .get(&class)
@@ -939,13 +1042,31 @@ pub fn per_tenant(
                 .unwrap_or_default();
             Events::merged(&[&shared, &own])
         });
-        let series = Arc::new(if targeted.is_empty() {
+        let series = Arc::new(if targeted.is_empty() && own_cuts.is_empty() {
             sweep_events(window, buckets, base, weights, now)
         } else {
+            // A cut incident leaves the base and comes back as the tenant lived it.
+            let cut_owners: Vec<u32> = own_cuts.iter().map(|(at, _)| owner(*at)).collect();
+            let lived: Vec<(u32, IncidentHistory)> = own_cuts
+                .iter()
+                .filter_map(|(at, cut)| Some((owner(*at), incidents[*at].history.cut(*cut)?)))
+                .collect();
             let mut aimed = Parts::default();
             for event in &targeted {
-                aimed.push(*event, incidents, maintenance);
+                if !matches!(event, Aimed::Outage(at) if cut_owners.contains(&owner(*at))) {
+                    aimed.push(*event, incidents, maintenance);
+                }
             }
+            aimed
+                .incidents
+                .extend(lived.iter().map(|(owner, history)| (*owner, history)));
+            let kept;
+            let base = if cut_owners.is_empty() {
+                &*base
+            } else {
+                kept = base.without(&cut_owners);
+                &kept
+            };
             let events = Events::merged(&[base, &aimed.events(window, now)]);
             sweep_events(window, buckets, &events, weights, now)
         });
@@ -1477,10 +1598,12 @@ mod tests {
             ScopedOutage {
                 scope: EventScope::Classifications([eu2].into_iter().collect()),
                 history: outage(0, Some(60), Impact::MajorOutage),
+                cuts: BTreeMap::new(),
             },
             ScopedOutage {
                 scope: EventScope::Tenants([TenantId(3)].into_iter().collect()),
                 history: outage(100, Some(160), Impact::MajorOutage),
+                cuts: BTreeMap::new(),
             },
         ];
         let maintenance = [
@@ -1674,6 +1797,99 @@ mod tests {
             let planned_down: f64 = evidence.iter().filter(|i| i.planned && !i.degraded).map(minutes).sum();
             prop_assert!(close(down, unplanned), "intervals {} vs {}", down, unplanned);
             prop_assert!(close(planned_down, planned_s));
+        }
+
+        /// Per-tenant recovery: each tenant's figures from the grouped rollup equal the
+        /// reference over the periods it lived — cut at its own recovery, none when ruled
+        /// out — and equal computing it alone from the events that reach it.
+        #[test]
+        fn recoveries_count_each_tenant_until_its_own_recovery(
+            from in 0i64..300,
+            len in 1i64..600,
+            incidents in prop::collection::vec(
+                (
+                    incident(),
+                    0usize..3,
+                    prop::collection::vec(
+                        prop_oneof![Just(None), Just(Some(None)), (0i64..1200).prop_map(|m| Some(Some(m)))],
+                        4,
+                    ),
+                ),
+                0..6,
+            ),
+            planned in prop::collection::vec((0i64..1000, 1i64..200, any::<bool>()), 0..3),
+            partial in 0.0f64..=1.0,
+        ) {
+            let (a, b) = (ClassificationId(1), ClassificationId(2));
+            let tenants = [(TenantId(1), a), (TenantId(2), a), (TenantId(3), a), (TenantId(4), b)];
+            let w = (from, from + len);
+            let weights = Weights::parse(partial).unwrap();
+            let planned: Vec<(i64, i64, bool)> = planned.into_iter().map(|(s, d, down)| (s, s + d, down)).collect();
+            let maintenance: Vec<ScopedPlanned> = planned
+                .iter()
+                .enumerate()
+                .map(|(id, &(s, e, down))| ScopedPlanned {
+                    scope: EventScope::Service,
+                    planned: Planned {
+                        impact: if down { PlannedImpact::Downtime } else { PlannedImpact::Degraded },
+                        ..downtime(id as i64, s, e)
+                    },
+                })
+                .collect();
+            let scoped: Vec<ScopedOutage> = incidents
+                .iter()
+                .enumerate()
+                .map(|(id, (periods, scope, marks))| ScopedOutage {
+                    scope: match scope {
+                        0 => EventScope::Service,
+                        1 => EventScope::Classifications([a].into_iter().collect()),
+                        _ => EventScope::Tenants([TenantId(2), TenantId(4)].into_iter().collect()),
+                    },
+                    history: IncidentHistory {
+                        id: IncidentId(id as i64),
+                        periods: periods.iter().map(|&(s, e, i)| period(s, Some(e), i)).collect(),
+                    },
+                    cuts: tenants
+                        .iter()
+                        .zip(marks)
+                        .filter_map(|(&(t, _), mark)| {
+                            mark.map(|m| (t, m.map_or(Cut::Unaffected, |m| Cut::RecoveredAt(at(m)))))
+                        })
+                        .collect(),
+                })
+                .collect();
+            let all = per_tenant(&tenants, &scoped, &maintenance, window(w.0, w.1), &[], weights, at(FAR));
+            for (n, &(tenant, class)) in tenants.iter().enumerate() {
+                // The reference's periods: those of incidents reaching the tenant, cut by hand.
+                let lived: Vec<Vec<(i64, i64, Impact)>> = incidents
+                    .iter()
+                    .zip(&scoped)
+                    .filter(|(_, s)| reaches(&s.scope, tenant, class))
+                    .filter_map(|((periods, _, marks), _)| match marks[n] {
+                        None => Some(periods.clone()),
+                        Some(None) => None,
+                        Some(Some(m)) => Some(
+                            periods
+                                .iter()
+                                .enumerate()
+                                .filter(|(k, p)| *k == 0 || p.0 < m)
+                                .map(|(_, &(s, e, i))| (s, e.min(m).max(s), i))
+                                .collect(),
+                        ),
+                    })
+                    .collect();
+                let (unplanned, planned_s, degraded, _) = reference(w, &lived, &planned, weights);
+                let f = all[&tenant].total;
+                prop_assert!(close(f.unplanned_seconds, unplanned), "tenant {} unplanned {} vs {}", tenant, f.unplanned_seconds, unplanned);
+                prop_assert!(close(f.planned_seconds, planned_s));
+                prop_assert!(close(f.degraded_seconds, degraded));
+                let (own, own_planned) = affecting((tenant, class), &scoped, &maintenance);
+                let alone = figures(window(w.0, w.1), &own, &own_planned, weights, at(FAR));
+                prop_assert_eq!(f, alone);
+                let evidence = intervals(window(w.0, w.1), &own, &own_planned, weights, at(FAR));
+                let down: f64 = evidence.iter().filter(|i| !i.planned).map(|i| i.weight * (i.end - i.start).as_seconds_f64()).sum();
+                prop_assert!(close(down, unplanned));
+            }
         }
 
         #[test]

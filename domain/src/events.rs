@@ -75,10 +75,15 @@ impl EventScope {
     }
 
     pub fn reaches(&self, tenant: &ScopedTenant) -> bool {
+        self.reaches_tenant(tenant.id, tenant.classification_id)
+    }
+
+    /// Whether the scope reaches the tenant `id` of classification `class` (of its service).
+    pub fn reaches_tenant(&self, id: TenantId, class: ClassificationId) -> bool {
         match self {
             EventScope::Service => true,
-            EventScope::Classifications(classes) => classes.contains(&tenant.classification_id),
-            EventScope::Tenants(ids) => ids.contains(&tenant.id),
+            EventScope::Classifications(classes) => classes.contains(&class),
+            EventScope::Tenants(ids) => ids.contains(&id),
         }
     }
 }
@@ -234,10 +239,26 @@ impl CallerView {
     /// What the caller sees of an event on `service` with `scope`; `None` when it affects none
     /// of the caller's tenants (the caller must not learn it exists).
     pub fn reach(&self, service: ServiceId, scope: &EventScope) -> Option<Reach> {
+        self.reach_where(service, scope, |_| true)
+    }
+
+    /// [`CallerView::reach`] counting only the tenants `keep` accepts (e.g. those an incident
+    /// still affects).
+    pub fn reach_where(
+        &self,
+        service: ServiceId,
+        scope: &EventScope,
+        keep: impl Fn(TenantId) -> bool,
+    ) -> Option<Reach> {
         let affected: Vec<&ScopedTenant> = self
             .tenants
             .get(&service)
-            .map(|tenants| tenants.iter().filter(|t| scope.reaches(t)).collect())
+            .map(|tenants| {
+                tenants
+                    .iter()
+                    .filter(|t| scope.reaches(t) && keep(t.id))
+                    .collect()
+            })
             .unwrap_or_default();
         let (offerings, covered): (Vec<OfferingId>, Vec<usize>) = self
             .offerings

@@ -1,11 +1,15 @@
 //! Incidents: unplanned events on one service, with an impact, a status lifecycle, an
 //! append-only timeline and a scope.
 
+use std::collections::BTreeMap;
+
 use time::{Duration, OffsetDateTime};
 
-use crate::availability::{IncidentHistory, Outage};
+use crate::availability::{Cut, IncidentHistory, Outage};
 use crate::text::{text_type, wire_enum};
-use crate::{ContactId, DomainError, EventScope, IncidentId, IncidentUpdateId, ServiceId};
+use crate::{
+    ContactId, DomainError, EventScope, IncidentId, IncidentUpdateId, ServiceId, TenantId,
+};
 
 /// An unplanned event on one service.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,8 +26,40 @@ pub struct Incident {
     pub scope: EventScope,
     pub started_at: OffsetDateTime,
     pub resolved_at: Option<OffsetDateTime>,
+    /// The tenants whose own state differs from the incident's: recovered at an instant, or
+    /// ruled out. Every other tenant the scope reaches is affected while the incident is open.
+    pub tenant_marks: BTreeMap<TenantId, TenantMark>,
     /// Grows by one with every change; `If-Match` compares against it.
     pub version: i64,
+}
+
+wire_enum!(
+    /// A tenant's own state inside an incident: `affected` while the incident runs for it,
+    /// `recovered` from the instant it came back, `unaffected` when ruled out.
+    TenantState, field = "state" {
+        Affected => "affected",
+        Recovered => "recovered",
+        Unaffected => "unaffected",
+    }
+);
+
+/// A tenant marked inside an incident: its state and the instant it took effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TenantMark {
+    pub state: TenantState,
+    pub at: OffsetDateTime,
+}
+
+impl TenantMark {
+    /// What the mark does to the tenant's share of the incident's history (`None`: nothing,
+    /// the tenant is affected).
+    pub fn cut(self) -> Option<Cut> {
+        match self.state {
+            TenantState::Affected => None,
+            TenantState::Recovered => Some(Cut::RecoveredAt(self.at)),
+            TenantState::Unaffected => Some(Cut::Unaffected),
+        }
+    }
 }
 
 /// What asking for an impact does to an incident's history.
@@ -37,6 +73,44 @@ pub enum ImpactChange {
 }
 
 impl Incident {
+    /// A tenant's own state in the incident, and since when (`None` for an affected tenant:
+    /// since the incident started).
+    pub fn tenant_state(&self, tenant: TenantId) -> (TenantState, Option<OffsetDateTime>) {
+        self.tenant_marks
+            .get(&tenant)
+            .map_or((TenantState::Affected, None), |m| (m.state, Some(m.at)))
+    }
+
+    /// Whether the incident still counts for the tenant now: it is open and the tenant was
+    /// neither recovered nor ruled out.
+    pub fn still_affects(&self, tenant: TenantId) -> bool {
+        self.status.is_active() && self.tenant_state(tenant).0 == TenantState::Affected
+    }
+
+    /// Checks marking tenants `state` at `at` (default now): only an open incident's tenants
+    /// are marked, and a recovery lies between the start and now.
+    pub fn mark(
+        &self,
+        state: TenantState,
+        at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Result<TenantMark, DomainError> {
+        if !self.status.is_active() {
+            return Err(DomainError::invalid(
+                "incident",
+                "only an open incident's tenants are marked; reopen it first",
+            ));
+        }
+        let at = at.unwrap_or(now);
+        if at < self.started_at || at > now {
+            return Err(DomainError::invalid(
+                "at",
+                "must lie between the incident's start and now",
+            ));
+        }
+        Ok(TenantMark { state, at })
+    }
+
     /// Asking for `impact` at `now`, with the incident open (before or after the request):
     /// open incidents change from now; a resolved one is corrected as a whole.
     pub fn impact_change(&self, impact: Impact, open: bool, now: OffsetDateTime) -> ImpactChange {
@@ -528,6 +602,7 @@ mod tests {
             scope: EventScope::Service,
             started_at: now - Duration::hours(2),
             resolved_at: Some(now - Duration::hours(1)),
+            tenant_marks: BTreeMap::new(),
             version: 1,
         };
         assert_eq!(

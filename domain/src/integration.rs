@@ -15,6 +15,7 @@ wire_enum!(
         IncidentResolved => "incident.resolved",
         IncidentReopened => "incident.reopened",
         IncidentReportPublished => "incident.report_published",
+        IncidentTenantsRecovered => "incident.tenants_recovered",
         MaintenanceScheduled => "maintenance.scheduled",
         MaintenanceUpdated => "maintenance.updated",
         MaintenanceStarted => "maintenance.started",

@@ -22,7 +22,8 @@ pub use contact::{Contact, ContactName, Email, Role};
 pub use error::DomainError;
 pub use events::{CallerView, EventScope, OfferingStatus, Reach, ScopedTenant};
 pub use incident::{
-    Impact, Incident, IncidentReport, IncidentStatus, IncidentUpdate, Message, ReportText, Title,
+    Impact, Incident, IncidentReport, IncidentStatus, IncidentUpdate, Message, ReportText,
+    TenantMark, TenantState, Title,
 };
 pub use integration::{
     EventTypes, FeedTokenName, WebhookDescription, WebhookEventType, WebhookFormat, WebhookUrl,

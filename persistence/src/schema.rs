@@ -97,6 +97,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    incident_tenant_states (incident_id, tenant_id) {
+        incident_id -> BigInt,
+        tenant_id -> BigInt,
+        state -> Text,
+        effective_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     incident_classifications (incident_id, classification_id) {
         incident_id -> BigInt,
         classification_id -> BigInt,
@@ -313,6 +322,7 @@ diesel::joinable!(maintenance_schedules -> maintenances (maintenance_id));
 diesel::joinable!(incident_classifications -> incidents (incident_id));
 diesel::joinable!(incident_tenants -> incidents (incident_id));
 diesel::joinable!(incident_impacts -> incidents (incident_id));
+diesel::joinable!(incident_tenant_states -> incidents (incident_id));
 diesel::joinable!(maintenance_classifications -> maintenances (maintenance_id));
 diesel::joinable!(maintenance_tenants -> maintenances (maintenance_id));
 diesel::joinable!(maintenance_tenants -> tenants (tenant_id));
@@ -335,6 +345,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     incident_updates,
     incident_reports,
     incident_impacts,
+    incident_tenant_states,
     maintenances,
     maintenance_classifications,
     maintenance_tenants,

@@ -48,6 +48,11 @@ wire_enum!(
     IncidentStatus => IncidentStatus { Investigating, Identified, Monitoring, Resolved }
 );
 wire_enum!(
+    /// A tenant's own state inside an incident: `affected` while the incident runs for it,
+    /// `recovered` from the instant it came back, `unaffected` when ruled out.
+    TenantState => TenantState { Affected, Recovered, Unaffected }
+);
+wire_enum!(
     /// `scheduled` → `in_progress` → `completed`, or `cancelled`.
     MaintenanceStatus => MaintenanceStatus { Scheduled, InProgress, Completed, Cancelled }
 );
@@ -267,6 +272,7 @@ event_types!(
     IncidentResolved => "incident.resolved",
     IncidentReopened => "incident.reopened",
     IncidentReportPublished => "incident.report_published",
+    IncidentTenantsRecovered => "incident.tenants_recovered",
     MaintenanceScheduled => "maintenance.scheduled",
     MaintenanceUpdated => "maintenance.updated",
     MaintenanceStarted => "maintenance.started",

@@ -5,7 +5,7 @@ use actix_web::{get, patch, post, put, web, HttpRequest, HttpResponse};
 use domain::{IncidentId, Message, ReportText, ServiceId, Title};
 use persistence::model::Reads;
 use persistence::repo::incident_reports::{self, NewReport};
-use persistence::repo::incidents::{self, IncidentChanges, NewIncident, NewUpdate};
+use persistence::repo::incidents::{self, IncidentChanges, NewIncident, NewMarks, NewUpdate};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -16,8 +16,8 @@ use crate::http::extract::{JsonBody, ListWindow, QueryParams};
 use crate::http::idempotency::create_once;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
-use crate::http::wire::{Impact, IncidentStatus};
-use crate::services::events::{create_event, patch_event, require_writer_of};
+use crate::http::wire::{Impact, IncidentStatus, TenantState};
+use crate::services::events::{change_event, create_event, patch_event, require_writer_of};
 use crate::views::events::{get_event, impacted_tenants_page, EventKind, Scope, TenantRef};
 use crate::views::incidents::{
     list, shown_report, ImpactEntry, IncidentListParams, IncidentReportResponse, IncidentResponse,
@@ -82,6 +82,22 @@ pub struct CreateIncidentUpdateRequest {
     /// Must not name tenants.
     #[schema(min_length = 1, max_length = 5000)]
     pub message: String,
+}
+
+/// Tenants of an open incident marked with their own state.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkTenantsRequest {
+    /// Tenants inside the incident's scope (1–1000).
+    #[schema(min_items = 1, max_items = 1000)]
+    pub tenant_ids: Vec<i64>,
+    /// `recovered` (the incident counts for them until `at`), `unaffected` (ruled out: it
+    /// never counts for them) or `affected` (undoes either).
+    pub state: TenantState,
+    /// When it took effect: between the incident's start and now; defaults to now. A tenant
+    /// marked again in the same state without `at` keeps its own instant.
+    #[serde(default, with = "crate::http::wire::instant::option")]
+    pub at: Option<OffsetDateTime>,
 }
 
 /// List the incidents that affect one of the caller's tenants, newest id last.
@@ -201,6 +217,79 @@ pub async fn update_incident(
     patch_event::<Incidents>(db, caller.0, &req, id, move |conn, expected| {
         incidents::update(conn, &names, id, expected, &changes).map(drop)
     })
+    .await
+}
+
+/// Mark tenants of an open incident `recovered` at an instant, `unaffected` (ruled out) or
+/// `affected` again (provider admins). Availability counts the incident for each tenant only
+/// until its own recovery, and not at all for a tenant ruled out; each tenant's state shows on
+/// the incident, its impacted tenants, the status, feeds and status page. Subscribers seeing a
+/// tenant that recovered or was ruled out get `incident.tenants_recovered`.
+#[utoipa::path(
+    tag = "status",
+    params(("id" = i64, Path, description = "Incident id"), ("If-Match" = Option<String>, Header, description = "The ETag of the version you read")),
+    request_body = MarkTenantsRequest,
+    responses((status = 200, body = IncidentResponse), (status = 412, description = "The incident changed since the If-Match version", body = crate::http::error::Problem, content_type = "application/problem+json"), WriteProblems)
+)]
+#[patch("/incidents/{id}/tenant-states")]
+pub async fn mark_incident_tenants(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: JsonBody<MarkTenantsRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
+    let id = IncidentId(id.into_inner());
+    require_writer_of::<Incidents>(db, &caller, id).await?;
+    let request = body.0;
+    if request.tenant_ids.is_empty() || request.tenant_ids.len() > incidents::MAX_MARKED {
+        return Err(domain::DomainError::invalid(
+            "tenant_ids",
+            format!("name 1 to {} tenants", incidents::MAX_MARKED),
+        )
+        .into());
+    }
+    let marks = NewMarks {
+        tenants: request
+            .tenant_ids
+            .iter()
+            .copied()
+            .map(domain::TenantId)
+            .collect(),
+        state: request.state.into(),
+        at: request.at,
+    };
+    let apply = move |conn: &mut persistence::DbConnection, expected| {
+        incidents::mark_tenants(conn, id, expected, &marks).map(|(changed, _)| changed)
+    };
+    let recovered = request.state != TenantState::Affected;
+    change_event::<Incidents, _>(
+        db,
+        caller.0,
+        &req,
+        id,
+        apply,
+        move |conn, model, before, after, changed| {
+            if changed.is_empty() {
+                return Ok(());
+            }
+            let event = if recovered {
+                domain::WebhookEventType::IncidentTenantsRecovered
+            } else {
+                Incidents::webhook_event(Some(before), after)
+            };
+            let changed: Vec<i64> = changed.iter().map(|t| t.0).collect();
+            let concerns = |seen: &IncidentResponse| {
+                seen.impacted_tenants
+                    .iter()
+                    .flatten()
+                    .any(|t| changed.contains(&t.id))
+            };
+            crate::services::webhooks::announce_where::<Incidents>(conn, model, event, id, concerns)
+                .map(drop)
+        },
+    )
     .await
 }
 

@@ -96,6 +96,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(incidents::create_incident_update)
         .service(incidents::get_incident_report)
         .service(incidents::put_incident_report)
+        .service(incidents::mark_incident_tenants)
         .service(maintenances::list_maintenances)
         .service(maintenances::create_maintenance)
         .service(maintenances::get_maintenance)

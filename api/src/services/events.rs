@@ -3,6 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::Caller;
+use persistence::model::ReadModel;
 use persistence::{DbConnection, RepoResult};
 
 use crate::http::auth::Authenticated;
@@ -76,6 +77,32 @@ pub async fn patch_event<K: EventKind>(
     id: K::Id,
     apply: impl Fn(&mut DbConnection, Option<i64>) -> RepoResult<()> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
+    change_event::<K, ()>(
+        db,
+        caller,
+        req,
+        id,
+        apply,
+        move |conn, model, before, after, ()| {
+            let event = K::webhook_event(Some(before), after);
+            crate::services::webhooks::announce::<K>(conn, model, event, id).map(drop)
+        },
+    )
+    .await
+}
+
+/// [`patch_event`] whose announcement `announce` chooses, from the views before and after and
+/// what `apply` returned.
+pub async fn change_event<K: EventKind, R>(
+    db: &Db,
+    caller: Caller,
+    req: &HttpRequest,
+    id: K::Id,
+    apply: impl Fn(&mut DbConnection, Option<i64>) -> RepoResult<R> + Send + 'static,
+    announce: impl Fn(&mut DbConnection, &ReadModel, &K::Response, &K::Response, R) -> RepoResult<()>
+        + Send
+        + 'static,
+) -> Result<HttpResponse, ApiError> {
     let expected = expected_version(req);
     let (reader, writer) = (caller.clone(), caller.clone());
     let model = db.model_for_announcing().await;
@@ -86,10 +113,9 @@ pub async fn patch_event<K: EventKind>(
         K::raw(id),
         move |conn| K::load_one(conn, &reader, id),
         move |conn, before| {
-            apply(conn, expected)?;
+            let applied = apply(conn, expected)?;
             let after = K::load_one(conn, &writer, id)?;
-            let event = K::webhook_event(Some(before), &after);
-            crate::services::webhooks::announce::<K>(conn, &model, event, id)?;
+            announce(conn, &model, before, &after, applied)?;
             Ok(Some(after))
         },
     )

@@ -95,6 +95,18 @@ pub fn announce<K: EventKind>(
     event: domain::WebhookEventType,
     id: K::Id,
 ) -> RepoResult<usize> {
+    announce_where::<K>(conn, model, event, id, |_| true)
+}
+
+/// [`announce`] to the endpoints whose view of the event `concerns` accepts (e.g. those that
+/// see one of the tenants a write changed).
+pub fn announce_where<K: EventKind>(
+    conn: &mut DbConnection,
+    model: &ReadModel,
+    event: domain::WebhookEventType,
+    id: K::Id,
+    concerns: impl Fn(&K::Response) -> bool,
+) -> RepoResult<usize> {
     let hooks = webhooks::subscribed(conn, event)?;
     if hooks.is_empty() {
         return Ok(0);
@@ -119,7 +131,8 @@ pub fn announce<K: EventKind>(
                 && (hook.offering_ids.is_empty()
                     || K::offering_ids(&seen)
                         .iter()
-                        .any(|o| hook.offering_ids.contains(o)));
+                        .any(|o| hook.offering_ids.contains(o)))
+                && concerns(&seen);
             if !keeps {
                 continue;
             }

@@ -192,6 +192,32 @@ pub struct TenantRef {
     pub id: i64,
     pub name: String,
     pub classification_id: i64,
+    /// Inside an incident: the tenant's own state (`affected` while the incident runs for it,
+    /// `recovered`, or `unaffected`: ruled out). Absent for maintenance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<crate::http::wire::TenantState>,
+    /// When it recovered or was ruled out (absent while affected).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::http::wire::instant::option"
+    )]
+    pub state_at: Option<OffsetDateTime>,
+}
+
+impl TenantRef {
+    /// The tenant as a line names it: its name, and inside an incident when it recovered or
+    /// that it was ruled out ("eu-prod (recovered 2027-01-02 22:00 UTC)").
+    pub fn described(&self) -> String {
+        use crate::http::wire::TenantState;
+        match (self.state, self.state_at) {
+            (Some(TenantState::Recovered), Some(at)) => {
+                format!("{} (recovered {})", self.name, minute(at))
+            }
+            (Some(TenantState::Unaffected), _) => format!("{} (ruled out)", self.name),
+            _ => self.name.clone(),
+        }
+    }
 }
 
 /// `service` (every tenant of the service), `classifications` or `tenants`.
@@ -297,6 +323,8 @@ impl EventContext {
                 id: t.id.0,
                 name: t.name.clone(),
                 classification_id: t.classification_id.0,
+                state: None,
+                state_at: None,
             })
             .collect()
     }
@@ -359,7 +387,7 @@ pub fn visible_page<T, U>(
 /// "label (n): a, b": tenants in a line (for chat messages).
 pub fn tenants_line(label: &str, tenants: Option<&[TenantRef]>) -> String {
     let tenants = tenants.unwrap_or_default();
-    let names: Vec<&str> = tenants.iter().map(|t| t.name.as_str()).collect();
+    let names: Vec<String> = tenants.iter().map(TenantRef::described).collect();
     format!("{label} ({}): {}", names.len(), names.join(", "))
 }
 

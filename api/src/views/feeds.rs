@@ -31,10 +31,12 @@ fn offering_names(offerings: &[OfferingRef]) -> String {
 
 /// The caller's tenants an event affects.
 fn tenant_names(tenants: Option<&[TenantRef]>) -> String {
-    listed(
-        tenants.unwrap_or_default().iter().map(|t| t.name.as_str()),
-        "none of yours",
-    )
+    let names: Vec<String> = tenants
+        .unwrap_or_default()
+        .iter()
+        .map(TenantRef::described)
+        .collect();
+    listed(names.iter().map(String::as_str), "none of yours")
 }
 
 /// One window as a calendar event.
@@ -81,10 +83,11 @@ pub(crate) fn incident_entry(
         .unwrap_or(incident.updated_at)
         .max(incident.updated_at);
     let mut content = format!(
-        "Status: {}. Impact: {}.\nYour impacted tenants ({}): {}\nYour offerings: {}\n",
+        "Status: {}. Impact: {}.\nYour impacted tenants ({}, {} still affected): {}\nYour offerings: {}\n",
         in_words(&incident.status),
         in_words(&incident.impact),
         incident.impacted_tenant_count,
+        incident.affected_tenant_count,
         tenant_names(incident.impacted_tenants.as_deref()),
         offering_names(&incident.offerings),
     );

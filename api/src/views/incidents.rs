@@ -36,8 +36,12 @@ pub struct IncidentResponse {
     /// The caller's offerings the incident shows on (those covering an impacted tenant;
     /// possibly none).
     pub offerings: Vec<OfferingRef>,
-    /// How many caller-visible tenants the incident affects.
+    /// How many caller-visible tenants the incident affects (recovered and ruled-out ones
+    /// included: each is listed with its own `state`).
     pub impacted_tenant_count: usize,
+    /// How many of them the incident still affects now: neither recovered nor ruled out,
+    /// with the incident open (0 once it is resolved).
+    pub affected_tenant_count: usize,
     /// The caller-visible tenants the incident affects: on the incident itself and on write
     /// answers; in lists only with `include=impacted_tenants` (else
     /// `GET /api/v1/incidents/{id}/impacted-tenants` pages them).
@@ -163,7 +167,24 @@ fn render(ctx: &EventContext, record: Record<domain::Incident>) -> Option<Incide
         version: incident.version,
         offerings: ctx.offerings(&reach),
         impacted_tenant_count: reach.tenants.len(),
-        impacted_tenants: Some(ctx.tenants(incident.service_id, &reach)),
+        affected_tenant_count: reach
+            .tenants
+            .iter()
+            .filter(|t| incident.still_affects(**t))
+            .count(),
+        impacted_tenants: Some(
+            ctx.tenants(incident.service_id, &reach)
+                .into_iter()
+                .map(|t| {
+                    let (state, at) = incident.tenant_state(TenantId(t.id));
+                    TenantRef {
+                        state: Some(state.into()),
+                        state_at: at,
+                        ..t
+                    }
+                })
+                .collect(),
+        ),
         created_at: record.created_at,
         updated_at: record.updated_at,
         updates: None,

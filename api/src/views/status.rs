@@ -106,8 +106,11 @@ pub struct IncidentSummary {
     #[serde(with = "crate::http::wire::instant")]
     pub started_at: OffsetDateTime,
     /// How many of the offering's tenants it affects (in the summary: how many of the caller's
-    /// tenants).
+    /// tenants), recovered and ruled-out ones included.
     pub impacted_tenant_count: usize,
+    /// How many of those it still affects (neither recovered nor ruled out). An incident
+    /// still affecting none of the offering's tenants is listed but leaves its status alone.
+    pub affected_tenant_count: usize,
 }
 
 /// A maintenance window on one offering; `GET /api/v1/maintenances/{id}/impacted-tenants`
@@ -168,9 +171,14 @@ pub fn summary(reads: &mut &Model, caller: &Caller, days: i64) -> RepoResult<Sta
                 upcoming_maintenance_count: offering.upcoming_maintenance.len(),
             };
             for incident in offering.active_incidents {
-                let tenants = reached.incidents.get(&incident.id).copied();
+                let (impacted, affected) = reached
+                    .incidents
+                    .get(&incident.id)
+                    .copied()
+                    .unwrap_or_default();
                 incidents.add(incident.id, id, || IncidentSummary {
-                    impacted_tenant_count: tenants.unwrap_or_default(),
+                    impacted_tenant_count: impacted,
+                    affected_tenant_count: affected,
                     ..incident
                 });
             }
@@ -227,10 +235,11 @@ impl<T> Listed<T> {
     }
 }
 
-/// How many caller-visible tenants each listed event affects, by event id.
+/// How many caller-visible tenants each listed event affects, by event id (for incidents:
+/// reached, and still affected).
 #[derive(Default)]
 struct Reached {
-    incidents: HashMap<i64, usize>,
+    incidents: HashMap<i64, (usize, usize)>,
     windows: HashMap<i64, usize>,
 }
 
@@ -257,7 +266,19 @@ fn overview_with_reach(
         let Some(reach) = ctx.view.reach(incident.service_id, &incident.scope) else {
             continue;
         };
-        reached.incidents.insert(incident.id.0, reach.tenants.len());
+        let still = ctx
+            .view
+            .reach_where(incident.service_id, &incident.scope, |t| {
+                incident.still_affects(t)
+            });
+        let still_affected = |offering| still.as_ref().map_or(0, |s| s.covered_by(offering));
+        reached.incidents.insert(
+            incident.id.0,
+            (
+                reach.tenants.len(),
+                still.as_ref().map_or(0, |s| s.tenants.len()),
+            ),
+        );
         for offering in reach.offerings.iter().filter_map(|id| offerings.get(id)) {
             incidents_on
                 .entry(offering.id)
@@ -269,6 +290,7 @@ fn overview_with_reach(
                     status: incident.status.into(),
                     started_at: incident.started_at,
                     impacted_tenant_count: reach.covered_by(offering.id),
+                    affected_tenant_count: still_affected(offering.id),
                 });
         }
     }
@@ -318,6 +340,7 @@ fn overview_with_reach(
                 .any(|m| DomainPhase::from(m.phase) == DomainPhase::Active);
             let impacts = active_incidents
                 .iter()
+                .filter(|i| i.affected_tenant_count > 0)
                 .map(|i| domain::Impact::from(i.impact));
             OfferingStatusResponse {
                 offering_id: offering.id.0,

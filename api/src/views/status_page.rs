@@ -291,7 +291,7 @@ pub(crate) fn tenant_list(
     };
     let names = tenants[..shown]
         .iter()
-        .map(|t| t.name.as_str())
+        .map(crate::views::events::TenantRef::described)
         .collect::<Vec<_>>()
         .join(", ");
     html! {

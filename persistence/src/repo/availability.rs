@@ -33,6 +33,11 @@ pub(crate) fn scoped_outage(
             incident.initial_impact,
             &incident.impact_changes,
         ),
+        cuts: incident
+            .tenant_marks
+            .iter()
+            .filter_map(|(tenant, mark)| Some((*tenant, mark.cut()?)))
+            .collect(),
     }
 }
 

@@ -1,20 +1,23 @@
 //! Incidents: the incident row, its scope rows, its append-only timeline, and optimistic
 //! versions for `If-Match`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use diesel::prelude::*;
 use domain::incident::{check_impact_changes, check_resolved_at, check_started_at, ImpactChange};
 use domain::{
-    ContactId, DomainError, EventScope, Impact, Incident, IncidentId, IncidentStatus,
-    IncidentUpdate, IncidentUpdateId, Message, ServiceId, Title,
+    ClassificationId, ContactId, DomainError, EventScope, Impact, Incident, IncidentId,
+    IncidentStatus, IncidentUpdate, IncidentUpdateId, Message, ServiceId, TenantId, TenantMark,
+    TenantState, Title,
 };
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::{now, record, referenced, stored, transaction, utc, Page, PageRequest, Record};
 use crate::connection::DbConnection;
 use crate::events::{check_scope, incident_scopes, NameIndex};
-use crate::schema::{incident_impacts, incident_updates, incidents};
+use crate::schema::{
+    incident_impacts, incident_tenant_states, incident_updates, incidents, tenants,
+};
 use crate::{RepoError, RepoResult};
 
 #[derive(Queryable, Selectable)]
@@ -79,6 +82,7 @@ fn into_records(
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut scopes = incident_scopes::load(conn, &ids)?;
     let mut changes = impact_changes(conn, &ids)?;
+    let mut marks = tenant_marks(conn, &ids)?;
     rows.into_iter()
         .map(|row| {
             let scope = scopes.take(row.id, &row.scope_kind);
@@ -94,6 +98,7 @@ fn into_records(
                     scope,
                     started_at: utc(row.started_at),
                     resolved_at: row.resolved_at.map(utc),
+                    tenant_marks: marks.remove(&row.id).unwrap_or_default(),
                     version: row.version,
                 })
             })();
@@ -120,6 +125,31 @@ fn impact_changes(
         ))
         .load(conn)?;
     impact_changes_by_incident(rows)
+}
+
+/// The tenants marked inside these incidents.
+fn tenant_marks(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> RepoResult<HashMap<i64, BTreeMap<TenantId, TenantMark>>> {
+    let rows: Vec<(i64, i64, String, PrimitiveDateTime)> = incident_tenant_states::table
+        .filter(incident_tenant_states::incident_id.eq_any(ids))
+        .select((
+            incident_tenant_states::incident_id,
+            incident_tenant_states::tenant_id,
+            incident_tenant_states::state,
+            incident_tenant_states::effective_at,
+        ))
+        .load(conn)?;
+    let mut marks: HashMap<i64, BTreeMap<TenantId, TenantMark>> = HashMap::new();
+    for (incident, tenant, state, at) in rows {
+        let state = TenantState::parse(&state).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+        marks
+            .entry(incident)
+            .or_default()
+            .insert(TenantId(tenant), TenantMark { state, at: utc(at) });
+    }
+    Ok(marks)
 }
 
 /// (incident, impact, effective at) rows in time order, grouped by incident.
@@ -361,6 +391,99 @@ pub fn update(
             .execute(conn)?;
         bump(conn, id.0, current.version)?;
         find(conn, id)
+    })
+}
+
+/// Tenants of an open incident marked `recovered` or `unaffected` at an instant (default now),
+/// or back to `affected`.
+#[derive(Debug, Clone)]
+pub struct NewMarks {
+    pub tenants: Vec<TenantId>,
+    pub state: TenantState,
+    pub at: Option<OffsetDateTime>,
+}
+
+/// The most tenants one request marks.
+pub const MAX_MARKED: usize = 1000;
+
+/// Marks tenants inside an open incident (each must be of its service and inside its scope);
+/// `expected_version` (from `If-Match`) must be current. Returns the tenants whose state
+/// changed, with their new state, and the incident after.
+pub fn mark_tenants(
+    conn: &mut DbConnection,
+    id: IncidentId,
+    expected_version: Option<i64>,
+    marks: &NewMarks,
+) -> RepoResult<(Vec<TenantId>, Record<Incident>)> {
+    transaction(conn, |conn| {
+        let current = find(conn, id)?.item;
+        if expected_version.is_some_and(|v| v != current.version) {
+            return Err(RepoError::Stale);
+        }
+        let mark = current.mark(marks.state, marks.at, utc(now()))?;
+        let wanted: Vec<i64> = marks.tenants.iter().map(|t| t.0).collect();
+        let found: HashMap<i64, (i64, i64)> = tenants::table
+            .filter(tenants::id.eq_any(&wanted))
+            .select((tenants::id, tenants::service_id, tenants::classification_id))
+            .load::<(i64, i64, i64)>(conn)?
+            .into_iter()
+            .map(|(t, service, class)| (t, (service, class)))
+            .collect();
+        for tenant in &marks.tenants {
+            let reached = found.get(&tenant.0).is_some_and(|&(service, class)| {
+                service == current.service_id.0
+                    && current
+                        .scope
+                        .reaches_tenant(*tenant, ClassificationId(class))
+            });
+            if !reached {
+                return Err(DomainError::invalid(
+                    "tenant_ids",
+                    format!("tenant {tenant} is not inside the incident's scope"),
+                )
+                .into());
+            }
+        }
+        let changed: Vec<TenantId> = marks
+            .tenants
+            .iter()
+            .copied()
+            .filter(|t| {
+                // Marked again in the same state without an instant: it keeps its own.
+                match current.tenant_marks.get(t) {
+                    None => mark.state != TenantState::Affected,
+                    Some(before) if before.state == mark.state => {
+                        marks.at.is_some() && before.at != mark.at
+                    }
+                    Some(_) => true,
+                }
+            })
+            .collect();
+        if changed.is_empty() {
+            return Ok((changed, find(conn, id)?));
+        }
+        let ids: Vec<i64> = changed.iter().map(|t| t.0).collect();
+        diesel::delete(
+            incident_tenant_states::table
+                .filter(incident_tenant_states::incident_id.eq(id.0))
+                .filter(incident_tenant_states::tenant_id.eq_any(&ids)),
+        )
+        .execute(conn)?;
+        if mark.state != TenantState::Affected {
+            // One row per insert: batch inserts do not compile through the MultiConnection.
+            for tenant in &ids {
+                diesel::insert_into(incident_tenant_states::table)
+                    .values((
+                        incident_tenant_states::incident_id.eq(id.0),
+                        incident_tenant_states::tenant_id.eq(*tenant),
+                        incident_tenant_states::state.eq(mark.state.as_str()),
+                        incident_tenant_states::effective_at.eq(stored(mark.at)),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        bump(conn, id.0, current.version)?;
+        Ok((changed, find(conn, id)?))
     })
 }
 

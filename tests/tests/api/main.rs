@@ -14,6 +14,7 @@ mod feeds;
 mod hardening;
 mod openapi;
 mod operations;
+mod recoveries;
 mod replicas;
 mod reports;
 mod scoping;

@@ -189,6 +189,17 @@ impl Fixture {
                     Some(set(json!({}), &site.location[1..], value, self)),
                 );
             }
+            (Method::PATCH, "/api/v1/incidents/{id}/tenant-states") => {
+                let body = json!({
+                    "service_id": self.sma, "title": "Slow logins", "impact": "degraded",
+                    "scope": self.scope("tenants"), "message": "Investigating.",
+                });
+                let id = self.created(app, "/api/v1/incidents", body).await;
+                return (
+                    format!("/api/v1/incidents/{id}/tenant-states"),
+                    Some(json!({"tenant_ids": [self.tenant], "state": text})),
+                );
+            }
             (Method::POST, "/api/v1/incidents/{id}/updates") => {
                 let id = self
                     .created(app, "/api/v1/incidents", self.incident())

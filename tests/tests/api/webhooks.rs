@@ -1214,3 +1214,78 @@ async fn slack_and_teams_endpoints_get_chat_messages_naming_only_their_accounts_
         .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// Marks `tenants` (by name) of incident `id` `state`, as the provider admin.
+async fn mark(app: &TestApp, id: i64, tenants: &[&str], state: &str) {
+    let mut tenant_ids = Vec::new();
+    for name in tenants {
+        tenant_ids.push(app.id_of("tenants", "name", name).await);
+    }
+    let response = app
+        .patch(
+            &format!("/api/v1/incidents/{id}/tenant-states"),
+            &app.admin_token(),
+            &json!({"tenant_ids": tenant_ids, "state": state}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_recovery_is_announced_to_the_accounts_seeing_a_recovered_tenant_and_no_others() {
+    let app = drained_app().await;
+    let ids = app.demo_ids().await;
+    let receiver = Receiver::start(0).await;
+    let (_, secret) = alice_hook(&app, &receiver, &["incident.tenants_recovered"]).await;
+    register(
+        &app,
+        "uma@umbrella.example",
+        &format!("{}/umbrella", receiver.url),
+        &["incident.tenants_recovered"],
+    )
+    .await;
+    // saas2-eu and saas3-eu: globex-prod, globex-analytics (Northwind's Globex),
+    // northwind-internal, stark-prod, umbrella-prod (Contoso's Umbrella).
+    let id = incident(&app, &ids, &["saas2-eu", "saas3-eu"]).await;
+    mark(&app, id, &["umbrella-prod"], "recovered").await;
+    assert!(
+        drain(&app, &receiver, "/hook").await.is_empty(),
+        "none of Northwind's tenants recovered"
+    );
+    let umbrella = receiver.at("/umbrella");
+    assert_eq!(umbrella.len(), 1);
+    let payload = umbrella[0].json();
+    assert_eq!(payload["type"], "incident.tenants_recovered");
+    assert_eq!(payload["data"]["impacted_tenants"][0]["state"], "recovered");
+    assert_eq!(tenant_names(&payload), ["umbrella-prod"]);
+
+    mark(&app, id, &["globex-prod"], "recovered").await;
+    // Marked again without an instant: nothing changes, nothing is announced.
+    mark(&app, id, &["globex-prod"], "recovered").await;
+    let got = drain(&app, &receiver, "/hook").await;
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert!(got[0].verifies(&secret));
+    let payload = got[0].json();
+    assert_eq!(payload["type"], "incident.tenants_recovered");
+    assert_eq!(
+        tenant_names(&payload),
+        ["globex-analytics", "globex-prod", "northwind-internal"]
+    );
+    let states: Vec<(&str, &str)> = payload["data"]["impacted_tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap(), t["state"].as_str().unwrap()))
+        .collect();
+    assert!(states.contains(&("globex-prod", "recovered")), "{states:?}");
+    assert!(
+        states.contains(&("globex-analytics", "affected")),
+        "{states:?}"
+    );
+    assert_eq!(payload["data"]["affected_tenant_count"], 2);
+    assert_eq!(
+        receiver.at("/umbrella").len(),
+        1,
+        "Umbrella saw no new recovery"
+    );
+}
