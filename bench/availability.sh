@@ -7,7 +7,9 @@
 #   - the per-offering rollup  GET /api/v1/offerings/{partner_tenants}/availability (one year, daily buckets),
 #   each computed from the read model (a window ending a second earlier each time, so the
 #   answer cache cannot help), then the partner-wide one answered from the answer cache,
-# beside the bare SQL that fetches the same incident rows (psql, same server).
+# beside the bare SQL that fetches the same incident rows (psql, same server). The "recoveries"
+# rows add per-tenant recovery (bench/lib.sh seed_recoveries): in every 10th wide incident one
+# customer's tenants recover halfway and the next customer's are ruled out.
 # Usage: bench/availability.sh [runs per measurement, default 7]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,10 +18,11 @@ RUNS="${1:-7}"
 . bench/lib.sh
 bench_init slr_bench_availability 18092
 
-measure() { # label customers tenants incidents
+measure() { # label customers tenants incidents [recover-every-nth]
   psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
   $SLR migrate >/dev/null
   seed_world "$2" "$3" "$4" 2000
+  [ -n "${5:-}" ] && seed_recoveries "$5" >&2
   $SLR serve >/tmp/slr-bench-availability.log 2>&1 &
   PID=$!
   until curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.1; done
@@ -58,5 +61,6 @@ measure() { # label customers tenants incidents
 echo "p50 of $RUNS requests (load: $(cut -d' ' -f1-3 /proc/loadavg)); computed = a new window each time, from the read model"
 printf '%-28s %8s %10s %14s %14s %12s %12s\n' size tenants incidents partner-wide per-offering "wide cached" "bare SQL"
 measure "10k tenants, 50k incidents" 50 100 50000
+measure "  … with recoveries" 50 100 50000 10
 measure "2.5k tenants, 50k incidents" 25 50 50000
 measure "10k tenants, 25k incidents" 50 100 25000

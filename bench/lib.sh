@@ -73,6 +73,28 @@ ANALYZE;
 SQL
 }
 
+# Adds per-tenant recovery to the seeded incidents: in every $1-th incident reaching more than
+# one tenant, the tenants of one customer (by incident id) recover halfway through it, and the
+# tenants of the next customer are ruled out — staggered recoveries as a long outage has them.
+seed_recoveries() { # every-nth
+  psql -q "$DATABASE_URL" -v every="$1" <<'SQL'
+SET session_replication_role = replica;
+CREATE TEMP TABLE c AS SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM accounts WHERE kind = 'customer';
+INSERT INTO incident_tenant_states (incident_id, tenant_id, state, effective_at)
+  SELECT i.id, t.id, CASE WHEN c.n = i.id % (SELECT count(*) FROM c) THEN 'recovered' ELSE 'unaffected' END,
+         i.started_at + (i.resolved_at - i.started_at) / 2
+  FROM incidents i
+  JOIN tenants t ON t.service_id = i.service_id
+  JOIN c ON c.id = t.account_id AND c.n IN (i.id % (SELECT count(*) FROM c), (i.id + 1) % (SELECT count(*) FROM c))
+  WHERE i.scope_kind <> 'tenants' AND i.id % :every = 0
+    AND (i.scope_kind = 'service'
+         OR t.classification_id IN (SELECT classification_id FROM incident_classifications ic WHERE ic.incident_id = i.id));
+ANALYZE incident_tenant_states;
+SELECT count(DISTINCT incident_id) AS incidents_with_recoveries, count(*) AS tenant_marks FROM incident_tenant_states \gset
+\echo :incidents_with_recoveries :tenant_marks
+SQL
+}
+
 # Servers and load for the read benchmarks (status.sh, feeds.sh): `serve` starts slr on CPU 0,
 # `load` runs wrk on CPU 1, `row` prints one endpoint's figures with its ratio to /healthz.
 serve() { # port [env…] → starts slr on CPU 0, waits until ready, records the pid in SERVER

@@ -58,6 +58,43 @@ pub struct Settings {
     pub changes_retention: std::time::Duration,
     /// Maintenance that runs itself (`SLR_MAINTENANCE_*`).
     pub maintenance: MaintenanceSettings,
+    /// Email notifications (`SLR_SMTP_*`, `SLR_PUBLIC_URL`).
+    pub email: EmailSettings,
+}
+
+/// Email notifications: where mail goes and what its links point at. Retries follow the
+/// webhook settings (`SLR_WEBHOOK_RETRY_*`, `SLR_WEBHOOK_GIVE_UP_AFTER`).
+#[derive(Debug, Clone)]
+pub struct EmailSettings {
+    /// The SMTP server (`SLR_SMTP_URL`, e.g. `smtp://mail.internal:25`,
+    /// `smtp://user:pass@smtp.example.com:587?tls=required`, `smtps://smtp.example.com`);
+    /// without it email subscriptions are refused.
+    pub smtp_url: Option<String>,
+    /// The sender (`SLR_SMTP_FROM`, default `slr <slr@localhost>`).
+    pub from: String,
+    /// Where people reach this API, for the links in messages (`SLR_PUBLIC_URL`, default
+    /// `http://` and `SLR_BIND`).
+    pub public_url: String,
+    /// How often each replica's mailer looks for due messages (`SLR_SMTP_POLL_MS`, default
+    /// 500); a replica's own new messages wake it at once.
+    pub poll: std::time::Duration,
+    /// Whether this replica runs the mailer (`SLR_SMTP_WORKER=0` turns it off).
+    pub background: bool,
+}
+
+impl EmailSettings {
+    pub const DEFAULT_FROM: &'static str = "slr <slr@localhost>";
+
+    /// Email off, links at `public_url`.
+    pub fn off(public_url: String) -> Self {
+        Self {
+            smtp_url: None,
+            from: Self::DEFAULT_FROM.to_owned(),
+            public_url,
+            poll: std::time::Duration::from_millis(500),
+            background: true,
+        }
+    }
 }
 
 /// The maintenance scheduler: reminders and automatic starts and completions.
@@ -337,7 +374,38 @@ impl Settings {
                 Some(_) => return Err(error("SLR_MAINTENANCE_WORKER", "must be 1 or 0")),
             },
         };
+        let mut email = EmailSettings::off(
+            var("SLR_PUBLIC_URL")
+                .map(|url| url.trim_end_matches('/').to_owned())
+                .unwrap_or_else(|| format!("http://{bind}")),
+        );
+        if let Some(url) = var("SLR_SMTP_URL").filter(|u| !u.is_empty()) {
+            lettre::SmtpTransport::from_url(&url).map_err(|e| {
+                error(
+                    "SLR_SMTP_URL",
+                    format!("not an SMTP URL (e.g. smtp://host:25): {e}"),
+                )
+            })?;
+            email.smtp_url = Some(url);
+        }
+        if let Some(from) = var("SLR_SMTP_FROM") {
+            from.parse::<lettre::message::Mailbox>().map_err(|e| {
+                error(
+                    "SLR_SMTP_FROM",
+                    format!("not an address (e.g. slr <slr@example.com>): {e}"),
+                )
+            })?;
+            email.from = from;
+        }
+        email.poll =
+            millis("SLR_SMTP_POLL_MS", 500, 60_000)?.max(std::time::Duration::from_millis(20));
+        email.background = match var("SLR_SMTP_WORKER").as_deref() {
+            None | Some("1" | "true" | "") => true,
+            Some("0" | "false") => false,
+            Some(_) => return Err(error("SLR_SMTP_WORKER", "must be 1 or 0")),
+        };
         Ok(Settings {
+            email,
             maintenance,
             changes_retention,
             webhooks,

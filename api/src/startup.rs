@@ -20,7 +20,7 @@ use crate::middleware::answers::answer_from_memory;
 use crate::routes;
 use crate::routes::ApiDoc;
 use crate::settings::Settings;
-use crate::workers::delivery::Deliverer;
+use crate::workers::delivery::{Bell, Deliverer};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +31,8 @@ pub enum StartupError {
     Tokens(String),
     #[error("webhook delivery: {0}")]
     Webhooks(String),
+    #[error("email: {0}")]
+    Email(String),
     #[error("metrics: {0}")]
     Metrics(String),
     #[error("cannot listen on {address}: {source}")]
@@ -54,6 +56,9 @@ pub struct Application {
     deliverer: Deliverer,
     /// The background delivery worker (unless `SLR_WEBHOOK_WORKER=0`), likewise.
     delivery_worker: Option<crate::workers::Worker>,
+    /// What sends email (the worker below, or [`Application::mailer`]).
+    mailer: crate::workers::mail::Mailer,
+    mail_worker: Option<crate::workers::Worker>,
     /// What takes maintenance steps, and its background worker (unless
     /// `SLR_MAINTENANCE_WORKER=0`).
     scheduler: crate::workers::schedule::Scheduler,
@@ -105,11 +110,20 @@ impl Application {
             delivery_counters.clone(),
         )
         .map_err(|e| StartupError::Webhooks(e.to_string()))?;
-        let (outbox, woken) = crate::workers::delivery::outbox();
+        let mailer = crate::workers::mail::Mailer::new(
+            settings.database.clone(),
+            settings.email.clone(),
+            settings.webhooks.clone(),
+        )
+        .map_err(StartupError::Email)?;
+        let (webhook_bell, mail_bell) = (Bell::new(), Bell::new());
+        let outbox = crate::workers::delivery::outbox(&[&webhook_bell, &mail_bell]);
         let delivery_worker = settings
             .webhooks
             .background
-            .then(|| crate::workers::delivery::start(deliverer.clone(), &outbox, woken));
+            .then(|| crate::workers::delivery::start(deliverer.clone(), webhook_bell));
+        let mail_worker = (settings.email.background && mailer.enabled())
+            .then(|| crate::workers::mail::start(mailer.clone(), mail_bell));
         let scheduler = crate::workers::schedule::Scheduler::new(
             settings.database.clone(),
             std::sync::Arc::clone(&model),
@@ -139,6 +153,7 @@ impl Application {
             weights: settings.weights,
             idempotency_ttl: settings.idempotency_ttl,
             webhooks: settings.webhooks.clone(),
+            email_enabled: mailer.enabled(),
         });
         let cors_origins = settings.cors_origins.clone();
         let limiter = web::Data::new(crate::middleware::ratelimit::Limiter::new(
@@ -210,6 +225,8 @@ impl Application {
             watcher,
             deliverer,
             delivery_worker,
+            mailer,
+            mail_worker,
             scheduler,
             schedule_worker,
         })
@@ -224,6 +241,12 @@ impl Application {
     /// ([`Deliverer::deliver_due`]) instead of waiting for the worker's next turn.
     pub fn deliverer(&self) -> Deliverer {
         self.deliverer.clone()
+    }
+
+    /// What sends this server's email, to send what is due now
+    /// ([`Mailer::send_due`](crate::workers::mail::Mailer::send_due)).
+    pub fn mailer(&self) -> crate::workers::mail::Mailer {
+        self.mailer.clone()
     }
 
     /// What takes this server's maintenance steps, to run a turn at a chosen instant
@@ -241,6 +264,7 @@ impl Application {
         let stopped = self.server.await;
         drop(self.watcher);
         drop(self.delivery_worker);
+        drop(self.mail_worker);
         drop(self.schedule_worker);
         stopped
     }
@@ -320,6 +344,8 @@ where
         .service(routes::health::readyz)
         .service(crate::routes::status_page::get_status_page)
         .service(crate::routes::status_page::get_status_page_event)
+        .service(crate::routes::email::get_unsubscribe)
+        .service(crate::routes::email::post_unsubscribe)
         .service(scope::scope("/api/v1").configure(routes::api_v1))
 }
 

@@ -299,6 +299,42 @@ diesel::table! {
 }
 
 diesel::table! {
+    email_subscriptions (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        contact_id -> Nullable<BigInt>,
+        email -> Nullable<Text>,
+        event_types -> Text,
+        service_ids -> Text,
+        unsubscribe_token -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    email_deliveries (id) {
+        id -> BigInt,
+        subscription_id -> BigInt,
+        announcement -> Text,
+        recipient -> Text,
+        event_type -> Text,
+        subject -> Text,
+        body -> Text,
+        link -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        claimed_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     webhook_attempts (id) {
         id -> BigInt,
         delivery_id -> BigInt,
@@ -331,6 +367,7 @@ diesel::joinable!(maintenances -> services (service_id));
 diesel::joinable!(feed_tokens -> contacts (contact_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+diesel::joinable!(email_deliveries -> email_subscriptions (subscription_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -356,6 +393,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     feed_tokens,
     webhooks,
     webhook_deliveries,
+    email_subscriptions,
+    email_deliveries,
     webhook_attempts,
     webhook_formats,
 );

@@ -26,6 +26,8 @@ pub const CORS_ORIGIN: &str = "https://status.example.com";
 
 /// The demo personas' e-mails (`TestApp::seed_demo`): Northwind manages Globex and Initech,
 /// Contoso manages Umbrella and Hooli, Stark is a direct customer.
+pub mod smtp;
+
 pub mod personas {
     pub const PROVIDER: &str = super::ADMIN_EMAIL;
     pub const NORTHWIND: &str = "alice@northwind.example";
@@ -70,6 +72,8 @@ pub struct TestApp {
     settings: Settings,
     /// Sends this server's due webhook deliveries on demand.
     deliverer: slr_api::workers::delivery::Deliverer,
+    /// Sends this server's due email on demand.
+    mailer: slr_api::workers::mail::Mailer,
     scheduler: slr_api::workers::schedule::Scheduler,
     _database: std::sync::Arc<TestDatabase>,
 }
@@ -138,6 +142,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             background: false,
             ..Default::default()
         },
+        // Email off unless a test points it at its SMTP receiver (`smtp::Receiver`).
+        email: slr_api::settings::EmailSettings::off("http://slr.test".to_owned()),
     };
     configure(&mut settings);
     let pool = slr_api::startup::open_database(&settings).expect("database opens and migrates");
@@ -165,6 +171,7 @@ fn start(
     let address = format!("http://127.0.0.1:{}", app.port());
     let model = app.read_model();
     let deliverer = app.deliverer();
+    let mailer = app.mailer();
     let scheduler = app.scheduler();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
@@ -180,6 +187,7 @@ fn start(
         model,
         settings,
         deliverer,
+        mailer,
         scheduler,
         _database: database,
     }
@@ -214,6 +222,11 @@ impl TestApp {
 
     pub async fn deliver_due(&self) -> usize {
         self.deliverer.deliver_due().await.expect("deliveries run")
+    }
+
+    /// Sends the email due now and returns how many messages it claimed.
+    pub async fn send_mail_due(&self) -> usize {
+        self.mailer.send_due().await.expect("the mailer runs")
     }
 
     pub fn is_postgres(&self) -> bool {

@@ -71,6 +71,7 @@ error_codes! {
     CannotRemoveSelf = "cannot_remove_self", CONFLICT;
     Conflict = "conflict", CONFLICT;
     DatabaseUnavailable = "database_unavailable", SERVICE_UNAVAILABLE;
+    EmailNotConfigured = "email_not_configured", CONFLICT;
     Forbidden = "forbidden", FORBIDDEN;
     IdempotencyKeyReused = "idempotency_key_reused", UNPROCESSABLE_ENTITY;
     InUse = "in_use", CONFLICT;
@@ -391,6 +392,7 @@ mod tests {
                 ["cannot_remove_self", 409],
                 ["conflict", 409],
                 ["database_unavailable", 503],
+                ["email_not_configured", 409],
                 ["forbidden", 403],
                 ["idempotency_key_reused", 422],
                 ["in_use", 409],

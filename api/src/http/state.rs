@@ -25,6 +25,9 @@ pub struct AppState {
     pub idempotency_ttl: Duration,
     /// How webhooks are accepted and delivered.
     pub webhooks: WebhookSettings,
+    /// Whether this server sends email (`SLR_SMTP_URL`): email subscriptions are refused
+    /// without it.
+    pub email_enabled: bool,
 }
 
 impl AppState {

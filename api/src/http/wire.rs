@@ -266,6 +266,12 @@ macro_rules! event_types {
     };
 }
 
+/// The event types a subscription names (at least one, each once).
+pub fn event_types(types: &[WebhookEventType]) -> Result<domain::EventTypes, domain::DomainError> {
+    let types: Vec<domain::WebhookEventType> = types.iter().map(|t| (*t).into()).collect();
+    domain::EventTypes::new(&types)
+}
+
 event_types!(
     IncidentCreated => "incident.created",
     IncidentUpdated => "incident.updated",

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod availability;
 pub mod catalogue;
 pub mod changes;
+pub mod email;
 pub mod feed_tokens;
 pub mod feeds;
 pub mod health;
@@ -112,6 +113,11 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(feed_tokens::create_feed_token)
         .service(feed_tokens::get_feed_token)
         .service(feed_tokens::delete_feed_token)
+        .service(email::list_email_subscriptions)
+        .service(email::create_email_subscription)
+        .service(email::get_email_subscription)
+        .service(email::update_email_subscription)
+        .service(email::delete_email_subscription)
         .service(webhooks::list_webhooks)
         .service(webhooks::create_webhook)
         .service(webhooks::get_webhook)

@@ -4,9 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::integration::TEST_EVENT;
-use domain::{
-    Caller, EventTypes, OfferingId, OfferingScope, ServiceId, WebhookDescription, WebhookUrl,
-};
+use domain::{Caller, OfferingId, OfferingScope, ServiceId, WebhookDescription, WebhookUrl};
 use persistence::model::Model;
 use persistence::repo::webhooks::{self, NewDelivery, NewWebhook, Webhook, WebhookChanges};
 use persistence::{DbConnection, RepoError, RepoResult};
@@ -23,7 +21,7 @@ use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::idempotency::once;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
-use crate::http::wire::{WebhookEventType, WebhookFormat};
+use crate::http::wire::{event_types, WebhookEventType, WebhookFormat};
 use crate::services::webhooks::{new_message_id, PingData, WebhookMessage};
 use crate::views::webhooks::{
     delivery_response, CreatedWebhookResponse, DeliveryResponse, RotatedSecretResponse,
@@ -119,11 +117,6 @@ fn check_filters(
         .into());
     }
     Ok(())
-}
-
-pub(crate) fn event_types(types: &[WebhookEventType]) -> Result<EventTypes, ApiError> {
-    let types: Vec<domain::WebhookEventType> = types.iter().map(|t| (*t).into()).collect();
-    Ok(EventTypes::new(&types)?)
 }
 
 pub(crate) fn description(raw: Option<&str>) -> Result<Option<WebhookDescription>, ApiError> {

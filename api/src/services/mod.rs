@@ -3,5 +3,6 @@
 
 pub mod audit;
 pub mod directory;
+pub mod email;
 pub mod events;
 pub mod webhooks;

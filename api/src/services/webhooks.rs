@@ -88,7 +88,8 @@ fn endpoint_caller(model: &Model, hook: &Webhook) -> RepoResult<Caller> {
 
 /// Writes, inside the transaction of a write to event `id`, one delivery for every enabled
 /// endpoint subscribed to `event` whose account sees the event (and whose filters keep it),
-/// carrying the event as that account sees it. Returns how many.
+/// carrying the event as that account sees it, and the event's emails
+/// ([`crate::services::email::announce`]). Returns how many.
 pub fn announce<K: EventKind>(
     conn: &mut DbConnection,
     model: &ReadModel,
@@ -107,9 +108,12 @@ pub fn announce_where<K: EventKind>(
     id: K::Id,
     concerns: impl Fn(&K::Response) -> bool,
 ) -> RepoResult<usize> {
+    let announcement = new_message_id();
+    let mailed =
+        crate::services::email::announce::<K>(conn, model, event, id, &announcement, &concerns)?;
     let hooks = webhooks::subscribed(conn, event)?;
     if hooks.is_empty() {
-        return Ok(0);
+        return Ok(mailed);
     }
     let timestamp = OffsetDateTime::now_utc();
     let deliveries = model.read(|model| {
@@ -154,5 +158,5 @@ pub fn announce_where<K: EventKind>(
         }
         Ok(deliveries)
     })?;
-    webhooks::enqueue(conn, &deliveries).map(|ids| ids.len())
+    webhooks::enqueue(conn, &deliveries).map(|ids| ids.len() + mailed)
 }

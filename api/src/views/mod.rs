@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod availability;
 pub mod changes;
+pub mod email;
 pub mod events;
 pub mod feeds;
 pub mod incidents;

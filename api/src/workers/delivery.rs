@@ -79,13 +79,35 @@ impl Counters {
     }
 }
 
-/// Wakes the replica's worker (after a write that may have put deliveries in the outbox).
+/// Wakes the replica's outbox workers — webhook deliveries and email — after a write that may
+/// have put messages in the outbox.
 #[derive(Clone)]
-pub struct Outbox(Sender<()>);
+pub struct Outbox(Vec<Sender<()>>);
 
 impl Outbox {
     pub fn wake(&self) {
-        let _ = self.0.send(());
+        for bell in &self.0 {
+            let _ = bell.send(());
+        }
+    }
+}
+
+/// One worker's bell: what wakes it, and what it waits on.
+pub struct Bell {
+    pub ring: Sender<()>,
+    pub woken: Receiver<()>,
+}
+
+impl Bell {
+    pub fn new() -> Self {
+        let (ring, woken) = std::sync::mpsc::channel::<()>();
+        Self { ring, woken }
+    }
+}
+
+impl Default for Bell {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -166,17 +188,16 @@ impl Deliverer {
     }
 }
 
-/// Starts the background worker; it stops when the returned handle is dropped.
-pub fn start(deliverer: Deliverer, outbox: &Outbox, woken: Receiver<()>) -> Worker {
-    Worker::spawn("slr-webhooks", outbox.0.clone(), move |stop| {
-        run(&deliverer, &woken, &stop);
+/// Starts the background worker, woken by `bell`; it stops when the returned handle is dropped.
+pub fn start(deliverer: Deliverer, bell: Bell) -> Worker {
+    Worker::spawn("slr-webhooks", bell.ring.clone(), move |stop| {
+        run(&deliverer, &bell.woken, &stop);
     })
 }
 
-/// The outbox's bell and the receiver the worker waits on.
-pub fn outbox() -> (Outbox, Receiver<()>) {
-    let (wake, woken) = std::sync::mpsc::channel::<()>();
-    (Outbox(wake), woken)
+/// The outbox ringing these workers' bells.
+pub fn outbox(bells: &[&Bell]) -> Outbox {
+    Outbox(bells.iter().map(|b| b.ring.clone()).collect())
 }
 
 fn run(deliverer: &Deliverer, woken: &Receiver<()>, stop: &AtomicBool) {
@@ -190,40 +211,61 @@ fn run(deliverer: &Deliverer, woken: &Receiver<()>, stop: &AtomicBool) {
             return;
         }
     };
-    let settings = &deliverer.settings;
+    run_outbox(
+        "webhook deliveries",
+        &deliverer.target,
+        deliverer.settings.poll,
+        woken,
+        stop,
+        |conn| deliverer.drain(conn, &runtime, stop),
+        webhooks::purge_finished,
+    );
+}
+
+/// The loop of an outbox worker (webhook deliveries, email): waits for its bell or `poll`
+/// (backing off while the database is away), sends what is due with `drain`, and hourly purges
+/// finished rows older than [`KEEP`] with `purge`. Returns once `stop` is set.
+pub(crate) fn run_outbox(
+    what: &str,
+    target: &DatabaseTarget,
+    poll: Duration,
+    woken: &Receiver<()>,
+    stop: &AtomicBool,
+    mut drain: impl FnMut(&mut DbConnection) -> RepoResult<usize>,
+    purge: impl Fn(&mut DbConnection, OffsetDateTime) -> RepoResult<usize>,
+) {
     let mut conn: Option<DbConnection> = None;
     let mut failures: u32 = 0;
     let mut purged: Option<Instant> = None;
     loop {
-        let _ = woken.recv_timeout(settings.poll * 2u32.pow(failures.min(4)));
+        let _ = woken.recv_timeout(poll * 2u32.pow(failures.min(4)));
         if stop.load(Ordering::Acquire) {
             return;
         }
         if conn.is_none() {
-            conn = persistence::connect_one(deliverer.target.clone())
-                .map_err(|error| log::debug!("webhook worker cannot connect: {error}"))
+            conn = persistence::connect_one(target.clone())
+                .map_err(|error| log::debug!("{what}: cannot connect: {error}"))
                 .ok();
         }
         let Some(open) = conn.as_mut() else {
             failures = failures.saturating_add(1);
             continue;
         };
-        let turned = deliverer.drain(open, &runtime, stop).map(|_| ());
+        let turned = drain(open).map(|_| ());
         if stop.load(Ordering::Acquire) {
             return;
         }
         if turned.is_ok() && purged.is_none_or(|at| at.elapsed() > PURGE_EVERY) {
             purged = Some(Instant::now());
-            let before = OffsetDateTime::now_utc() - KEEP;
-            if let Err(error) = webhooks::purge_finished(open, before) {
-                log::warn!("cannot purge old webhook deliveries: {error}");
+            if let Err(error) = purge(open, OffsetDateTime::now_utc() - KEEP) {
+                log::warn!("{what}: cannot purge old rows: {error}");
             }
         }
         match turned {
             Ok(()) => failures = 0,
             Err(error) => {
                 if failures == 0 {
-                    log::warn!("webhook deliveries paused: {error}");
+                    log::warn!("{what} paused: {error}");
                 }
                 failures = failures.saturating_add(1);
                 conn = None;
@@ -286,17 +328,12 @@ async fn send(client: &reqwest::Client, claimed: &Claimed, settings: &WebhookSet
     let succeeded = error.is_none();
     let retry_at = (!succeeded)
         .then(|| {
-            let attempt = u32::try_from(claimed.delivery.attempts).unwrap_or(0) + 1;
-            let delay = domain::integration::retry_delay(
-                attempt,
-                settings.retry_base,
-                settings.retry_cap,
-                rand::rng().random::<f64>(),
-            );
-            let give_up = claimed.delivery.created_at
-                + time::Duration::try_from(settings.give_up_after).unwrap_or(time::Duration::DAY);
-            let at = attempted_at + time::Duration::try_from(delay).unwrap_or(time::Duration::HOUR);
-            (at <= give_up).then_some(at)
+            retry_at(
+                settings,
+                claimed.delivery.attempts,
+                claimed.delivery.created_at,
+                attempted_at,
+            )
         })
         .flatten();
     Outcome {
@@ -307,6 +344,28 @@ async fn send(client: &reqwest::Client, claimed: &Claimed, settings: &WebhookSet
         succeeded,
         retry_at,
     }
+}
+
+/// When to try a message again after its failed attempt number `attempts + 1` at
+/// `attempted_at`: exponential backoff with jitter, or `None` once `give_up_after` has passed
+/// since it was `created_at`.
+pub(crate) fn retry_at(
+    settings: &WebhookSettings,
+    attempts: i32,
+    created_at: OffsetDateTime,
+    attempted_at: OffsetDateTime,
+) -> Option<OffsetDateTime> {
+    let attempt = u32::try_from(attempts).unwrap_or(0) + 1;
+    let delay = domain::integration::retry_delay(
+        attempt,
+        settings.retry_base,
+        settings.retry_cap,
+        rand::rng().random::<f64>(),
+    );
+    let give_up = created_at
+        + time::Duration::try_from(settings.give_up_after).unwrap_or(time::Duration::DAY);
+    let at = attempted_at + time::Duration::try_from(delay).unwrap_or(time::Duration::HOUR);
+    (at <= give_up).then_some(at)
 }
 
 /// The receiver's status, or why there was none.

@@ -1,7 +1,8 @@
-//! Background workers: the read-model watcher, the webhook delivery worker and the
-//! maintenance scheduler.
+//! Background workers: the read-model watcher, the webhook delivery worker, the mailer and
+//! the maintenance scheduler.
 
 pub mod delivery;
+pub mod mail;
 pub mod schedule;
 pub mod watcher;
 

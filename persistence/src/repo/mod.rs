@@ -5,6 +5,7 @@ pub mod audit;
 pub mod availability;
 pub mod catalogue;
 pub mod contacts;
+pub mod email;
 pub mod feed_tokens;
 pub mod idempotency;
 pub mod incident_reports;
@@ -14,10 +15,11 @@ pub mod offerings;
 pub mod tenants;
 pub mod webhooks;
 
+use diesel::RunQueryDsl;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::connection::DbConnection;
-use crate::RepoError;
+use crate::{RepoError, RepoResult};
 
 /// A stored domain value with its bookkeeping timestamps (UTC).
 #[derive(Debug, Clone, PartialEq)]
@@ -345,4 +347,91 @@ pub fn all_rows_in<T>(
             None => return Ok(rows),
         }
     }
+}
+
+/// Claims up to `limit` due rows of an outbox `table` (webhook deliveries, emails) for
+/// `worker` until `until`: pending, due at `at`, and not claimed by a live lease; `join`
+/// narrows the candidates (`d` is the outbox row). Another worker (another replica) skips them
+/// meanwhile and takes them over only if this one dies before recording an attempt. On
+/// Postgres the candidates are locked `FOR UPDATE SKIP LOCKED`, so concurrent claims never wait
+/// for or take each other's rows; SQLite's single writer serialises claims. Returns the ids.
+pub(crate) fn claim_due(
+    conn: &mut DbConnection,
+    table: &str,
+    join: &str,
+    worker: &str,
+    at: time::OffsetDateTime,
+    until: time::OffsetDateTime,
+    limit: i64,
+) -> RepoResult<Vec<i64>> {
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    let candidates = format!(
+        "SELECT d.id FROM {table} d {join} \
+         WHERE d.state = 'pending' AND d.next_attempt_at <= $1 \
+         AND (d.claimed_until IS NULL OR d.claimed_until < $1) \
+         ORDER BY d.next_attempt_at, d.id LIMIT $2"
+    );
+    let candidates = match conn {
+        DbConnection::Postgresql(_) => format!("{candidates} FOR UPDATE OF d SKIP LOCKED"),
+        DbConnection::Sqlite(_) => candidates.replace("$1", "?1").replace("$2", "?2"),
+    };
+    let (claimed_until, claimed_by) = match conn {
+        DbConnection::Postgresql(_) => ("$3", "$4"),
+        DbConnection::Sqlite(_) => ("?3", "?4"),
+    };
+    let sql = format!(
+        "UPDATE {table} SET claimed_until = {claimed_until}, claimed_by = {claimed_by} \
+         WHERE id IN ({candidates}) RETURNING id"
+    );
+    let ids: Vec<Id> = diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Timestamp, _>(stored(at))
+        .bind::<diesel::sql_types::BigInt, _>(limit)
+        .bind::<diesel::sql_types::Timestamp, _>(stored(until))
+        .bind::<diesel::sql_types::Text, _>(worker)
+        .load(conn)?;
+    Ok(ids.into_iter().map(|i| i.id).collect())
+}
+
+/// Where an outbox message (a webhook delivery, an email) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// Not sent yet, or to be tried again at `next_attempt_at`.
+    Pending,
+    Delivered,
+    /// Given up on (retries exhausted).
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+        }
+    }
+
+    fn parse(raw: &str) -> RepoResult<Self> {
+        match raw {
+            "pending" => Ok(Self::Pending),
+            "delivered" => Ok(Self::Delivered),
+            "failed" => Ok(Self::Failed),
+            other => Err(RepoError::Corrupt(format!("delivery state {other:?}"))),
+        }
+    }
+}
+
+pub(crate) fn ids_of(stored: &str) -> Vec<i64> {
+    stored
+        .split_whitespace()
+        .filter_map(|id| id.parse().ok())
+        .collect()
+}
+
+pub(crate) fn stored_ids(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(" ")
 }

@@ -7,7 +7,8 @@ use domain::{
 };
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use super::{now, stored, utc, Page, PageRequest};
+pub use super::DeliveryState;
+use super::{ids_of, now, stored, stored_ids, utc, Page, PageRequest};
 use crate::connection::DbConnection;
 use crate::schema::{webhook_attempts, webhook_deliveries, webhook_formats, webhooks};
 use crate::{RepoError, RepoResult};
@@ -70,17 +71,6 @@ struct WebhookRow {
     created_at: PrimitiveDateTime,
     updated_at: PrimitiveDateTime,
     version: i64,
-}
-
-fn ids_of(stored: &str) -> Vec<i64> {
-    stored
-        .split_whitespace()
-        .filter_map(|id| id.parse().ok())
-        .collect()
-}
-
-fn stored_ids(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(" ")
 }
 
 impl WebhookRow {
@@ -349,35 +339,6 @@ pub struct NewDelivery {
     pub payload: String,
 }
 
-/// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryState {
-    /// Not sent yet, or to be tried again at `next_attempt_at`.
-    Pending,
-    Delivered,
-    /// Given up on (retries exhausted).
-    Failed,
-}
-
-impl DeliveryState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Delivered => "delivered",
-            Self::Failed => "failed",
-        }
-    }
-
-    fn parse(raw: &str) -> RepoResult<Self> {
-        match raw {
-            "pending" => Ok(Self::Pending),
-            "delivered" => Ok(Self::Delivered),
-            "failed" => Ok(Self::Failed),
-            other => Err(RepoError::Corrupt(format!("delivery state {other:?}"))),
-        }
-    }
-}
-
 /// A message and what became of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
@@ -566,36 +527,15 @@ pub fn claim(
     until: OffsetDateTime,
     limit: i64,
 ) -> RepoResult<Vec<Claimed>> {
-    #[derive(QueryableByName)]
-    struct Id {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        id: i64,
-    }
-    const CANDIDATES: &str = "SELECT d.id FROM webhook_deliveries d \
-        JOIN webhooks w ON w.id = d.webhook_id \
-        WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND w.enabled \
-        AND (d.claimed_until IS NULL OR d.claimed_until < $1) \
-        ORDER BY d.next_attempt_at, d.id LIMIT $2";
-    let candidates = match conn {
-        // Postgres: skip rows another replica is claiming right now.
-        DbConnection::Postgresql(_) => format!("{CANDIDATES} FOR UPDATE OF d SKIP LOCKED"),
-        DbConnection::Sqlite(_) => CANDIDATES.replace("$1", "?1").replace("$2", "?2"),
-    };
-    let (claimed_until, claimed_by) = match conn {
-        DbConnection::Postgresql(_) => ("$3", "$4"),
-        DbConnection::Sqlite(_) => ("?3", "?4"),
-    };
-    let sql = format!(
-        "UPDATE webhook_deliveries SET claimed_until = {claimed_until}, claimed_by = {claimed_by} \
-         WHERE id IN ({candidates}) RETURNING id"
-    );
-    let ids: Vec<Id> = diesel::sql_query(sql)
-        .bind::<diesel::sql_types::Timestamp, _>(stored(at))
-        .bind::<diesel::sql_types::BigInt, _>(limit)
-        .bind::<diesel::sql_types::Timestamp, _>(stored(until))
-        .bind::<diesel::sql_types::Text, _>(worker)
-        .load(conn)?;
-    let ids: Vec<i64> = ids.into_iter().map(|i| i.id).collect();
+    let ids = super::claim_due(
+        conn,
+        "webhook_deliveries",
+        "JOIN webhooks w ON w.id = d.webhook_id AND w.enabled",
+        worker,
+        at,
+        until,
+        limit,
+    )?;
     let rows: Vec<(DeliveryRow, WebhookRow)> = webhook_deliveries::table
         .inner_join(webhooks::table)
         .filter(webhook_deliveries::id.eq_any(&ids))

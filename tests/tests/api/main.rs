@@ -8,6 +8,7 @@ mod billing;
 mod changes;
 mod directory;
 mod edges;
+mod email;
 mod errors;
 mod events;
 mod feeds;

@@ -183,5 +183,8 @@ fn the_route_table_reads_feed_tokens_and_caching_from_each_operation() {
             }
         }
     }
-    assert_eq!(declared_ones, 7, "webhooks (4), feed tokens (2) and /me");
+    assert_eq!(
+        declared_ones, 10,
+        "webhooks (4), feed tokens (2), /me, email subscriptions (2) and the unsubscribe page"
+    );
 }

@@ -1,0 +1,200 @@
+//! The mailer: every replica with `SLR_SMTP_URL` runs one. It claims due messages from the
+//! email outbox (each for a lease, like webhook deliveries), sends them over SMTP with lettre
+//! — plain text, with a one-click unsubscribe link (RFC 8058) — and records the attempt:
+//! sent, retried later with the webhook backoff, or given up (an address the server refuses
+//! for good is not retried).
+
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::Mailbox;
+use lettre::{Message, SmtpTransport, Transport};
+use persistence::repo::email::{self, ClaimedEmail};
+use persistence::{DatabaseTarget, DbConnection, RepoError, RepoResult};
+use time::OffsetDateTime;
+
+use crate::settings::{EmailSettings, WebhookSettings};
+use crate::workers::delivery::{retry_at, run_outbox, Bell};
+use crate::workers::Worker;
+
+/// Messages claimed per turn.
+const BATCH: i64 = 32;
+
+/// What sends email: the background worker runs it in a loop ([`start`]); tests run it on
+/// demand ([`Mailer::send_due`]).
+#[derive(Clone)]
+pub struct Mailer {
+    target: DatabaseTarget,
+    email: EmailSettings,
+    retries: WebhookSettings,
+    /// `None` without `SLR_SMTP_URL`: nothing is sent.
+    transport: Option<SmtpTransport>,
+    from: Mailbox,
+    worker: String,
+}
+
+impl Mailer {
+    pub fn new(
+        target: DatabaseTarget,
+        email: EmailSettings,
+        retries: WebhookSettings,
+    ) -> Result<Self, String> {
+        let transport = email
+            .smtp_url
+            .as_deref()
+            .map(|url| {
+                SmtpTransport::from_url(url)
+                    .map(|b| b.timeout(Some(retries.timeout)).build())
+                    .map_err(|e| format!("SLR_SMTP_URL: {e}"))
+            })
+            .transpose()?;
+        let from = email
+            .from
+            .parse()
+            .map_err(|e| format!("SLR_SMTP_FROM: {e}"))?;
+        Ok(Self {
+            target,
+            email,
+            retries,
+            transport,
+            from,
+            worker: format!(
+                "{}-{}",
+                std::process::id(),
+                crate::http::auth::feed_token::random_token(9)
+            ),
+        })
+    }
+
+    /// Whether this server sends email (`SLR_SMTP_URL` is set).
+    pub fn enabled(&self) -> bool {
+        self.transport.is_some()
+    }
+
+    /// Sends every message due now, batch after batch; how many were claimed.
+    fn drain(&self, conn: &mut DbConnection) -> RepoResult<usize> {
+        let Some(transport) = &self.transport else {
+            return Ok(0);
+        };
+        let mut claimed = 0;
+        loop {
+            let now = OffsetDateTime::now_utc();
+            let lease = self.retries.timeout * 3 + Duration::from_secs(60);
+            let batch = persistence::repo::side_transaction(conn, |conn| {
+                email::claim(conn, &self.worker, now, now + lease, BATCH)
+            })?;
+            if batch.is_empty() {
+                return Ok(claimed);
+            }
+            claimed += batch.len();
+            for message in &batch {
+                let attempted_at = OffsetDateTime::now_utc();
+                let (error, retry) = match self.send(transport, message) {
+                    Ok(()) => (None, None),
+                    Err((error, permanent)) => {
+                        let retry = (!permanent)
+                            .then(|| {
+                                retry_at(
+                                    &self.retries,
+                                    message.attempts,
+                                    message.created_at,
+                                    attempted_at,
+                                )
+                            })
+                            .flatten();
+                        (Some(error), retry)
+                    }
+                };
+                let recorded = persistence::repo::side_transaction(conn, |conn| {
+                    email::record_attempt(
+                        conn,
+                        &self.worker,
+                        message.id,
+                        attempted_at,
+                        error.as_deref(),
+                        retry,
+                    )
+                })?;
+                if !recorded {
+                    log::warn!("email {} was taken over by another worker", message.id);
+                }
+            }
+        }
+    }
+
+    /// Sends one message; on failure why, and whether it is for good.
+    fn send(
+        &self,
+        transport: &SmtpTransport,
+        message: &ClaimedEmail,
+    ) -> Result<(), (String, bool)> {
+        let unsubscribe = format!(
+            "{}/unsubscribe?key={}",
+            self.email.public_url, message.unsubscribe_token
+        );
+        let to: Mailbox = message
+            .recipient
+            .parse()
+            .map_err(|e| (format!("not an address: {e}"), true))?;
+        let body = format!(
+            "{}\nDetails: {}{}\n\n--\nYou get this because you subscribed to these notifications.\nUnsubscribe: {unsubscribe}\n",
+            message.body, self.email.public_url, message.link
+        );
+        let host = self.from.email.domain().to_owned();
+        let email = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(&message.subject)
+            .message_id(Some(format!(
+                "<{}.{}@{host}>",
+                message.announcement, message.id
+            )))
+            .header(ContentType::TEXT_PLAIN)
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                format!("<{unsubscribe}>"),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".to_owned(),
+            ))
+            .body(body)
+            .map_err(|e| (format!("cannot build the message: {e}"), true))?;
+        transport
+            .send(&email)
+            .map(drop)
+            .map_err(|e| (e.to_string(), e.is_permanent()))
+    }
+
+    /// One turn on demand, on a blocking thread with its own connection: sends what is due
+    /// now; how many messages it claimed.
+    pub async fn send_due(&self) -> RepoResult<usize> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = persistence::connect_one(this.target.clone())?;
+            this.drain(&mut conn)
+        })
+        .await
+        .map_err(|e| RepoError::Unavailable(e.to_string()))?
+    }
+}
+
+/// Starts the mailer, woken by `bell`; it stops when the returned handle is dropped.
+pub fn start(mailer: Mailer, bell: Bell) -> Worker {
+    Worker::spawn(
+        "slr-mail",
+        bell.ring.clone(),
+        move |stop: std::sync::Arc<AtomicBool>| {
+            run_outbox(
+                "email",
+                &mailer.target,
+                mailer.email.poll,
+                &bell.woken,
+                &stop,
+                |conn| mailer.drain(conn),
+                email::purge_finished,
+            );
+        },
+    )
+}
