@@ -239,7 +239,7 @@ pub struct UnsubscribeParams {
 
 /// The unsubscribe page of a message's link: says which address and asks to confirm (a link
 /// prefetched by a mail client unsubscribes nobody). HTML; 404 when the link was used already.
-#[utoipa::path(tag = "integrations", params(UnsubscribeParams), responses((status = 200, description = "The confirmation page", body = String, content_type = "text/html"), (status = 404, description = "The link was used already, or is not one", body = String, content_type = "text/html")), security(()), extensions(("x-answer-cache" = json!("none"))))]
+#[utoipa::path(tag = "integrations", params(UnsubscribeParams), responses((status = 200, description = "The confirmation page", body = String, content_type = "text/html"), (status = 404, description = "The link was used already, or is not one", body = String, content_type = "text/html"), (status = 400, description = "No `key`", body = crate::http::error::Problem, content_type = "application/problem+json")), security(()), extensions(("x-answer-cache" = json!("none"))))]
 #[get("/unsubscribe")]
 pub async fn get_unsubscribe(
     state: web::Data<AppState>,
@@ -276,7 +276,7 @@ pub async fn get_unsubscribe(
 /// Unsubscribe: the button of the page, or a mail client's one-click request (RFC 8058,
 /// `List-Unsubscribe-Post`). Answers the same page whether or not the link was used before,
 /// so a repeat is harmless.
-#[utoipa::path(tag = "integrations", params(UnsubscribeParams), responses((status = 200, description = "Unsubscribed", body = String, content_type = "text/html")), security(()))]
+#[utoipa::path(tag = "integrations", params(UnsubscribeParams), responses((status = 200, description = "Unsubscribed", body = String, content_type = "text/html"), (status = 400, description = "No `key`", body = crate::http::error::Problem, content_type = "application/problem+json")), security(()))]
 #[post("/unsubscribe")]
 pub async fn post_unsubscribe(
     state: web::Data<AppState>,

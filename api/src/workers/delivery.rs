@@ -135,11 +135,7 @@ impl Deliverer {
             target,
             settings,
             counters,
-            worker: format!(
-                "{}-{}",
-                std::process::id(),
-                crate::http::auth::feed_token::random_token(9)
-            ),
+            worker: crate::workers::worker_name(),
         })
     }
 

@@ -59,11 +59,7 @@ impl Mailer {
             retries,
             transport,
             from,
-            worker: format!(
-                "{}-{}",
-                std::process::id(),
-                crate::http::auth::feed_token::random_token(9)
-            ),
+            worker: crate::workers::worker_name(),
         })
     }
 

@@ -9,6 +9,16 @@ pub mod watcher;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+/// The name an outbox worker writes on its claims: the process and a random part, unique
+/// across replicas and restarts.
+pub fn worker_name() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        crate::http::auth::feed_token::random_token(9)
+    )
+}
+
 /// A background thread of the server (the read model's watcher, the webhook worker);
 /// dropping it stops it and waits for it, so no query of its own is still running on its
 /// (libpq) connection while the process exits.
