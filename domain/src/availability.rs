@@ -22,6 +22,7 @@ use time::{Duration, OffsetDateTime, UtcOffset};
 
 use crate::{
     ClassificationId, DomainError, EventScope, Impact, IncidentId, MaintenanceId, TenantId,
+    TenantMark,
 };
 
 /// Weights of the incident impacts.
@@ -1061,12 +1062,12 @@ pub fn buckets(
 }
 
 /// An incident as a rollup sees it: its scope, its history, and the tenants of the scope it
-/// counts for differently (recovered early, or ruled out).
+/// counts for differently (recovered early, or ruled out), shared with the incident.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScopedOutage {
     pub scope: EventScope,
     pub history: IncidentHistory,
-    pub cuts: BTreeMap<TenantId, Cut>,
+    pub marks: Arc<BTreeMap<TenantId, TenantMark>>,
 }
 
 impl ScopedOutage {
@@ -1076,8 +1077,8 @@ impl ScopedOutage {
         if !reaches(&self.scope, id, class) {
             return None;
         }
-        match self.cuts.get(&id) {
-            Some(cut) => self.history.cut(*cut),
+        match self.marks.get(&id).and_then(|m| m.cut()) {
+            Some(cut) => self.history.cut(cut),
             None => Some(self.history.clone()),
         }
     }
@@ -1193,11 +1194,15 @@ pub fn per_tenant(
                 .for_each(|t| targeting.entry(*t).or_default().push(event)),
         }
     }
-    // Each tenant's own cuts, in incident order (only incidents with any are looked at).
+    // Each of these tenants' own cuts, in incident order (only incidents with any are looked
+    // at).
+    let asked: HashMap<TenantId, ClassificationId> = tenants.iter().copied().collect();
     let mut cuts: HashMap<TenantId, Vec<(usize, Cut)>> = HashMap::new();
     for (at, incident) in incidents.iter().enumerate() {
-        for (tenant, cut) in &incident.cuts {
-            cuts.entry(*tenant).or_default().push((at, *cut));
+        for (tenant, mark) in incident.marks.iter() {
+            if let (true, Some(cut)) = (asked.contains_key(tenant), mark.cut()) {
+                cuts.entry(*tenant).or_default().push((at, cut));
+            }
         }
     }
     // A class: the classification plus the events aimed at the tenant by name and its cuts
@@ -1809,12 +1814,12 @@ mod tests {
             ScopedOutage {
                 scope: EventScope::Classifications([eu2].into_iter().collect()),
                 history: outage(0, Some(60), Impact::MajorOutage),
-                cuts: BTreeMap::new(),
+                marks: Arc::default(),
             },
             ScopedOutage {
                 scope: EventScope::Tenants([TenantId(3)].into_iter().collect()),
                 history: outage(100, Some(160), Impact::MajorOutage),
-                cuts: BTreeMap::new(),
+                marks: Arc::default(),
             },
         ];
         let maintenance = [
@@ -2060,13 +2065,16 @@ mod tests {
                         id: IncidentId(id as i64),
                         periods: periods.iter().map(|&(s, e, i)| period(s, Some(e), i)).collect(),
                     },
-                    cuts: tenants
+                    marks: Arc::new(tenants
                         .iter()
                         .zip(marks)
                         .filter_map(|(&(t, _), mark)| {
-                            mark.map(|m| (t, m.map_or(Cut::Unaffected, |m| Cut::RecoveredAt(at(m)))))
+                            mark.map(|m| (t, match m {
+                                None => TenantMark { state: crate::TenantState::Unaffected, at: at(0) },
+                                Some(m) => TenantMark { state: crate::TenantState::Recovered, at: at(m) },
+                            }))
                         })
-                        .collect(),
+                        .collect()),
                 })
                 .collect();
             let mut cuts = Vec::new();

@@ -2,6 +2,7 @@
 //! append-only timeline and a scope.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 
@@ -28,7 +29,8 @@ pub struct Incident {
     pub resolved_at: Option<OffsetDateTime>,
     /// The tenants whose own state differs from the incident's: recovered at an instant, or
     /// ruled out. Every other tenant the scope reaches is affected while the incident is open.
-    pub tenant_marks: BTreeMap<TenantId, TenantMark>,
+    /// Shared: the availability maths reads the same map on every request.
+    pub tenant_marks: Arc<BTreeMap<TenantId, TenantMark>>,
     /// Grows by one with every change; `If-Match` compares against it.
     pub version: i64,
 }
@@ -602,7 +604,7 @@ mod tests {
             scope: EventScope::Service,
             started_at: now - Duration::hours(2),
             resolved_at: Some(now - Duration::hours(1)),
-            tenant_marks: BTreeMap::new(),
+            tenant_marks: Arc::default(),
             version: 1,
         };
         assert_eq!(

@@ -33,11 +33,7 @@ pub(crate) fn scoped_outage(
             incident.initial_impact,
             &incident.impact_changes,
         ),
-        cuts: incident
-            .tenant_marks
-            .iter()
-            .filter_map(|(tenant, mark)| Some((*tenant, mark.cut()?)))
-            .collect(),
+        marks: std::sync::Arc::clone(&incident.tenant_marks),
     }
 }
 

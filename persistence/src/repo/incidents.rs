@@ -98,7 +98,7 @@ fn into_records(
                     scope,
                     started_at: utc(row.started_at),
                     resolved_at: row.resolved_at.map(utc),
-                    tenant_marks: marks.remove(&row.id).unwrap_or_default(),
+                    tenant_marks: std::sync::Arc::new(marks.remove(&row.id).unwrap_or_default()),
                     version: row.version,
                 })
             })();
