@@ -1072,12 +1072,14 @@ pub struct ScopedOutage {
 
 impl ScopedOutage {
     /// The history as the tenant `id` of classification `class` lived it: `None` when the
-    /// incident does not count for it (outside the scope, or ruled out).
+    /// incident does not count for it (outside the scope, or ruled out). A tenant recovered
+    /// before the scope narrowed away from it keeps the incident until its recovery.
     pub fn as_lived_by(&self, id: TenantId, class: ClassificationId) -> Option<IncidentHistory> {
-        if !reaches(&self.scope, id, class) {
+        let cut = self.marks.get(&id).and_then(|m| m.cut());
+        if !reaches(&self.scope, id, class) && !matches!(cut, Some(Cut::RecoveredAt(_))) {
             return None;
         }
-        match self.marks.get(&id).and_then(|m| m.cut()) {
+        match cut {
             Some(cut) => self.history.cut(cut),
             None => Some(self.history.clone()),
         }
@@ -1214,7 +1216,9 @@ pub fn per_tenant(
             .get(&tenant)
             .into_iter()
             .flatten()
-            .filter(|(at, _)| reaches(&incidents[*at].scope, tenant, class))
+            .filter(|(at, cut)| {
+                reaches(&incidents[*at].scope, tenant, class) || matches!(cut, Cut::RecoveredAt(_))
+            })
             .copied()
             .collect();
         classes
@@ -1255,7 +1259,13 @@ pub fn per_tenant(
                 .collect();
             let mut removed = Parts::default();
             for (at, _) in &own_cuts {
-                if !matches!(incidents[*at].scope, EventScope::Tenants(_)) {
+                // Only what the classification's events hold is taken out.
+                let in_base = match &incidents[*at].scope {
+                    EventScope::Service => true,
+                    EventScope::Classifications(ids) => ids.contains(&class),
+                    EventScope::Tenants(_) => false,
+                };
+                if in_base {
                     removed.push(Aimed::Outage(*at), incidents, maintenance);
                 }
             }
@@ -2017,7 +2027,9 @@ mod tests {
 
         /// Per-tenant recovery: each tenant's figures from the grouped rollup equal the
         /// reference over the periods it lived — cut at its own recovery, none when ruled
-        /// out — and equal computing it alone from the events that reach it.
+        /// out; a tenant recovered outside the scope (which narrowed after its recovery) keeps
+        /// the incident until then — and equal computing it alone from the events that reach
+        /// it, bucket by bucket.
         #[test]
         fn recoveries_count_each_tenant_until_its_own_recovery(
             from in 0i64..300,
@@ -2089,7 +2101,9 @@ mod tests {
                 let lived: Vec<Vec<(i64, i64, Impact)>> = incidents
                     .iter()
                     .zip(&scoped)
-                    .filter(|(_, s)| reaches(&s.scope, tenant, class))
+                    .filter(|((_, _, marks), s)| {
+                        reaches(&s.scope, tenant, class) || matches!(marks[n], Some(Some(_)))
+                    })
                     .filter_map(|((periods, _, marks), _)| match marks[n] {
                         None => Some(periods.clone()),
                         Some(None) => None,

@@ -233,32 +233,32 @@ impl CallerView {
     /// Whether the caller sees an event on `service` with `scope` (what [`CallerView::reach`]
     /// answers `Some` for, without computing the reach).
     pub fn sees(&self, service: ServiceId, scope: &EventScope) -> bool {
-        self.sees_every_event || self.tenants_of(service).iter().any(|t| scope.reaches(t))
+        self.sees_by(service, |t| scope.reaches(t))
+    }
+
+    /// [`CallerView::sees`] for an event reaching the tenants `reaches` accepts (an incident
+    /// also reaches the tenants it recovered before its scope narrowed).
+    pub fn sees_by(&self, service: ServiceId, reaches: impl Fn(&ScopedTenant) -> bool) -> bool {
+        self.sees_every_event || self.tenants_of(service).iter().any(reaches)
     }
 
     /// What the caller sees of an event on `service` with `scope`; `None` when it affects none
     /// of the caller's tenants (the caller must not learn it exists).
     pub fn reach(&self, service: ServiceId, scope: &EventScope) -> Option<Reach> {
-        self.reach_where(service, scope, |_| true)
+        self.reach_by(service, |t| scope.reaches(t))
     }
 
-    /// [`CallerView::reach`] counting only the tenants `keep` accepts (e.g. those an incident
-    /// still affects).
-    pub fn reach_where(
+    /// [`CallerView::reach`] of an event reaching the tenants `reaches` accepts (an incident's
+    /// own rule, or only the tenants it still affects).
+    pub fn reach_by(
         &self,
         service: ServiceId,
-        scope: &EventScope,
-        keep: impl Fn(TenantId) -> bool,
+        reaches: impl Fn(&ScopedTenant) -> bool,
     ) -> Option<Reach> {
         let affected: Vec<&ScopedTenant> = self
             .tenants
             .get(&service)
-            .map(|tenants| {
-                tenants
-                    .iter()
-                    .filter(|t| scope.reaches(t) && keep(t.id))
-                    .collect()
-            })
+            .map(|tenants| tenants.iter().filter(|t| reaches(t)).collect())
             .unwrap_or_default();
         let (offerings, covered): (Vec<OfferingId>, Vec<usize>) = self
             .offerings

@@ -83,6 +83,21 @@ impl Incident {
             .map_or((TenantState::Affected, None), |m| (m.state, Some(m.at)))
     }
 
+    /// Whether the incident reaches the tenant `id` of classification `class` (of its
+    /// service): inside its scope, or recovered inside it before the scope narrowed away from
+    /// it (it keeps the incident until its recovery).
+    pub fn reaches_tenant(&self, id: TenantId, class: crate::ClassificationId) -> bool {
+        self.scope.reaches_tenant(id, class)
+            || self
+                .tenant_marks
+                .get(&id)
+                .is_some_and(|m| m.state == TenantState::Recovered)
+    }
+
+    pub fn reaches(&self, tenant: &crate::ScopedTenant) -> bool {
+        self.reaches_tenant(tenant.id, tenant.classification_id)
+    }
+
     /// Whether the incident still counts for the tenant now: it is open and the tenant was
     /// neither recovered nor ruled out.
     pub fn still_affects(&self, tenant: TenantId) -> bool {

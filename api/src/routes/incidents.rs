@@ -63,6 +63,8 @@ pub struct UpdateIncidentRequest {
     pub impact: Option<Impact>,
     #[serde(default, with = "crate::http::wire::instant::option")]
     pub started_at: Option<OffsetDateTime>,
+    /// On an open incident a narrowing is a change from now: the tenants it leaves are marked
+    /// `recovered` now (they keep the incident until then). On a resolved one a correction.
     pub scope: Option<Scope>,
 }
 

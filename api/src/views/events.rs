@@ -253,7 +253,8 @@ impl Scope {
         EventScope::parse(kind, &self.classification_ids, &self.tenant_ids)
     }
 
-    /// The scope as shown to a caller: explicit tenants are limited to those it may see.
+    /// The scope as shown to a caller: explicit tenants are limited to those it may see (and
+    /// still listed: a tenant recovered before the list narrowed is reached, not listed).
     pub fn shown(scope: &EventScope, reach: &Reach) -> Self {
         match scope {
             EventScope::Service => Scope {
@@ -266,10 +267,15 @@ impl Scope {
                 classification_ids: ids.iter().map(|c| c.0).collect(),
                 tenant_ids: vec![],
             },
-            EventScope::Tenants(_) => Scope {
+            EventScope::Tenants(ids) => Scope {
                 kind: ScopeKind::Tenants,
                 classification_ids: vec![],
-                tenant_ids: reach.tenants.iter().map(|t| t.0).collect(),
+                tenant_ids: reach
+                    .tenants
+                    .iter()
+                    .filter(|t| ids.contains(t))
+                    .map(|t| t.0)
+                    .collect(),
             },
         }
     }

@@ -147,7 +147,9 @@ pub struct IncidentListParams {
 /// Renders an incident for the caller; `None` when it affects none of the caller's tenants.
 fn render(ctx: &EventContext, record: Record<domain::Incident>) -> Option<IncidentResponse> {
     let incident = record.item;
-    let reach = ctx.view.reach(incident.service_id, &incident.scope)?;
+    let reach = ctx
+        .view
+        .reach_by(incident.service_id, |t| incident.reaches(t))?;
     Some(IncidentResponse {
         id: incident.id.0,
         service_id: incident.service_id.0,

@@ -263,14 +263,15 @@ fn overview_with_reach(
     };
     for record in all_rows(|page| reads.incidents(&filter, page))? {
         let incident = record.item;
-        let Some(reach) = ctx.view.reach(incident.service_id, &incident.scope) else {
+        let Some(reach) = ctx
+            .view
+            .reach_by(incident.service_id, |t| incident.reaches(t))
+        else {
             continue;
         };
-        let still = ctx
-            .view
-            .reach_where(incident.service_id, &incident.scope, |t| {
-                incident.still_affects(t)
-            });
+        let still = ctx.view.reach_by(incident.service_id, |t| {
+            incident.reaches(t) && incident.still_affects(t.id)
+        });
         let still_affected = |offering| still.as_ref().map_or(0, |s| s.covered_by(offering));
         reached.incidents.insert(
             incident.id.0,

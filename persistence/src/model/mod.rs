@@ -395,7 +395,7 @@ impl Model {
                 .allows(&self.offerings.get(&OfferingId(id))?.item),
             ObjectKind::Incident => {
                 let incident = &self.incidents.get(&IncidentId(id))?.item;
-                view.sees(incident.service_id, &incident.scope)
+                view.sees_by(incident.service_id, |t| incident.reaches(t))
             }
             ObjectKind::Maintenance => {
                 let maintenance = &self.maintenances.get(&MaintenanceId(id))?.item;

@@ -372,6 +372,9 @@ pub fn update(
         }
         if let Some(scope) = &changes.scope {
             check_scope(conn, current.service_id, scope, "scope.classification_ids")?;
+            if current.status.is_active() {
+                recover_those_left(conn, &current, scope, now())?;
+            }
             incident_scopes::replace(conn, id.0, scope)?;
         }
         if let Some(impact) = changes.impact {
@@ -392,6 +395,36 @@ pub fn update(
         bump(conn, id.0, current.version)?;
         find(conn, id)
     })
+}
+
+/// An open incident's scope narrowing is a change from now, not a correction: the tenants it
+/// leaves (those not marked already) are recorded as recovered `at`, so each keeps the
+/// incident — in its availability and in its view — until then.
+fn recover_those_left(
+    conn: &mut DbConnection,
+    current: &Incident,
+    scope: &EventScope,
+    at: PrimitiveDateTime,
+) -> RepoResult<()> {
+    let of_service: Vec<(i64, i64)> = tenants::table
+        .filter(tenants::service_id.eq(current.service_id.0))
+        .select((tenants::id, tenants::classification_id))
+        .load(conn)?;
+    for (tenant, class) in of_service {
+        let (id, class) = (TenantId(tenant), ClassificationId(class));
+        let leaves = current.scope.reaches_tenant(id, class) && !scope.reaches_tenant(id, class);
+        if leaves && !current.tenant_marks.contains_key(&id) {
+            diesel::insert_into(incident_tenant_states::table)
+                .values((
+                    incident_tenant_states::incident_id.eq(current.id.0),
+                    incident_tenant_states::tenant_id.eq(tenant),
+                    incident_tenant_states::state.eq(TenantState::Recovered.as_str()),
+                    incident_tenant_states::effective_at.eq(at),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
 }
 
 /// Tenants of an open incident marked `recovered` or `unaffected` at an instant (default now),
@@ -432,9 +465,7 @@ pub fn mark_tenants(
         for tenant in &marks.tenants {
             let reached = found.get(&tenant.0).is_some_and(|&(service, class)| {
                 service == current.service_id.0
-                    && current
-                        .scope
-                        .reaches_tenant(*tenant, ClassificationId(class))
+                    && current.reaches_tenant(*tenant, ClassificationId(class))
             });
             if !reached {
                 return Err(DomainError::invalid(

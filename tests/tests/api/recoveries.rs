@@ -362,3 +362,63 @@ async fn marks_are_checked_and_a_refused_request_changes_nothing() {
     .await;
     assert_eq!(named, "incident");
 }
+
+#[actix_web::test]
+async fn narrowing_an_open_incident_recovers_the_tenants_it_leaves_instead_of_erasing_them() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let ids = app.demo_ids().await;
+    let id = service_wide_outage(&app).await;
+    // From now on only saas3-us (hooli-prod) is affected.
+    let narrowed = app
+        .patch(
+            &format!("/api/v1/incidents/{id}"),
+            &app.admin_token(),
+            &json!({"scope": {"kind": "classifications", "classification_ids": [ids.class["saas3-us"]]}}),
+        )
+        .await;
+    let narrowed: Value = json_with(narrowed, StatusCode::OK).await;
+    assert_eq!(narrowed["affected_tenant_count"], 1, "{narrowed}");
+    assert_eq!(narrowed["impacted_tenant_count"], 7);
+
+    // Globex still sees the incident: its tenants recovered when the scope left them.
+    let globex = app.token(GLOBEX);
+    assert_eq!(
+        states(&app, id, &globex).await,
+        [
+            ("globex-analytics".into(), "recovered".into(), true),
+            ("globex-prod".into(), "recovered".into(), true),
+        ]
+    );
+    let shown = app
+        .get_ok(&format!("/api/v1/incidents/{id}"), &globex)
+        .await;
+    assert_eq!(shown["scope"]["kind"], "classifications");
+    assert_eq!(shown["affected_tenant_count"], 0);
+    // Its downtime before the narrowing stays counted.
+    let window = format!(
+        "from={}&to={}",
+        at(-Duration::hours(5)),
+        at(-Duration::hours(1))
+    )
+    .replace('+', "%2B");
+    assert!(close(
+        downtime(&app, &globex, "globex-prod", &window).await,
+        180.0
+    ));
+    // Hooli is still affected; Globex's offering is not down any more.
+    let hooli = app.token(slr_tests::personas::HOOLI);
+    assert_eq!(
+        states(&app, id, &hooli).await,
+        [("hooli-prod".into(), "affected".into(), false)]
+    );
+    let status = app.get_ok("/api/v1/status", &globex).await;
+    let sma = status["offerings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["service_id"] == ids.sma)
+        .unwrap()
+        .clone();
+    assert_eq!(sma["status"], "operational", "{status}");
+}
