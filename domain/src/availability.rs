@@ -662,12 +662,10 @@ fn tally_difference(
     base: (&Events, &Actives, &Tallies),
     removed: &Events,
     added: &Events,
-    window: Window,
-    buckets: &[Window],
-    now: OffsetDateTime,
+    ((from, to), cuts): &((i64, i64), Vec<(i64, i64)>),
 ) -> Tallies {
     let (events, actives, tallies) = base;
-    let ((from, to), cuts) = spans(window, buckets, now);
+    let (from, to) = (*from, *to);
     let mut result = tallies.clone();
     // The stretches where the two event sets differ, merged.
     let mut stretches: Vec<(i64, i64)> = removed
@@ -701,7 +699,7 @@ fn tally_difference(
     for stretch in merged {
         let base_inside = inside(&events.boundaries, stretch);
         let counts = actives.at(stretch.0);
-        sweep_segments(stretch, base_inside, counts, &cuts, -1, &mut result);
+        sweep_segments(stretch, base_inside, counts, cuts, -1, &mut result);
         let kept = Events {
             boundaries: base_inside
                 .iter()
@@ -717,13 +715,13 @@ fn tally_difference(
         let changed = Events::merged(&[&kept, &put]);
         let (gone, new) = (removed_actives.at(stretch.0), added_actives.at(stretch.0));
         let counts: [i32; 4] = std::array::from_fn(|k| counts[k] - gone[k] + new[k]);
-        sweep_segments(stretch, &changed.boundaries, counts, &cuts, 1, &mut result);
+        sweep_segments(stretch, &changed.boundaries, counts, cuts, 1, &mut result);
     }
     for (_, incident) in &removed.incidents {
-        count_incident(incident, (from, to), &cuts, -1, &mut result);
+        count_incident(incident, (from, to), cuts, -1, &mut result);
     }
     for (_, incident) in &added.incidents {
-        count_incident(incident, (from, to), &cuts, 1, &mut result);
+        count_incident(incident, (from, to), cuts, 1, &mut result);
     }
     result
 }
@@ -1230,6 +1228,7 @@ pub fn per_tenant(
     // cuts is its classification's figures with only the stretches those events span swept
     // again.
     let shared = service_wide.events(window, now);
+    let clipped = spans(window, buckets, now);
     let mut per_class: HashMap<ClassificationId, Base> = HashMap::new();
     let mut result = HashMap::new();
     for ((class, targeted, own_cuts), members) in classes {
@@ -1282,9 +1281,7 @@ pub fn per_tenant(
                 (&base.events, &base.actives, &base.tallies),
                 &removed.events(window, now),
                 &added.events(window, now),
-                window,
-                buckets,
-                now,
+                &clipped,
             );
             // Shared, not copied: a daily series over a year is 365 figures a tenant.
             Arc::new(tallies.series(weights))

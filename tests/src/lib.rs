@@ -448,6 +448,22 @@ impl TestApp {
             .expect("incident id")
     }
 
+    /// Resolves incident `id` with the update "Fixed." (as the provider admin).
+    pub async fn resolve(&self, id: i64) {
+        let resolved = self
+            .post(
+                &format!("/api/v1/incidents/{id}/updates"),
+                &self.admin_token(),
+                &serde_json::json!({"status": "resolved", "message": "Fixed."}),
+            )
+            .await;
+        assert_eq!(
+            resolved.status(),
+            StatusCode::CREATED,
+            "incident {id} resolves"
+        );
+    }
+
     /// Schedules a two-hour downtime window on Service Management Automation over one
     /// classification, `days_ahead` from now (as the provider admin); the window.
     pub async fn classified_maintenance(

@@ -228,18 +228,6 @@ async fn objects_deleted_or_moved_away_are_told_as_deleted_to_those_who_saw_them
     assert_eq!(told(&provider, mover), Some(false));
 }
 
-/// Resolves incident `id` (as the provider admin).
-async fn resolve(app: &TestApp, id: i64) {
-    let resolved = app
-        .post(
-            &format!("/api/v1/incidents/{id}/updates"),
-            &app.admin_token(),
-            &json!({"status": "resolved", "message": "Fixed."}),
-        )
-        .await;
-    assert_eq!(resolved.status(), StatusCode::CREATED);
-}
-
 #[actix_web::test]
 async fn an_event_narrowed_away_and_a_customer_moved_away_leave_the_old_view() {
     let app = spawn_app().await;
@@ -262,7 +250,7 @@ async fn an_event_narrowed_away_and_a_customer_moved_away_leave_the_old_view() {
     let admin = app.admin_token();
     // Resolved, so narrowing its scope corrects its history (an open incident's narrowing
     // keeps the tenants it leaves, as recovered: see recoveries.rs).
-    resolve(&app, incident).await;
+    app.resolve(incident).await;
     let since = start(&app).await;
     let narrowed = app
         .patch(
@@ -442,8 +430,8 @@ async fn an_event_whose_classification_or_service_scope_narrows_away_is_told_as_
         .as_i64()
         .unwrap();
     // Resolved: each narrowing is a correction of the incident's history.
-    resolve(&app, classified).await;
-    resolve(&app, wide).await;
+    app.resolve(classified).await;
+    app.resolve(wide).await;
     let since = start(&app).await;
     for (id, class) in [(classified, "saas2-us"), (wide, "saas3-us")] {
         let narrowed = app

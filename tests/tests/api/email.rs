@@ -141,12 +141,7 @@ async fn each_recipient_gets_one_message_per_event_naming_only_its_own_tenants()
         .await;
     assert!(list["items"].as_array().unwrap().is_empty());
 
-    app.post(
-        &format!("/api/v1/incidents/{id}/updates"),
-        &app.admin_token(),
-        &json!({"status": "resolved", "message": "Fixed."}),
-    )
-    .await;
+    app.resolve(id).await;
     app.send_mail_due().await;
     assert_eq!(receiver.to(GLOBEX).len(), 1, "Carol unsubscribed");
     let resolved = receiver.to(NORTHWIND);

@@ -342,12 +342,7 @@ async fn marks_are_checked_and_a_refused_request_changes_nothing() {
     assert_eq!(marked["version"], before["version"].as_i64().unwrap() + 1);
 
     // A resolved incident's tenants are not marked.
-    app.post(
-        &format!("{path}/updates"),
-        &app.admin_token(),
-        &json!({"status": "resolved", "message": "Fixed."}),
-    )
-    .await;
+    app.resolve(id).await;
     let response = mark(
         &app,
         id,

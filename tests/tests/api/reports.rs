@@ -24,14 +24,7 @@ async fn resolved_incident(app: &TestApp) -> i64 {
     let id = app
         .classified_incident(&ids, "Login failures", "major_outage", "saas2-us")
         .await;
-    let resolved = app
-        .post(
-            &format!("/api/v1/incidents/{id}/updates"),
-            &app.admin_token(),
-            &json!({"status": "resolved", "message": "Fixed."}),
-        )
-        .await;
-    assert_eq!(resolved.status(), StatusCode::CREATED);
+    app.resolve(id).await;
     id
 }
 
