@@ -11,6 +11,7 @@
 //! the weight (overlaps never count twice). A tenant recovered inside an incident counts it
 //! only until its own recovery; a tenant ruled out does not count it at all.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -19,6 +20,8 @@ use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime, UtcOffset};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::{
     ClassificationId, DomainError, EventScope, Impact, IncidentId, MaintenanceId, TenantId,
@@ -360,8 +363,8 @@ const PLANNED_OWNER: u32 = u32::MAX;
 /// tagged with its owner so a tenant's own cuts can take one incident out again.
 #[derive(Debug, Clone, Default)]
 struct Events {
-    /// (time, +1 or −1, counter slot, owner), in time order.
-    boundaries: Vec<(i64, i32, usize, u32)>,
+    /// In time order.
+    boundaries: Vec<Boundary>,
     incidents: Vec<(u32, Spans)>,
 }
 
@@ -376,12 +379,15 @@ impl Events {
         let (from, to) = span_of(window, now);
         let clip = |t: i64| t.clamp(from, to);
         let incidents = incidents.into_iter();
-        let mut boundaries = Vec::with_capacity(2 * (incidents.size_hint().0 + planned.len()));
+        // Starts and ends apart: incidents come in id order, so their starts are nearly sorted
+        // already and their ends almost, which the (adaptive) sorts below make use of.
+        let capacity = incidents.size_hint().0 + planned.len();
+        let (mut starts, mut ends) = (Vec::with_capacity(capacity), Vec::with_capacity(capacity));
         let mut push = |start: i64, end: i64, slot: usize, owner: u32| {
             let (start, end) = (clip(start), clip(end));
             if start < end {
-                boundaries.push((start, 1, slot, owner));
-                boundaries.push((end, -1, slot, owner));
+                starts.push((start, 1, slot, owner));
+                ends.push((end, -1, slot, owner));
             }
         };
         let mut spans: Vec<(u32, Spans)> = Vec::with_capacity(incidents.size_hint().0);
@@ -400,9 +406,10 @@ impl Events {
                 PLANNED_OWNER,
             );
         }
-        boundaries.sort_unstable_by_key(|e| e.0);
+        starts.sort_by_key(|e| e.0);
+        ends.sort_by_key(|e| e.0);
         Events {
-            boundaries,
+            boundaries: merge_sorted(&starts, &ends),
             incidents: spans,
         }
     }
@@ -412,22 +419,33 @@ impl Events {
         let mut merged = Events::default();
         for part in parts {
             merged.incidents.extend_from_slice(&part.incidents);
-            let mut out = Vec::with_capacity(merged.boundaries.len() + part.boundaries.len());
-            let (mut a, mut b) = (
-                merged.boundaries.iter().peekable(),
-                part.boundaries.iter().peekable(),
-            );
-            loop {
-                match (a.peek(), b.peek()) {
-                    (Some(x), Some(y)) if x.0 <= y.0 => out.extend(a.next()),
-                    (_, Some(_)) => out.extend(b.next()),
-                    (Some(_), None) => out.extend(a.next()),
-                    (None, None) => break,
-                }
-            }
-            merged.boundaries = out;
+            merged.boundaries = merge_sorted(&merged.boundaries, &part.boundaries);
         }
         merged
+    }
+}
+
+/// One event boundary: (time, +1 or −1, counter slot, owner).
+type Boundary = (i64, i32, usize, u32);
+
+/// Two time-sorted lists of boundaries as one, in linear time.
+fn merge_sorted(a: &[Boundary], b: &[Boundary]) -> Vec<Boundary> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    merge_into(&mut out, a, b);
+    out
+}
+
+/// [`merge_sorted`] into `out` (cleared first), reusing its allocation.
+fn merge_into(out: &mut Vec<Boundary>, a: &[Boundary], b: &[Boundary]) {
+    out.clear();
+    let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
+    loop {
+        match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x.0 <= y.0 => out.extend(a.next()),
+            (_, Some(_)) => out.extend(b.next()),
+            (Some(_), None) => out.extend(a.next()),
+            (None, None) => break,
+        }
     }
 }
 
@@ -549,7 +567,7 @@ fn tally_events(
 /// `a` (sorted), `counts` the events active at `a`.
 fn sweep_segments(
     (a, b): (i64, i64),
-    boundaries: &[(i64, i32, usize, u32)],
+    boundaries: &[Boundary],
     mut counts: [i32; 4],
     cuts: &[(i64, i64)],
     sign: i64,
@@ -625,33 +643,94 @@ fn count_incident(
     }
 }
 
-/// How many events of each slot are active at `t` (boundaries at `t` applied), by binary
-/// search over each slot's sorted starts and ends.
+/// How many events of each slot are active after each boundary of an [`Events`] (entry `k`
+/// holds the counters once the first `k` boundaries are applied), and a table of how many
+/// boundaries come before each of equally wide slots of time: where an instant falls among
+/// the boundaries is a table lookup and a search among the few of its slot, not a binary
+/// search over them all (the rollups look up thousands of instants in the same events).
 #[derive(Debug, Default)]
 struct Actives {
-    starts: [Vec<i64>; 4],
-    ends: [Vec<i64>; 4],
+    after: Vec<[i32; 4]>,
+    start: i64,
+    width: i64,
+    /// `before[k]`: how many boundaries lie before `start + k · width`.
+    before: Vec<usize>,
 }
 
 impl Actives {
     fn new(events: &Events) -> Self {
-        let mut actives = Actives::default();
-        for &(t, delta, slot, _) in &events.boundaries {
-            if delta > 0 {
-                actives.starts[slot].push(t);
-            } else {
-                actives.ends[slot].push(t);
-            }
+        let boundaries = &events.boundaries;
+        let mut counts = [0; 4];
+        let mut after = Vec::with_capacity(boundaries.len() + 1);
+        after.push(counts);
+        for &(_, delta, slot, _) in boundaries {
+            counts[slot] += delta;
+            after.push(counts);
         }
-        actives
+        let (Some(first), Some(last)) = (boundaries.first(), boundaries.last()) else {
+            return Actives {
+                after,
+                width: 1,
+                ..Actives::default()
+            };
+        };
+        let (start, span) = (first.0, last.0 - first.0);
+        // About one boundary a slot; the last slot's start lies past the last boundary.
+        let count = i64::try_from(boundaries.len()).unwrap_or(i64::MAX);
+        let width = (span / count).max(1);
+        let mut before = Vec::with_capacity(boundaries.len() + 3);
+        let mut seen = 0;
+        for k in 0..=(span / width + 2) {
+            let edge = start + k * width;
+            while seen < boundaries.len() && boundaries[seen].0 < edge {
+                seen += 1;
+            }
+            before.push(seen);
+        }
+        Actives {
+            after,
+            start,
+            width,
+            before,
+        }
     }
 
-    fn at(&self, t: i64) -> [i32; 4] {
-        std::array::from_fn(|slot| {
-            let started = self.starts[slot].partition_point(|s| *s <= t);
-            let ended = self.ends[slot].partition_point(|e| *e <= t);
-            i32::try_from(started).unwrap_or(i32::MAX) - i32::try_from(ended).unwrap_or(i32::MAX)
-        })
+    /// The counters once the first `applied` boundaries are applied.
+    fn after(&self, applied: usize) -> [i32; 4] {
+        self.after.get(applied).copied().unwrap_or_default()
+    }
+
+    /// How many of `boundaries` (those these were made of) lie at or before `t`.
+    fn upto(&self, boundaries: &[Boundary], t: i64) -> usize {
+        if boundaries.is_empty() || t < self.start {
+            return 0;
+        }
+        let slot = usize::try_from((t - self.start) / self.width).unwrap_or(usize::MAX);
+        let Some(&lo) = self.before.get(slot) else {
+            return boundaries.len();
+        };
+        let hi = self
+            .before
+            .get(slot + 1)
+            .copied()
+            .unwrap_or(boundaries.len());
+        lo + boundaries[lo..hi].partition_point(|e| e.0 <= t)
+    }
+
+    /// The boundaries inside the stretch [a, b) but not at `a`, and how many come before them.
+    fn inside<'a>(
+        &self,
+        boundaries: &'a [Boundary],
+        (a, b): (i64, i64),
+    ) -> (usize, &'a [Boundary]) {
+        let lo = self.upto(boundaries, a);
+        let hi = self.upto(boundaries, b - 1).max(lo);
+        (lo, &boundaries[lo..hi])
+    }
+
+    /// The counters at `t` (boundaries at `t` applied) of `events`, the set these were made of.
+    fn at(&self, events: &Events, t: i64) -> [i32; 4] {
+        self.after(self.upto(&events.boundaries, t))
     }
 }
 
@@ -691,31 +770,27 @@ fn tally_difference(
         owners
     };
     let (removed_actives, added_actives) = (Actives::new(removed), Actives::new(added));
-    fn inside(list: &[(i64, i32, usize, u32)], (a, b): (i64, i64)) -> &[(i64, i32, usize, u32)] {
-        let lo = list.partition_point(|e| e.0 <= a);
-        let hi = list.partition_point(|e| e.0 < b);
-        &list[lo..hi.max(lo)]
-    }
+    // Reused from stretch to stretch: the base's boundaries kept, and those merged with the
+    // ones put in.
+    let (mut kept, mut changed) = (Vec::new(), Vec::new());
     for stretch in merged {
-        let base_inside = inside(&events.boundaries, stretch);
-        let counts = actives.at(stretch.0);
+        let (before, base_inside) = actives.inside(&events.boundaries, stretch);
+        let counts = actives.after(before);
         sweep_segments(stretch, base_inside, counts, cuts, -1, &mut result);
-        let kept = Events {
-            boundaries: base_inside
+        kept.clear();
+        kept.extend(
+            base_inside
                 .iter()
-                .filter(|e| removed_owners.binary_search(&e.3).is_err())
-                .copied()
-                .collect(),
-            incidents: Vec::new(),
-        };
-        let put = Events {
-            boundaries: inside(&added.boundaries, stretch).to_vec(),
-            incidents: Vec::new(),
-        };
-        let changed = Events::merged(&[&kept, &put]);
-        let (gone, new) = (removed_actives.at(stretch.0), added_actives.at(stretch.0));
+                .filter(|e| removed_owners.binary_search(&e.3).is_err()),
+        );
+        let put = added_actives.inside(&added.boundaries, stretch).1;
+        merge_into(&mut changed, &kept, put);
+        let (gone, new) = (
+            removed_actives.at(removed, stretch.0),
+            added_actives.at(added, stretch.0),
+        );
         let counts: [i32; 4] = std::array::from_fn(|k| counts[k] - gone[k] + new[k]);
-        sweep_segments(stretch, &changed.boundaries, counts, cuts, 1, &mut result);
+        sweep_segments(stretch, &changed, counts, cuts, 1, &mut result);
     }
     for (_, incident) in &removed.incidents {
         count_incident(incident, (from, to), cuts, -1, &mut result);
@@ -1097,16 +1172,16 @@ fn reaches(scope: &EventScope, id: TenantId, class: ClassificationId) -> bool {
 }
 
 /// The events of a service's history that reach one tenant, incidents as it lived them.
-pub fn affecting(
+pub fn affecting<O: Borrow<ScopedOutage>>(
     tenant: (TenantId, ClassificationId),
-    incidents: &[ScopedOutage],
+    incidents: &[O],
     maintenance: &[ScopedPlanned],
 ) -> (Vec<IncidentHistory>, Vec<Planned>) {
     let (id, class) = tenant;
     (
         incidents
             .iter()
-            .filter_map(|i| i.as_lived_by(id, class))
+            .filter_map(|i| i.borrow().as_lived_by(id, class))
             .collect(),
         maintenance
             .iter()
@@ -1124,9 +1199,16 @@ struct Parts<'a> {
 }
 
 impl<'a> Parts<'a> {
-    fn push(&mut self, event: Aimed, incidents: &'a [ScopedOutage], maintenance: &[ScopedPlanned]) {
+    fn push<O: Borrow<ScopedOutage>>(
+        &mut self,
+        event: Aimed,
+        incidents: &'a [O],
+        maintenance: &[ScopedPlanned],
+    ) {
         match event {
-            Aimed::Outage(at) => self.incidents.push((owner(at), &incidents[at].history)),
+            Aimed::Outage(at) => self
+                .incidents
+                .push((owner(at), &incidents[at].borrow().history)),
             Aimed::Planned(at) => self.planned.push(maintenance[at].planned),
         }
     }
@@ -1156,10 +1238,11 @@ type Class = (ClassificationId, Vec<Aimed>, Vec<(usize, Cut)>);
 
 /// Figures for every tenant of one service. Tenants sharing a classification, the same
 /// explicit targeting and the same recoveries have identical histories, so each such class is
-/// computed once: the cost grows with events × classes, not events × tenants.
-pub fn per_tenant(
+/// computed once: the cost grows with events × classes, not events × tenants. The incidents
+/// may be owned or shared (`Arc`, as the read model keeps them).
+pub fn per_tenant<O: Borrow<ScopedOutage>>(
     tenants: &[(TenantId, ClassificationId)],
-    incidents: &[ScopedOutage],
+    incidents: &[O],
     maintenance: &[ScopedPlanned],
     window: Window,
     buckets: &[Window],
@@ -1168,12 +1251,13 @@ pub fn per_tenant(
 ) -> HashMap<TenantId, Arc<Series>> {
     // Split the events once: service-wide, by classification, and aimed at tenants.
     let mut service_wide = Parts::default();
-    let mut by_class: HashMap<ClassificationId, Parts<'_>> = HashMap::new();
-    let mut targeting: HashMap<TenantId, Vec<Aimed>> = HashMap::new();
+    let mut by_class: FxHashMap<ClassificationId, Parts<'_>> = FxHashMap::default();
+    let mut targeting: FxHashMap<TenantId, Vec<Aimed>> = FxHashMap::default();
+    let outage = |at: usize| incidents[at].borrow();
     let events = incidents
         .iter()
         .enumerate()
-        .map(|(at, i)| (&i.scope, Aimed::Outage(at)))
+        .map(|(at, i)| (&i.borrow().scope, Aimed::Outage(at)))
         .chain(
             maintenance
                 .iter()
@@ -1196,18 +1280,18 @@ pub fn per_tenant(
     }
     // Each of these tenants' own cuts, in incident order (only incidents with any are looked
     // at).
-    let asked: HashMap<TenantId, ClassificationId> = tenants.iter().copied().collect();
-    let mut cuts: HashMap<TenantId, Vec<(usize, Cut)>> = HashMap::new();
+    let asked: FxHashSet<TenantId> = tenants.iter().map(|(id, _)| *id).collect();
+    let mut cuts: FxHashMap<TenantId, Vec<(usize, Cut)>> = FxHashMap::default();
     for (at, incident) in incidents.iter().enumerate() {
-        for (tenant, mark) in incident.marks.iter() {
-            if let (true, Some(cut)) = (asked.contains_key(tenant), mark.cut()) {
+        for (tenant, mark) in incident.borrow().marks.iter() {
+            if let (true, Some(cut)) = (asked.contains(tenant), mark.cut()) {
                 cuts.entry(*tenant).or_default().push((at, cut));
             }
         }
     }
     // A class: the classification plus the events aimed at the tenant by name and its cuts
     // (those of incidents reaching it).
-    let mut classes: HashMap<Class, Vec<TenantId>> = HashMap::new();
+    let mut classes: FxHashMap<Class, Vec<TenantId>> = FxHashMap::default();
     for &(tenant, class) in tenants {
         let targeted = targeting.get(&tenant).cloned().unwrap_or_default();
         let own_cuts: Vec<(usize, Cut)> = cuts
@@ -1215,7 +1299,7 @@ pub fn per_tenant(
             .into_iter()
             .flatten()
             .filter(|(at, cut)| {
-                reaches(&incidents[*at].scope, tenant, class) || matches!(cut, Cut::RecoveredAt(_))
+                reaches(&outage(*at).scope, tenant, class) || matches!(cut, Cut::RecoveredAt(_))
             })
             .copied()
             .collect();
@@ -1229,7 +1313,7 @@ pub fn per_tenant(
     // again.
     let shared = service_wide.events(window, now);
     let clipped = spans(window, buckets, now);
-    let mut per_class: HashMap<ClassificationId, Base> = HashMap::new();
+    let mut per_class: FxHashMap<ClassificationId, Base> = FxHashMap::default();
     let mut result = HashMap::new();
     for ((class, targeted, own_cuts), members) in classes {
         let base = per_class.entry(class).or_insert_with(|| {
@@ -1254,12 +1338,12 @@ pub fn per_tenant(
             let cut_of = |at: usize| own_cuts.iter().find(|(cut, _)| *cut == at).map(|c| c.1);
             let lived: Vec<(u32, IncidentHistory)> = own_cuts
                 .iter()
-                .filter_map(|(at, cut)| Some((owner(*at), incidents[*at].history.cut(*cut)?)))
+                .filter_map(|(at, cut)| Some((owner(*at), outage(*at).history.cut(*cut)?)))
                 .collect();
             let mut removed = Parts::default();
             for (at, _) in &own_cuts {
                 // Only what the classification's events hold is taken out.
-                let in_base = match &incidents[*at].scope {
+                let in_base = match &outage(*at).scope {
                     EventScope::Service => true,
                     EventScope::Classifications(ids) => ids.contains(&class),
                     EventScope::Tenants(_) => false,
@@ -1961,6 +2045,28 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_slot_table_finds_instants_as_a_binary_search_does(
+            mut times in prop::collection::vec(-50i64..5000, 0..200),
+            spread in 1i64..1_000_000,
+            probes in prop::collection::vec(-100i64..6000, 1..50),
+        ) {
+            // Clustered and spread-out boundaries alike (the table's slots follow the span).
+            times.sort_unstable();
+            let events = Events {
+                boundaries: times.iter().map(|t| (t * spread, 1, 0, 0)).collect(),
+                incidents: Vec::new(),
+            };
+            let actives = Actives::new(&events);
+            for probe in probes {
+                for t in [probe * spread, probe * spread + 1, probe * spread - 1] {
+                    let expected = events.boundaries.partition_point(|e| e.0 <= t);
+                    prop_assert_eq!(actives.upto(&events.boundaries, t), expected);
+                    prop_assert_eq!(actives.at(&events, t)[0], i32::try_from(expected).unwrap());
+                }
+            }
+        }
+
         #[test]
         fn the_sweep_matches_the_minute_by_minute_reference(
             from in 0i64..300,

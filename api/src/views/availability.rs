@@ -4,11 +4,11 @@
 use actix_web::{web, HttpResponse};
 use domain::availability::{
     affecting, buckets as bucket_windows, check_instant, check_window, intervals, means,
-    per_tenant, rollup, Calendar, Figures, Granularity, Interval, ScopedOutage, ScopedPlanned,
-    Series, Weights, Window,
+    per_tenant, rollup, Calendar, Figures, Granularity, Interval, ScopedPlanned, Series, Weights,
+    Window,
 };
 use domain::{Caller, Offering, OfferingId, ScopedTenant, ServiceId, TenantId};
-use persistence::model::Model;
+use persistence::model::{Model, Outages};
 use persistence::{RepoError, RepoResult};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -523,7 +523,7 @@ impl TenantIntervalsResponse {
 pub(crate) struct OfferingHistory {
     offering: Offering,
     covered: Vec<ScopedTenant>,
-    incidents: Vec<ScopedOutage>,
+    incidents: Outages,
     planned: Vec<ScopedPlanned>,
 }
 
@@ -563,7 +563,7 @@ pub(crate) fn covered_series(
         .collect();
     let mut series = per_tenant(
         &keys,
-        &h.incidents,
+        &h.incidents.list(),
         &h.planned,
         period.window,
         &period.buckets,
@@ -693,7 +693,7 @@ pub(crate) fn tenant_rows(rows: &[TenantFigures], window: Window) -> Vec<Measure
 pub(crate) struct TenantHistory {
     tenant: ScopedTenant,
     target: f64,
-    incidents: Vec<domain::availability::ScopedOutage>,
+    incidents: Outages,
     planned: Vec<domain::availability::ScopedPlanned>,
 }
 
@@ -734,7 +734,7 @@ pub(crate) fn tenant_availability(
     let id = h.tenant.id;
     let series = per_tenant(
         &[(id, h.tenant.classification_id)],
-        &h.incidents,
+        &h.incidents.list(),
         &h.planned,
         period.window,
         &period.buckets,
@@ -769,8 +769,11 @@ pub(crate) fn tenant_intervals(
     weights: Weights,
 ) -> TenantIntervalsResponse {
     let id = h.tenant.id;
-    let (incidents, planned) =
-        affecting((id, h.tenant.classification_id), &h.incidents, &h.planned);
+    let (incidents, planned) = affecting(
+        (id, h.tenant.classification_id),
+        &h.incidents.list(),
+        &h.planned,
+    );
     let found = intervals(period.window, &incidents, &planned, weights, period.now);
     TenantIntervalsResponse {
         tenant_id: id.0,
@@ -788,7 +791,7 @@ pub(crate) fn tenant_intervals(
 /// history over the window.
 pub(crate) struct OverviewHistory {
     view: domain::CallerView,
-    services: Vec<(ServiceId, Vec<ScopedOutage>, Vec<ScopedPlanned>)>,
+    services: Vec<(ServiceId, Outages, Vec<ScopedPlanned>)>,
 }
 
 pub(crate) fn overview_history(
@@ -829,7 +832,7 @@ pub(crate) fn overview(
             .collect();
         let series = per_tenant(
             &keys,
-            outages,
+            &outages.list(),
             planned,
             period.window,
             &[],

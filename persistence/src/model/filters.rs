@@ -47,10 +47,20 @@ impl IncidentFilter {
             .is_none_or(|s| s.contains(&i.service_id))
             && self.status.is_none_or(|s| i.status == s)
             && (!self.active_only || i.status != IncidentStatus::Resolved)
-            && self.to.is_none_or(|to| i.started_at < to)
+            && self.runs_in(i.started_at, i.resolved_at)
+    }
+
+    /// Whether an incident started at `started_at` and resolved at `resolved_at` (if it is)
+    /// ran at some point in [from, to).
+    pub(crate) fn runs_in(
+        &self,
+        started_at: OffsetDateTime,
+        resolved_at: Option<OffsetDateTime>,
+    ) -> bool {
+        self.to.is_none_or(|to| started_at < to)
             && self
                 .from
-                .is_none_or(|from| i.resolved_at.is_none_or(|r| r >= from))
+                .is_none_or(|from| resolved_at.is_none_or(|r| r >= from))
     }
 }
 

@@ -236,6 +236,9 @@ impl ReadModel {
             OfferingId,
             &mut delta.loaded.offerings,
         );
+        for &id in &c.incidents {
+            model.unindex_outage(IncidentId(id));
+        }
         apply(
             &mut model.incidents,
             &c.incidents,
@@ -260,6 +263,9 @@ impl ReadModel {
             IncidentId,
             &mut delta.loaded.reopened,
         );
+        for &id in &c.incidents {
+            model.index_outage(IncidentId(id));
+        }
         apply(
             &mut model.maintenances,
             &c.maintenances,
@@ -395,8 +401,10 @@ fn load_all(conn: &mut DbConnection) -> RepoResult<Model> {
         reopened,
         maintenances: maintenances.into_iter().map(|r| (r.item.id, r)).collect(),
         feed_tokens,
+        outages: BTreeMap::new(),
         feed_token_hashes: HashMap::new(),
     };
     model.index_feed_tokens();
+    model.index_outages();
     Ok(model)
 }

@@ -8,15 +8,17 @@
 
 mod filters;
 mod load;
+mod outages;
 mod reads;
 
 pub use filters::{IncidentFilter, MaintenanceFilter};
 pub use load::ReadModel;
+pub use outages::Outages;
 pub use reads::{Mixed, Reads};
 
 use std::collections::{BTreeMap, HashMap};
 
-use domain::availability::{ScopedOutage, ScopedPlanned, Window};
+use domain::availability::{ScopedPlanned, Window};
 use domain::{
     Account, AccountId, AccountKind, AccountScope, Caller, CallerView, Classification,
     ClassificationId, Contact, ContactId, ContactScope, EventScope, Incident, IncidentId,
@@ -32,6 +34,7 @@ use crate::repo::offerings::OfferingFilter;
 use crate::repo::tenants::TenantFilter;
 use crate::repo::{Page, PageRequest, Record};
 use crate::{RepoError, RepoResult};
+use outages::ServiceOutages;
 
 /// The data, at one version.
 #[derive(Debug, Default)]
@@ -50,6 +53,9 @@ pub struct Model {
     /// The status timeline of each reopened incident (availability needs its gaps).
     reopened: BTreeMap<IncidentId, Vec<(OffsetDateTime, IncidentStatus)>>,
     maintenances: BTreeMap<MaintenanceId, Record<Maintenance>>,
+    /// Each service's incidents as availability counts them, kept beside the incidents (see
+    /// [`Model::index_outage`]) so that a rollup shares them instead of rebuilding them.
+    outages: BTreeMap<ServiceId, ServiceOutages>,
     /// Feed tokens: id → (contact, SHA-256 of the token), and the hash → id index.
     feed_tokens: BTreeMap<i64, (ContactId, String)>,
     feed_token_hashes: HashMap<String, i64>,
@@ -106,6 +112,41 @@ impl Model {
             .iter()
             .map(|(id, (_, hash))| (hash.clone(), *id))
             .collect();
+    }
+
+    /// Puts the incident `id` (as the model holds it now, with its timeline) into its
+    /// service's outages; a gone incident stays out. Call [`Model::unindex_outage`] first.
+    fn index_outage(&mut self, id: IncidentId) {
+        let Some(record) = self.incidents.get(&id) else {
+            return;
+        };
+        let incident = &record.item;
+        let outage =
+            availability::scoped_outage(incident, self.reopened.get(&id).map(Vec::as_slice));
+        self.outages.entry(incident.service_id).or_default().insert(
+            id,
+            incident.started_at,
+            incident.resolved_at,
+            outage,
+        );
+    }
+
+    /// Takes the incident `id` (as the model holds it now) out of its service's outages.
+    fn unindex_outage(&mut self, id: IncidentId) {
+        if let Some(record) = self.incidents.get(&id) {
+            if let Some(outages) = self.outages.get_mut(&record.item.service_id) {
+                outages.remove(id);
+            }
+        }
+    }
+
+    /// Every incident's outage, from scratch.
+    fn index_outages(&mut self) {
+        self.outages.clear();
+        let ids: Vec<IncidentId> = self.incidents.keys().copied().collect();
+        for id in ids {
+            self.index_outage(id);
+        }
     }
 
     fn scoped_tenants(&self, scope: TenantScope, service: Option<ServiceId>) -> Vec<ScopedTenant> {
@@ -327,20 +368,12 @@ impl Model {
         service: ServiceId,
         window: Window,
         now: OffsetDateTime,
-    ) -> RepoResult<(Vec<ScopedOutage>, Vec<ScopedPlanned>)> {
-        let in_window = IncidentFilter {
-            services: Some(vec![service]),
-            from: Some(window.from),
-            to: Some(window.to),
-            ..IncidentFilter::default()
-        };
+    ) -> RepoResult<(Outages, Vec<ScopedPlanned>)> {
         let outages = self
-            .incidents
-            .values()
-            .map(|record| &record.item)
-            .filter(|i| in_window.matches(i))
-            .map(|i| availability::scoped_outage(i, self.reopened.get(&i.id).map(Vec::as_slice)))
-            .collect();
+            .outages
+            .get(&service)
+            .map(|o| o.in_window(window))
+            .unwrap_or_default();
         let counted = MaintenanceFilter {
             services: Some(vec![service]),
             from: Some(window.from),

@@ -417,3 +417,82 @@ async fn narrowing_an_open_incident_recovers_the_tenants_it_leaves_instead_of_er
         .clone();
     assert_eq!(sma["status"], "operational", "{status}");
 }
+
+/// Each offering's availability in `token`'s partner-wide rollup over `window`, by id.
+async fn overview(app: &TestApp, token: &str, window: &str) -> Vec<(i64, f64)> {
+    let answer = app
+        .get_ok(&format!("/api/v1/availability?{window}"), token)
+        .await;
+    let mut rows: Vec<(i64, f64)> = answer["offerings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["offering_id"].as_i64().unwrap(),
+                o["availability"].as_f64().unwrap_or(-1.0),
+            )
+        })
+        .collect();
+    rows.sort_by_key(|r| r.0);
+    rows
+}
+
+/// The read model keeps each service's incidents laid out for the rollups between requests:
+/// every change to an incident must show in the very next answer, per tenant and partner-wide.
+#[actix_web::test]
+async fn availability_follows_each_change_to_an_incident_at_once() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let globex = app.token(GLOBEX);
+    let northwind = app.token(NORTHWIND);
+    let window = format!(
+        "from={}&to={}",
+        at(-Duration::hours(5)),
+        at(-Duration::hours(1))
+    )
+    .replace('+', "%2B");
+    let before = downtime(&app, &globex, "globex-prod", &window).await;
+    let overview_before = overview(&app, &northwind, &window).await;
+
+    let id = service_wide_outage(&app).await;
+    assert!(close(
+        downtime(&app, &globex, "globex-prod", &window).await,
+        before + 180.0
+    ));
+    let overview_down = overview(&app, &northwind, &window).await;
+    assert_ne!(
+        overview_down, overview_before,
+        "a new incident shows partner-wide"
+    );
+
+    let recovered = json!({"tenant_ids": [tenant(&app, "globex-prod").await], "state": "recovered", "at": at(-Duration::hours(3))});
+    assert_eq!(mark(&app, id, &recovered).await.status(), StatusCode::OK);
+    assert!(close(
+        downtime(&app, &globex, "globex-prod", &window).await,
+        before + 60.0
+    ));
+    let undone = json!({"tenant_ids": [tenant(&app, "globex-prod").await], "state": "affected"});
+    assert_eq!(mark(&app, id, &undone).await.status(), StatusCode::OK);
+    assert!(close(
+        downtime(&app, &globex, "globex-prod", &window).await,
+        before + 180.0
+    ));
+    assert_eq!(overview(&app, &northwind, &window).await, overview_down);
+
+    // Resolved, then corrected to have reached stark-prod only: globex-prod never had it.
+    app.resolve(id).await;
+    let corrected = app
+        .patch(
+            &format!("/api/v1/incidents/{id}"),
+            &app.admin_token(),
+            &json!({"scope": {"kind": "tenants", "tenant_ids": [tenant(&app, "stark-prod").await]}}),
+        )
+        .await;
+    assert_eq!(corrected.status(), StatusCode::OK);
+    assert!(close(
+        downtime(&app, &globex, "globex-prod", &window).await,
+        before
+    ));
+    assert_eq!(overview(&app, &northwind, &window).await, overview_before);
+}
