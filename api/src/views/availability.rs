@@ -813,6 +813,32 @@ pub(crate) fn overview_history(
     Ok(OverviewHistory { view, services })
 }
 
+/// `work` on each item, the items spread over the machine's cores (scoped threads; the
+/// calling thread takes a share), the results in the items' order.
+fn side_by_side<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let share = items.len().div_ceil(cores.max(1)).max(1);
+    let mut chunks = items.chunks(share);
+    let Some(first) = chunks.next() else {
+        return Vec::new();
+    };
+    let work = &work;
+    std::thread::scope(|scope| {
+        let others: Vec<_> = chunks
+            .map(|chunk| scope.spawn(move || chunk.iter().map(work).collect::<Vec<R>>()))
+            .collect();
+        let mut results: Vec<R> = first.iter().map(work).collect();
+        for other in others {
+            // A panic in a share is this request's panic, as it would be without threads.
+            match other.join() {
+                Ok(done) => results.extend(done),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        results
+    })
+}
+
 pub(crate) fn overview(
     h: OverviewHistory,
     period: &Period,
@@ -821,11 +847,10 @@ pub(crate) fn overview(
     let view = &h.view;
     let mut visible: Vec<&Offering> = view.offerings().collect();
     visible.sort_by_key(|o| o.id);
-    let mut rows = Vec::new();
-    for (service, outages, planned) in &h.services {
-        let service = *service;
-        // One history and one computation per service, shared by its offerings.
-        let tenants = view.tenants_of(service);
+    // One history and one computation per service, shared by its offerings; the services'
+    // are independent, so they run side by side on the machine's cores.
+    let compute = |(service, outages, planned): &(ServiceId, Outages, Vec<ScopedPlanned>)| {
+        let tenants = view.tenants_of(*service);
         let keys: Vec<(TenantId, domain::ClassificationId)> = tenants
             .iter()
             .map(|t| (t.id, t.classification_id))
@@ -839,6 +864,11 @@ pub(crate) fn overview(
             weights,
             period.now,
         );
+        (*service, tenants, series)
+    };
+    let computed = side_by_side(&h.services, compute);
+    let mut rows = Vec::new();
+    for (service, tenants, series) in computed {
         for offering in visible.iter().filter(|o| o.service_id == service) {
             let target = offering.sla_target.percent();
             let figures: Vec<(TenantId, Figures)> = tenants
