@@ -1239,7 +1239,7 @@ type Class = (ClassificationId, Vec<Aimed>, Vec<(usize, Cut)>);
 /// Figures for every tenant of one service. Tenants sharing a classification, the same
 /// explicit targeting and the same recoveries have identical histories, so each such class is
 /// computed once: the cost grows with events × classes, not events × tenants. The incidents
-/// may be owned or shared (`Arc`, as the read model keeps them).
+/// may be owned, or borrowed from where they are kept (the read model's layout).
 pub fn per_tenant<O: Borrow<ScopedOutage>>(
     tenants: &[(TenantId, ClassificationId)],
     incidents: &[O],

@@ -162,9 +162,19 @@ async fn a_refusing_server_is_retried_until_the_message_is_accepted() {
     let got = receiver.wait_for(|mails| !mails.is_empty()).await;
     assert_eq!(got.len(), 1);
     assert_eq!(receiver.to(GLOBEX).len(), 1);
-    let outcomes = slr_tests::with_conn(&app, |conn| {
-        persistence::repo::email::sent_to(conn, GLOBEX, 10).unwrap()
-    });
+    // The receiver holds the message once it accepts it; the mailer records the delivery just
+    // after that: wait for the record (bounded, as the receiver waits).
+    let started = std::time::Instant::now();
+    let outcomes = loop {
+        let outcomes = slr_tests::with_conn(&app, |conn| {
+            persistence::repo::email::sent_to(conn, GLOBEX, 10).unwrap()
+        });
+        let recorded = outcomes.iter().any(|(_, state, _, _)| state != "pending");
+        if recorded || started.elapsed() > Duration::from_secs(20) {
+            break outcomes;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert_eq!(outcomes.len(), 1, "one message, however many attempts");
     let (event, state, attempts, _) = &outcomes[0];
     assert_eq!(
