@@ -116,13 +116,18 @@ impl Application {
             settings.webhooks.clone(),
         )
         .map_err(StartupError::Email)?;
+        model.set_mails(mailer.enabled());
         let (webhook_bell, mail_bell) = (Bell::new(), Bell::new());
         let outbox = crate::workers::delivery::outbox(&[&webhook_bell, &mail_bell]);
         let delivery_worker = settings
             .webhooks
             .background
             .then(|| crate::workers::delivery::start(deliverer.clone(), webhook_bell));
-        let mail_worker = (settings.email.background && mailer.enabled())
+        // Without SMTP the mailer sends nothing, but still purges what an earlier configuration
+        // left in the outbox.
+        let mail_worker = settings
+            .email
+            .background
             .then(|| crate::workers::mail::start(mailer.clone(), mail_bell));
         let scheduler = crate::workers::schedule::Scheduler::new(
             settings.database.clone(),
@@ -346,6 +351,8 @@ where
         .service(crate::routes::status_page::get_status_page_event)
         .service(crate::routes::email::get_unsubscribe)
         .service(crate::routes::email::post_unsubscribe)
+        .service(crate::routes::email::get_confirm_subscription)
+        .service(crate::routes::email::post_confirm_subscription)
         .service(scope::scope("/api/v1").configure(routes::api_v1))
 }
 

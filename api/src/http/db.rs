@@ -166,6 +166,11 @@ impl Db {
         self.model.read(|model| model.feed_caller(hash))
     }
 
+    /// The reader behind an email link's view key (by its hash), from the read model.
+    pub fn email_link_caller(&self, hash: &str) -> Option<domain::Caller> {
+        self.model.read(|model| model.email_link_caller(hash))
+    }
+
     /// The caller behind a token's contact, from the read model.
     pub fn caller(&self, contact: domain::ContactId) -> Result<domain::Caller, RepoError> {
         self.model.read(|model| model.caller(contact))

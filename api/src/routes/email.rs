@@ -3,8 +3,9 @@
 
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
-use domain::{Caller, Email, ServiceId};
+use domain::{AccountScope, Caller, ContactScope, Email, ServiceId};
 use maud::html;
+use persistence::repo::audit::Action;
 use persistence::repo::email::{
     self, EmailSubscription, NewSubscription, Subscriber, SubscriptionChanges,
 };
@@ -147,16 +148,55 @@ pub async fn create_email_subscription(
         .iter()
         .map(|t| (*t).into())
         .collect();
-    let new = NewSubscription {
+    let (account_id, contact_id) = (caller.account_id, caller.contact_id);
+    let (address, account_name) = db
+        .read(move |model| {
+            let account = model.account(AccountScope::All, account_id)?.item;
+            let address = match &subscriber {
+                Subscriber::Account(address) => address.clone(),
+                Subscriber::Contact(_) => model
+                    .contact(ContactScope::All, contact_id)?
+                    .item
+                    .email
+                    .as_str()
+                    .to_owned(),
+            };
+            Ok((address, account.name.as_str().to_owned()))
+        })
+        .await?;
+    let mut new = NewSubscription {
         account_id: caller.account_id,
-        subscriber,
+        subscriber: match body.email {
+            Some(_) => Subscriber::Account(address.clone()),
+            None => Subscriber::Contact(caller.contact_id),
+        },
         event_types: event_types(body.event_types.as_deref().unwrap_or(&all))?,
         service_ids: body.service_ids,
         unsubscribe_token: crate::http::auth::feed_token::random_token(24),
+        confirmed: false,
     };
     check_services(db, new.service_ids.clone()).await?;
+    let taken = address.clone();
+    if let Some(existing) = db
+        .run(move |conn| email::at_address(conn, account_id, &taken))
+        .await?
+    {
+        return Err(already_subscribed(&existing));
+    }
     crate::http::idempotency::create_once(db, &caller.clone(), &req, &raw, move |conn| {
+        if email::at_address(conn, new.account_id, &address)?.is_some() {
+            return Err(persistence::RepoError::Duplicate {
+                field: Some("email".to_owned()),
+            });
+        }
+        // A contact's own address, or one of the account's contacts': sends at once. Any
+        // other address confirms first, so no account can mail people who never asked.
+        new.confirmed = matches!(new.subscriber, Subscriber::Contact(_))
+            || email::is_contact_address(conn, new.account_id, &address)?;
         let created = email::create(conn, &new)?;
+        if created.confirmed_at.is_none() {
+            crate::services::email::ask_to_confirm(conn, &created, &account_name)?;
+        }
         let response = EmailSubscriptionResponse::from(created);
         crate::services::audit::created(
             conn,
@@ -171,6 +211,19 @@ pub async fn create_email_subscription(
         ))
     })
     .await
+}
+
+/// 409: the address has a subscription in the account already (one per address and account,
+/// so that each message has exactly one unsubscribe link that stops it).
+fn already_subscribed(existing: &EmailSubscription) -> ApiError {
+    ApiError::new(
+        ErrorCode::AlreadyExists,
+        format!(
+            "{} already has an email subscription in this account (id {}): change that one",
+            existing.email, existing.id
+        ),
+    )
+    .field("email", "already subscribed")
 }
 
 /// Change a subscription's event types or services, with `If-Match`.
@@ -274,8 +327,9 @@ pub async fn get_unsubscribe(
 }
 
 /// Unsubscribe: the button of the page, or a mail client's one-click request (RFC 8058,
-/// `List-Unsubscribe-Post`). Answers the same page whether or not the link was used before,
-/// so a repeat is harmless.
+/// `List-Unsubscribe-Post`). Ends exactly the subscription the link came with, and records it
+/// in the audit log (as its reader: the contact, or the account). Answers the same page whether
+/// or not the link was used before, so a repeat is harmless.
 #[utoipa::path(tag = "integrations", params(UnsubscribeParams), responses((status = 200, description = "Unsubscribed", body = String, content_type = "text/html"), (status = 400, description = "No `key`", body = crate::http::error::Problem, content_type = "application/problem+json")), security(()))]
 #[post("/unsubscribe")]
 pub async fn post_unsubscribe(
@@ -285,13 +339,142 @@ pub async fn post_unsubscribe(
     let key = params.0.key;
     state
         .db
-        .run(move |conn| email::unsubscribe(conn, &key))
+        .run(move |conn| {
+            persistence::repo::transaction(conn, |conn| {
+                let Some(ended) = email::unsubscribe(conn, &key)? else {
+                    return Ok(());
+                };
+                let before = EmailSubscriptionResponse::from(ended.clone());
+                crate::services::audit::record(
+                    conn,
+                    &link_holder(&ended),
+                    Action::Delete,
+                    "email_subscription",
+                    ended.id,
+                    Some(&before),
+                    None,
+                )
+            })
+        })
         .await?;
     let body = html! {
         h1 { "Unsubscribed" }
         p { "No more status emails will be sent for this subscription." }
     };
     Ok(unsubscribe_page(actix_web::http::StatusCode::OK, body))
+}
+
+/// Who acted through a message's link, for the audit log (which records its contact and
+/// account): the subscription's contact, or its account (contact 0).
+fn link_holder(subscription: &EmailSubscription) -> Caller {
+    Caller {
+        contact_id: match subscription.subscriber {
+            Subscriber::Contact(contact) => contact,
+            Subscriber::Account(_) => domain::ContactId(0),
+        },
+        account_id: subscription.account_id,
+        account_kind: domain::AccountKind::Customer,
+        role: domain::Role::Viewer,
+    }
+}
+
+/// The page of a confirmation message's link: says which account asked to mail which address,
+/// and asks to confirm (a prefetched link confirms nothing). HTML; 404 when the link is not one
+/// (or the subscription ended).
+#[utoipa::path(tag = "integrations", params(UnsubscribeParams), responses((status = 200, description = "The confirmation page", body = String, content_type = "text/html"), (status = 404, description = "The link is not one, or its subscription ended", body = String, content_type = "text/html"), (status = 400, description = "No `key`", body = crate::http::error::Problem, content_type = "application/problem+json")), security(()), extensions(("x-answer-cache" = json!("none"))))]
+#[get("/confirm-subscription")]
+pub async fn get_confirm_subscription(
+    state: web::Data<AppState>,
+    params: QueryParams<UnsubscribeParams>,
+) -> Result<HttpResponse, ApiError> {
+    let key = params.0.key;
+    let lookup = key.clone();
+    let found = state
+        .db
+        .run(move |conn| email::by_unsubscribe_token(conn, &lookup))
+        .await?;
+    let (status, body) = match found {
+        Some(subscription) => {
+            let account = subscription.account_id;
+            let name = state
+                .db
+                .read(move |model| Ok(model.account(AccountScope::All, account)?.item.name))
+                .await?;
+            (
+                actix_web::http::StatusCode::OK,
+                html! {
+                    h1 { "Confirm status emails" }
+                    p { "Send " (name) "'s status emails to " strong { (subscription.email) } "?" }
+                    form method="post" action=(format!("/confirm-subscription?key={key}")) {
+                        button type="submit" { "Confirm" }
+                    }
+                },
+            )
+        }
+        None => (
+            actix_web::http::StatusCode::NOT_FOUND,
+            html! {
+                h1 { "Nothing to confirm" }
+                p { "This link is not one of ours, or its subscription has ended." }
+            },
+        ),
+    };
+    Ok(unsubscribe_page(status, body))
+}
+
+/// Confirm a subscription (the button of the page): from now on its messages are sent. Recorded
+/// in the audit log. 404 when the link is not one (or the subscription ended).
+#[utoipa::path(tag = "integrations", params(UnsubscribeParams), responses((status = 200, description = "Confirmed", body = String, content_type = "text/html"), (status = 404, description = "The link is not one, or its subscription ended", body = String, content_type = "text/html"), (status = 400, description = "No `key`", body = crate::http::error::Problem, content_type = "application/problem+json")), security(()))]
+#[post("/confirm-subscription")]
+pub async fn post_confirm_subscription(
+    state: web::Data<AppState>,
+    params: QueryParams<UnsubscribeParams>,
+) -> Result<HttpResponse, ApiError> {
+    let key = params.0.key;
+    let confirmed = state
+        .db
+        .run(move |conn| {
+            persistence::repo::transaction(conn, |conn| {
+                let Some(before) = email::by_unsubscribe_token(conn, &key)? else {
+                    return Ok(false);
+                };
+                if before.confirmed_at.is_some() {
+                    return Ok(true);
+                }
+                let Some(after) = email::confirm(conn, &key)? else {
+                    return Ok(false);
+                };
+                crate::services::audit::record(
+                    conn,
+                    &link_holder(&after),
+                    Action::Update,
+                    "email_subscription",
+                    after.id,
+                    Some(&EmailSubscriptionResponse::from(before)),
+                    Some(&EmailSubscriptionResponse::from(after)),
+                )?;
+                Ok(true)
+            })
+        })
+        .await?;
+    let (status, body) = if confirmed {
+        (
+            actix_web::http::StatusCode::OK,
+            html! {
+                h1 { "Confirmed" }
+                p { "Status emails will be sent to this address. Every message carries a link to stop them." }
+            },
+        )
+    } else {
+        (
+            actix_web::http::StatusCode::NOT_FOUND,
+            html! {
+                h1 { "Nothing to confirm" }
+                p { "This link is not one of ours, or its subscription has ended." }
+            },
+        )
+    };
+    Ok(unsubscribe_page(status, body))
 }
 
 fn unsubscribe_page(status: actix_web::http::StatusCode, body: maud::Markup) -> HttpResponse {

@@ -1,12 +1,12 @@
-//! Email announcements: inside a write's transaction, one message per recipient address for
-//! every email subscription to the event whose reader (the contact, or the account) may see it
+//! Email announcements: inside a write's transaction, one message per confirmed email
+//! subscription to the event whose reader (the contact, or the account) may see it
 //! — written as that reader sees the event, its tenants only.
 
 use std::collections::HashMap;
 
-use domain::{AccountScope, Caller, Role, WebhookEventType};
+use domain::{Caller, Role, WebhookEventType};
 use persistence::model::{Mixed, Model, ReadModel};
-use persistence::repo::email::{self, EmailSubscription, NewEmail, Subscriber};
+use persistence::repo::email::{self, EmailSubscription, NewEmail, Reader};
 use persistence::{DbConnection, RepoError, RepoResult};
 
 use crate::views::events::EventKind;
@@ -14,23 +14,14 @@ use crate::views::events::EventKind;
 /// The reader a subscription's messages are written for: its contact, or its account as a
 /// viewer. `None` when the contact is gone.
 fn reader(model: &Model, subscription: &EmailSubscription) -> RepoResult<Option<Caller>> {
-    match subscription.subscriber {
-        Subscriber::Contact(contact) => match model.caller(contact) {
-            Ok(caller) => Ok(Some(caller)),
-            Err(RepoError::NotFound) => Ok(None),
-            Err(other) => Err(other),
-        },
-        Subscriber::Account(_) => {
-            let account = model
-                .account(AccountScope::All, subscription.account_id)?
-                .item;
-            Ok(Some(Caller {
-                contact_id: domain::ContactId(0),
-                account_id: account.id,
-                account_kind: account.kind,
-                role: Role::Viewer,
-            }))
-        }
+    let found = match subscription.reader() {
+        Reader::Contact(contact) => model.caller(contact),
+        Reader::Account(account) => model.account_viewer(account),
+    };
+    match found {
+        Ok(caller) => Ok(Some(caller)),
+        Err(RepoError::NotFound) => Ok(None),
+        Err(other) => Err(other),
     }
 }
 
@@ -54,9 +45,10 @@ fn in_words(event: WebhookEventType) -> &'static str {
 }
 
 /// Writes the messages of announcement `announcement` (one event) into the email outbox: for
-/// every subscription to `event` whose reader sees event `id` (and whose service filter and
-/// `concerns` keep it), one message to its address; an address reached by several
-/// subscriptions gets one. Returns how many.
+/// every confirmed subscription to `event` whose reader sees event `id` (and whose service
+/// filter and `concerns` keep it), one message, written as that subscription's reader sees
+/// the event — never merged with another subscription's. Nothing on a server that sends no
+/// email. Returns how many.
 pub fn announce<K: EventKind>(
     conn: &mut DbConnection,
     model: &ReadModel,
@@ -65,6 +57,9 @@ pub fn announce<K: EventKind>(
     announcement: &str,
     concerns: &impl Fn(&K::Response) -> bool,
 ) -> RepoResult<usize> {
+    if !model.mails() {
+        return Ok(0);
+    }
     let subscriptions = email::subscribed(conn, event)?;
     if subscriptions.is_empty() {
         return Ok(0);
@@ -116,4 +111,33 @@ pub fn announce<K: EventKind>(
         Ok(emails)
     })?;
     email::enqueue(conn, &emails)
+}
+
+/// The event type of a confirmation message (it is no event's).
+pub const CONFIRMATION: &str = "subscription.confirm";
+
+/// Writes the message asking `subscription`'s address to confirm it (double opt-in: an
+/// account's subscription to an address that is not one of its contacts' sends nothing until
+/// then), naming the account that asked.
+pub fn ask_to_confirm(
+    conn: &mut DbConnection,
+    subscription: &EmailSubscription,
+    account_name: &str,
+) -> RepoResult<usize> {
+    email::enqueue(
+        conn,
+        &[NewEmail {
+            subscription_id: subscription.id,
+            announcement: format!("confirm-{}", subscription.id),
+            recipient: subscription.email.clone(),
+            event_type: CONFIRMATION.to_owned(),
+            subject: format!("Confirm status emails for {account_name}"),
+            body: format!(
+                "An administrator of {account_name} asked to send status emails about its \
+                 services to this address.\nNothing is sent until you confirm with the link \
+                 below. If you did not expect this, ignore this message or unsubscribe.\n"
+            ),
+            link: String::new(),
+        }],
+    )
 }

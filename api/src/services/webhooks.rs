@@ -1,7 +1,7 @@
 //! Webhook announcements: inside a write's transaction, one delivery per subscribed endpoint
 //! whose owner may see the event goes into the outbox (Standard Webhooks messages).
 
-use domain::{AccountScope, Caller, Role, WebhookFormat};
+use domain::{Caller, WebhookFormat};
 use persistence::model::{Mixed, Model, ReadModel};
 use persistence::repo::webhooks::{self, NewDelivery, Webhook};
 use persistence::{DbConnection, RepoError, RepoResult};
@@ -77,13 +77,7 @@ pub(crate) fn new_message_id() -> String {
 /// The caller an endpoint's payloads are rendered for: its account, as a viewer (no contact:
 /// what an account sees does not depend on which of its contacts asks).
 fn endpoint_caller(model: &Model, hook: &Webhook) -> RepoResult<Caller> {
-    let account = model.account(AccountScope::All, hook.account_id)?.item;
-    Ok(Caller {
-        contact_id: domain::ContactId(0),
-        account_id: account.id,
-        account_kind: account.kind,
-        role: Role::Viewer,
-    })
+    model.account_viewer(hook.account_id)
 }
 
 /// Writes, inside the transaction of a write to event `id`, one delivery for every enabled

@@ -34,6 +34,21 @@ pub struct EmailSubscriptionResponse {
     pub updated_at: OffsetDateTime,
     /// PATCH with `If-Match: <ETag>` to change only this version.
     pub version: i64,
+    /// `active`: messages are sent. `pending_confirmation`: an account's subscription to an
+    /// address that is not one of its contacts' sends nothing until the address confirms it
+    /// with the link it was mailed.
+    pub status: SubscriptionStatus,
+    /// When the address confirmed it (a contact's own, or a contact's address: when made).
+    #[serde(with = "crate::http::wire::instant::option")]
+    pub confirmed_at: Option<OffsetDateTime>,
+}
+
+/// Whether a subscription sends (see `status`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscriptionStatus {
+    Active,
+    PendingConfirmation,
 }
 
 impl From<EmailSubscription> for EmailSubscriptionResponse {
@@ -52,6 +67,11 @@ impl From<EmailSubscription> for EmailSubscriptionResponse {
             created_at: s.created_at,
             updated_at: s.updated_at,
             version: s.version,
+            status: match s.confirmed_at {
+                Some(_) => SubscriptionStatus::Active,
+                None => SubscriptionStatus::PendingConfirmation,
+            },
+            confirmed_at: s.confirmed_at,
         }
     }
 }

@@ -175,10 +175,22 @@ impl Mailer {
             .recipient
             .parse()
             .map_err(|e| (format!("not an address: {e}"), true))?;
-        let body = format!(
-            "{}\nDetails: {}{}\n\n--\nYou get this because you subscribed to these notifications.\nUnsubscribe: {unsubscribe}\n",
-            message.body, self.email.public_url, message.link
-        );
+        let public = &self.email.public_url;
+        let body = if message.event_type == crate::services::email::CONFIRMATION {
+            format!(
+                "{}\nConfirm: {public}/confirm-subscription?key={}\n\n--\nUnsubscribe: {unsubscribe}\n",
+                message.body, message.unsubscribe_token
+            )
+        } else {
+            // The link opens the event's page as this subscription's reader (its view key
+            // works only there and in the feeds, and ends with the subscription).
+            format!(
+                "{}\nDetails: {public}{}?token={}\n\n--\nYou get this because you subscribed to these notifications.\nUnsubscribe: {unsubscribe}\n",
+                message.body,
+                message.link,
+                email::view_key(&message.unsubscribe_token)
+            )
+        };
         let host = self.from.email.domain().to_owned();
         let email = Message::builder()
             .from(self.from.clone())
@@ -203,6 +215,17 @@ impl Mailer {
             .send(&email)
             .map(drop)
             .map_err(|e| (e.to_string(), e.is_permanent()))
+    }
+
+    /// Forgets messages sent or given up before `before`; without SMTP also those waiting
+    /// longer than a mailer would retry them (nothing here will ever send them).
+    fn purge(&self, conn: &mut DbConnection, before: OffsetDateTime) -> RepoResult<usize> {
+        let mut purged = email::purge_finished(conn, before)?;
+        if !self.enabled() {
+            let given_up = OffsetDateTime::now_utc() - self.retries.give_up_after;
+            purged += email::purge_waiting(conn, given_up)?;
+        }
+        Ok(purged)
     }
 
     /// One turn on demand, on a blocking thread with its own connection: sends what is due
@@ -231,7 +254,7 @@ pub fn start(mailer: Mailer, bell: Bell) -> Worker {
                 &bell.woken,
                 &stop,
                 |conn| mailer.drain(conn),
-                email::purge_finished,
+                |conn, before| mailer.purge(conn, before),
             );
         },
     )

@@ -14,8 +14,8 @@ use super::*;
 use crate::connection::DbConnection;
 use crate::repo::accounts;
 use crate::repo::{
-    all_rows_in, availability, catalogue, contacts, feed_tokens, incident_reports, incidents,
-    maintenances, offerings, tenants,
+    all_rows_in, availability, catalogue, contacts, email, feed_tokens, incident_reports,
+    incidents, maintenances, offerings, tenants,
 };
 use crate::schema::{data_changes, incidents as incidents_t};
 use crate::{RepoError, RepoResult};
@@ -37,6 +37,7 @@ struct Changed {
     incidents: HashSet<i64>,
     maintenances: HashSet<i64>,
     feed_tokens: HashSet<i64>,
+    email_subscriptions: HashSet<i64>,
 }
 
 impl Changed {
@@ -52,6 +53,7 @@ impl Changed {
             Some(ObjectKind::Incident) => &mut self.incidents,
             Some(ObjectKind::Maintenance) => &mut self.maintenances,
             None if table == "feed_tokens" => &mut self.feed_tokens,
+            None if table == "email_subscriptions" => &mut self.email_subscriptions,
             // The audit log: read from the database (provider admins only).
             None => return,
         };
@@ -68,6 +70,7 @@ impl Changed {
             + self.incidents.len()
             + self.maintenances.len()
             + self.feed_tokens.len()
+            + self.email_subscriptions.len()
     }
 }
 
@@ -122,6 +125,9 @@ pub struct ReadModel {
     model: RwLock<Model>,
     /// One catch-up at a time.
     catching_up: Mutex<()>,
+    /// Whether announcements write email into the outbox: only a server that can send it
+    /// (with an SMTP server) queues messages.
+    mails: std::sync::atomic::AtomicBool,
 }
 
 impl ReadModel {
@@ -130,7 +136,18 @@ impl ReadModel {
         Ok(Self {
             model: RwLock::new(load_all(conn)?),
             catching_up: Mutex::new(()),
+            mails: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Says whether announcements write email (set once at start).
+    pub fn set_mails(&self, on: bool) {
+        self.mails.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether announcements write email into the outbox.
+    pub fn mails(&self) -> bool {
+        self.mails.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Runs `read` on the current model.
@@ -281,6 +298,15 @@ impl ReadModel {
             );
             model.index_feed_tokens();
         }
+        if !c.email_subscriptions.is_empty() {
+            apply(
+                &mut model.email_links,
+                &c.email_subscriptions,
+                |id| id,
+                &mut delta.loaded.email_links,
+            );
+            model.index_email_links();
+        }
         model.version = model.version.max(delta.version);
         Ok(model.version)
     }
@@ -341,7 +367,27 @@ fn load_delta(conn: &mut DbConnection, delta: &mut Delta) -> RepoResult<()> {
             delta.loaded.feed_tokens.insert(id, (contact, hash));
         }
     }
+    for &id in &c.email_subscriptions {
+        delta
+            .loaded
+            .email_links
+            .extend(email_links(conn, Some(id))?);
+    }
     Ok(())
+}
+
+/// The readers of confirmed email subscriptions (all, or only `id`) and the hashes of the view
+/// keys in their messages' links.
+fn email_links(
+    conn: &mut DbConnection,
+    id: Option<i64>,
+) -> RepoResult<impl Iterator<Item = (i64, (email::Reader, String))>> {
+    Ok(email::link_secrets(conn, id)?
+        .into_iter()
+        .map(|(id, reader, secret)| {
+            let hash = feed_tokens::token_hash(&email::view_key(&secret));
+            (id, (reader, hash))
+        }))
 }
 
 /// The status timelines of reopened incidents (of `ids`, or all).
@@ -384,6 +430,7 @@ fn load_all(conn: &mut DbConnection) -> RepoResult<Model> {
         .into_iter()
         .map(|(id, contact, hash)| (id, (contact, hash)))
         .collect();
+    let email_links = email_links(conn, None)?.collect();
     let mut model = Model {
         version,
         accounts: accounts.into_iter().map(|r| (r.item.id, r)).collect(),
@@ -403,8 +450,11 @@ fn load_all(conn: &mut DbConnection) -> RepoResult<Model> {
         feed_tokens,
         outages: BTreeMap::new(),
         feed_token_hashes: HashMap::new(),
+        email_links,
+        email_link_hashes: HashMap::new(),
     };
     model.index_feed_tokens();
+    model.index_email_links();
     model.index_outages();
     Ok(model)
 }

@@ -30,6 +30,7 @@ use time::OffsetDateTime;
 use crate::changes::ObjectKind;
 use crate::repo::accounts::AccountFilter;
 use crate::repo::availability;
+use crate::repo::email::Reader;
 use crate::repo::offerings::OfferingFilter;
 use crate::repo::tenants::TenantFilter;
 use crate::repo::{Page, PageRequest, Record};
@@ -59,6 +60,10 @@ pub struct Model {
     /// Feed tokens: id → (contact, SHA-256 of the token), and the hash → id index.
     feed_tokens: BTreeMap<i64, (ContactId, String)>,
     feed_token_hashes: HashMap<String, i64>,
+    /// Confirmed email subscriptions: id → (reader, SHA-256 of the view key in their
+    /// messages' links), and the hash → id index.
+    email_links: BTreeMap<i64, (Reader, String)>,
+    email_link_hashes: HashMap<String, i64>,
 }
 
 /// A page of `map`'s values after `page.after` (keys made by `key`), keeping those `keep`
@@ -103,6 +108,36 @@ impl Model {
         let id = *self.feed_token_hashes.get(hash)?;
         let (contact, _) = self.feed_tokens.get(&id)?;
         Some((id, self.caller(*contact).ok()?))
+    }
+
+    /// The reader behind the view key (by its hash) in an email's link: the subscription's
+    /// contact, or its account as a viewer.
+    pub fn email_link_caller(&self, hash: &str) -> Option<Caller> {
+        let id = self.email_link_hashes.get(hash)?;
+        match self.email_links.get(id)?.0 {
+            Reader::Contact(contact) => self.caller(contact).ok(),
+            Reader::Account(account) => self.account_viewer(account).ok(),
+        }
+    }
+
+    /// An account as a viewer reads it (the reader of an account's webhooks and email).
+    pub fn account_viewer(&self, id: AccountId) -> RepoResult<Caller> {
+        let account = &self.accounts.get(&id).ok_or(RepoError::NotFound)?.item;
+        Ok(Caller {
+            contact_id: ContactId(0),
+            account_id: account.id,
+            account_kind: account.kind,
+            role: domain::Role::Viewer,
+        })
+    }
+
+    /// The hash → id index of the email subscriptions' view keys.
+    fn index_email_links(&mut self) {
+        self.email_link_hashes = self
+            .email_links
+            .iter()
+            .map(|(id, (_, hash))| (hash.clone(), *id))
+            .collect();
     }
 
     /// The hash → id index of the feed tokens.

@@ -1,8 +1,9 @@
 //! Email subscriptions (a contact's own, or its account's) and their outbox of messages,
-//! written in the transaction of the event they announce, one per recipient address and event.
+//! written in the transaction of the event they announce, one per subscription and event.
 
 use diesel::prelude::*;
 use domain::{AccountId, ContactId, EventTypes, WebhookEventType};
+use sha2::{Digest, Sha256};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::{ids_of, now, stored, stored_ids, utc, DeliveryState, Page, PageRequest};
@@ -32,31 +33,30 @@ pub struct EmailSubscription {
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub version: i64,
+    /// When its address confirmed it; `None`: nothing is sent to it yet (double opt-in).
+    pub confirmed_at: Option<OffsetDateTime>,
 }
 
-type Row = (
-    (
-        i64,
-        i64,
-        Option<i64>,
-        Option<String>,
-        String,
-        String,
-        String,
-        PrimitiveDateTime,
-        PrimitiveDateTime,
-        i64,
-    ),
-    Option<String>,
-);
+/// A subscription row, with its contact's address for a contact's own.
+#[derive(Queryable)]
+struct Row {
+    id: i64,
+    account_id: i64,
+    contact_id: Option<i64>,
+    email: Option<String>,
+    event_types: String,
+    service_ids: String,
+    unsubscribe_token: String,
+    created_at: PrimitiveDateTime,
+    updated_at: PrimitiveDateTime,
+    version: i64,
+    confirmed_at: Option<PrimitiveDateTime>,
+    contact_email: Option<String>,
+}
 
-fn from_row(
-    (
-        (id, account, contact, email, types, services, token, created, updated, version),
-        contact_email,
-    ): Row,
-) -> RepoResult<EmailSubscription> {
-    let subscriber = match (contact, email) {
+fn from_row(row: Row) -> RepoResult<EmailSubscription> {
+    let id = row.id;
+    let subscriber = match (row.contact_id, row.email) {
         (Some(contact), _) => Subscriber::Contact(ContactId(contact)),
         (None, Some(email)) => Subscriber::Account(email),
         (None, None) => {
@@ -67,19 +67,21 @@ fn from_row(
     };
     let email = match &subscriber {
         Subscriber::Account(email) => email.clone(),
-        Subscriber::Contact(_) => contact_email.unwrap_or_default(),
+        Subscriber::Contact(_) => row.contact_email.unwrap_or_default(),
     };
     Ok(EmailSubscription {
         id,
-        account_id: AccountId(account),
+        account_id: AccountId(row.account_id),
         subscriber,
         email,
-        event_types: EventTypes::parse(&types).map_err(|e| RepoError::Corrupt(e.to_string()))?,
-        service_ids: ids_of(&services),
-        unsubscribe_token: token,
-        created_at: utc(created),
-        updated_at: utc(updated),
-        version,
+        event_types: EventTypes::parse(&row.event_types)
+            .map_err(|e| RepoError::Corrupt(e.to_string()))?,
+        service_ids: ids_of(&row.service_ids),
+        unsubscribe_token: row.unsubscribe_token,
+        created_at: utc(row.created_at),
+        updated_at: utc(row.updated_at),
+        version: row.version,
+        confirmed_at: row.confirmed_at.map(utc),
     })
 }
 
@@ -90,18 +92,17 @@ macro_rules! subscriptions {
                 contacts::table.on(contacts::id.nullable().eq(email_subscriptions::contact_id)),
             )
             .select((
-                (
-                    email_subscriptions::id,
-                    email_subscriptions::account_id,
-                    email_subscriptions::contact_id,
-                    email_subscriptions::email,
-                    email_subscriptions::event_types,
-                    email_subscriptions::service_ids,
-                    email_subscriptions::unsubscribe_token,
-                    email_subscriptions::created_at,
-                    email_subscriptions::updated_at,
-                    email_subscriptions::version,
-                ),
+                email_subscriptions::id,
+                email_subscriptions::account_id,
+                email_subscriptions::contact_id,
+                email_subscriptions::email,
+                email_subscriptions::event_types,
+                email_subscriptions::service_ids,
+                email_subscriptions::unsubscribe_token,
+                email_subscriptions::created_at,
+                email_subscriptions::updated_at,
+                email_subscriptions::version,
+                email_subscriptions::confirmed_at,
                 contacts::email.nullable(),
             ))
             .into_boxed()
@@ -116,6 +117,9 @@ pub struct NewSubscription {
     pub event_types: EventTypes,
     pub service_ids: Vec<i64>,
     pub unsubscribe_token: String,
+    /// Whether it sends at once (a contact's own, or the address of one of the account's
+    /// contacts); otherwise its address confirms it first.
+    pub confirmed: bool,
 }
 
 pub fn create(conn: &mut DbConnection, new: &NewSubscription) -> RepoResult<EmailSubscription> {
@@ -135,6 +139,7 @@ pub fn create(conn: &mut DbConnection, new: &NewSubscription) -> RepoResult<Emai
             email_subscriptions::created_at.eq(at),
             email_subscriptions::updated_at.eq(at),
             email_subscriptions::version.eq(1),
+            email_subscriptions::confirmed_at.eq(new.confirmed.then_some(at)),
         ))
         .returning(email_subscriptions::id)
         .get_result(conn)?;
@@ -146,6 +151,38 @@ pub fn find(conn: &mut DbConnection, id: i64) -> RepoResult<EmailSubscription> {
         .filter(email_subscriptions::id.eq(id))
         .first(conn)?;
     from_row(row)
+}
+
+/// The subscription of `account` that mails `address` (any case), if any: an address has one
+/// subscription per account.
+pub fn at_address(
+    conn: &mut DbConnection,
+    account: AccountId,
+    address: &str,
+) -> RepoResult<Option<EmailSubscription>> {
+    let rows: Vec<Row> = subscriptions!()
+        .filter(email_subscriptions::account_id.eq(account.0))
+        .load(conn)?;
+    for row in rows {
+        let subscription = from_row(row)?;
+        if subscription.email.eq_ignore_ascii_case(address) {
+            return Ok(Some(subscription));
+        }
+    }
+    Ok(None)
+}
+
+/// Whether `address` (any case) is the address of one of `account`'s contacts.
+pub fn is_contact_address(
+    conn: &mut DbConnection,
+    account: AccountId,
+    address: &str,
+) -> RepoResult<bool> {
+    let addresses: Vec<String> = contacts::table
+        .filter(contacts::account_id.eq(account.0))
+        .select(contacts::email)
+        .load(conn)?;
+    Ok(addresses.iter().any(|a| a.eq_ignore_ascii_case(address)))
 }
 
 /// The subscriptions of an account, or only those of one of its contacts, a page.
@@ -172,12 +209,13 @@ pub fn list(
     Ok(Page::from_rows(subscriptions, page, |s| s.id))
 }
 
-/// Every subscription to `event`, in id order.
+/// Every confirmed subscription to `event`, in id order.
 pub fn subscribed(
     conn: &mut DbConnection,
     event: WebhookEventType,
 ) -> RepoResult<Vec<EmailSubscription>> {
     let rows: Vec<Row> = subscriptions!()
+        .filter(email_subscriptions::confirmed_at.is_not_null())
         .filter(email_subscriptions::event_types.like(format!("%{}%", event.as_str())))
         .order(email_subscriptions::id.asc())
         .load(conn)?;
@@ -247,6 +285,80 @@ pub fn by_unsubscribe_token(
     row.map(from_row).transpose()
 }
 
+/// Confirms the subscription whose links hold `token` (its address asked for it); `None` when
+/// none does. Confirming again changes nothing.
+pub fn confirm(conn: &mut DbConnection, token: &str) -> RepoResult<Option<EmailSubscription>> {
+    let Some(subscription) = by_unsubscribe_token(conn, token)? else {
+        return Ok(None);
+    };
+    if subscription.confirmed_at.is_some() {
+        return Ok(Some(subscription));
+    }
+    diesel::update(
+        email_subscriptions::table
+            .filter(email_subscriptions::id.eq(subscription.id))
+            .filter(email_subscriptions::confirmed_at.is_null()),
+    )
+    .set(email_subscriptions::confirmed_at.eq(now()))
+    .execute(conn)?;
+    find(conn, subscription.id).map(Some)
+}
+
+/// The reader of each confirmed subscription (all, or only `id`) and the secret of its links,
+/// for the read model (the link of each message opens the event's page as its reader).
+pub fn link_secrets(
+    conn: &mut DbConnection,
+    id: Option<i64>,
+) -> RepoResult<Vec<(i64, Reader, String)>> {
+    let mut query = email_subscriptions::table
+        .filter(email_subscriptions::confirmed_at.is_not_null())
+        .select((
+            email_subscriptions::id,
+            email_subscriptions::account_id,
+            email_subscriptions::contact_id,
+            email_subscriptions::unsubscribe_token,
+        ))
+        .into_boxed();
+    if let Some(id) = id {
+        query = query.filter(email_subscriptions::id.eq(id));
+    }
+    let rows: Vec<(i64, i64, Option<i64>, String)> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, account, contact, token)| {
+            let reader = match contact {
+                Some(contact) => Reader::Contact(ContactId(contact)),
+                None => Reader::Account(AccountId(account)),
+            };
+            (id, reader, token)
+        })
+        .collect())
+}
+
+/// Whom a subscription's messages are written for: its contact, or its account (as a viewer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    Contact(ContactId),
+    Account(AccountId),
+}
+
+impl EmailSubscription {
+    pub fn reader(&self) -> Reader {
+        match self.subscriber {
+            Subscriber::Contact(contact) => Reader::Contact(contact),
+            Subscriber::Account(_) => Reader::Account(self.account_id),
+        }
+    }
+}
+
+/// The read-only key in the status-page link of a subscription's messages: derived from the
+/// secret of its links (so it is stored nowhere else and ends with the subscription), a feed
+/// token in form. It opens the pages and feeds as the subscription's reader, nothing else.
+pub fn view_key(link_secret: &str) -> String {
+    let digest = Sha256::digest(format!("slr-email-view\0{link_secret}").as_bytes());
+    format!("slrf_e{}", &hex::encode(digest)[..40])
+}
+
 /// Ends the subscription whose unsubscribe link holds `token`; `None` when none does (it may
 /// have ended already).
 pub fn unsubscribe(conn: &mut DbConnection, token: &str) -> RepoResult<Option<EmailSubscription>> {
@@ -271,14 +383,16 @@ pub struct NewEmail {
     pub link: String,
 }
 
-/// Puts messages in the outbox, due now (call inside the event's transaction); a recipient
-/// named twice in one announcement gets the first message only.
+/// Puts messages in the outbox, due now (call inside the event's transaction): one per
+/// subscription and announcement (a subscription named twice gets the first only). Messages of
+/// different subscriptions are never merged, even to one address: each is its account's view,
+/// with its own unsubscribe link.
 pub fn enqueue(conn: &mut DbConnection, emails: &[NewEmail]) -> RepoResult<usize> {
     let at = now();
     let mut seen = std::collections::HashSet::new();
     let mut queued = 0;
     for email in emails {
-        if !seen.insert((email.announcement.as_str(), email.recipient.to_lowercase())) {
+        if !seen.insert((email.announcement.as_str(), email.subscription_id)) {
             continue;
         }
         diesel::insert_into(email_deliveries::table)
@@ -306,6 +420,7 @@ pub fn enqueue(conn: &mut DbConnection, emails: &[NewEmail]) -> RepoResult<usize
 pub struct ClaimedEmail {
     pub id: i64,
     pub announcement: String,
+    pub event_type: String,
     pub recipient: String,
     pub subject: String,
     pub body: String,
@@ -332,6 +447,7 @@ pub fn claim(
         String,
         String,
         String,
+        String,
         i32,
         PrimitiveDateTime,
         String,
@@ -343,6 +459,7 @@ pub fn claim(
         .select((
             email_deliveries::id,
             email_deliveries::announcement,
+            email_deliveries::event_type,
             email_deliveries::recipient,
             email_deliveries::subject,
             email_deliveries::body,
@@ -355,10 +472,22 @@ pub fn claim(
     Ok(rows
         .into_iter()
         .map(
-            |(id, announcement, recipient, subject, body, link, attempts, created, token)| {
+            |(
+                id,
+                announcement,
+                event_type,
+                recipient,
+                subject,
+                body,
+                link,
+                attempts,
+                created,
+                token,
+            )| {
                 ClaimedEmail {
                     id,
                     announcement,
+                    event_type,
                     recipient,
                     subject,
                     body,
@@ -429,6 +558,17 @@ pub fn purge_finished(conn: &mut DbConnection, before: OffsetDateTime) -> RepoRe
     Ok(diesel::delete(
         email_deliveries::table
             .filter(email_deliveries::state.ne(DeliveryState::Pending.as_str()))
+            .filter(email_deliveries::created_at.lt(stored(before))),
+    )
+    .execute(conn)?)
+}
+
+/// Forgets messages still waiting that were written before `before` (nothing will send them:
+/// this server has no SMTP server, and a mailer would have given up on them); how many.
+pub fn purge_waiting(conn: &mut DbConnection, before: OffsetDateTime) -> RepoResult<usize> {
+    Ok(diesel::delete(
+        email_deliveries::table
+            .filter(email_deliveries::state.eq(DeliveryState::Pending.as_str()))
             .filter(email_deliveries::created_at.lt(stored(before))),
     )
     .execute(conn)?)

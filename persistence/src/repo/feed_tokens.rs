@@ -58,6 +58,13 @@ fn token((id, contact_id, name, prefix, created_at, last_used_at): Row) -> FeedT
     }
 }
 
+/// The SHA-256 of a feed token (or an email link's view key), hex: all that is stored or
+/// held in memory.
+pub fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
 /// Stores a new token's hash for `contact`.
 pub fn create(
     conn: &mut DbConnection,

@@ -184,7 +184,7 @@ fn the_route_table_reads_feed_tokens_and_caching_from_each_operation() {
         }
     }
     assert_eq!(
-        declared_ones, 10,
-        "webhooks (4), feed tokens (2), /me, email subscriptions (2) and the unsubscribe page"
+        declared_ones, 11,
+        "webhooks (4), feed tokens (2), /me, email subscriptions (2), the unsubscribe and confirmation pages"
     );
 }

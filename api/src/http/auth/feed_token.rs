@@ -4,14 +4,10 @@
 use domain::FeedTokenName;
 use persistence::repo::feed_tokens::{self, FeedToken};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 /// How feed tokens start (so a leaked one is recognisable, e.g. by secret scanners).
 pub const TOKEN_PREFIX: &str = "slrf_";
-/// The SHA-256 of a feed token, hex: all that is stored.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
+pub use persistence::repo::feed_tokens::token_hash;
 
 /// The feed token a request carries as `?token=`, if any.
 pub fn query_token(req: &actix_web::HttpRequest) -> Option<String> {

@@ -282,10 +282,15 @@ impl Callers {
         }
     }
 
-    /// The caller behind a feed token, recording (at most once a minute) that it was used.
+    /// The caller behind a feed token (or an email link's view key), recording (at most once a
+    /// minute) that a feed token was used.
     fn feed_caller(&self, token: &str) -> Result<Caller, Refusal> {
         let hash = crate::http::auth::feed_token::token_hash(token);
         let Some((id, caller)) = self.db.feed_caller(&hash) else {
+            // The view key in an email's link reads as its subscription's reader.
+            if let Some(caller) = self.db.email_link_caller(&hash) {
+                return Ok(caller);
+            }
             let error = ApiError::unauthorized(
                 ErrorCode::InvalidFeedToken,
                 "the feed token is unknown, revoked, or its contact was removed",
