@@ -117,11 +117,11 @@ async fn tenants_report(
             .await?
     };
     let rows = web::block(move || {
-        let (offering, series) = covered_series(loaded, &period, weights);
-        let target = offering.sla_target.percent();
-        series
+        // Each tenant is judged on its own target, whichever offering lists it.
+        let (_, covered) = covered_series(loaded, &period, weights);
+        covered
             .iter()
-            .map(|(t, s)| TenantFigures::new(t, &s.total, target))
+            .map(|c| TenantFigures::new(&c.tenant, &c.series.total, c.target))
             .collect::<Vec<_>>()
     })
     .await

@@ -11,6 +11,7 @@ use domain::{Caller, Offering, OfferingId, ScopedTenant, ServiceId, TenantId};
 use persistence::model::{Model, Outages};
 use persistence::{RepoError, RepoResult};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use time::{Duration, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
@@ -523,6 +524,8 @@ impl TenantIntervalsResponse {
 pub(crate) struct OfferingHistory {
     offering: Offering,
     covered: Vec<ScopedTenant>,
+    /// Each covered tenant's own target (see [`strictest_target`]), by tenant.
+    targets: HashMap<TenantId, f64>,
     incidents: Outages,
     planned: Vec<ScopedPlanned>,
 }
@@ -541,13 +544,26 @@ pub(crate) fn offering_history(
         .filter(|t| offering.covers_scoped(t))
         .cloned()
         .collect();
+    let targets = covered
+        .iter()
+        .map(|t| (t.id, strictest_target(&view, t)))
+        .collect();
     let (incidents, planned) = model.history(offering.service_id, period.window, period.now)?;
     Ok(OfferingHistory {
         offering,
         covered,
+        targets,
         incidents,
         planned,
     })
+}
+
+/// A covered tenant's series and the target it is judged on.
+pub(crate) struct Covered {
+    pub(crate) tenant: ScopedTenant,
+    /// The strictest among the caller's offerings covering it (see [`strictest_target`]).
+    pub(crate) target: f64,
+    pub(crate) series: std::sync::Arc<Series>,
 }
 
 /// The series of the offering's covered tenants, in tenant id order.
@@ -555,7 +571,7 @@ pub(crate) fn covered_series(
     h: OfferingHistory,
     period: &Period,
     weights: Weights,
-) -> (Offering, Vec<(ScopedTenant, std::sync::Arc<Series>)>) {
+) -> (Offering, Vec<Covered>) {
     let keys: Vec<(TenantId, domain::ClassificationId)> = h
         .covered
         .iter()
@@ -570,10 +586,22 @@ pub(crate) fn covered_series(
         weights,
         period.now,
     );
+    let targets = h.targets;
     let covered = h
         .covered
         .into_iter()
-        .filter_map(|t| series.remove(&t.id).map(|s| (t, s)))
+        .filter_map(|tenant| {
+            let series = series.remove(&tenant.id)?;
+            let target = targets
+                .get(&tenant.id)
+                .copied()
+                .unwrap_or(domain::SlaTarget::DEFAULT.percent());
+            Some(Covered {
+                tenant,
+                target,
+                series,
+            })
+        })
         .collect();
     (h.offering, covered)
 }
@@ -598,7 +626,7 @@ pub(crate) fn offering_availability(
     let totals: Vec<(usize, Figures)> = series
         .iter()
         .enumerate()
-        .map(|(at, (_, s))| (at, s.total))
+        .map(|(at, c)| (at, c.series.total))
         .collect();
     let summary = rollup(&totals, target);
     let buckets = period
@@ -606,7 +634,7 @@ pub(crate) fn offering_availability(
         .iter()
         .enumerate()
         .map(|(at, window)| {
-            let figures = series.iter().map(|(_, s)| &s.buckets[at]);
+            let figures = series.iter().map(|c| &c.series.buckets[at]);
             let (availability, sla_availability, weighted_availability) = means(figures.clone());
             OfferingBucket {
                 from: period.calendar.local(window.from),
@@ -618,7 +646,7 @@ pub(crate) fn offering_availability(
             }
         })
         .collect();
-    let named = |at: usize| brief(&series[at].0, &series[at].1.total);
+    let named = |at: usize| brief(&series[at].tenant, &series[at].series.total);
     OfferingAvailabilityResponse {
         offering_id: offering.id.0,
         offering_name: offering.name.to_string(),
@@ -688,6 +716,18 @@ pub(crate) fn tenant_rows(rows: &[TenantFigures], window: Window) -> Vec<Measure
         .collect()
 }
 
+/// The SLA target a tenant is judged on for a caller: the strictest among the caller's
+/// offerings covering it, 99.9 where none does — whichever offering lists it.
+fn strictest_target(view: &domain::CallerView, tenant: &ScopedTenant) -> f64 {
+    view.offerings()
+        .filter(|o| o.covers_scoped(tenant))
+        .map(|o| o.sla_target.percent())
+        .fold(None, |best: Option<f64>, t| {
+            Some(best.map_or(t, |b| b.max(t)))
+        })
+        .unwrap_or(domain::SlaTarget::DEFAULT.percent())
+}
+
 /// A tenant the caller may see, with the strictest SLA target among the caller's offerings
 /// covering it (99.9 where none does), and its service's history over the window.
 pub(crate) struct TenantHistory {
@@ -709,14 +749,7 @@ pub(crate) fn tenant_history(
         .tenant(tenant.service_id, id)
         .cloned()
         .ok_or(RepoError::NotFound)?;
-    let target = view
-        .offerings()
-        .filter(|o| o.covers_scoped(&scoped))
-        .map(|o| o.sla_target.percent())
-        .fold(None, |best: Option<f64>, t| {
-            Some(best.map_or(t, |b| b.max(t)))
-        })
-        .unwrap_or(domain::SlaTarget::DEFAULT.percent());
+    let target = strictest_target(&view, &scoped);
     let (incidents, planned) = model.history(tenant.service_id, period.window, period.now)?;
     Ok(TenantHistory {
         tenant: scoped,

@@ -656,3 +656,73 @@ async fn unknowable_figures_are_null_not_one() {
     assert_eq!(rollup["tenant_count"], 0);
     assert!(rollup["availability"].is_null() && rollup["worst_tenant"].is_null());
 }
+
+/// A tenant in several of the caller's offerings is judged on the strictest of their targets in
+/// every list that shows it, as on its own report.
+#[actix_web::test]
+async fn a_tenant_is_judged_on_its_strictest_target_in_every_offerings_list() {
+    let w = world().await;
+    let globex_prod = w.app.id_of("tenants", "name", "globex-prod").await;
+    let offerings = w.app.list_all("/api/v1/offerings", &w.admin).await;
+    let covering: Vec<&Value> = offerings
+        .iter()
+        .filter(|o| o["service_id"] == w.sma)
+        .filter(|o| {
+            o["kind"] == "partner_tenants"
+                || o["name"].as_str().unwrap_or_default().contains("Globex")
+        })
+        .collect();
+    let direct = covering.iter().find(|o| o["kind"] == "direct").unwrap();
+    let partner = covering
+        .iter()
+        .find(|o| o["kind"] == "partner_tenants")
+        .unwrap();
+    let raised = w
+        .app
+        .patch(
+            &format!("/api/v1/offerings/{}", direct["id"]),
+            &w.admin,
+            &json!({"sla_target": 99.99}),
+        )
+        .await;
+    assert_eq!(raised.status(), StatusCode::OK);
+    // One minute down in a day: 99.93 %, below 99.99 but above 99.9.
+    let day = OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT) - Duration::days(2);
+    w.incident(
+        json!({"status": "resolved", "started_at": iso(day + Duration::hours(1)),
+        "resolved_at": iso(day + Duration::hours(1) + Duration::minutes(1)),
+        "scope": {"kind": "tenants", "tenant_ids": [globex_prod]}}),
+    )
+    .await;
+    let window = format!("from={}&to={}", q(day), q(day + Duration::days(1)));
+    let own = w
+        .app
+        .get_ok(
+            &format!("/api/v1/tenants/{globex_prod}/availability?{window}"),
+            &w.admin,
+        )
+        .await;
+    assert_eq!(own["tenant"]["sla_target"], 99.99, "{own:#}");
+    assert_eq!(own["tenant"]["sla_met"], false);
+    for offering in [direct, partner] {
+        let list = w
+            .app
+            .get_ok(
+                &format!(
+                    "/api/v1/offerings/{}/availability/tenants?{window}",
+                    offering["id"]
+                ),
+                &w.admin,
+            )
+            .await;
+        let row = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tenant_id"] == globex_prod)
+            .unwrap()
+            .clone();
+        assert_eq!(row["sla_target"], 99.99, "{}: {row:#}", offering["name"]);
+        assert_eq!(row["sla_met"], own["tenant"]["sla_met"], "{row:#}");
+    }
+}
