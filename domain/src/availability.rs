@@ -1144,6 +1144,23 @@ pub struct ScopedOutage {
 }
 
 impl ScopedOutage {
+    /// Whether the incident counts in the `incident_count` of tenant `id` (of classification
+    /// `class`) over `window` (stopped at `now`): it was down for the tenant at some point of
+    /// the window — not in a reopened incident's resolved gap, not after the tenant's recovery,
+    /// never when ruled out; half-open, so an incident ending at `from` does not count and a
+    /// zero-length one counts in the span holding its instant.
+    pub fn counts_for(
+        &self,
+        id: TenantId,
+        class: ClassificationId,
+        window: Window,
+        now: OffsetDateTime,
+    ) -> bool {
+        let now = micros(now);
+        self.as_lived_by(id, class)
+            .is_some_and(|lived| Spans::new(&lived, now).down_in(span_of(window, now)))
+    }
+
     /// The history as the tenant `id` of classification `class` lived it: `None` when the
     /// incident does not count for it (outside the scope, or ruled out). A tenant recovered
     /// before the scope narrowed away from it keeps the incident until its recovery.

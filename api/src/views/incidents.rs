@@ -290,8 +290,17 @@ pub fn list(
         to: window.to,
     };
     let model: &persistence::model::Model = reads;
+    let now = OffsetDateTime::now_utc();
+    // With a tenant and a window, exactly the incidents the tenant's `incident_count` counts.
+    let counted = |id: IncidentId| match (shown.tenant, window.from.or(window.to)) {
+        (Some(tenant), Some(_)) => model.counts_for_tenant(id, tenant, window.from, window.to, now),
+        _ => true,
+    };
     let keep = |record: Record<domain::Incident>| {
         let id = record.item.id;
+        if !counted(id) {
+            return None;
+        }
         render(&ctx, record)
             .filter(|r| shown.keeps(&r.offerings, r.impacted_tenants.as_deref()))
             .map(|r| Include::apply(params.include, r, |r| &mut r.impacted_tenants))

@@ -398,6 +398,31 @@ impl Model {
         ))
     }
 
+    /// Whether incident `incident` counts in tenant `tenant`'s `incident_count` over
+    /// [from, to) (open ends: from the start of time, until now) — the rule an incident list
+    /// filtered by tenant and window keeps to, so the two agree.
+    pub fn counts_for_tenant(
+        &self,
+        incident: IncidentId,
+        tenant: TenantId,
+        from: Option<OffsetDateTime>,
+        to: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> bool {
+        let (Some(record), Some(t)) = (self.incidents.get(&incident), self.tenants.get(&tenant))
+        else {
+            return false;
+        };
+        let window = Window {
+            from: from.unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            to: to.unwrap_or(now),
+        };
+        self.outages
+            .get(&record.item.service_id)
+            .and_then(|o| o.get(incident))
+            .is_some_and(|o| o.counts_for(tenant, t.item.classification_id, window, now))
+    }
+
     pub fn history(
         &self,
         service: ServiceId,

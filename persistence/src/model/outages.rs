@@ -44,6 +44,11 @@ impl ServiceOutages {
         self.laid_out = OnceLock::new();
     }
 
+    /// The incident `id` as availability counts it.
+    pub(super) fn get(&self, id: IncidentId) -> Option<&ScopedOutage> {
+        self.by_id.get(&id).map(|c| &c.outage)
+    }
+
     pub(super) fn remove(&mut self, id: IncidentId) {
         if self.by_id.remove(&id).is_some() {
             self.laid_out = OnceLock::new();

@@ -45,6 +45,17 @@ fn iso(t: OffsetDateTime) -> String {
 }
 
 impl World {
+    /// How many incidents `GET /incidents?tenant_id=…&from=…&to=…` lists for stark-prod.
+    async fn listed(&self, from: OffsetDateTime, to: OffsetDateTime) -> usize {
+        let path = format!(
+            "/api/v1/incidents?tenant_id={}&from={}&to={}",
+            self.stark_prod,
+            q(from),
+            q(to)
+        );
+        self.app.list_all(&path, &self.admin).await.len()
+    }
+
     fn aimed(&self) -> Value {
         json!({"kind": "tenants", "tenant_ids": [self.stark_prod]})
     }
@@ -456,6 +467,8 @@ async fn a_reopened_incident_is_not_down_while_it_stood_resolved() {
     let gap = w.figures(now - h(3), now - h(1), "").await;
     assert_eq!(f(&gap["tenant"]["unplanned_downtime_minutes"]), 0.0);
     assert_eq!(gap["tenant"]["incident_count"], 0);
+    assert_eq!(w.listed(now - h(3), now - h(1)).await, 0, "the list agrees");
+    assert_eq!(w.listed(now - h(8), now).await, 1);
 }
 
 #[tokio::test]
@@ -724,5 +737,62 @@ async fn a_tenant_is_judged_on_its_strictest_target_in_every_offerings_list() {
             .clone();
         assert_eq!(row["sla_target"], 99.99, "{}: {row:#}", offering["name"]);
         assert_eq!(row["sla_met"], own["tenant"]["sla_met"], "{row:#}");
+    }
+}
+
+/// `GET /incidents?tenant_id=…&from=…&to=…` lists exactly the incidents the tenant's
+/// `incident_count` counts over the same window: not one that ended at `from`, not one the
+/// tenant recovered from before the window, never one it was ruled out of.
+#[actix_web::test]
+async fn the_incident_list_for_a_tenant_and_window_is_what_its_incident_count_counts() {
+    let w = world().await;
+    let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let h = Duration::hours;
+    let globex_prod = w.app.id_of("tenants", "name", "globex-prod").await;
+    // Ended exactly at the window's start.
+    w.incident(json!({"status": "resolved", "started_at": iso(now - h(10)),
+        "resolved_at": iso(now - h(9))}))
+        .await;
+    // Open for two tenants; stark-prod recovered 6 h ago; another ruled stark-prod out.
+    let both = json!({"kind": "tenants", "tenant_ids": [w.stark_prod, globex_prod]});
+    let recovered = w
+        .incident(json!({"started_at": iso(now - h(8)), "scope": both}))
+        .await;
+    let ruled_out = w
+        .incident(json!({"started_at": iso(now - h(8)), "scope": both}))
+        .await;
+    for (incident, state, at) in [
+        (&recovered, "recovered", Some(iso(now - h(6)))),
+        (&ruled_out, "unaffected", None),
+    ] {
+        let mut body = json!({"tenant_ids": [w.stark_prod], "state": state});
+        if let Some(at) = at {
+            body["at"] = json!(at);
+        }
+        let marked = w
+            .app
+            .patch(
+                &format!("/api/v1/incidents/{}/tenant-states", incident["id"]),
+                &w.admin,
+                &body,
+            )
+            .await;
+        assert_eq!(marked.status(), StatusCode::OK, "{state}");
+    }
+    for (from, to, expected) in [
+        (now - h(9), now, 1),
+        (now - h(10), now - h(9), 1),
+        (now - h(7), now - h(5), 1),
+        (now - h(5), now, 0),
+        (now - h(12), now, 2),
+    ] {
+        let figures = w.figures(from, to, "").await;
+        let count = figures["tenant"]["incident_count"].as_u64().unwrap();
+        assert_eq!(count, expected, "incident_count over {from}..{to}");
+        assert_eq!(
+            w.listed(from, to).await,
+            usize::try_from(count).unwrap(),
+            "the list over {from}..{to}"
+        );
     }
 }
