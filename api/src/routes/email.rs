@@ -4,7 +4,6 @@
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::{Caller, Email, ServiceId};
-use maud::html;
 use persistence::repo::email::{
     self, EmailSubscription, NewSubscription, Subscriber, SubscriptionChanges,
 };
@@ -20,7 +19,7 @@ use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 use crate::http::wire::{event_types, WebhookEventType};
 use crate::views::email::EmailSubscriptionResponse;
-use crate::views::status_page::layout;
+use crate::views::status_page;
 
 /// A new email subscription.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -251,26 +250,17 @@ pub async fn get_unsubscribe(
         .db
         .run(move |conn| email::by_unsubscribe_token(conn, &lookup))
         .await;
-    let (status, body) = match found? {
+    let (status, page) = match found? {
         Some(subscription) => (
             actix_web::http::StatusCode::OK,
-            html! {
-                h1 { "Unsubscribe" }
-                p { "Stop the status emails to " strong { (subscription.email) } "?" }
-                form method="post" action=(format!("/unsubscribe?key={key}")) {
-                    button type="submit" { "Unsubscribe" }
-                }
-            },
+            status_page::unsubscribe_confirmation(&subscription.email, &key),
         ),
         None => (
             actix_web::http::StatusCode::NOT_FOUND,
-            html! {
-                h1 { "Nothing to unsubscribe" }
-                p { "This link was used already, or is not one of ours." }
-            },
+            status_page::unsubscribe_unknown(),
         ),
     };
-    Ok(unsubscribe_page(status, body))
+    Ok(unsubscribe_page(status, page))
 }
 
 /// Unsubscribe: the button of the page, or a mail client's one-click request (RFC 8058,
@@ -287,14 +277,13 @@ pub async fn post_unsubscribe(
         .db
         .run(move |conn| email::unsubscribe(conn, &key))
         .await?;
-    let body = html! {
-        h1 { "Unsubscribed" }
-        p { "No more status emails will be sent for this subscription." }
-    };
-    Ok(unsubscribe_page(actix_web::http::StatusCode::OK, body))
+    Ok(unsubscribe_page(
+        actix_web::http::StatusCode::OK,
+        status_page::unsubscribed(),
+    ))
 }
 
-fn unsubscribe_page(status: actix_web::http::StatusCode, body: maud::Markup) -> HttpResponse {
+fn unsubscribe_page(status: actix_web::http::StatusCode, page: maud::Markup) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((
@@ -304,5 +293,5 @@ fn unsubscribe_page(status: actix_web::http::StatusCode, body: maud::Markup) -> 
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(layout("Unsubscribe", None, body).into_string())
+        .body(page.into_string())
 }
