@@ -1,12 +1,17 @@
 """The colours Chromium renders on the status page, read over the DevTools protocol.
 
 Usage: colours.py URL. Opens URL in headless Chromium (light, then dark colour scheme), asks
-the page for the computed background of every daily bar and of one probe bar per verdict class,
-and fails when a verdict has no colour of its own: an `ok` bar must differ from a `down` bar
-and from "no data", every class from every other, the legend must show each bar colour, and
-the bars the page rendered must carry their class's colour. Prints what it saw.
+the page for the computed background of every daily bar, of one probe bar per verdict class,
+of the card the bars sit on and of the page, and fails when a verdict has no colour of its own
+that a person tells apart: every pair of verdict colours must differ by a CIEDE2000 colour
+difference of at least MIN_DELTA_E (computed by coloraide from Chromium's computed colours;
+"not equal" is not enough — two near-identical oranges are not equal either), each bar must
+stand out from the card and the page by a WCAG 2.1 contrast of at least MIN_CONTRAST (the 3:1
+of non-text contrast, SC 1.4.11), the legend must show each bar colour, and the bars the page
+rendered must carry their class's colour. Prints what it saw.
 """
 
+import itertools
 import json
 import os
 import subprocess
@@ -15,9 +20,18 @@ import tempfile
 import time
 import urllib.request
 
-import websocket  # websocket-client: the DevTools protocol is JSON over a WebSocket
+from coloraide import Color  # ΔE 2000 and WCAG contrast, from CSS colour strings
 
+# Every verdict class a bar may carry (`Level::class` in api/src/http/wire.rs; the legend and
+# the stylesheet's `li.day.*` rules): met, maintenance only, below target, significant
+# downtime, long outage, no data.
 CLASSES = ["ok", "maint", "minor", "major", "down", "none"]
+# CIEDE2000 ΔE below which two colours of small adjacent bars read as one (about 2 is just
+# noticeable side by side; 10 is clearly different at a glance).
+MIN_DELTA_E = 10.0
+# WCAG 2.1 SC 1.4.11: graphical objects needed to understand the content, 3:1 to what is
+# next to them.
+MIN_CONTRAST = 3.0
 
 PROBE = """
 (() => {
@@ -42,7 +56,15 @@ PROBE = """
     legend[li.className || "none"] = colour(li, "::before");
   }
   for (const cls in rendered) rendered[cls] = Object.keys(rendered[cls]);
-  return JSON.stringify({probes, rendered, legend});
+  // What the bars sit on: the nearest ancestor with a background of its own (the card).
+  const opaque = c => c !== "transparent" && !(c.startsWith("rgba(") && c.endsWith(", 0)"));
+  let under = list.parentElement;
+  while (under && !opaque(colour(under))) under = under.parentElement;
+  const backgrounds = {
+    card: under ? colour(under) : colour(document.body),
+    page: colour(document.body),
+  };
+  return JSON.stringify({probes, rendered, legend, backgrounds});
 })()
 """ % json.dumps(CLASSES)
 
@@ -82,6 +104,8 @@ class Page:
 
 
 def colours(url, scheme):
+    import websocket  # websocket-client: the DevTools protocol is JSON over a WebSocket
+
     profile = tempfile.mkdtemp()
     proc = subprocess.Popen(
         ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -106,15 +130,34 @@ def colours(url, scheme):
         proc.wait()
 
 
+def delta_e(a, b):
+    """CIEDE2000 colour difference of two CSS colours."""
+    return Color(a).delta_e(b, method="2000")
+
+
+def contrast(a, b):
+    """WCAG 2.1 contrast ratio of two CSS colours."""
+    return Color(a).contrast(b, method="wcag21")
+
+
 def check(seen, scheme):
     failures = []
     if "error" in seen:
         return [f"{scheme}: {seen['error']}"]
     probes, rendered, legend = seen["probes"], seen["rendered"], seen["legend"]
-    for i, a in enumerate(CLASSES):
-        for b in CLASSES[i + 1:]:
-            if probes[a] == probes[b]:
-                failures.append(f"{scheme}: '{a}' and '{b}' bars share the colour {probes[a]}")
+    for a, b in itertools.combinations(CLASSES, 2):
+        difference = delta_e(probes[a], probes[b])
+        if difference < MIN_DELTA_E:
+            failures.append(
+                f"{scheme}: '{a}' ({probes[a]}) and '{b}' ({probes[b]}) bars look alike: "
+                f"CIEDE2000 ΔE {difference:.1f} < {MIN_DELTA_E:g}")
+    for under, background in seen["backgrounds"].items():
+        for cls in CLASSES:
+            ratio = contrast(probes[cls], background)
+            if ratio < MIN_CONTRAST:
+                failures.append(
+                    f"{scheme}: '{cls}' bars ({probes[cls]}) on the {under} ({background}) have "
+                    f"a contrast of {ratio:.2f}:1 < {MIN_CONTRAST:g}:1")
     for cls, found in rendered.items():
         if found != [probes.get(cls)]:
             failures.append(f"{scheme}: rendered '{cls}' bars are {found}, not {probes.get(cls)}")
@@ -134,9 +177,20 @@ def main():
         failures += check(seen, scheme)
         counts = {cls: found for cls, found in seen.get("rendered", {}).items()}
         print(f"colours ({scheme}): bars by verdict {counts}; probes {seen.get('probes')}")
+        probes = seen.get("probes")
+        if probes and "backgrounds" in seen:
+            a, b = min(itertools.combinations(CLASSES, 2),
+                       key=lambda pair: delta_e(probes[pair[0]], probes[pair[1]]))
+            low = min(CLASSES, key=lambda c: min(contrast(probes[c], bg)
+                                                 for bg in seen["backgrounds"].values()))
+            print(f"colours ({scheme}): closest pair '{a}'/'{b}' ΔE2000 "
+                  f"{delta_e(probes[a], probes[b]):.1f}; lowest contrast '{low}' "
+                  f"{min(contrast(probes[low], bg) for bg in seen['backgrounds'].values()):.2f}:1")
     if failures:
         sys.exit("colours: FAILED — " + "; ".join(failures))
-    print("colours: every verdict has its own colour, in the bars and the legend, light and dark")
+    print(f"colours: every pair of verdict colours differs by CIEDE2000 ΔE ≥ {MIN_DELTA_E:g} and "
+          f"every bar has ≥ {MIN_CONTRAST:g}:1 against its card and the page, in the bars and "
+          "the legend, light and dark")
 
 
 if __name__ == "__main__":

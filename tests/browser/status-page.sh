@@ -4,8 +4,10 @@
 # headless Chromium (Debian's package; installed here when missing), saves screenshots at
 # 1280 px and 360 px wide (and dark) under target/browser/, and checks the DOM Chromium rendered: every
 # offering has 90 daily bars, the page's sections are there and no other partner's tenant is;
-# then reads the rendered colours over the DevTools protocol (colours.py): every verdict class
-# has a colour of its own, in the bars and the legend, light and dark.
+# then reads the rendered colours over the DevTools protocol (colours.py): every pair of verdict
+# colours differs perceptibly (CIEDE2000 ΔE ≥ 10) and every bar has 3:1 contrast against its
+# card and the page, in the bars and the legend, light and dark (colours.py's own unit tests,
+# test_colours.py, run first).
 # Fails when Chromium cannot render the page. Usage: tests/browser/status-page.sh [path to slr]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -82,4 +84,8 @@ PY
 
 python3 -c 'import websocket' 2>/dev/null ||
   python3 -m pip install -q --disable-pip-version-check "websocket-client==1.9.2"
+# coloraide: CIEDE2000 and WCAG contrast from CSS colour strings (pure Python, no numpy).
+python3 -c 'import coloraide' 2>/dev/null ||
+  python3 -m pip install -q --disable-pip-version-check "coloraide==8.13.1"
+python3 -m unittest discover -s tests/browser -p 'test_*.py'
 python3 tests/browser/colours.py "$URL"

@@ -4,7 +4,6 @@
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::{AccountScope, Caller, ContactScope, Email, ServiceId};
-use maud::html;
 use persistence::repo::audit::Action;
 use persistence::repo::email::{
     self, EmailSubscription, NewSubscription, Subscriber, SubscriptionChanges,
@@ -21,7 +20,7 @@ use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 use crate::http::wire::{event_types, WebhookEventType};
 use crate::views::email::EmailSubscriptionResponse;
-use crate::views::status_page::layout;
+use crate::views::status_page;
 
 /// A new email subscription.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -304,26 +303,17 @@ pub async fn get_unsubscribe(
         .db
         .run(move |conn| email::by_unsubscribe_token(conn, &lookup))
         .await;
-    let (status, body) = match found? {
+    let (status, page) = match found? {
         Some(subscription) => (
             actix_web::http::StatusCode::OK,
-            html! {
-                h1 { "Unsubscribe" }
-                p { "Stop the status emails to " strong { (subscription.email) } "?" }
-                form method="post" action=(format!("/unsubscribe?key={key}")) {
-                    button type="submit" { "Unsubscribe" }
-                }
-            },
+            status_page::unsubscribe_confirmation(&subscription.email, &key),
         ),
         None => (
             actix_web::http::StatusCode::NOT_FOUND,
-            html! {
-                h1 { "Nothing to unsubscribe" }
-                p { "This link was used already, or is not one of ours." }
-            },
+            status_page::unsubscribe_unknown(),
         ),
     };
-    Ok(unsubscribe_page(status, body))
+    Ok(unsubscribe_page(status, page))
 }
 
 /// Unsubscribe: the button of the page, or a mail client's one-click request (RFC 8058,
@@ -357,11 +347,10 @@ pub async fn post_unsubscribe(
             })
         })
         .await?;
-    let body = html! {
-        h1 { "Unsubscribed" }
-        p { "No more status emails will be sent for this subscription." }
-    };
-    Ok(unsubscribe_page(actix_web::http::StatusCode::OK, body))
+    Ok(unsubscribe_page(
+        actix_web::http::StatusCode::OK,
+        status_page::unsubscribed(),
+    ))
 }
 
 /// Who acted through a message's link, for the audit log (which records its contact and
@@ -402,21 +391,12 @@ pub async fn get_confirm_subscription(
                 .await?;
             (
                 actix_web::http::StatusCode::OK,
-                html! {
-                    h1 { "Confirm status emails" }
-                    p { "Send " (name) "'s status emails to " strong { (subscription.email) } "?" }
-                    form method="post" action=(format!("/confirm-subscription?key={key}")) {
-                        button type="submit" { "Confirm" }
-                    }
-                },
+                status_page::subscription_confirmation(name.as_str(), &subscription.email, &key),
             )
         }
         None => (
             actix_web::http::StatusCode::NOT_FOUND,
-            html! {
-                h1 { "Nothing to confirm" }
-                p { "This link is not one of ours, or its subscription has ended." }
-            },
+            status_page::confirmation_unknown(),
         ),
     };
     Ok(unsubscribe_page(status, body))
@@ -458,26 +438,17 @@ pub async fn post_confirm_subscription(
         })
         .await?;
     let (status, body) = if confirmed {
-        (
-            actix_web::http::StatusCode::OK,
-            html! {
-                h1 { "Confirmed" }
-                p { "Status emails will be sent to this address. Every message carries a link to stop them." }
-            },
-        )
+        (actix_web::http::StatusCode::OK, status_page::confirmed())
     } else {
         (
             actix_web::http::StatusCode::NOT_FOUND,
-            html! {
-                h1 { "Nothing to confirm" }
-                p { "This link is not one of ours, or its subscription has ended." }
-            },
+            status_page::confirmation_unknown(),
         )
     };
     Ok(unsubscribe_page(status, body))
 }
 
-fn unsubscribe_page(status: actix_web::http::StatusCode, body: maud::Markup) -> HttpResponse {
+fn unsubscribe_page(status: actix_web::http::StatusCode, page: maud::Markup) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((
@@ -487,5 +458,5 @@ fn unsubscribe_page(status: actix_web::http::StatusCode, body: maud::Markup) -> 
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(layout("Unsubscribe", None, body).into_string())
+        .body(page.into_string())
 }

@@ -3,16 +3,18 @@
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use domain::{Caller, IncidentId};
+use domain::{Caller, IncidentId, ServiceId};
 use maud::{html, Markup};
+use time::OffsetDateTime;
 
 use crate::http::auth::Callers;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
-use crate::views::events::minute;
-use crate::views::incidents::incident_meta;
-use crate::views::maintenances::window_meta;
-use crate::views::status_page::{feed_link, layout, load, render, tenant_list, STYLESHEET};
+use crate::views::incidents::IncidentResponse;
+use crate::views::maintenances::MaintenanceResponse;
+use crate::views::status_page::{
+    incident_page, layout, load, maintenance_page, render, STYLESHEET,
+};
 
 /// No script, no inline style, nothing from elsewhere: only the page's own stylesheet.
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -52,7 +54,9 @@ pub enum EventPageKind {
 }
 
 /// One incident or maintenance window of the caller's status page, naming all of the caller's
-/// tenants it touches (the status page names the first 25 of each event): HTML.
+/// tenants it touches (the status page names the first 25 of each event): HTML. An incident's
+/// page has its service, start, end and duration, its whole timeline (newest first) and its
+/// published post-incident report; a window's page its service and description.
 #[utoipa::path(
     tag = "feeds",
     params(("kind" = EventPageKind, Path, description = "`incidents` or `maintenances`"), ("id" = i64, Path, description = "The event's id"), crate::http::auth::feed_token::FeedTokenParam),
@@ -86,36 +90,27 @@ pub async fn get_status_page_event(
             Ok(match kind {
                 EventPageKind::Incidents => {
                     let incident = Incidents::load_one(model, &caller, IncidentId(id))?;
-                    let latest = incident.updates.as_ref().and_then(|u| u.last()).map(|u| {
-                        format!("Latest update ({}): {}", minute(u.created_at), u.message)
-                    });
-                    let meta = incident_meta(&incident);
-                    (
-                        incident.title,
-                        meta,
-                        latest,
-                        "Your impacted tenants",
-                        incident.impacted_tenants,
-                        incident.report,
-                    )
+                    let service = service_name(model, incident.service_id)?;
+                    EventPage::Incident(Box::new(incident), service)
                 }
                 EventPageKind::Maintenances => {
                     let window = Maintenances::load_one(model, &caller, domain::MaintenanceId(id))?;
-                    let meta = format!("{} · {}", window_meta(&window), window.impacted_label);
-                    (
-                        window.title,
-                        meta,
-                        None,
-                        "Your tenants that may be impacted",
-                        window.impacted_tenants,
-                        None,
-                    )
+                    let service = service_name(model, window.service_id)?;
+                    EventPage::Maintenance(Box::new(window), service)
                 }
             })
         })
         .await;
-    let (title, meta, latest, label, tenants, report) = match found {
-        Ok(found) => found,
+    let page = match found {
+        Ok(EventPage::Incident(incident, service)) => incident_page(
+            &incident,
+            &service,
+            OffsetDateTime::now_utc(),
+            token.as_deref(),
+        ),
+        Ok(EventPage::Maintenance(window, service)) => {
+            maintenance_page(&window, &service, token.as_deref())
+        }
         Err(error)
             if actix_web::ResponseError::status_code(&error)
                 == actix_web::http::StatusCode::NOT_FOUND =>
@@ -132,39 +127,20 @@ pub async fn get_status_page_event(
         }
         Err(error) => return Err(error),
     };
-    let page = layout(
-        &title,
-        token.as_deref(),
-        html! {
-            header {
-                p { a href=(feed_link("/status-page", token.as_deref())) { "← Service status" } }
-                h1 { (title) }
-                p.meta { (meta) }
-            }
-            main {
-                @if let Some(latest) = latest { p { (latest) } }
-                (tenant_list(label, tenants.as_deref(), None))
-                @if let Some(report) = report {
-                    section.report aria-labelledby="report-title" {
-                        h2 #report-title { "Post-incident report" }
-                        p.meta {
-                            @match report.published_at {
-                                Some(at) => { "Published " (minute(at)) }
-                                None => { "Draft: only provider admins see it until it is published" }
-                            }
-                        }
-                        h3 { "Summary" }
-                        @for line in report.summary.lines() { p { (line) } }
-                        h3 { "Root cause" }
-                        @for line in report.root_cause.lines() { p { (line) } }
-                        h3 { "Remediation" }
-                        @for line in report.remediation.lines() { p { (line) } }
-                    }
-                }
-            }
-        },
-    );
     Ok(page_response(HttpResponse::Ok(), page))
+}
+
+/// An event as its own page shows it, with its service's name.
+enum EventPage {
+    Incident(Box<IncidentResponse>, String),
+    Maintenance(Box<MaintenanceResponse>, String),
+}
+
+fn service_name(
+    model: &mut &persistence::model::Model,
+    id: i64,
+) -> persistence::RepoResult<String> {
+    Ok(model.service(ServiceId(id))?.item.name.to_string())
 }
 
 /// Who opens a page (the caller the answer cache resolved, else resolved now), or the 401 page.

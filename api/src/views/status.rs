@@ -92,7 +92,8 @@ pub struct OfferingStatusResponse {
     pub status: OfferingStatus,
     /// Unresolved incidents that show on the offering.
     pub active_incidents: Vec<IncidentSummary>,
-    /// Running windows and those starting within `days`.
+    /// Running windows and those starting within `days`, soonest first (by actual start, else
+    /// scheduled start).
     pub upcoming_maintenance: Vec<MaintenanceSummary>,
 }
 
@@ -304,7 +305,14 @@ fn overview_with_reach(
         open_only: true,
         ..Default::default()
     };
-    for record in all_rows(|page| reads.maintenances(&filter, page))? {
+    // Soonest first (by actual start, else scheduled start): a client showing the first few
+    // never hides a sooner window behind later ones.
+    let mut windows = all_rows(|page| reads.maintenances(&filter, page))?;
+    windows.sort_by_key(|r| {
+        let m = &r.item;
+        (m.actual_start.unwrap_or(m.scheduled_start), m.id.0)
+    });
+    for record in windows {
         let m = record.item;
         let Some(reach) = ctx.view.reach(m.service_id, &m.scope) else {
             continue;

@@ -11,7 +11,7 @@ use time::{Duration, OffsetDateTime, Time};
 use crate::http::db::Db;
 use crate::http::error::ApiError;
 use crate::http::extract::ListWindow;
-use crate::http::wire::{Level, MaintenanceStatus, OfferingStatus, Phase};
+use crate::http::wire::{Level, MaintenanceStatus, OfferingStatus};
 use crate::views::availability::{OfferingAvailabilityResponse, OfferingBucket};
 use crate::views::events::{minute, Include};
 use crate::views::incidents::{incident_meta, IncidentListParams, IncidentResponse};
@@ -20,6 +20,10 @@ use crate::views::status::{FullStatusResponse, OfferingStatusResponse};
 
 /// Days of history the bars show (today's partial day last).
 pub const DAYS: i64 = 90;
+/// How far ahead the page lists maintenance, in days (the horizon it states; the default `days`
+/// of `GET /api/v1/status`, whose rule it shares: running windows and those starting before the
+/// horizon).
+pub const UPCOMING_DAYS: i64 = 14;
 /// How many of an event's tenants the page names (its own page names them all).
 const SHOWN_TENANTS: usize = 25;
 /// The most events the page reads (per kind).
@@ -38,8 +42,10 @@ pub(crate) struct PageData {
     availability: Vec<OfferingAvailabilityResponse>,
     /// The caller's incidents of the last 90 days, with the latest update of each open one.
     incidents: Vec<(IncidentResponse, Option<domain::IncidentUpdate>)>,
-    /// The caller's windows of the last 90 days and ahead.
+    /// The caller's windows over the bars' days (the last 90 days, today included).
     windows: Vec<MaintenanceResponse>,
+    /// The caller's open windows running now or starting within [`UPCOMING_DAYS`], soonest first.
+    upcoming: Vec<MaintenanceResponse>,
     /// The feed token the page was opened with, for the feed links.
     token: Option<String>,
 }
@@ -51,16 +57,17 @@ pub(crate) async fn load(
     token: Option<String>,
 ) -> Result<PageData, ApiError> {
     let now = OffsetDateTime::now_utc();
-    let first_day = now.replace_time(Time::MIDNIGHT) - Duration::days(DAYS - 1);
+    let tomorrow = now.replace_time(Time::MIDNIGHT) + Duration::days(1);
+    let first_day = tomorrow - Duration::days(DAYS);
     let viewer = caller.clone();
-    let (account, overview, incidents, windows) = db
+    let (account, overview, incidents, windows, upcoming) = db
         .read(move |model| {
             let account = model
                 .account(AccountScope::All, viewer.account_id)?
                 .item
                 .name
                 .to_string();
-            let overview = crate::views::status::overview(model, &viewer, 14)?;
+            let overview = crate::views::status::overview(model, &viewer, UPCOMING_DAYS)?;
             let incidents = crate::views::incidents::list(
                 model,
                 &viewer,
@@ -93,12 +100,13 @@ pub(crate) async fn load(
                 },
                 ListWindow {
                     from: Some(first_day),
-                    to: None,
+                    to: Some(tomorrow),
                 },
                 PageRequest::first(EVENT_LIMIT),
             )?
             .items;
-            Ok((account, overview, incidents, windows))
+            let upcoming = upcoming(model, &viewer, &overview, now)?;
+            Ok((account, overview, incidents, windows, upcoming))
         })
         .await?;
     let ids = overview
@@ -117,8 +125,41 @@ pub(crate) async fn load(
         availability,
         incidents,
         windows,
+        upcoming,
         token,
     })
+}
+
+/// The windows the overview lists as upcoming (running, or starting before the horizon; open,
+/// on one of the caller's offerings), in full and soonest first: by actual start, else
+/// scheduled start. Every one within the horizon is read, so none hides behind later ones.
+fn upcoming(
+    model: &mut &persistence::model::Model,
+    caller: &Caller,
+    overview: &FullStatusResponse,
+    now: OffsetDateTime,
+) -> persistence::RepoResult<Vec<MaintenanceResponse>> {
+    let listed: std::collections::HashSet<i64> = overview
+        .offerings
+        .iter()
+        .flat_map(|o| o.upcoming_maintenance.iter().map(|m| m.id))
+        .collect();
+    let params = MaintenanceListParams {
+        include: Some(Include::ImpactedTenants),
+        ..MaintenanceListParams::default()
+    };
+    let window = ListWindow {
+        from: Some(now),
+        to: Some(now + Duration::days(UPCOMING_DAYS)),
+    };
+    let mut windows: Vec<MaintenanceResponse> = persistence::repo::all_rows(|page| {
+        crate::views::maintenances::list(model, caller, &params, window, page)
+    })?
+    .into_iter()
+    .filter(|m| listed.contains(&m.id))
+    .collect();
+    windows.sort_by_key(|m| (m.actual_start.unwrap_or(m.scheduled_start), m.id));
+    Ok(windows)
 }
 
 fn day(at: OffsetDateTime) -> String {
@@ -178,11 +219,6 @@ pub(crate) fn render(data: &PageData) -> Markup {
         .iter()
         .filter(|(i, _)| i.resolved_at.is_none())
         .collect();
-    let upcoming: Vec<&MaintenanceResponse> = data
-        .windows
-        .iter()
-        .filter(|m| m.phase != Phase::Past && m.status != MaintenanceStatus::Cancelled)
-        .collect();
     // Published reports, newest first.
     let mut reports: Vec<(&IncidentResponse, OffsetDateTime)> = data
         .incidents
@@ -223,7 +259,7 @@ pub(crate) fn render(data: &PageData) -> Markup {
                     }
                     @for (incident, latest) in &open {
                         article.event.incident data-incident-id=(incident.id) {
-                            h3 { (incident.title) }
+                            h3 { a href=(event_link("incidents", incident.id, token)) { (incident.title) } }
                             p.meta {
                                 (incident_meta(incident))
                             }
@@ -236,12 +272,13 @@ pub(crate) fn render(data: &PageData) -> Markup {
                 }
                 section aria-labelledby="maintenance-title" {
                     h2 #maintenance-title { "Upcoming maintenance" }
-                    @if upcoming.is_empty() {
+                    p.muted.horizon { "Running now or starting in the next " (UPCOMING_DAYS) " days, soonest first." }
+                    @if data.upcoming.is_empty() {
                         p { "No maintenance planned." }
                     }
-                    @for window in &upcoming {
+                    @for window in &data.upcoming {
                         article.event.maintenance data-maintenance-id=(window.id) {
-                            h3 { (window.title) }
+                            h3 { a href=(event_link("maintenances", window.id, token)) { (window.title) } }
                             p.meta {
                                 (window_meta(window))
                             }
@@ -432,4 +469,231 @@ pub(crate) fn level_colour(level: Level) -> &'static str {
         Level::Major => ORANGE,
         Level::Down => RED,
     }
+}
+
+/// A span of time in words: "2 d 3 h 5 min", "45 min", "0 min" (whole minutes, rounded down).
+pub(crate) fn span_words(span: Duration) -> String {
+    let minutes = span.whole_minutes().max(0);
+    let (days, hours, minutes) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    let parts: Vec<String> = [(days, "d"), (hours, "h"), (minutes, "min")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n} {unit}"))
+        .collect();
+    if parts.is_empty() {
+        "0 min".to_owned()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// Multi-line text as paragraphs.
+fn paragraphs(text: &str) -> Markup {
+    html! {
+        @for line in text.lines().filter(|l| !l.trim().is_empty()) { p { (line) } }
+    }
+}
+
+/// A time as the page shows it, machine-readable too.
+fn time_tag(at: OffsetDateTime) -> Markup {
+    let rfc3339 = at
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    html! { time datetime=(rfc3339) { (minute(at)) } }
+}
+
+/// The head of an event's own page: back to the status page, its title and meta line.
+fn event_header(title: &str, meta: &str, token: Option<&str>) -> Markup {
+    html! {
+        header {
+            p { a href=(page_link(token)) { "← Service status" } }
+            h1 { (title) }
+            p.meta { (meta) }
+        }
+    }
+}
+
+/// An incident's own page: its service, when it started and ended and how long it has run,
+/// all of the caller's tenants it touches, its whole timeline (newest update first, each with
+/// its status and time) and its post-incident report once published — never a draft, even
+/// for the provider admins who may read one through the API.
+pub(crate) fn incident_page(
+    incident: &IncidentResponse,
+    service: &str,
+    now: OffsetDateTime,
+    token: Option<&str>,
+) -> Markup {
+    let updates = incident.updates.as_deref().unwrap_or_default();
+    let report = incident
+        .report
+        .as_ref()
+        .and_then(|r| Some((r, r.published_at?)));
+    layout(
+        &incident.title,
+        token,
+        html! {
+            (event_header(&incident.title, &incident_meta(incident), token))
+            main {
+                dl.facts {
+                    dt { "Service" } dd.service { (service) }
+                    dt { "Started" } dd { (time_tag(incident.started_at)) }
+                    @match incident.resolved_at {
+                        Some(resolved) => {
+                            dt { "Resolved" } dd { (time_tag(resolved)) }
+                            dt { "Duration" } dd.duration { (span_words(resolved - incident.started_at)) }
+                        }
+                        None => {
+                            dt { "Resolved" } dd { "not yet" }
+                            dt { "Duration" } dd.duration { (span_words(now - incident.started_at)) " so far" }
+                        }
+                    }
+                }
+                (tenant_list("Your impacted tenants", incident.impacted_tenants.as_deref(), None))
+                section aria-labelledby="timeline-title" {
+                    h2 #timeline-title { "Updates" }
+                    p.muted { "Newest first." }
+                    ol.timeline reversed {
+                        @for update in updates.iter().rev() {
+                            li.update data-update-id=(update.id) {
+                                p.meta {
+                                    strong.update-status { (crate::http::wire::in_words(&update.status)) }
+                                    " · " (time_tag(update.created_at))
+                                }
+                                div.message { (paragraphs(&update.message)) }
+                            }
+                        }
+                    }
+                }
+                @if let Some((report, published)) = report {
+                    section.report aria-labelledby="report-title" {
+                        h2 #report-title { "Post-incident report" }
+                        p.meta { "Published " (time_tag(published)) }
+                        h3 { "Summary" }
+                        (paragraphs(&report.summary))
+                        h3 { "Root cause" }
+                        (paragraphs(&report.root_cause))
+                        h3 { "Remediation" }
+                        (paragraphs(&report.remediation))
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// A maintenance window's own page: its service, window, what is done and why (its
+/// description), and all of the caller's tenants it may impact.
+pub(crate) fn maintenance_page(
+    window: &MaintenanceResponse,
+    service: &str,
+    token: Option<&str>,
+) -> Markup {
+    let meta = format!("{} · {}", window_meta(window), window.impacted_label);
+    layout(
+        &window.title,
+        token,
+        html! {
+            (event_header(&window.title, &meta, token))
+            main {
+                dl.facts {
+                    dt { "Service" } dd.service { (service) }
+                    @if let Some(start) = window.actual_start {
+                        dt { "Started" } dd { (time_tag(start)) }
+                    }
+                    @if let Some(end) = window.actual_end {
+                        dt { "Ended" } dd { (time_tag(end)) }
+                    }
+                }
+                section.description aria-labelledby="description-title" {
+                    h2 #description-title { "What is planned" }
+                    (paragraphs(&window.description))
+                }
+                (tenant_list("Your tenants that may be impacted", window.impacted_tenants.as_deref(), None))
+            }
+        },
+    )
+}
+
+/// The unsubscribe link's page: which address stops getting status emails, and a button that
+/// confirms (a link prefetched by a mail client unsubscribes nobody). In the status page's
+/// layout and stylesheet.
+pub(crate) fn unsubscribe_confirmation(email: &str, key: &str) -> Markup {
+    unsubscribe_layout(
+        "Unsubscribe",
+        html! {
+            p { "Stop the status emails to " strong { (email) } "?" }
+            (link_button("/unsubscribe", key, "Unsubscribe"))
+        },
+    )
+}
+
+/// The button a link's page confirms with: a POST to `path` with the link's `key`.
+fn link_button(path: &str, key: &str, label: &str) -> Markup {
+    let action = format!(
+        "{path}?key={}",
+        form_urlencoded::byte_serialize(key.as_bytes()).collect::<String>()
+    );
+    html! {
+        form method="post" action=(action) {
+            button.button type="submit" { (label) }
+        }
+    }
+}
+
+/// The page of a confirmation message's link: which account asks to mail which address, and
+/// a button that confirms (a prefetched link confirms nothing).
+pub(crate) fn subscription_confirmation(account: &str, email: &str, key: &str) -> Markup {
+    unsubscribe_layout(
+        "Confirm status emails",
+        html! {
+            p { "Send " (account) "'s status emails to " strong { (email) } "?" }
+            (link_button("/confirm-subscription", key, "Confirm"))
+        },
+    )
+}
+
+/// The confirmation page of a link that is not one of ours, or whose subscription ended.
+pub(crate) fn confirmation_unknown() -> Markup {
+    unsubscribe_layout(
+        "Nothing to confirm",
+        html! { p { "This link is not one of ours, or its subscription has ended." } },
+    )
+}
+
+/// The page after confirming.
+pub(crate) fn confirmed() -> Markup {
+    unsubscribe_layout(
+        "Confirmed",
+        html! { p { "Status emails will be sent to this address. Every message carries a link to stop them." } },
+    )
+}
+
+/// The unsubscribe page of a link used already, or not one of ours.
+pub(crate) fn unsubscribe_unknown() -> Markup {
+    unsubscribe_layout(
+        "Nothing to unsubscribe",
+        html! { p { "This link was used already, or is not one of ours." } },
+    )
+}
+
+/// The page after unsubscribing.
+pub(crate) fn unsubscribed() -> Markup {
+    unsubscribe_layout(
+        "Unsubscribed",
+        html! { p { "No more status emails will be sent for this subscription." } },
+    )
+}
+
+fn unsubscribe_layout(heading: &str, body: Markup) -> Markup {
+    layout(
+        heading,
+        None,
+        html! {
+            header {
+                p.meta { "Status emails" }
+                h1 { (heading) }
+            }
+            main { div.event { (body) } }
+        },
+    )
 }
