@@ -73,7 +73,7 @@ pub fn announce<K: EventKind>(
     let emails = model.read(|model| {
         // Readers of one account with one role see the same: render the event once for them
         // (its service, and its words; `None`: not seen, or not of concern).
-        type Seen = Option<(i64, [String; 3])>;
+        type Seen = Option<(i64, crate::views::events::EventWords)>;
         let mut seen_by: HashMap<(domain::AccountId, Role), Seen> = HashMap::new();
         let mut emails = Vec::new();
         for subscription in subscriptions {
@@ -96,9 +96,15 @@ pub fn announce<K: EventKind>(
                     })
                 }
             };
-            let Some((service, [title, about, tenants])) = seen.clone() else {
+            let Some((service, words)) = seen.clone() else {
                 continue;
             };
+            let (title, about) = (&words.title, &words.about);
+            let tenants = words
+                .tenants
+                .as_ref()
+                .map(crate::views::events::TenantList::line)
+                .unwrap_or_default();
             if !(subscription.service_ids.is_empty() || subscription.service_ids.contains(&service))
             {
                 continue;

@@ -6,7 +6,6 @@ use persistence::model::{Mixed, Model, ReadModel};
 use persistence::repo::webhooks::{self, NewDelivery, Webhook};
 use persistence::{DbConnection, RepoError, RepoResult};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
@@ -29,45 +28,6 @@ pub struct WebhookMessage<T> {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PingData {
     pub webhook_id: i64,
-}
-
-/// A chat message for a Slack incoming webhook or a Teams workflow webhook: the event type and
-/// title, a line about the event, the account's tenants.
-pub(crate) fn chat_message(format: WebhookFormat, event: &str, words: &[String; 3]) -> Value {
-    let [title, about, tenants] = words;
-    match format {
-        WebhookFormat::Teams => json!({
-            "type": "message",
-            "attachments": [{
-                "contentType": "application/vnd.microsoft.card.adaptive",
-                "content": {
-                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-                    "type": "AdaptiveCard",
-                    "version": "1.4",
-                    "body": [
-                        {"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": true},
-                        {"type": "TextBlock", "text": format!("{event} · {about}"), "wrap": true, "isSubtle": true},
-                        {"type": "TextBlock", "text": tenants, "wrap": true},
-                    ],
-                },
-            }],
-        }),
-        _ => {
-            // Slack's mrkdwn reads &, < and > as markup.
-            let escape = |text: &str| {
-                text.replace('&', "&amp;")
-                    .replace('<', "&lt;")
-                    .replace('>', "&gt;")
-            };
-            json!({
-                "text": format!("{event}: {}", escape(title)),
-                "blocks": [
-                    {"type": "header", "text": {"type": "plain_text", "text": title}},
-                    {"type": "section", "text": {"type": "mrkdwn", "text": format!("*{event}* · {}\n{}", escape(about), escape(tenants))}},
-                ],
-            })
-        }
-    }
 }
 
 pub(crate) fn new_message_id() -> String {
@@ -147,7 +107,12 @@ pub fn announce_where<K: EventKind>(
                     data: &seen,
                 })
                 .map_err(|e| RepoError::Corrupt(e.to_string()))?,
-                chat => chat_message(chat, event.as_str(), &K::in_words(&seen)),
+                chat => crate::views::chat::chat_message(
+                    chat,
+                    event.as_str(),
+                    &K::in_words(&seen),
+                    None,
+                ),
             };
             deliveries.push(NewDelivery {
                 webhook_id: hook.id,
