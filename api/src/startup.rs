@@ -126,7 +126,10 @@ impl Application {
             .then(|| crate::workers::mail::start(mailer.clone(), mail_bell));
         let scheduler = crate::workers::schedule::Scheduler::new(
             settings.database.clone(),
-            std::sync::Arc::clone(&model),
+            crate::http::db::Announcing {
+                model: std::sync::Arc::clone(&model),
+                public_url: std::sync::Arc::from(settings.email.public_url.as_str()),
+            },
             outbox.clone(),
             settings.maintenance.clone(),
         );
@@ -135,7 +138,11 @@ impl Application {
             .background
             .then(|| crate::workers::schedule::start(scheduler.clone()));
         let outbox = web::Data::new(outbox);
-        let db = web::Data::new(Db::new(pool, std::sync::Arc::clone(&model)));
+        let db = web::Data::new(Db::new(
+            pool,
+            std::sync::Arc::clone(&model),
+            &settings.email.public_url,
+        ));
         let answers = web::Data::new(
             crate::middleware::answers::Answers::new(ANSWER_CACHE_BYTES, settings.answer_max_age)
                 .map_err(|e| StartupError::Metrics(e.to_string()))?,

@@ -2,7 +2,7 @@
 //! whose owner may see the event goes into the outbox (Standard Webhooks messages).
 
 use domain::{AccountScope, Caller, Role, WebhookFormat};
-use persistence::model::{Mixed, Model, ReadModel};
+use persistence::model::{Mixed, Model};
 use persistence::repo::webhooks::{self, NewDelivery, Webhook};
 use persistence::{DbConnection, RepoError, RepoResult};
 use serde::{Deserialize, Serialize};
@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::http::auth::feed_token::random_token;
+use crate::http::db::Announcing;
 use crate::views::events::EventKind;
 
 /// The body of every delivery, per the Standard Webhooks payload structure.
@@ -52,7 +53,7 @@ fn endpoint_caller(model: &Model, hook: &Webhook) -> RepoResult<Caller> {
 /// ([`crate::services::email::announce`]). Returns how many.
 pub fn announce<K: EventKind>(
     conn: &mut DbConnection,
-    model: &ReadModel,
+    model: &Announcing,
     event: domain::WebhookEventType,
     id: K::Id,
 ) -> RepoResult<usize> {
@@ -63,7 +64,7 @@ pub fn announce<K: EventKind>(
 /// see one of the tenants a write changed).
 pub fn announce_where<K: EventKind>(
     conn: &mut DbConnection,
-    model: &ReadModel,
+    model: &Announcing,
     event: domain::WebhookEventType,
     id: K::Id,
     concerns: impl Fn(&K::Response) -> bool,
@@ -76,6 +77,8 @@ pub fn announce_where<K: EventKind>(
         return Ok(mailed);
     }
     let timestamp = OffsetDateTime::now_utc();
+    // The event's page names all of the reader's tenants a chat message leaves out.
+    let link = format!("{}/status-page/{}s/{id}", model.public_url, K::OBJECT);
     let deliveries = model.read(|model| {
         let mut deliveries = Vec::new();
         for hook in hooks {
@@ -111,7 +114,7 @@ pub fn announce_where<K: EventKind>(
                     chat,
                     event.as_str(),
                     &K::in_words(&seen),
-                    None,
+                    Some(&link),
                 ),
             };
             deliveries.push(NewDelivery {
