@@ -198,10 +198,17 @@ impl TestApp {
     /// has its own pool, caches and watcher, and learns of this app's writes only through the
     /// database.
     pub fn replica(&self) -> TestApp {
-        let pool =
-            slr_api::startup::open_database(&self.settings).expect("database opens and migrates");
+        self.replica_with(|_| {})
+    }
+
+    /// [`TestApp::replica`] with settings changed by `configure`: the same database served by
+    /// a server configured differently (e.g. after an operator changed a setting).
+    pub fn replica_with(&self, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = self.settings.clone();
+        configure(&mut settings);
+        let pool = slr_api::startup::open_database(&settings).expect("database opens and migrates");
         start(
-            self.settings.clone(),
+            settings,
             pool,
             self.secret.clone(),
             std::sync::Arc::clone(&self._database),
