@@ -13,9 +13,9 @@ use persistence::repo::maintenances::{self, Step};
 use persistence::{DatabaseTarget, DbConnection, RepoResult};
 use time::OffsetDateTime;
 
+use crate::http::db::Announcing;
 use crate::settings::MaintenanceSettings;
 use crate::views::maintenances::Maintenances;
-use crate::http::db::Announcing;
 use crate::workers::delivery::Outbox;
 use crate::workers::Worker;
 
