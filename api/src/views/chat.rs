@@ -4,9 +4,10 @@
 //!
 //! Slack rejects a message whose `header` text exceeds 150 characters, whose `section` text
 //! exceeds 3,000, or that has more than 50 blocks; Teams rejects messages over about 28 KB. A
-//! message here has at most three blocks, a header cut to 150 characters, and names at most
-//! [`NAMED_TENANTS`] tenants in at most [`TENANT_CHARS`] characters, counting the rest ("and
-//! 175 more") with a link to the event's page, which names them all.
+//! Slack message here has two blocks and a header cut to 150 characters (a Teams card three
+//! text blocks), and names at most [`NAMED_TENANTS`] tenants in at most
+//! [`TENANT_CHARS`] characters, counting the rest ("and 175 more") with a link to the event's
+//! page, which names them all.
 
 use domain::WebhookFormat;
 use serde_json::{json, Value};
