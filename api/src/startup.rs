@@ -116,7 +116,11 @@ impl Application {
             settings.webhooks.clone(),
         )
         .map_err(StartupError::Email)?;
-        model.set_mails(mailer.enabled());
+        let announcing = crate::http::db::Announcing {
+            model: std::sync::Arc::clone(&model),
+            public_url: std::sync::Arc::from(settings.email.public_url.as_str()),
+            mails: mailer.enabled(),
+        };
         let (webhook_bell, mail_bell) = (Bell::new(), Bell::new());
         let outbox = crate::workers::delivery::outbox(&[&webhook_bell, &mail_bell]);
         let delivery_worker = settings
@@ -131,7 +135,7 @@ impl Application {
             .then(|| crate::workers::mail::start(mailer.clone(), mail_bell));
         let scheduler = crate::workers::schedule::Scheduler::new(
             settings.database.clone(),
-            std::sync::Arc::clone(&model),
+            announcing.clone(),
             outbox.clone(),
             settings.maintenance.clone(),
         );
@@ -140,7 +144,7 @@ impl Application {
             .background
             .then(|| crate::workers::schedule::start(scheduler.clone()));
         let outbox = web::Data::new(outbox);
-        let db = web::Data::new(Db::new(pool, std::sync::Arc::clone(&model)));
+        let db = web::Data::new(Db::new(pool, announcing));
         let answers = web::Data::new(
             crate::middleware::answers::Answers::new(ANSWER_CACHE_BYTES, settings.answer_max_age)
                 .map_err(|e| StartupError::Metrics(e.to_string()))?,

@@ -201,7 +201,8 @@ impl TestApp {
         self.replica_with(|_| {})
     }
 
-    /// [`TestApp::replica`] with settings changed by `configure` (e.g. run without SMTP).
+    /// [`TestApp::replica`] with settings changed by `configure`: the same database served by
+    /// a server configured differently (e.g. after an operator changed a setting).
     pub fn replica_with(&self, configure: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = self.settings.clone();
         configure(&mut settings);

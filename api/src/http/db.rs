@@ -11,6 +11,23 @@ use persistence::{DbConnection, Pool, RepoError};
 
 use crate::http::error::ApiError;
 
+/// What announcements are written with: the read model (who sees what; it derefs to it),
+/// where people reach this API (`SLR_PUBLIC_URL`, for the links in chat messages) and whether
+/// this server sends email (without SMTP no message is queued).
+#[derive(Clone)]
+pub struct Announcing {
+    pub model: Arc<ReadModel>,
+    pub public_url: Arc<str>,
+    pub mails: bool,
+}
+
+impl std::ops::Deref for Announcing {
+    type Target = ReadModel;
+    fn deref(&self) -> &ReadModel {
+        &self.model
+    }
+}
+
 /// How long readiness and, during an outage, a probing request wait for a connection.
 const QUICK: Duration = Duration::from_millis(800);
 /// During an outage, one request in this interval probes the database; the others fail fast.
@@ -104,6 +121,8 @@ impl Outage {
 pub struct Db {
     pool: Pool,
     model: Arc<ReadModel>,
+    /// What this server's announcements are written with (the same read model).
+    announcing: Announcing,
     names: Arc<NameIndex>,
     outage: Arc<Outage>,
     /// Connections taken from the pool (`slr_db_checkouts_total`): a read answered from memory
@@ -112,10 +131,11 @@ pub struct Db {
 }
 
 impl Db {
-    pub fn new(pool: Pool, model: Arc<ReadModel>) -> Self {
+    pub fn new(pool: Pool, announcing: Announcing) -> Self {
         Self {
             pool,
-            model,
+            model: Arc::clone(&announcing.model),
+            announcing,
             names: Arc::default(),
             outage: Arc::new(Outage::new()),
             checkouts: Arc::default(),
@@ -156,9 +176,9 @@ impl Db {
     /// webhooks: the directory (who sees which tenant) then includes every change committed
     /// before the write. Best effort: a write that fails on the database fails anyway — at once,
     /// as the request already found it unreachable.
-    pub async fn model_for_announcing(&self) -> Arc<ReadModel> {
+    pub async fn model_for_announcing(&self) -> Announcing {
         let _ = self.catch_up().await;
-        Arc::clone(&self.model)
+        self.announcing.clone()
     }
 
     /// The feed token with this hash and the caller it reads as, from the read model.

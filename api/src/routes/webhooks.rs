@@ -388,12 +388,12 @@ pub async fn test_webhook(
         })
         .map_err(ApiError::internal)?,
         chat => {
-            let words = [
-                "Test message from slr".to_owned(),
-                format!("webhook {id} is connected"),
-                String::new(),
-            ];
-            crate::services::webhooks::chat_message(chat, TEST_EVENT, &words).to_string()
+            let words = crate::views::events::EventWords {
+                title: "Test message from slr".to_owned(),
+                about: format!("webhook {id} is connected"),
+                tenants: None,
+            };
+            crate::views::chat::chat_message(chat, TEST_EVENT, &words, None).to_string()
         }
     };
     once(db, &caller, &req, &[], StatusCode::ACCEPTED, move |conn| {

@@ -5,10 +5,11 @@
 use std::collections::HashMap;
 
 use domain::{Caller, Role, WebhookEventType};
-use persistence::model::{Mixed, Model, ReadModel};
+use persistence::model::{Mixed, Model};
 use persistence::repo::email::{self, EmailSubscription, NewEmail, Reader};
 use persistence::{DbConnection, RepoError, RepoResult};
 
+use crate::http::db::Announcing;
 use crate::views::events::EventKind;
 
 /// The reader a subscription's messages are written for: its contact, or its account as a
@@ -51,13 +52,13 @@ fn in_words(event: WebhookEventType) -> &'static str {
 /// email. Returns how many.
 pub fn announce<K: EventKind>(
     conn: &mut DbConnection,
-    model: &ReadModel,
+    model: &Announcing,
     event: WebhookEventType,
     id: K::Id,
     announcement: &str,
     concerns: &impl Fn(&K::Response) -> bool,
 ) -> RepoResult<usize> {
-    if !model.mails() {
+    if !model.mails {
         return Ok(0);
     }
     let subscriptions = email::subscribed(conn, event)?;
@@ -68,7 +69,7 @@ pub fn announce<K: EventKind>(
     let emails = model.read(|model| {
         // Readers of one account with one role see the same: render the event once for them
         // (its service, and its words; `None`: not seen, or not of concern).
-        type Seen = Option<(i64, [String; 3])>;
+        type Seen = Option<(i64, crate::views::events::EventWords)>;
         let mut seen_by: HashMap<(domain::AccountId, Role), Seen> = HashMap::new();
         let mut emails = Vec::new();
         for subscription in subscriptions {
@@ -91,9 +92,15 @@ pub fn announce<K: EventKind>(
                     })
                 }
             };
-            let Some((service, [title, about, tenants])) = seen.clone() else {
+            let Some((service, words)) = seen.clone() else {
                 continue;
             };
+            let (title, about) = (&words.title, &words.about);
+            let tenants = words
+                .tenants
+                .as_ref()
+                .map(crate::views::events::TenantList::line)
+                .unwrap_or_default();
             if !(subscription.service_ids.is_empty() || subscription.service_ids.contains(&service))
             {
                 continue;

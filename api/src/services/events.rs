@@ -3,12 +3,11 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::Caller;
-use persistence::model::ReadModel;
 use persistence::{DbConnection, RepoResult};
 
 use crate::http::auth::Authenticated;
 use crate::http::conditional::{expected_version, versioned_json};
-use crate::http::db::Db;
+use crate::http::db::{Announcing, Db};
 use crate::http::error::ApiError;
 use crate::http::idempotency::create_once;
 use crate::views::events::EventKind;
@@ -99,7 +98,7 @@ pub async fn change_event<K: EventKind, R>(
     req: &HttpRequest,
     id: K::Id,
     apply: impl Fn(&mut DbConnection, Option<i64>) -> RepoResult<R> + Send + 'static,
-    announce: impl Fn(&mut DbConnection, &ReadModel, &K::Response, &K::Response, R) -> RepoResult<()>
+    announce: impl Fn(&mut DbConnection, &Announcing, &K::Response, &K::Response, R) -> RepoResult<()>
         + Send
         + 'static,
 ) -> Result<HttpResponse, ApiError> {

@@ -2,15 +2,15 @@
 //! whose owner may see the event goes into the outbox (Standard Webhooks messages).
 
 use domain::{Caller, WebhookFormat};
-use persistence::model::{Mixed, Model, ReadModel};
+use persistence::model::{Mixed, Model};
 use persistence::repo::webhooks::{self, NewDelivery, Webhook};
 use persistence::{DbConnection, RepoError, RepoResult};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::http::auth::feed_token::random_token;
+use crate::http::db::Announcing;
 use crate::views::events::EventKind;
 
 /// The body of every delivery, per the Standard Webhooks payload structure.
@@ -31,45 +31,6 @@ pub struct PingData {
     pub webhook_id: i64,
 }
 
-/// A chat message for a Slack incoming webhook or a Teams workflow webhook: the event type and
-/// title, a line about the event, the account's tenants.
-pub(crate) fn chat_message(format: WebhookFormat, event: &str, words: &[String; 3]) -> Value {
-    let [title, about, tenants] = words;
-    match format {
-        WebhookFormat::Teams => json!({
-            "type": "message",
-            "attachments": [{
-                "contentType": "application/vnd.microsoft.card.adaptive",
-                "content": {
-                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-                    "type": "AdaptiveCard",
-                    "version": "1.4",
-                    "body": [
-                        {"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": true},
-                        {"type": "TextBlock", "text": format!("{event} · {about}"), "wrap": true, "isSubtle": true},
-                        {"type": "TextBlock", "text": tenants, "wrap": true},
-                    ],
-                },
-            }],
-        }),
-        _ => {
-            // Slack's mrkdwn reads &, < and > as markup.
-            let escape = |text: &str| {
-                text.replace('&', "&amp;")
-                    .replace('<', "&lt;")
-                    .replace('>', "&gt;")
-            };
-            json!({
-                "text": format!("{event}: {}", escape(title)),
-                "blocks": [
-                    {"type": "header", "text": {"type": "plain_text", "text": title}},
-                    {"type": "section", "text": {"type": "mrkdwn", "text": format!("*{event}* · {}\n{}", escape(about), escape(tenants))}},
-                ],
-            })
-        }
-    }
-}
-
 pub(crate) fn new_message_id() -> String {
     format!("msg_{}", random_token(18))
 }
@@ -86,7 +47,7 @@ fn endpoint_caller(model: &Model, hook: &Webhook) -> RepoResult<Caller> {
 /// ([`crate::services::email::announce`]). Returns how many.
 pub fn announce<K: EventKind>(
     conn: &mut DbConnection,
-    model: &ReadModel,
+    model: &Announcing,
     event: domain::WebhookEventType,
     id: K::Id,
 ) -> RepoResult<usize> {
@@ -97,7 +58,7 @@ pub fn announce<K: EventKind>(
 /// see one of the tenants a write changed).
 pub fn announce_where<K: EventKind>(
     conn: &mut DbConnection,
-    model: &ReadModel,
+    model: &Announcing,
     event: domain::WebhookEventType,
     id: K::Id,
     concerns: impl Fn(&K::Response) -> bool,
@@ -110,6 +71,8 @@ pub fn announce_where<K: EventKind>(
         return Ok(mailed);
     }
     let timestamp = OffsetDateTime::now_utc();
+    // The event's page names all of the reader's tenants a chat message leaves out.
+    let link = format!("{}/status-page/{}s/{id}", model.public_url, K::OBJECT);
     let deliveries = model.read(|model| {
         let mut deliveries = Vec::new();
         for hook in hooks {
@@ -141,7 +104,12 @@ pub fn announce_where<K: EventKind>(
                     data: &seen,
                 })
                 .map_err(|e| RepoError::Corrupt(e.to_string()))?,
-                chat => chat_message(chat, event.as_str(), &K::in_words(&seen)),
+                chat => crate::views::chat::chat_message(
+                    chat,
+                    event.as_str(),
+                    &K::in_words(&seen),
+                    Some(&link),
+                ),
             };
             deliveries.push(NewDelivery {
                 webhook_id: hook.id,

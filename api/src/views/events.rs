@@ -48,9 +48,9 @@ pub trait EventKind {
     /// The caller's offerings the event shows on.
     fn offering_ids(response: &Self::Response) -> Vec<i64>;
 
-    /// The event in words for a chat message: its title, a line about it, and the caller's
-    /// impacted tenants in a line.
-    fn in_words(response: &Self::Response) -> [String; 3];
+    /// The event in words for a chat message or an email: its title, a line about it, and the
+    /// caller's impacted tenants.
+    fn in_words(response: &Self::Response) -> EventWords;
 
     /// What a write from `before` (`None`: a new event) to `after` was, as webhooks name it.
     fn webhook_event(
@@ -390,11 +390,46 @@ pub fn visible_page<T, U>(
     }
 }
 
-/// "label (n): a, b": tenants in a line (for chat messages).
-pub fn tenants_line(label: &str, tenants: Option<&[TenantRef]>) -> String {
-    let tenants = tenants.unwrap_or_default();
-    let names: Vec<String> = tenants.iter().map(TenantRef::described).collect();
-    format!("{label} ({}): {}", names.len(), names.join(", "))
+/// An event in words, for chat messages and email: all of it text the event's writers and the
+/// directory chose (chat formats escape it for their markup).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventWords {
+    pub title: String,
+    /// A line about the event: its impact, status and time, or its window.
+    pub about: String,
+    /// The reader's tenants it touches; `None` for a message about no event (a ping).
+    pub tenants: Option<TenantList>,
+}
+
+/// The reader's tenants an event touches, each as a line names it, with what they are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TenantList {
+    /// E.g. "Your impacted tenants".
+    pub label: &'static str,
+    pub names: Vec<String>,
+}
+
+impl TenantList {
+    pub fn new(label: &'static str, tenants: Option<&[TenantRef]>) -> Self {
+        Self {
+            label,
+            names: tenants
+                .unwrap_or_default()
+                .iter()
+                .map(TenantRef::described)
+                .collect(),
+        }
+    }
+
+    /// "label (n): a, b": every tenant in a line (for email).
+    pub fn line(&self) -> String {
+        format!(
+            "{} ({}): {}",
+            self.label,
+            self.names.len(),
+            self.names.join(", ")
+        )
+    }
 }
 
 /// An instant to the minute, as pages and chat messages show it: "2027-01-02 22:00 UTC".

@@ -10,8 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::http::extract::ListWindow;
 use crate::http::wire::{Impact, IncidentStatus};
 use crate::views::events::{
-    newest_first, visible_page, EventContext, EventKind, Include, OfferingRef, Scope, ShownFilter,
-    Sort, TenantRef,
+    newest_first, visible_page, EventContext, EventKind, EventWords, Include, OfferingRef, Scope,
+    ShownFilter, Sort, TenantList, TenantRef,
 };
 
 /// An unplanned event on one service, as the caller sees it.
@@ -243,15 +243,15 @@ impl EventKind for Incidents {
         response.offerings.iter().map(|o| o.id).collect()
     }
 
-    fn in_words(response: &IncidentResponse) -> [String; 3] {
-        [
-            response.title.clone(),
-            incident_meta(response),
-            crate::views::events::tenants_line(
+    fn in_words(response: &IncidentResponse) -> EventWords {
+        EventWords {
+            title: response.title.clone(),
+            about: incident_meta(response),
+            tenants: Some(TenantList::new(
                 "Your impacted tenants",
                 response.impacted_tenants.as_deref(),
-            ),
-        ]
+            )),
+        }
     }
 
     fn webhook_event(

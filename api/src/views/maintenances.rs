@@ -12,8 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::http::extract::ListWindow;
 use crate::http::wire::{ExpectedImpact, MaintenanceStatus, Phase};
 use crate::views::events::{
-    newest_first, visible_page, EventContext, EventKind, Include, OfferingRef, Scope, ShownFilter,
-    Sort, TenantRef,
+    newest_first, visible_page, EventContext, EventKind, EventWords, Include, OfferingRef, Scope,
+    ShownFilter, Sort, TenantList, TenantRef,
 };
 
 /// A planned window, as the caller sees it.
@@ -166,15 +166,15 @@ impl EventKind for Maintenances {
         response.offerings.iter().map(|o| o.id).collect()
     }
 
-    fn in_words(response: &MaintenanceResponse) -> [String; 3] {
-        [
-            response.title.clone(),
-            format!("{} · {}", window_meta(response), response.impacted_label),
-            crate::views::events::tenants_line(
+    fn in_words(response: &MaintenanceResponse) -> EventWords {
+        EventWords {
+            title: response.title.clone(),
+            about: format!("{} · {}", window_meta(response), response.impacted_label),
+            tenants: Some(TenantList::new(
                 "Your tenants that may be impacted",
                 response.impacted_tenants.as_deref(),
-            ),
-        ]
+            )),
+        }
     }
 
     fn webhook_event(

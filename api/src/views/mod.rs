@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod availability;
 pub mod changes;
+pub mod chat;
 pub mod email;
 pub mod events;
 pub mod feeds;

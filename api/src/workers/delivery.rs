@@ -311,7 +311,10 @@ fn turn(
 async fn send(client: &reqwest::Client, claimed: &Claimed, settings: &WebhookSettings) -> Outcome {
     let attempted_at = OffsetDateTime::now_utc();
     let started = Instant::now();
-    let result = post(client, claimed, attempted_at).await;
+    let result = match allowed(&claimed.webhook.url, settings) {
+        Ok(()) => post(client, claimed, attempted_at).await,
+        Err(refused) => Err(refused),
+    };
     let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     let (status, error) = match result {
         Ok(status) if (200..300).contains(&status) => (Some(i32::from(status)), None),
@@ -340,6 +343,22 @@ async fn send(client: &reqwest::Client, claimed: &Claimed, settings: &WebhookSet
         succeeded,
         retry_at,
     }
+}
+
+/// Whether the endpoint's URL is one this server may send to now: the policy in force at each
+/// delivery, not the one its URL was saved under (an endpoint saved while
+/// `SLR_WEBHOOK_ALLOW_PRIVATE=1` stops receiving once it is off). A refused delivery is not
+/// sent; the attempt records why.
+fn allowed(url: &str, settings: &WebhookSettings) -> Result<(), String> {
+    domain::WebhookUrl::parse(url, settings.allow_private)
+        .map(drop)
+        .map_err(|refused| {
+            let why = match &refused {
+                domain::DomainError::InvalidField { message, .. } => message.clone(),
+                other => other.to_string(),
+            };
+            format!("not sent: this server does not deliver to this URL ({why})")
+        })
 }
 
 /// When to try a message again after its failed attempt number `attempts + 1` at
@@ -401,7 +420,9 @@ async fn post(
     Ok(response.status().as_u16())
 }
 
-/// A send error in a sentence, with its causes (each once).
+/// A send error in a sentence, with its causes (each once). A host that cannot be resolved
+/// to an address deliveries may use gets one sentence, whatever the reason (see
+/// [`Unresolvable`]).
 fn describe(error: &reqwest::Error) -> String {
     if error.is_timeout() {
         return "the receiver did not answer in time".to_owned();
@@ -409,6 +430,9 @@ fn describe(error: &reqwest::Error) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
+        if cause.downcast_ref::<Unresolvable>().is_some() {
+            return Unresolvable.to_string();
+        }
         let cause_text = cause.to_string();
         if !text.contains(&cause_text) {
             text = format!("{text}: {cause_text}");
@@ -419,37 +443,120 @@ fn describe(error: &reqwest::Error) -> String {
 }
 
 /// The HTTP client: no redirects (a receiver cannot bounce a delivery elsewhere), a timeout,
-/// and unless private targets are allowed, a resolver that refuses names resolving to
-/// loopback, private or otherwise non-public addresses.
+/// no proxy (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and the system's settings are ignored:
+/// a proxy would resolve and connect to hosts this worker never checked), and a resolver
+/// that hands the connector only the addresses it checked ([`Checked`]). Hosts written as
+/// addresses are checked by [`allowed`] before each delivery.
 fn client(settings: &WebhookSettings) -> reqwest::Result<reqwest::Client> {
-    let builder = reqwest::Client::builder()
+    reqwest::Client::builder()
+        .no_proxy()
         .timeout(settings.timeout)
         .connect_timeout(settings.timeout)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("slr-webhooks/", env!("CARGO_PKG_VERSION")));
-    if settings.allow_private {
-        builder.build()
-    } else {
-        builder.dns_resolver(Arc::new(PublicOnly)).build()
+        .user_agent(concat!("slr-webhooks/", env!("CARGO_PKG_VERSION")))
+        .dns_resolver(Arc::new(Checked {
+            allow_private: settings.allow_private,
+        }))
+        .build()
+}
+
+/// Why a webhook host's name gave no address to connect to. One sentence whether the name
+/// does not exist or resolves only to refused addresses: a delivery's error is shown to the
+/// endpoint's account admins, and telling the two apart would let any of them probe which
+/// internal names exist.
+#[derive(Debug, thiserror::Error)]
+#[error("the host does not resolve to a public address")]
+struct Unresolvable;
+
+/// Resolves webhook hosts itself and returns only the addresses the policy allows (every
+/// address unless private targets are allowed: only public ones), so the connection goes to
+/// exactly the addresses checked — no second lookup a rebinding name could answer differently.
+struct Checked {
+    allow_private: bool,
+}
+
+impl Checked {
+    async fn lookup(&self, host: &str) -> Result<Vec<SocketAddr>, Unresolvable> {
+        let found = tokio::net::lookup_host((host, 0)).await.map_err(|error| {
+            log::debug!("webhook host {host}: lookup failed: {error}");
+            Unresolvable
+        })?;
+        let allow_private = self.allow_private;
+        let allowed: Vec<SocketAddr> = found
+            .filter(|addr| allow_private || domain::integration::is_public(addr.ip()))
+            .collect();
+        if allowed.is_empty() {
+            log::debug!("webhook host {host}: no allowed address");
+            return Err(Unresolvable);
+        }
+        Ok(allowed)
     }
 }
 
-/// Resolves names to their public addresses only.
-struct PublicOnly;
-
-impl reqwest::dns::Resolve for PublicOnly {
+impl reqwest::dns::Resolve for Checked {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let host = name.as_str().to_owned();
+        let checked = Checked {
+            allow_private: self.allow_private,
+        };
         Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .filter(|addr| domain::integration::is_public(addr.ip()))
-                .collect();
-            if found.is_empty() {
-                return Err(format!("{host} resolves to no public address").into());
-            }
+            let found = checked.lookup(name.as_str()).await?;
             let addrs: reqwest::dns::Addrs = Box::new(found.into_iter());
             Ok(addrs)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_name_that_does_not_resolve_and_one_resolving_inside_read_the_same() {
+        let public_only = Checked {
+            allow_private: false,
+        };
+        let inside = public_only.lookup("localhost").await;
+        let missing = public_only.lookup("no-such-host.invalid").await;
+        let (Err(inside), Err(missing)) = (inside, missing) else {
+            panic!("both are refused");
+        };
+        assert_eq!(inside.to_string(), missing.to_string());
+        let private_allowed = Checked {
+            allow_private: true,
+        };
+        let found = private_allowed
+            .lookup("localhost")
+            .await
+            .unwrap_or_default();
+        assert!(found.iter().all(|a| a.ip().is_loopback()) && !found.is_empty());
+    }
+
+    #[test]
+    fn a_saved_url_is_checked_against_the_policy_in_force() {
+        let mut settings = WebhookSettings {
+            allow_private: true,
+            ..WebhookSettings::default()
+        };
+        for url in [
+            "http://127.0.0.1:9000/hook",
+            "https://10.0.0.8/hook",
+            "https://[64:ff9b::a9fe:a9fe]/",
+            "https://[2002:a9fe:a9fe::1]/",
+            "https://[fec0::1]/",
+        ] {
+            assert_eq!(allowed(url, &settings), Ok(()), "{url}");
+        }
+        settings.allow_private = false;
+        for url in [
+            "http://127.0.0.1:9000/hook",
+            "https://10.0.0.8/hook",
+            "https://[64:ff9b::a9fe:a9fe]/",
+            "https://[2002:a9fe:a9fe::1]/",
+            "https://[fec0::1]/",
+        ] {
+            let refused = allowed(url, &settings).err().unwrap_or_default();
+            assert!(refused.starts_with("not sent:"), "{url}: {refused}");
+        }
+        assert_eq!(allowed("https://hooks.example.com/x", &settings), Ok(()));
     }
 }

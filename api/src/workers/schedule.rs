@@ -7,14 +7,13 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
-use std::sync::Arc;
 
 use domain::WebhookEventType;
-use persistence::model::ReadModel;
 use persistence::repo::maintenances::{self, Step};
 use persistence::{DatabaseTarget, DbConnection, RepoResult};
 use time::OffsetDateTime;
 
+use crate::http::db::Announcing;
 use crate::settings::MaintenanceSettings;
 use crate::views::maintenances::Maintenances;
 use crate::workers::delivery::Outbox;
@@ -25,7 +24,7 @@ use crate::workers::Worker;
 #[derive(Clone)]
 pub struct Scheduler {
     target: DatabaseTarget,
-    model: Arc<ReadModel>,
+    model: Announcing,
     outbox: Outbox,
     settings: MaintenanceSettings,
 }
@@ -33,7 +32,7 @@ pub struct Scheduler {
 impl Scheduler {
     pub fn new(
         target: DatabaseTarget,
-        model: Arc<ReadModel>,
+        model: Announcing,
         outbox: Outbox,
         settings: MaintenanceSettings,
     ) -> Self {

@@ -125,9 +125,6 @@ pub struct ReadModel {
     model: RwLock<Model>,
     /// One catch-up at a time.
     catching_up: Mutex<()>,
-    /// Whether announcements write email into the outbox: only a server that can send it
-    /// (with an SMTP server) queues messages.
-    mails: std::sync::atomic::AtomicBool,
 }
 
 impl ReadModel {
@@ -136,18 +133,7 @@ impl ReadModel {
         Ok(Self {
             model: RwLock::new(load_all(conn)?),
             catching_up: Mutex::new(()),
-            mails: std::sync::atomic::AtomicBool::new(false),
         })
-    }
-
-    /// Says whether announcements write email (set once at start).
-    pub fn set_mails(&self, on: bool) {
-        self.mails.store(on, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// Whether announcements write email into the outbox.
-    pub fn mails(&self) -> bool {
-        self.mails.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Runs `read` on the current model.

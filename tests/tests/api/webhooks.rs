@@ -563,6 +563,32 @@ async fn webhook_urls_must_be_public_https_unless_private_targets_are_allowed() 
         "https://10.0.0.8/hook",
         "https://169.254.169.254/latest",
         "https://[::1]/hook",
+        // IPv6 forms that reach IPv4 or private space: NAT64 (on such a network this is
+        // 169.254.169.254), local-use NAT64, 6to4, IPv4-compatible, IPv4-mapped, Teredo,
+        // site-local, unique-local, link-local, multicast, documentation, unspecified.
+        "https://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+        "https://[64:ff9b::10.0.0.1]/hook",
+        "https://[64:ff9b:1::808:808]/hook",
+        "https://[2002:a9fe:a9fe::1]/hook",
+        "https://[2002:c0a8:101::1]/hook",
+        "https://[::a9fe:a9fe]/hook",
+        "https://[::127.0.0.1]/hook",
+        "https://[::ffff:169.254.169.254]/hook",
+        "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook",
+        "https://[fec0::1]/hook",
+        "https://[fd12:3456::1]/hook",
+        "https://[fe80::1]/hook",
+        "https://[ff02::1]/hook",
+        "https://[2001:db8::1]/hook",
+        "https://[::]/hook",
+        // IPv4 special ranges beyond the private ones.
+        "https://100.64.0.1/hook",
+        "https://198.18.0.1/hook",
+        "https://192.0.0.170/hook",
+        "https://0.0.0.0/hook",
+        "https://255.255.255.255/hook",
+        "https://240.0.0.1/hook",
+        "https://2130706433/hook",
     ] {
         let response = app
             .post(
@@ -1287,5 +1313,293 @@ async fn a_recovery_is_announced_to_the_accounts_seeing_a_recovered_tenant_and_n
         receiver.at("/umbrella").len(),
         1,
         "Umbrella saw no new recovery"
+    );
+}
+
+/// The first attempt of the newest delivery of each of `hooks`,
+/// as their account's admin (`email`) reads it.
+async fn first_attempts(app: &TestApp, email: &str, hooks: &[i64]) -> Vec<Value> {
+    let token = app.token(email);
+    let mut attempts = Vec::new();
+    for hook in hooks {
+        let page = app
+            .get_ok(&format!("/api/v1/webhooks/{hook}/deliveries"), &token)
+            .await;
+        attempts.push(page["items"][0]["attempts"][0].clone());
+    }
+    attempts
+}
+
+#[tokio::test]
+async fn endpoints_saved_while_private_targets_were_allowed_stop_receiving_once_they_are_not() {
+    let app = drained_app().await;
+    let ids = app.demo_ids().await;
+    let receiver = Receiver::start(0).await;
+    let (loopback, _) = alice_hook(&app, &receiver, &["incident.created"]).await;
+    let (nat64, _) = register(
+        &app,
+        "alice@northwind.example",
+        "https://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+        &["incident.created"],
+    )
+    .await;
+    // The operator turns SLR_WEBHOOK_ALLOW_PRIVATE off: a server on the same database.
+    let strict = app.replica_with(|s| {
+        s.webhooks.allow_private = false;
+        s.webhooks.background = false;
+    });
+    incident(&app, &ids, &["saas2-eu"]).await;
+    assert_eq!(strict.deliver_due().await, 2);
+    assert!(receiver.at("/hook").is_empty(), "nothing was sent");
+    for attempt in first_attempts(&strict, "alice@northwind.example", &[loopback, nat64]).await {
+        assert_eq!(attempt["succeeded"], false, "{attempt}");
+        assert_eq!(attempt["status"], Value::Null, "{attempt}");
+        let error = attempt["error"].as_str().unwrap();
+        assert!(
+            error.starts_with("not sent: this server does not deliver to this URL"),
+            "{error}"
+        );
+    }
+    // A ping is checked the same way.
+    let alice = app.token("alice@northwind.example");
+    strict
+        .post(
+            &format!("/api/v1/webhooks/{loopback}/test"),
+            &alice,
+            &json!({}),
+        )
+        .await;
+    strict.deliver_due().await;
+    assert!(receiver.at("/hook").is_empty(), "the ping was not sent");
+}
+
+#[tokio::test]
+async fn a_host_that_does_not_resolve_reads_like_one_resolving_inside() {
+    let app = spawn_app_with(|s| s.webhooks.background = false).await;
+    app.seed_demo();
+    let ids = app.demo_ids().await;
+    let (missing, _) = register(
+        &app,
+        "alice@northwind.example",
+        "https://no-such-host.invalid/hook",
+        &["incident.created"],
+    )
+    .await;
+    incident(&app, &ids, &["saas2-eu"]).await;
+    app.deliver_due().await;
+    let attempt = &first_attempts(&app, "alice@northwind.example", &[missing]).await[0];
+    // The same sentence the resolver gives for a name resolving only to refused addresses
+    // (checked in the worker's unit tests: no public name here resolves inside).
+    assert_eq!(
+        attempt["error"], "the host does not resolve to a public address",
+        "{attempt}"
+    );
+}
+
+/// Set in the environment of the child process [`deliveries_never_go_through_a_proxy_from_the_environment`] starts.
+const PROXY_CHILD: &str = "SLR_TEST_PROXY_CHILD";
+
+/// Proxy variables are process-wide, so this runs the delivery in a child process (this test
+/// binary, running only [`proxied_environment_child`]) whose environment names a proxy: a
+/// loopback listener recording every connection. Nothing may reach it.
+#[tokio::test]
+async fn deliveries_never_go_through_a_proxy_from_the_environment() {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://{}", listener.local_addr().unwrap());
+    let asked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = Arc::clone(&asked);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut buf = [0u8; 512];
+            let n = stream.read(&mut buf).unwrap_or(0);
+            let line = String::from_utf8_lossy(&buf[..n]);
+            log.lock()
+                .unwrap()
+                .push(line.lines().next().unwrap_or("(connected)").to_owned());
+        }
+    });
+    let exe = std::env::current_exe().unwrap();
+    let child = tokio::task::spawn_blocking(move || {
+        let mut command = std::process::Command::new(exe);
+        command.args([
+            "webhooks::proxied_environment_child",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ]);
+        command.env(PROXY_CHILD, "1");
+        for name in ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"] {
+            command.env(name, &proxy).env(name.to_lowercase(), &proxy);
+        }
+        command.env_remove("NO_PROXY").env_remove("no_proxy");
+        command.output().unwrap()
+    })
+    .await
+    .unwrap();
+    let output = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&child.stdout),
+        String::from_utf8_lossy(&child.stderr)
+    );
+    assert!(child.status.success(), "{output}");
+    assert!(
+        output.contains("1 passed"),
+        "the child ran its test: {output}"
+    );
+    assert_eq!(
+        *asked.lock().unwrap(),
+        Vec::<String>::new(),
+        "the proxy was asked"
+    );
+}
+
+/// Only in the child process of [`deliveries_never_go_through_a_proxy_from_the_environment`]
+/// (elsewhere it returns at once): delivers to a loopback receiver and to a public name with
+/// proxy variables set.
+#[tokio::test]
+async fn proxied_environment_child() {
+    if std::env::var_os(PROXY_CHILD).is_none() {
+        return;
+    }
+    let mut app = drained_app().await;
+    // The test's own requests to the server must not go to the proxy either.
+    app.client = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let ids = app.demo_ids().await;
+    let receiver = Receiver::start(0).await;
+    alice_hook(&app, &receiver, &["incident.created"]).await;
+    register(
+        &app,
+        "alice@northwind.example",
+        "https://hooks.example.com/slr",
+        &["incident.created"],
+    )
+    .await;
+    incident(&app, &ids, &["saas2-eu"]).await;
+    let got = drain(&app, &receiver, "/hook").await;
+    assert_eq!(got.len(), 1, "delivered straight to the receiver");
+}
+
+#[tokio::test]
+async fn chat_messages_of_a_huge_incident_keep_to_slack_and_teams_limits_and_escape_markup() {
+    let app = drained_app().await;
+    let ids = app.demo_ids().await;
+    let globex = app.id_of("accounts", "name", "Globex").await;
+    {
+        let mut conn = app.conn();
+        for i in 0..300 {
+            let name = format!(
+                "{i:03}-[Reset](https://evil.example/{i})-{}",
+                "t".repeat(150)
+            );
+            let new = persistence::repo::tenants::NewTenant {
+                name: domain::TenantName::parse(&name).unwrap(),
+                account_id: domain::AccountId(globex),
+                service_id: domain::ServiceId(ids.sma),
+                classification_id: domain::ClassificationId(ids.class["saas2-eu"]),
+            };
+            slr_api::services::directory::create_tenant(&mut conn, &new).unwrap();
+        }
+    }
+    let receiver = Receiver::start(0).await;
+    let token = app.token("alice@northwind.example");
+    for format in ["slack", "teams"] {
+        let response = app
+            .post(
+                "/api/v1/webhooks",
+                &token,
+                &json!({"url": format!("{}/{format}", receiver.url), "event_types": ["incident.created"], "format": format}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    // 200 characters, the most a title may have, with a link in Markdown and a character
+    // of two bytes where the header is cut.
+    let title = format!("[Reset](https://evil.example/x) {}", "é".repeat(168));
+    assert_eq!(title.chars().count(), 200);
+    let id = app
+        .create(
+            "/api/v1/incidents",
+            &json!({"service_id": ids.sma, "title": title, "impact": "major_outage",
+                    "scope": {"kind": "classifications", "classification_ids": [ids.class["saas2-eu"]]},
+                    "message": "Investigating."}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let slack = drain(&app, &receiver, "/slack").await;
+    assert_eq!(slack.len(), 1);
+    let message = slack[0].json();
+    let blocks = message["blocks"].as_array().unwrap();
+    assert!(blocks.len() <= 50);
+    let header = blocks[0]["text"]["text"].as_str().unwrap();
+    assert_eq!(blocks[0]["type"], "header");
+    assert!(header.chars().count() <= 150, "{header}");
+    assert!(header.starts_with("[Reset](https://evil.example/x) éé") && header.ends_with('…'));
+    for block in blocks.iter().filter(|b| b["type"] == "section") {
+        let text = block["text"]["text"].as_str().unwrap();
+        assert!(
+            text.chars().count() <= 3000,
+            "{} characters",
+            text.chars().count()
+        );
+    }
+    let section = blocks[1]["text"]["text"].as_str().unwrap();
+    // 301: Globex's own globex-prod and the 300 new ones.
+    assert!(
+        section.contains("Your impacted tenants (301): "),
+        "{section}"
+    );
+    assert!(
+        section.contains(
+            " more — <http://slr.test/status-page/incidents/{id}|all 301>"
+                .replace("{id}", &id.to_string())
+                .as_str()
+        ),
+        "{section}"
+    );
+    let teams = receiver.at("/teams");
+    assert_eq!(teams.len(), 1);
+    assert!(
+        teams[0].body.len() < 28_000,
+        "{} bytes",
+        teams[0].body.len()
+    );
+    let card = &teams[0].json()["attachments"][0]["content"];
+    let texts: Vec<&str> = card["body"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        texts[0].starts_with(r"\[Reset\]\(https://evil.example/x\) éé"),
+        "{}",
+        texts[0]
+    );
+    for text in &texts {
+        assert!(
+            !text.contains("[Reset]("),
+            "unescaped Markdown link: {text}"
+        );
+    }
+    assert!(
+        texts[2].contains(r"\[Reset\]\(https://evil.example/"),
+        "{}",
+        texts[2]
+    );
+    assert!(
+        texts[2].ends_with(&format!(
+            "more — [all 301](http://slr.test/status-page/incidents/{id})"
+        )),
+        "{}",
+        texts[2]
     );
 }
