@@ -104,6 +104,10 @@ pub struct Outage {
 pub struct IncidentHistory {
     pub id: IncidentId,
     pub periods: Vec<Outage>,
+    /// When it was repaired, where that is not the end of its last period: a tenant recovered
+    /// while the (reopened) incident stood resolved was repaired at its recovery, which is
+    /// where its MTTR counts the incident as resolved.
+    pub repaired_at: Option<OffsetDateTime>,
 }
 
 impl IncidentHistory {
@@ -112,6 +116,7 @@ impl IncidentHistory {
         IncidentHistory {
             id,
             periods: vec![outage],
+            repaired_at: None,
         }
     }
 
@@ -122,7 +127,7 @@ impl IncidentHistory {
         let Cut::RecoveredAt(at) = cut else {
             return None;
         };
-        let periods = self
+        let periods: Vec<Outage> = self
             .periods
             .iter()
             .enumerate()
@@ -132,9 +137,14 @@ impl IncidentHistory {
                 ..*p
             })
             .collect();
+        // Periods it no longer lived, or one still open: the tenant was repaired at its
+        // recovery, even where that lies in a reopened incident's resolved gap.
+        let cut_short =
+            periods.len() < self.periods.len() || self.periods.iter().any(|p| p.end.is_none());
         Some(IncidentHistory {
             id: self.id,
             periods,
+            repaired_at: cut_short.then_some(at),
         })
     }
 }
@@ -327,7 +337,7 @@ impl Spans {
             .last()
             .and_then(|p| p.end)
             .filter(|_| history.periods.iter().all(|p| p.end.is_some()))
-            .map(micros);
+            .map(|end| micros(history.repaired_at.unwrap_or(end)));
         Spans {
             first,
             rest: periods.collect(),
@@ -634,7 +644,11 @@ fn count_incident(
     let first = incident
         .first
         .map_or(cuts.len(), |(s, _)| cuts.partition_point(|c| c.1 <= s));
-    let last_end = incident.last_end().unwrap_or(i64::MIN);
+    // The buckets run until its last period ends, or its repair if that came later.
+    let last_end = incident
+        .last_end()
+        .unwrap_or(i64::MIN)
+        .max(incident.resolved.unwrap_or(i64::MIN));
     for (k, &cut) in cuts.iter().enumerate().skip(first) {
         if cut.0 > last_end {
             break;
@@ -1591,6 +1605,7 @@ mod tests {
                 period(20, Some(60), Impact::PartialOutage),
                 period(160, Some(170), Impact::PartialOutage),
             ],
+            repaired_at: None,
         };
         let f = figures(
             window(0, 1440),
@@ -1617,6 +1632,41 @@ mod tests {
             at(FAR),
         );
         assert_eq!((gap.unplanned_seconds, gap.incident_count), (0.0, 0));
+    }
+
+    #[test]
+    fn a_tenant_recovered_in_a_reopened_gap_is_repaired_at_its_recovery() {
+        // Down 0–60, resolved, reopened at 160; the tenant recovered at 100, in the gap.
+        let incident = IncidentHistory {
+            id: IncidentId(7),
+            periods: vec![
+                period(0, Some(60), Impact::MajorOutage),
+                period(160, None, Impact::MajorOutage),
+            ],
+            repaired_at: None,
+        };
+        let lived = incident.cut(Cut::RecoveredAt(at(100))).unwrap();
+        assert_eq!(lived.repaired_at, Some(at(100)));
+        let halves = [window(0, 90), window(90, 300)];
+        let s = series(
+            window(0, 300),
+            &halves,
+            std::slice::from_ref(&lived),
+            &[],
+            Weights::default(),
+            at(FAR),
+        );
+        assert_eq!(s.total.mttr_seconds(), Some(60.0 * 60.0), "its down time");
+        assert_eq!(
+            (s.buckets[0].resolved_count, s.buckets[1].resolved_count),
+            (0, 1),
+            "resolved where it recovered, not where its last period ended"
+        );
+        assert_eq!(
+            (s.buckets[0].incident_count, s.buckets[1].incident_count),
+            (1, 0),
+            "down only before the gap"
+        );
     }
 
     #[test]
@@ -1772,6 +1822,7 @@ mod tests {
                     period(10, Some(20), Impact::MajorOutage),
                     period(20, Some(40), Impact::PartialOutage),
                 ],
+                repaired_at: None,
             },
             IncidentHistory::single(IncidentId(2), period(30, Some(50), Impact::Degraded)),
         ];
@@ -2101,6 +2152,7 @@ mod tests {
                 .map(|(id, periods)| IncidentHistory {
                     id: IncidentId(id as i64),
                     periods: periods.iter().map(|&(s, e, i)| period(s, Some(e), i)).collect(),
+                    repaired_at: None,
                 })
                 .collect();
             let windows: Vec<Planned> = planned
@@ -2196,6 +2248,7 @@ mod tests {
                     history: IncidentHistory {
                         id: IncidentId(id as i64),
                         periods: periods.iter().map(|&(s, e, i)| period(s, Some(e), i)).collect(),
+                        repaired_at: None,
                     },
                     marks: Arc::new(tenants
                         .iter()

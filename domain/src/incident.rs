@@ -437,7 +437,11 @@ pub fn outage_history(
             impact: impact_at(from),
         });
     }
-    IncidentHistory { id, periods }
+    IncidentHistory {
+        id,
+        periods,
+        repaired_at: None,
+    }
 }
 
 /// How far in the future a client's clock may be before a start time is refused.
