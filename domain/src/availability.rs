@@ -938,7 +938,9 @@ pub fn intervals(
             start: from_micros(at),
             end: from_micros(until),
             weight,
-            planned: incident_ids.is_empty(),
+            // Planned wins ties: a degraded incident under degraded maintenance is planned
+            // time (both are listed, as both were active at the deciding impact).
+            planned: !maintenance_ids.is_empty(),
             degraded: class == DEGRADED,
             incidents: incident_ids,
             maintenances: maintenance_ids,
@@ -1667,6 +1669,32 @@ mod tests {
             (1, 0),
             "down only before the gap"
         );
+    }
+
+    #[test]
+    fn a_degraded_incident_under_degraded_maintenance_is_planned_time_in_the_intervals() {
+        let incident = outage(0, Some(60), Impact::Degraded);
+        let window_ = Planned {
+            impact: PlannedImpact::Degraded,
+            ..downtime(3, 30, 90)
+        };
+        let evidence = intervals(
+            window(0, 120),
+            std::slice::from_ref(&incident),
+            &[window_],
+            Weights::default(),
+            at(FAR),
+        );
+        let planned: Vec<(bool, usize, usize)> = evidence
+            .iter()
+            .map(|i| (i.planned, i.incidents.len(), i.maintenances.len()))
+            .collect();
+        assert_eq!(
+            planned,
+            vec![(false, 1, 0), (true, 1, 1), (true, 0, 1)],
+            "unplanned alone, planned under the window (both named), planned after"
+        );
+        assert!(evidence.iter().all(|i| i.degraded && i.weight == 0.0));
     }
 
     #[test]

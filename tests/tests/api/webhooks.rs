@@ -1603,3 +1603,45 @@ async fn chat_messages_of_a_huge_incident_keep_to_slack_and_teams_limits_and_esc
         texts[2]
     );
 }
+
+/// A window recorded as already running when it is created, with `auto_transition` on (the
+/// default), completes itself at its scheduled end; created with it off, it is left alone.
+#[tokio::test]
+async fn a_window_created_in_progress_completes_itself_at_its_scheduled_end() {
+    let app = drained_app().await;
+    let ids = app.demo_ids().await;
+    let running = window(
+        &app,
+        &ids,
+        -time::Duration::minutes(30),
+        json!({"status": "in_progress"}),
+    )
+    .await;
+    assert_eq!(running["auto_transition"], true);
+    let left = window(
+        &app,
+        &ids,
+        -time::Duration::minutes(30),
+        json!({"status": "in_progress", "auto_transition": false}),
+    )
+    .await;
+    let end = instant(&running, "scheduled_end");
+    assert_eq!(
+        app.run_schedule_at(end - time::Duration::seconds(1)).await,
+        0
+    );
+    assert_eq!(
+        app.run_schedule_at(end + time::Duration::seconds(1)).await,
+        1
+    );
+    let admin = app.admin_token();
+    let done = app
+        .get_ok(&format!("/api/v1/maintenances/{}", running["id"]), &admin)
+        .await;
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["actual_end"], running["scheduled_end"]);
+    let still = app
+        .get_ok(&format!("/api/v1/maintenances/{}", left["id"]), &admin)
+        .await;
+    assert_eq!(still["status"], "in_progress");
+}
