@@ -289,6 +289,13 @@ pub struct UnsubscribeParams {
     pub key: String,
 }
 
+/// The subscription whose links carry `key`, if any.
+async fn by_link(db: &Db, key: &str) -> Result<Option<EmailSubscription>, ApiError> {
+    let key = key.to_owned();
+    db.run(move |conn| email::by_unsubscribe_token(conn, &key))
+        .await
+}
+
 /// The unsubscribe page of a message's link: says which address and asks to confirm (a link
 /// prefetched by a mail client unsubscribes nobody). HTML; 404 when the link was used already.
 #[utoipa::path(tag = "integrations", params(UnsubscribeParams), responses((status = 200, description = "The confirmation page", body = String, content_type = "text/html"), (status = 404, description = "The link was used already, or is not one", body = String, content_type = "text/html"), (status = 400, description = "No `key`", body = crate::http::error::Problem, content_type = "application/problem+json")), security(()), extensions(("x-answer-cache" = json!("none"))))]
@@ -298,12 +305,7 @@ pub async fn get_unsubscribe(
     params: QueryParams<UnsubscribeParams>,
 ) -> Result<HttpResponse, ApiError> {
     let key = params.0.key;
-    let lookup = key.clone();
-    let found = state
-        .db
-        .run(move |conn| email::by_unsubscribe_token(conn, &lookup))
-        .await;
-    let (status, page) = match found? {
+    let (status, page) = match by_link(&state.db, &key).await? {
         Some(subscription) => (
             actix_web::http::StatusCode::OK,
             status_page::unsubscribe_confirmation(&subscription.email, &key),
@@ -377,12 +379,7 @@ pub async fn get_confirm_subscription(
     params: QueryParams<UnsubscribeParams>,
 ) -> Result<HttpResponse, ApiError> {
     let key = params.0.key;
-    let lookup = key.clone();
-    let found = state
-        .db
-        .run(move |conn| email::by_unsubscribe_token(conn, &lookup))
-        .await?;
-    let (status, body) = match found {
+    let (status, body) = match by_link(&state.db, &key).await? {
         Some(subscription) => {
             let account = subscription.account_id;
             let name = state

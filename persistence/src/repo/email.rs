@@ -440,19 +440,7 @@ pub fn claim(
     limit: i64,
 ) -> RepoResult<Vec<ClaimedEmail>> {
     let ids = super::claim_due(conn, "email_deliveries", "", worker, at, until, limit)?;
-    type Claim = (
-        i64,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        i32,
-        PrimitiveDateTime,
-        String,
-    );
-    let rows: Vec<Claim> = email_deliveries::table
+    let rows: Vec<ClaimedRow> = email_deliveries::table
         .inner_join(email_subscriptions::table)
         .filter(email_deliveries::id.eq_any(&ids))
         .order(email_deliveries::id.asc())
@@ -471,34 +459,34 @@ pub fn claim(
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(
-            |(
-                id,
-                announcement,
-                event_type,
-                recipient,
-                subject,
-                body,
-                link,
-                attempts,
-                created,
-                token,
-            )| {
-                ClaimedEmail {
-                    id,
-                    announcement,
-                    event_type,
-                    recipient,
-                    subject,
-                    body,
-                    link,
-                    attempts,
-                    created_at: utc(created),
-                    unsubscribe_token: token,
-                }
-            },
-        )
+        .map(|row| ClaimedEmail {
+            id: row.id,
+            announcement: row.announcement,
+            event_type: row.event_type,
+            recipient: row.recipient,
+            subject: row.subject,
+            body: row.body,
+            link: row.link,
+            attempts: row.attempts,
+            created_at: utc(row.created_at),
+            unsubscribe_token: row.unsubscribe_token,
+        })
         .collect())
+}
+
+/// A claimed message as read.
+#[derive(Queryable)]
+struct ClaimedRow {
+    id: i64,
+    announcement: String,
+    event_type: String,
+    recipient: String,
+    subject: String,
+    body: String,
+    link: String,
+    attempts: i32,
+    created_at: PrimitiveDateTime,
+    unsubscribe_token: String,
 }
 
 /// Records an attempt at a message `worker` claimed: sent, to be tried again at `retry_at`,
