@@ -11,11 +11,16 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::http::error::{ApiError, ErrorCode};
+use crate::http::state::AppState;
 
 /// The largest JSON body accepted (413 beyond).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// A JSON request body (and its raw bytes). Wrong content type → 415, too large → 413,
+/// How long a body may take to arrive unless `SLR_BODY_TIMEOUT_MS` says otherwise (408 beyond).
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A JSON request body (and its raw bytes). Wrong content type → 415, too large → 413, too
+/// slow (`SLR_BODY_TIMEOUT_MS`) → 408,
 /// malformed JSON → 400, a well-formed body with a bad field → 422 naming the field's path.
 pub struct JsonBody<T>(pub T, pub web::Bytes);
 
@@ -31,6 +36,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             .and_then(|v| v.parse::<mime::Mime>().ok())
             .is_some_and(|m| m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON));
         let body = web::Bytes::from_request(req, payload);
+        let deadline = AppState::of(req).map_or(BODY_TIMEOUT, |state| state.body_timeout);
         Box::pin(async move {
             if !is_json {
                 return Err(ApiError::new(
@@ -38,8 +44,18 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                     "send the body as application/json",
                 ));
             }
-            let bytes = body
+            // A body trickled in byte by byte would hold a worker's connection without end.
+            let bytes = actix_web::rt::time::timeout(deadline, body)
                 .await
+                .map_err(|_| {
+                    ApiError::new(
+                        ErrorCode::RequestTimeout,
+                        format!(
+                            "the request body did not arrive within {} s",
+                            deadline.as_secs_f64()
+                        ),
+                    )
+                })?
                 .map_err(|error| match error.as_error::<PayloadError>() {
                     Some(PayloadError::Overflow) => too_large(),
                     _ => ApiError::new(

@@ -201,7 +201,11 @@ pub async fn create_maintenance(
                 "only a scheduled window recurs",
             ))
         }
-        Some(rule) => domain::maintenance::recurrence(rule, new.scheduled_start)?,
+        Some(rule) => domain::maintenance::recurrence(
+            rule,
+            new.scheduled_start,
+            new.scheduled_end - new.scheduled_start,
+        )?,
     };
     let names = db.names();
     create_events::<Maintenances>(db, &caller, &req, &raw, move |conn| {
