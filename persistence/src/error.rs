@@ -10,7 +10,7 @@ pub enum RepoError {
     #[error("not found")]
     NotFound,
     /// A unique constraint refused the write; `field` is the offending column when known.
-    #[error("already exists: {field:?}")]
+    #[error("{}", duplicate(.field.as_deref()))]
     Duplicate { field: Option<String> },
     /// A foreign key refused the write or delete: the row is referenced or references nothing.
     #[error("still referenced or referencing a missing row: {0}")]
@@ -34,6 +34,14 @@ pub enum RepoError {
     Corrupt(String),
     #[error("database error")]
     Database(#[source] DieselError),
+}
+
+/// A unique violation in words: `another row already has this email`.
+fn duplicate(field: Option<&str>) -> String {
+    match field {
+        Some(field) => format!("another row already has this {field}"),
+        None => "such a row already exists".to_owned(),
+    }
 }
 
 impl From<DieselError> for RepoError {

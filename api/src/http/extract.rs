@@ -98,19 +98,338 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
     integral_floats_as_integers(&mut value);
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            ApiError::new(
-                ErrorCode::MalformedJson,
-                format!("the body is not valid JSON: {inner}"),
-            )
-        } else {
-            let message = strip_position(&inner.to_string());
-            ApiError::invalid(field_name(&path, &message), message)
+    every_field_error(value)
+}
+
+/// How many times a body is read again to find its next bad field: enough for any request
+/// type of the API, bounded so a hostile body costs little.
+const MAX_ATTEMPTS: usize = 100;
+
+/// Deserialises `value`, naming every bad field rather than only the first: after each error
+/// the offending field is set aside (an unknown key removed, a bad or missing value replaced by
+/// a stand-in that reads) and the body is read again, so one answer lists all of them.
+fn every_field_error<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, ApiError> {
+    let mut problems: Vec<(String, String)> = Vec::new();
+    let mut stand_ins: Vec<StandIn> = Vec::new();
+    for _ in 0..MAX_ATTEMPTS {
+        let error = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(parsed) if problems.is_empty() => return Ok(parsed),
+            Ok(_) => break,
+            Err(error) => error,
+        };
+        let bad = BadField::of(&error);
+        // An error inside a stand-in of ours is no problem of the request's.
+        let ours = stand_ins
+            .iter()
+            .any(|stand_in| bad.path.starts_with_path(&stand_in.path));
+        if !ours {
+            let field = bad.field_name();
+            if problems.iter().any(|(known, _)| *known == field) {
+                break;
+            }
+            problems.push((field, plain_words(&error.inner().to_string())));
         }
-    })
+        let set_aside = if bad.kind == Wrong::Unknown {
+            bad.remove(&mut value)
+        } else {
+            let at = match stand_ins.iter().position(|s| s.path.0 == bad.path.0) {
+                Some(at) => at,
+                None => {
+                    stand_ins.push(StandIn::new(bad.path.clone()));
+                    stand_ins.len() - 1
+                }
+            };
+            stand_ins[at].next(&bad.variants, &mut value)
+        };
+        if !set_aside {
+            break;
+        }
+    }
+    let mut error = ApiError::new(
+        ErrorCode::ValidationFailed,
+        "the request has invalid fields",
+    );
+    if problems.is_empty() {
+        error = error.field("body", "does not match the request's schema");
+    }
+    for (field, message) in problems {
+        error = error.field(field, message);
+    }
+    Err(error)
+}
+
+/// Values tried in place of a bad or missing one, in turn, until the body reads past it.
+struct StandIn {
+    path: Path,
+    tried: Vec<serde_json::Value>,
+}
+
+impl StandIn {
+    fn new(path: Path) -> Self {
+        StandIn {
+            path,
+            tried: Vec::new(),
+        }
+    }
+
+    /// Puts the next untried stand-in at the path (a variant the error listed first); `false`
+    /// when none is left.
+    fn next(&mut self, variants: &[String], value: &mut serde_json::Value) -> bool {
+        use serde_json::{json, Value};
+        let defaults = [
+            Value::Null,
+            json!(0),
+            json!(""),
+            json!(false),
+            json!("1970-01-01T00:00:00Z"),
+            json!([]),
+            json!({}),
+        ];
+        let candidate = variants
+            .iter()
+            .map(|v| Value::String(v.clone()))
+            .chain(defaults)
+            .find(|candidate| !self.tried.contains(candidate));
+        let Some(candidate) = candidate else {
+            return false;
+        };
+        self.tried.push(candidate.clone());
+        self.path.put(value, candidate)
+    }
+}
+
+/// One step into a JSON document: an object key or an array index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Where a value is in a JSON document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Path(Vec<Step>);
+
+impl Path {
+    fn starts_with_path(&self, prefix: &Path) -> bool {
+        self.0.starts_with(&prefix.0)
+    }
+
+    /// Sets the value at this path (adding an object's missing key); `false` when its parent
+    /// is not there.
+    fn put(&self, value: &mut serde_json::Value, new: serde_json::Value) -> bool {
+        let Some((last, parent)) = self.0.split_last() else {
+            return false;
+        };
+        let parent = parent.iter().try_fold(value, |value, step| match step {
+            Step::Key(key) => value.get_mut(key.as_str()),
+            Step::Index(index) => value.get_mut(*index),
+        });
+        match (last, parent) {
+            (Step::Key(key), Some(serde_json::Value::Object(fields))) => {
+                fields.insert(key.clone(), new);
+                true
+            }
+            (Step::Index(index), Some(serde_json::Value::Array(items))) => {
+                match items.get_mut(*index) {
+                    Some(item) => {
+                        *item = new;
+                        true
+                    }
+                    None => false,
+                }
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The field a deserialisation error is about, and what is wrong with it.
+struct BadField {
+    /// The path of the bad (or missing) value.
+    path: Path,
+    kind: Wrong,
+    /// For an enum, the variants the message lists (stand-ins worth trying first).
+    variants: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wrong {
+    /// A required field is absent.
+    Missing,
+    /// A key the request type does not have.
+    Unknown,
+    /// A value of the wrong type or out of range.
+    Value,
+}
+
+impl BadField {
+    fn of(error: &serde_path_to_error::Error<serde_json::Error>) -> Self {
+        use serde_path_to_error::Segment;
+        let mut path: Vec<Step> = error
+            .path()
+            .iter()
+            .filter_map(|segment| match segment {
+                Segment::Map { key } => Some(Step::Key(key.clone())),
+                Segment::Seq { index } => Some(Step::Index(*index)),
+                Segment::Enum { .. } | Segment::Unknown => None,
+            })
+            .collect();
+        let message = error.inner().to_string();
+        let quoted = |prefix: &str| {
+            message
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.split('`').next())
+                .map(str::to_owned)
+        };
+        let kind = if let Some(missing) = quoted("missing field `") {
+            path.push(Step::Key(missing));
+            Wrong::Missing
+        } else if let Some(unknown) = quoted("unknown field `") {
+            // serde_path_to_error names the unknown key itself, or only its parent object.
+            if path.last() != Some(&Step::Key(unknown.clone())) {
+                path.push(Step::Key(unknown));
+            }
+            Wrong::Unknown
+        } else {
+            Wrong::Value
+        };
+        let variants = message
+            .split_once("expected one of ")
+            .map(|(_, list)| {
+                list.split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        BadField {
+            path: Path(path),
+            kind,
+            variants,
+        }
+    }
+
+    /// The field as the problem names it: `title`, `scope.tenant_ids[2]`, or `body`.
+    fn field_name(&self) -> String {
+        let mut name = String::new();
+        for step in &self.path.0 {
+            match step {
+                Step::Key(key) => {
+                    if !name.is_empty() {
+                        name.push('.');
+                    }
+                    name.push_str(key);
+                }
+                Step::Index(index) => name.push_str(&format!("[{index}]")),
+            }
+        }
+        if name.is_empty() {
+            "body".to_owned()
+        } else {
+            name
+        }
+    }
+
+    /// Removes an unknown key; `false` when it is not there.
+    fn remove(&self, value: &mut serde_json::Value) -> bool {
+        let Some((Step::Key(key), parent)) = self.path.0.split_last() else {
+            return false;
+        };
+        let parent = parent.iter().try_fold(value, |value, step| match step {
+            Step::Key(key) => value.get_mut(key.as_str()),
+            Step::Index(index) => value.get_mut(*index),
+        });
+        match parent {
+            Some(serde_json::Value::Object(fields)) => fields.remove(key).is_some(),
+            _ => false,
+        }
+    }
+}
+
+/// serde's messages (`invalid type: string "x", expected i64`) in words for people who never
+/// saw Rust: `must be a whole number`. Messages of our own deserialisers pass unchanged.
+pub fn plain_words(message: &str) -> String {
+    let message = strip_position(message);
+    if message.starts_with("missing field `") {
+        return "is required".to_owned();
+    }
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let expected = rest.split_once("expected one of ").map(|(_, list)| list);
+        return match expected {
+            Some(list) => format!("is not a field of this request (it takes {})", unquote(list)),
+            None => "is not a field of this request".to_owned(),
+        };
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        return match rest.split_once("expected one of ") {
+            Some((_, list)) => format!("must be one of {}", unquote(list)),
+            None => match rest.split_once("expected ") {
+                Some((_, one)) => format!("must be {}", unquote(one)),
+                None => "is not one of the accepted values".to_owned(),
+            },
+        };
+    }
+    if let Some(expected) = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+        .and_then(|rest| rest.rsplit_once(", expected ").map(|(_, e)| e))
+    {
+        return expected_in_words(expected);
+    }
+    if message.starts_with("data did not match any variant") {
+        return "does not have any of the accepted shapes (see the API's schema)".to_owned();
+    }
+    if let Some(expected) = message
+        .strip_prefix("invalid length ")
+        .and_then(|rest| rest.split_once(", expected ").map(|(_, e)| e))
+    {
+        return format!("must have {expected}");
+    }
+    match message.as_str() {
+        "invalid digit found in string"
+        | "cannot parse integer from empty string"
+        | "number too large to fit in target type"
+        | "number too small to fit in target type" => "must be a whole number".to_owned(),
+        "invalid float literal" => "must be a number".to_owned(),
+        "provided string was not `true` or `false`" => "must be true or false".to_owned(),
+        _ => message,
+    }
+}
+
+/// What serde expected, in words: `i64` → `must be a whole number`.
+fn expected_in_words(expected: &str) -> String {
+    let range = |low: i128, high: i128| format!("must be a whole number from {low} to {high}");
+    match expected {
+        "i64" | "i128" | "u128" | "an integer" => "must be a whole number".to_owned(),
+        "u64" => "must be a whole number, 0 or more".to_owned(),
+        "i32" => range(i32::MIN.into(), i32::MAX.into()),
+        "u32" => range(0, u32::MAX.into()),
+        "i16" => range(i16::MIN.into(), i16::MAX.into()),
+        "u16" => range(0, u16::MAX.into()),
+        "i8" => range(i8::MIN.into(), i8::MAX.into()),
+        "u8" => range(0, u8::MAX.into()),
+        "f64" | "f32" => "must be a number".to_owned(),
+        "a boolean" => "must be true or false".to_owned(),
+        "a string" | "a borrowed string" | "a char" => "must be a string".to_owned(),
+        "a sequence" => "must be a list".to_owned(),
+        "a map" => "must be an object".to_owned(),
+        other if other.starts_with("struct ") || other.starts_with("a map") => {
+            "must be an object".to_owned()
+        }
+        other if other.starts_with("a sequence") || other.starts_with("a tuple") => {
+            "must be a list".to_owned()
+        }
+        other if other.starts_with("variant identifier") || other.starts_with("enum ") => {
+            "must be one of the accepted values".to_owned()
+        }
+        other => format!("must be {}", unquote(other)),
+    }
+}
+
+/// `` `a`, `b` `` → `a, b`.
+fn unquote(list: &str) -> String {
+    list.replace('`', "")
 }
 
 /// Rewrites every number with no fractional part (within i64) as an integer, at any depth.
@@ -209,21 +528,6 @@ impl<'de> serde::de::DeserializeSeed<'de> for UniqueSeed {
     }
 }
 
-/// The field a deserialisation error is about: its path, or for a missing field the path of
-/// the missing field itself.
-fn field_name(path: &str, message: &str) -> String {
-    let parent = if path == "." { None } else { Some(path) };
-    let missing = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split('`').next());
-    match (parent, missing) {
-        (Some(parent), Some(missing)) => format!("{parent}.{missing}"),
-        (None, Some(missing)) => missing.to_owned(),
-        (Some(parent), None) => parent.to_owned(),
-        (None, None) => "body".to_owned(),
-    }
-}
-
 /// serde_json appends " at line 1 column 9"; field messages read better without it.
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
@@ -239,19 +543,59 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
+    /// Names every bad parameter: after each error the parameter is left out and the query
+    /// read again.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let parser = form_urlencoded::parse(req.query_string().as_bytes());
-        let result = serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(parser))
-            .map(QueryParams)
-            .map_err(|error| {
-                let field = error.path().to_string();
-                let message = error.into_inner().to_string();
-                if field == "." {
-                    ApiError::new(ErrorCode::InvalidParameter, message)
-                } else {
-                    ApiError::bad_parameter(field, message)
-                }
-            });
+        let mut pairs: Vec<(String, String)> =
+            form_urlencoded::parse(req.query_string().as_bytes())
+                .into_owned()
+                .collect();
+        let mut problems: Vec<(String, String)> = Vec::new();
+        let result = loop {
+            let query = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&pairs)
+                .finish();
+            let parser = form_urlencoded::parse(query.as_bytes());
+            let error =
+                match serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(parser))
+                {
+                    Ok(parsed) if problems.is_empty() => break Ok(QueryParams(parsed)),
+                    Ok(_) => break Err(()),
+                    Err(error) => error,
+                };
+            let field = error.path().to_string();
+            let raw = error.into_inner().to_string();
+            let field = match field.as_str() {
+                "." => raw
+                    .strip_prefix("missing field `")
+                    .and_then(|rest| rest.split('`').next())
+                    .map_or_else(|| ".".to_owned(), str::to_owned),
+                _ => field,
+            };
+            let message = plain_words(&raw);
+            let before = pairs.len();
+            pairs.retain(|(key, _)| *key != field);
+            let known = problems.iter().any(|(seen, _)| *seen == field);
+            if !known {
+                problems.push((field, message));
+            }
+            if known || pairs.len() == before {
+                break Err(());
+            }
+        };
+        let result = result.map_err(|()| {
+            let mut error = ApiError::new(
+                ErrorCode::InvalidParameter,
+                "a query or path parameter is invalid",
+            );
+            for (field, message) in problems {
+                error = match field.as_str() {
+                    "." => ApiError::new(ErrorCode::InvalidParameter, message),
+                    _ => error.field(field, message),
+                };
+            }
+            error
+        });
         std::future::ready(result)
     }
 }

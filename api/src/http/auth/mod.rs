@@ -195,6 +195,18 @@ impl Authenticated {
         }
     }
 
+    /// For reads only provider admins may make (e.g. the audit log): 403 saying so.
+    pub fn require_provider_admin(&self, what: &str) -> Result<(), ApiError> {
+        if self.0.may_write() {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::Forbidden,
+                format!("{what} is for provider admins only"),
+            ))
+        }
+    }
+
     /// For writes to an existing object: a non-writer gets 404 when `find` (run in the
     /// caller's scope) does not see the object, 403 when it does.
     pub async fn require_writer_of<T, F>(&self, db: &Db, find: F) -> Result<(), ApiError>
