@@ -466,9 +466,7 @@ impl Settings {
                 if token.len() < MIN_METRICS_TOKEN_BYTES || token.contains(char::is_whitespace) {
                     Err(error(
                         "SLR_METRICS_TOKEN",
-                        format!(
-                            "must be at least {MIN_METRICS_TOKEN_BYTES} bytes without spaces"
-                        ),
+                        format!("must be at least {MIN_METRICS_TOKEN_BYTES} bytes without spaces"),
                     ))
                 } else {
                     Ok(Secret(token))
@@ -674,6 +672,81 @@ mod tests {
         assert!(!ok.embedded);
         assert_eq!(ok.bind.to_string(), DEFAULT_BIND);
         assert_eq!(format!("{:?}", ok.jwt.key), "Secret(***)");
+    }
+
+    #[test]
+    fn smtp_logins_without_tls_are_refused_unless_explicitly_allowed() {
+        let secret = "s".repeat(32);
+        let with = |pairs: &[(&str, &str)]| {
+            let mut all = vec![
+                ("DATABASE_URL", "postgres://x@h/db"),
+                ("SLR_JWT_SECRET", secret.as_str()),
+            ];
+            all.extend_from_slice(pairs);
+            load(&all)
+        };
+        for clear in [
+            "smtp://user:pass@mail.example.com:587",
+            "smtp://user:pass@mail.example.com:587?tls=opportunistic",
+            "smtp://user@mail.example.com",
+        ] {
+            let err = with(&[("SLR_SMTP_URL", clear)]).unwrap_err();
+            assert_eq!(err.variable, "SLR_SMTP_URL", "{clear}");
+            assert!(
+                err.to_string().contains("SLR_SMTP_ALLOW_PLAINTEXT_AUTH"),
+                "{err}"
+            );
+            assert!(
+                !err.to_string().contains("pass@"),
+                "the password is not echoed: {err}"
+            );
+            let allowed = with(&[
+                ("SLR_SMTP_URL", clear),
+                ("SLR_SMTP_ALLOW_PLAINTEXT_AUTH", "1"),
+            ]);
+            assert!(allowed.is_ok(), "{clear}");
+        }
+        for safe in [
+            "smtps://user:pass@mail.example.com",
+            "smtp://user:pass@mail.example.com:587?tls=required",
+            "smtp://mail.internal:25",
+        ] {
+            assert!(with(&[("SLR_SMTP_URL", safe)]).is_ok(), "{safe}");
+        }
+        let err = with(&[("SLR_SMTP_ALLOW_PLAINTEXT_AUTH", "yes")]).unwrap_err();
+        assert_eq!(err.variable, "SLR_SMTP_ALLOW_PLAINTEXT_AUTH");
+    }
+
+    #[test]
+    fn limits_settings_are_read_and_checked() {
+        let secret = "s".repeat(32);
+        let base = [
+            ("DATABASE_URL", "postgres://x@h/db"),
+            ("SLR_JWT_SECRET", secret.as_str()),
+        ];
+        let ok = load(&base).unwrap();
+        assert!(ok.trusted_proxies.is_empty());
+        assert!(ok.metrics_token.is_none());
+        assert_eq!(ok.body_timeout, std::time::Duration::from_secs(10));
+        let mut set = base.to_vec();
+        set.extend([
+            ("SLR_TRUSTED_PROXIES", "10.0.0.2, ::1"),
+            ("SLR_METRICS_TOKEN", "0123456789abcdef"),
+            ("SLR_BODY_TIMEOUT_MS", "2500"),
+        ]);
+        let ok = load(&set).unwrap();
+        assert_eq!(ok.trusted_proxies.len(), 2);
+        assert_eq!(format!("{:?}", ok.metrics_token), "Some(***)");
+        assert_eq!(ok.body_timeout, std::time::Duration::from_millis(2500));
+        for (variable, bad) in [
+            ("SLR_TRUSTED_PROXIES", "10.0.0.0/8"),
+            ("SLR_METRICS_TOKEN", "short"),
+            ("SLR_BODY_TIMEOUT_MS", "forever"),
+        ] {
+            let mut set = base.to_vec();
+            set.push((variable, bad));
+            assert_eq!(load(&set).unwrap_err().variable, variable);
+        }
     }
 
     #[test]

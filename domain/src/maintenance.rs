@@ -532,9 +532,10 @@ pub fn recurrence(
             "give one RRULE value, e.g. FREQ=WEEKLY;COUNT=4 (the start is scheduled_start)",
         ));
     }
-    let parsed: rrule::RRule<rrule::Unvalidated> = rule.parse().map_err(|e: rrule::RRuleError| {
-        DomainError::invalid(FIELD, format!("is not an RRULE value: {e}"))
-    })?;
+    let parsed: rrule::RRule<rrule::Unvalidated> =
+        rule.parse().map_err(|e: rrule::RRuleError| {
+            DomainError::invalid(FIELD, format!("is not an RRULE value: {e}"))
+        })?;
     let latest = crate::availability::LATEST;
     match (parsed.get_count(), parsed.get_until()) {
         (Some(_), Some(_)) => {
@@ -629,9 +630,12 @@ mod recurrence_tests {
                 start + Duration::weeks(2)
             ]
         );
-        let monthly =
-            recurrence("RRULE:FREQ=MONTHLY;BYDAY=1SA;UNTIL=20270401T000000Z", start, hour)
-                .unwrap();
+        let monthly = recurrence(
+            "RRULE:FREQ=MONTHLY;BYDAY=1SA;UNTIL=20270401T000000Z",
+            start,
+            hour,
+        )
+        .unwrap();
         assert_eq!(monthly.len(), 3, "{monthly:?}");
         assert_eq!(monthly[1], datetime!(2027-02-06 22:00 UTC));
         for bad in [

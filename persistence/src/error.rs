@@ -92,3 +92,18 @@ fn unique_column(info: &dyn DatabaseErrorInformation) -> Option<String> {
 fn is_busy(message: &str) -> bool {
     message.contains("database is locked") || message.contains("database table is locked")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_duplicate_reads_as_words() {
+        let field = RepoError::Duplicate {
+            field: Some("email".to_owned()),
+        };
+        assert_eq!(field.to_string(), "another row already has this email");
+        let unnamed = RepoError::Duplicate { field: None };
+        assert_eq!(unnamed.to_string(), "such a row already exists");
+    }
+}

@@ -7,8 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use diesel::prelude::*;
 use domain::{
     AccountId, AccountKind, AllowedNames, CallerView, ClassificationId, DomainError, EventScope,
-    ForbiddenNames,
-    NamedKind, Offering, ScopedTenant, ServiceId, TenantId, TenantScope,
+    ForbiddenNames, NamedKind, Offering, ScopedTenant, ServiceId, TenantId, TenantScope,
 };
 
 use crate::connection::DbConnection;

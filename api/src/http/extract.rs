@@ -357,7 +357,10 @@ pub fn plain_words(message: &str) -> String {
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let expected = rest.split_once("expected one of ").map(|(_, list)| list);
         return match expected {
-            Some(list) => format!("is not a field of this request (it takes {})", unquote(list)),
+            Some(list) => format!(
+                "is not a field of this request (it takes {})",
+                unquote(list)
+            ),
             None => "is not a field of this request".to_owned(),
         };
     }

@@ -33,8 +33,8 @@ enum Caller {
 }
 
 fn caller(req: &ServiceRequest, trusted_proxies: &[IpAddr]) -> Caller {
-    let verified = AppState::of(req.request())
-        .and_then(|state| state.callers.resolve(req.request()).ok());
+    let verified =
+        AppState::of(req.request()).and_then(|state| state.callers.resolve(req.request()).ok());
     match verified {
         Some(verified) => {
             let contact = verified.contact_id.0;

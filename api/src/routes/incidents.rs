@@ -374,7 +374,13 @@ pub async fn create_incident_update(
         let (after, update) = incidents::add_update(conn, &names, id, &new)?;
         let response = IncidentUpdateResponse::new(update, &writer);
         crate::services::audit::created(conn, &writer, "incident_update", response.id, &response)?;
-        allowance(conn, &writer, "incident_update", response.id, names.allowed())?;
+        allowance(
+            conn,
+            &writer,
+            "incident_update",
+            response.id,
+            names.allowed(),
+        )?;
         let event = domain::WebhookEventType::of_incident(Some(before), after.item.status);
         crate::services::webhooks::announce::<Incidents>(conn, &model, event, id)?;
         Ok((format!("/api/v1/incidents/{}", id.0), response))

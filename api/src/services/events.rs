@@ -182,4 +182,3 @@ struct NameAllowance<'a> {
     object_id: i64,
     allow_names: &'a [String],
 }
-

@@ -34,7 +34,11 @@ async fn random_bearers_share_their_address_allowance_and_verified_callers_keep_
         statuses.push(me(&app, &format!("random-{i}")).await);
     }
     assert_eq!(statuses[..3], [StatusCode::UNAUTHORIZED; 3], "{statuses:?}");
-    assert_eq!(statuses[3..], [StatusCode::TOO_MANY_REQUESTS; 2], "{statuses:?}");
+    assert_eq!(
+        statuses[3..],
+        [StatusCode::TOO_MANY_REQUESTS; 2],
+        "{statuses:?}"
+    );
     let anonymous = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::TOO_MANY_REQUESTS);
     // A verified caller has its own allowance, whatever its address spent.
@@ -64,7 +68,10 @@ async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
     // Not trusted (the default): the header is ignored, all clients are the peer address.
     let app = spawn_app_with(low_limit).await;
     for _ in 0..3 {
-        assert_eq!(forwarded(&app, "203.0.113.1").await.unwrap().status(), StatusCode::OK);
+        assert_eq!(
+            forwarded(&app, "203.0.113.1").await.unwrap().status(),
+            StatusCode::OK
+        );
     }
     let other = forwarded(&app, "203.0.113.2").await.unwrap();
     assert_eq!(other.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -75,7 +82,10 @@ async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
     })
     .await;
     for _ in 0..3 {
-        assert_eq!(forwarded(&app, "203.0.113.1").await.unwrap().status(), StatusCode::OK);
+        assert_eq!(
+            forwarded(&app, "203.0.113.1").await.unwrap().status(),
+            StatusCode::OK
+        );
     }
     let spent = forwarded(&app, "203.0.113.1").await.unwrap();
     assert_eq!(spent.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -91,7 +101,10 @@ async fn a_token_is_refused_once_its_exp_plus_a_few_seconds_passed_even_if_it_wa
     assert!(leeway <= 10, "the leeway stays a few seconds");
     let key = app.secret.clone();
     // Expired a moment longer ago than the leeway: refused on first use.
-    let stale = app.token_with(&claims(&id, ISSUER, AUDIENCE, -(leeway + 2)), key.as_bytes());
+    let stale = app.token_with(
+        &claims(&id, ISSUER, AUDIENCE, -(leeway + 2)),
+        key.as_bytes(),
+    );
     let refused = app.get("/api/v1/me", &stale).await;
     problem(refused, StatusCode::UNAUTHORIZED, "token_expired").await;
     // Valid for two seconds: accepted (and its verification cached), then refused once its
@@ -130,11 +143,22 @@ async fn recurrences_that_break_rfc_5545_or_leave_the_supported_range_are_refuse
             "recurrence": rule,
         });
         let refused = app.post("/api/v1/maintenances", &admin, &body).await;
-        let refused = problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let refused = problem(
+            refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
         assert_eq!(refused.errors[0].field, "recurrence", "{rule}");
-        assert!(refused.errors[0].message.contains(says), "{rule}: {refused:?}");
+        assert!(
+            refused.errors[0].message.contains(says),
+            "{rule}: {refused:?}"
+        );
     }
-    assert!(app.list_all("/api/v1/maintenances", &admin).await.is_empty());
+    assert!(app
+        .list_all("/api/v1/maintenances", &admin)
+        .await
+        .is_empty());
     // What is asked is made exactly.
     let body = json!({
         "service_id": ids.sma, "title": "Patching", "description": "Planned work.",
@@ -206,7 +230,15 @@ async fn metrics_can_require_a_bearer_token() {
 fn assert_plain(problem: &slr_tests::Problem) {
     let text = serde_json::to_string(problem).unwrap();
     for internal in [
-        "i64", "u32", "u64", "i32", "expected", "invalid type", "invalid digit", "Some(", "`",
+        "i64",
+        "u32",
+        "u64",
+        "i32",
+        "expected",
+        "invalid type",
+        "invalid digit",
+        "Some(",
+        "`",
     ] {
         assert!(!text.contains(internal), "{internal:?} in {text}");
     }
@@ -220,7 +252,12 @@ async fn every_bad_field_of_a_body_is_named_at_once_in_plain_words() {
     let body = json!({"service_id": "abc", "title": 5, "impact": "bogus",
                       "scope": {"kind": "service"}, "message": "Looking into it."});
     let refused = app.post("/api/v1/incidents", &admin, &body).await;
-    let refused = problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let refused = problem(
+        refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
     let message = |field: &str| {
         refused
             .errors
@@ -240,12 +277,26 @@ async fn every_bad_field_of_a_body_is_named_at_once_in_plain_words() {
     // Missing fields, an unknown one and a bad nested one, all in one answer.
     let body = json!({"name": 7, "colour": "red", "kind": "partner", "managing_partner_id": "x"});
     let refused = app.post("/api/v1/accounts", &admin, &body).await;
-    let refused = problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let refused = problem(
+        refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
     let mut fields: Vec<&str> = refused.errors.iter().map(|e| e.field.as_str()).collect();
     fields.sort_unstable();
-    assert_eq!(fields, ["colour", "managing_partner_id", "name"], "{refused:?}");
+    assert_eq!(
+        fields,
+        ["colour", "managing_partner_id", "name"],
+        "{refused:?}"
+    );
     let refused = app.post("/api/v1/incidents", &admin, &json!({})).await;
-    let refused = problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let refused = problem(
+        refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
     let mut fields: Vec<&str> = refused.errors.iter().map(|e| e.field.as_str()).collect();
     fields.sort_unstable();
     assert_eq!(
@@ -261,10 +312,17 @@ async fn every_bad_field_of_a_body_is_named_at_once_in_plain_words() {
     assert_eq!(refused.errors[0].message, "must be a whole number");
     assert_plain(&refused);
     // A taken name says which field, in words.
-    app.create("/api/v1/accounts", &json!({"name": "Taken", "kind": "partner"}))
-        .await;
+    app.create(
+        "/api/v1/accounts",
+        &json!({"name": "Taken", "kind": "partner"}),
+    )
+    .await;
     let taken = app
-        .post("/api/v1/accounts", &admin, &json!({"name": "Taken", "kind": "partner"}))
+        .post(
+            "/api/v1/accounts",
+            &admin,
+            &json!({"name": "Taken", "kind": "partner"}),
+        )
         .await;
     let taken = problem(taken, StatusCode::CONFLICT, "already_exists").await;
     assert_plain(&taken);
@@ -278,7 +336,11 @@ async fn the_audit_log_refuses_partners_saying_it_is_for_provider_admins() {
         .get("/api/v1/audit", &app.token(personas::NORTHWIND))
         .await;
     let refused = problem(refused, StatusCode::FORBIDDEN, "forbidden").await;
-    assert!(refused.detail.contains("provider admins"), "{}", refused.detail);
+    assert!(
+        refused.detail.contains("provider admins"),
+        "{}",
+        refused.detail
+    );
     assert!(!refused.detail.contains("change"), "{}", refused.detail);
 }
 
@@ -287,8 +349,11 @@ async fn an_admin_lets_a_named_word_through_explicitly_and_the_audit_log_keeps_i
     let app = spawn_app().await;
     app.seed_demo();
     let admin = app.admin_token();
-    app.create("/api/v1/accounts", &json!({"name": "Data", "kind": "partner"}))
-        .await;
+    app.create(
+        "/api/v1/accounts",
+        &json!({"name": "Data", "kind": "partner"}),
+    )
+    .await;
     let sma = app
         .id_of("services", "name", "Service Management Automation")
         .await;
@@ -299,15 +364,25 @@ async fn an_admin_lets_a_named_word_through_explicitly_and_the_audit_log_keeps_i
     };
     // The guard still refuses by default…
     let refused = app
-        .post("/api/v1/incidents", &admin, &body("Data export slow", json!([])))
+        .post(
+            "/api/v1/incidents",
+            &admin,
+            &body("Data export slow", json!([])),
+        )
         .await;
     problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "name_in_text").await;
     // …lets exactly the listed name through…
     let created = app
-        .post("/api/v1/incidents", &admin, &body("Data export slow", json!(["Data"])))
+        .post(
+            "/api/v1/incidents",
+            &admin,
+            &body("Data export slow", json!(["Data"])),
+        )
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
-    let id = created.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let id = created.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
     // …and no other: an allowance for Data does not pass Northwind.
     let refused = app
         .post(
@@ -319,9 +394,18 @@ async fn an_admin_lets_a_named_word_through_explicitly_and_the_audit_log_keeps_i
     problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "name_in_text").await;
     // Only names the guard knows may be listed.
     let refused = app
-        .post("/api/v1/incidents", &admin, &body("Cloud export slow", json!(["Cloud"])))
+        .post(
+            "/api/v1/incidents",
+            &admin,
+            &body("Cloud export slow", json!(["Cloud"])),
+        )
         .await;
-    let refused = problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let refused = problem(
+        refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(refused.errors[0].field, "allow_names");
     // The audit log says who let which name through on what.
     let entries = app
