@@ -24,7 +24,7 @@ pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10)
 /// malformed JSON → 400, a well-formed body with a bad field → 422 naming the field's path.
 pub struct JsonBody<T>(pub T, pub web::Bytes);
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+impl<T: DeserializeOwned + utoipa::ToSchema + 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -78,7 +78,7 @@ fn too_large() -> ApiError {
 /// Deserialises a JSON object, reporting the path of a bad field. Stricter than serde_json:
 /// the body must be one object (not an array standing in for one), with nothing after it and
 /// no key given twice at any depth — 400 otherwise.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned + utoipa::ToSchema>(bytes: &[u8]) -> Result<T, ApiError> {
     let malformed = |detail: String| {
         ApiError::new(
             ErrorCode::MalformedJson,
@@ -98,7 +98,77 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
     integral_floats_as_integers(&mut value);
-    every_field_error(value)
+    // The limits the spec declares on the body's own fields (lengths, ranges, list sizes).
+    let schema = serde_json::to_value(<T as utoipa::PartialSchema>::schema()).unwrap_or_default();
+    let limits = beyond_limits(&value, &schema);
+    every_field_error(value, limits)
+}
+
+/// The body's top-level fields that break a limit their schema declares (`minLength`,
+/// `maxLength`, `minimum`, `maximum`, `exclusiveMinimum`, `minItems`, `maxItems`), with what
+/// is wrong, in the words the domain's own checks use: so one answer names them together with
+/// the fields of the wrong type.
+fn beyond_limits(value: &serde_json::Value, schema: &serde_json::Value) -> Vec<(String, String)> {
+    use serde_json::Value;
+    let (Some(fields), Some(properties)) = (value.as_object(), schema["properties"].as_object())
+    else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    for (name, field) in fields {
+        let Some(limits) = properties.get(name) else {
+            continue;
+        };
+        let number = |key: &str| limits.get(key).and_then(Value::as_f64);
+        let count = |key: &str| limits.get(key).and_then(Value::as_u64);
+        let problem = match field {
+            Value::String(text) => {
+                let length = u64::try_from(text.chars().count()).unwrap_or(u64::MAX);
+                match (count("minLength"), count("maxLength")) {
+                    (Some(min), _) if min >= 1 && text.trim().is_empty() => {
+                        Some("must not be empty".to_owned())
+                    }
+                    (Some(min), _) if length < min => {
+                        Some(format!("must be at least {min} characters"))
+                    }
+                    (_, Some(max)) if length > max => {
+                        Some(format!("must be at most {max} characters"))
+                    }
+                    _ => None,
+                }
+            }
+            Value::Number(n) => n.as_f64().and_then(|n| {
+                let (min, max) = (number("minimum"), number("maximum"));
+                let above = number("exclusiveMinimum");
+                let out = min.is_some_and(|min| n < min)
+                    || max.is_some_and(|max| n > max)
+                    || above.is_some_and(|above| n <= above);
+                out.then(|| match (min, above, max) {
+                    (Some(min), _, Some(max)) => format!("must be from {min} to {max}"),
+                    (_, Some(above), Some(max)) => {
+                        format!("must be above {above} and at most {max}")
+                    }
+                    (Some(min), _, None) => format!("must be at least {min}"),
+                    (_, Some(above), None) => format!("must be above {above}"),
+                    (None, None, Some(max)) => format!("must be at most {max}"),
+                    (None, None, None) => "is out of range".to_owned(),
+                })
+            }),
+            Value::Array(items) => {
+                let length = u64::try_from(items.len()).unwrap_or(u64::MAX);
+                match (count("minItems"), count("maxItems")) {
+                    (Some(min), _) if length < min => Some(format!("must list at least {min}")),
+                    (_, Some(max)) if length > max => Some(format!("must list at most {max}")),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            problems.push((name.clone(), problem));
+        }
+    }
+    problems
 }
 
 /// How many times a body is read again to find its next bad field: enough for any request
@@ -108,12 +178,15 @@ const MAX_ATTEMPTS: usize = 100;
 /// Deserialises `value`, naming every bad field rather than only the first: after each error
 /// the offending field is set aside (an unknown key removed, a bad or missing value replaced by
 /// a stand-in that reads) and the body is read again, so one answer lists all of them.
-fn every_field_error<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, ApiError> {
+fn every_field_error<T: DeserializeOwned>(
+    mut value: serde_json::Value,
+    limits: Vec<(String, String)>,
+) -> Result<T, ApiError> {
     let mut problems: Vec<(String, String)> = Vec::new();
     let mut stand_ins: Vec<StandIn> = Vec::new();
     for _ in 0..MAX_ATTEMPTS {
         let error = match serde_path_to_error::deserialize::<_, T>(&value) {
-            Ok(parsed) if problems.is_empty() => return Ok(parsed),
+            Ok(parsed) if problems.is_empty() && limits.is_empty() => return Ok(parsed),
             Ok(_) => break,
             Err(error) => error,
         };
@@ -145,6 +218,12 @@ fn every_field_error<T: DeserializeOwned>(mut value: serde_json::Value) -> Resul
             break;
         }
     }
+    for (field, message) in limits {
+        if !problems.iter().any(|(known, _)| *known == field) {
+            problems.push((field, message));
+        }
+    }
+    problems.sort_by(|a, b| a.0.cmp(&b.0));
     let mut error = ApiError::new(
         ErrorCode::ValidationFailed,
         "the request has invalid fields",
@@ -662,13 +741,13 @@ pub fn path_error(error: PathError, _: &HttpRequest) -> actix_web::Error {
 mod tests {
     use super::*;
 
-    #[derive(serde::Deserialize, Debug)]
+    #[derive(serde::Deserialize, utoipa::ToSchema, Debug)]
     #[allow(dead_code)]
     struct Inner {
         tier: i32,
     }
 
-    #[derive(serde::Deserialize, Debug)]
+    #[derive(serde::Deserialize, utoipa::ToSchema, Debug)]
     #[allow(dead_code)]
     struct Outer {
         name: String,
@@ -733,5 +812,61 @@ mod tests {
             (problem.status, problem.code.as_str()),
             (400, "malformed_json")
         );
+    }
+
+    #[derive(serde::Deserialize, utoipa::ToSchema, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Limited {
+        #[schema(min_length = 1, max_length = 5)]
+        name: String,
+        #[schema(minimum = 1, maximum = 99)]
+        tier: i64,
+        #[schema(max_items = 2)]
+        tags: Vec<String>,
+        count: u32,
+        kind: Kind,
+    }
+
+    #[derive(serde::Deserialize, utoipa::ToSchema, Debug)]
+    #[serde(rename_all = "snake_case")]
+    enum Kind {
+        Partner,
+        Customer,
+    }
+
+    #[test]
+    fn every_bad_field_is_named_with_limits_and_types_together() {
+        let problem = parse_json::<Limited>(
+            br#"{"name":"  ","tier":100,"tags":["a","b","c"],"count":-1,"kind":"x","extra":1}"#,
+        )
+        .unwrap_err()
+        .problem();
+        let found: Vec<(&str, &str)> = problem
+            .errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.message.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("count", "must be a whole number from 0 to 4294967295"),
+                (
+                    "extra",
+                    "is not a field of this request (it takes name, tier, tags, count, kind)"
+                ),
+                ("kind", "must be partner or customer"),
+                ("name", "must not be empty"),
+                ("tags", "must list at most 2"),
+                ("tier", "must be from 1 to 99"),
+            ]
+        );
+        let problem = parse_json::<Limited>(br#"{}"#).unwrap_err().problem();
+        assert_eq!(problem.errors.len(), 5, "{problem:?}");
+        assert!(problem.errors.iter().all(|e| e.message == "is required"));
+        assert!(parse_json::<Limited>(
+            br#"{"name":"abc","tier":3,"tags":[],"count":0,"kind":"partner"}"#
+        )
+        .is_ok());
     }
 }

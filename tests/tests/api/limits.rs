@@ -274,6 +274,29 @@ async fn every_bad_field_of_a_body_is_named_at_once_in_plain_words() {
         "must be one of degraded, partial_outage, major_outage"
     );
     assert_plain(&refused);
+    // Values past the spec's limits are named with the rest.
+    let body = json!({"name": "", "kind": "bogus", "managing_partner_id": "x"});
+    let refused = app.post("/api/v1/accounts", &admin, &body).await;
+    let refused = problem(
+        refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let found: Vec<(&str, &str)> = refused
+        .errors
+        .iter()
+        .map(|e| (e.field.as_str(), e.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("kind", "must be one of provider, partner, customer"),
+            ("managing_partner_id", "must be a whole number"),
+            ("name", "must not be empty"),
+        ]
+    );
+    assert_plain(&refused);
     // Missing fields, an unknown one and a bad nested one, all in one answer.
     let body = json!({"name": 7, "colour": "red", "kind": "partner", "managing_partner_id": "x"});
     let refused = app.post("/api/v1/accounts", &admin, &body).await;
