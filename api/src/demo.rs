@@ -7,7 +7,7 @@ use domain::{
     Message, OfferingName, Region, Role, ServiceId, ServiceName, SlaTarget, TenantName,
     TenantScope, Tier, Title,
 };
-use persistence::events::NameIndex;
+use persistence::events::{NameGuard, NameIndex};
 use persistence::repo::accounts::{self, NewAccount};
 use persistence::repo::catalogue::{self, NewClassification};
 use persistence::repo::contacts::{self, NewContact};
@@ -357,7 +357,7 @@ fn seed_events(
     let now = OffsetDateTime::now_utc()
         .replace_second(0)
         .unwrap_or(OffsetDateTime::now_utc());
-    let names = NameIndex::default();
+    let names = NameGuard::strict(std::sync::Arc::new(NameIndex::default()));
     let mut rng = Lcg(42);
     for i in 0..36u64 {
         let service = services[(i % 3) as usize];

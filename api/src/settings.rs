@@ -60,6 +60,16 @@ pub struct Settings {
     pub maintenance: MaintenanceSettings,
     /// Email notifications (`SLR_SMTP_*`, `SLR_PUBLIC_URL`).
     pub email: EmailSettings,
+    /// Reverse proxies whose `X-Forwarded-For` names the client, for per-address rate limits
+    /// (`SLR_TRUSTED_PROXIES`, comma-separated IP addresses); none by default, so the header
+    /// is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long a client may take to send a request body (`SLR_BODY_TIMEOUT_MS`, default
+    /// 10000): slower bodies answer 408.
+    pub body_timeout: std::time::Duration,
+    /// A bearer token `/metrics` requires (`SLR_METRICS_TOKEN`, at least 16 bytes); without
+    /// it `/metrics` is open.
+    pub metrics_token: Option<Secret>,
 }
 
 /// Email notifications: where mail goes and what its links point at. Retries follow the
@@ -200,6 +210,21 @@ fn error(variable: &'static str, message: impl Into<String>) -> SettingsError {
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const MIN_SECRET_BYTES: usize = 32;
+pub const MIN_METRICS_TOKEN_BYTES: usize = 16;
+
+/// Whether an SMTP URL logs in without TLS: credentials over `smtp://` without `tls=required`
+/// (`tls=opportunistic` falls back to clear text when an attacker strips `STARTTLS`).
+fn sends_password_in_clear(url: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    let has_credentials = !url.username().is_empty() || url.password().is_some();
+    let tls_required = url.scheme() == "smtps"
+        || url
+            .query_pairs()
+            .any(|(key, value)| key == "tls" && value == "required");
+    has_credentials && !tls_required
+}
 
 impl Settings {
     /// Reads the process environment.
@@ -379,6 +404,11 @@ impl Settings {
                 .map(|url| url.trim_end_matches('/').to_owned())
                 .unwrap_or_else(|| format!("http://{bind}")),
         );
+        let allow_plaintext_auth = match var("SLR_SMTP_ALLOW_PLAINTEXT_AUTH").as_deref() {
+            None | Some("0" | "false" | "") => false,
+            Some("1" | "true") => true,
+            Some(_) => return Err(error("SLR_SMTP_ALLOW_PLAINTEXT_AUTH", "must be 1 or 0")),
+        };
         if let Some(url) = var("SLR_SMTP_URL").filter(|u| !u.is_empty()) {
             lettre::SmtpTransport::from_url(&url).map_err(|e| {
                 error(
@@ -386,6 +416,14 @@ impl Settings {
                     format!("not an SMTP URL (e.g. smtp://host:25): {e}"),
                 )
             })?;
+            if !allow_plaintext_auth && sends_password_in_clear(&url) {
+                return Err(error(
+                    "SLR_SMTP_URL",
+                    "has a user and password but no TLS, so the password would cross the \
+                     network in clear: use smtps://… or add ?tls=required, or set \
+                     SLR_SMTP_ALLOW_PLAINTEXT_AUTH=1 to accept that",
+                ));
+            }
             email.smtp_url = Some(url);
         }
         if let Some(from) = var("SLR_SMTP_FROM") {
@@ -404,7 +442,41 @@ impl Settings {
             Some("0" | "false") => false,
             Some(_) => return Err(error("SLR_SMTP_WORKER", "must be 1 or 0")),
         };
+        let trusted_proxies = var("SLR_TRUSTED_PROXIES")
+            .map(|raw| {
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        p.parse().map_err(|_| {
+                            error(
+                                "SLR_TRUSTED_PROXIES",
+                                format!("{p:?} is not an IP address like 10.0.0.2"),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let body_timeout = millis("SLR_BODY_TIMEOUT_MS", 10_000, 300_000)?
+            .max(std::time::Duration::from_millis(100));
+        let metrics_token = var("SLR_METRICS_TOKEN")
+            .map(|token| {
+                if token.len() < MIN_METRICS_TOKEN_BYTES || token.contains(char::is_whitespace) {
+                    Err(error(
+                        "SLR_METRICS_TOKEN",
+                        format!("must be at least {MIN_METRICS_TOKEN_BYTES} bytes without spaces"),
+                    ))
+                } else {
+                    Ok(Secret(token))
+                }
+            })
+            .transpose()?;
         Ok(Settings {
+            trusted_proxies,
+            body_timeout,
+            metrics_token,
             email,
             maintenance,
             changes_retention,
@@ -600,6 +672,81 @@ mod tests {
         assert!(!ok.embedded);
         assert_eq!(ok.bind.to_string(), DEFAULT_BIND);
         assert_eq!(format!("{:?}", ok.jwt.key), "Secret(***)");
+    }
+
+    #[test]
+    fn smtp_logins_without_tls_are_refused_unless_explicitly_allowed() {
+        let secret = "s".repeat(32);
+        let with = |pairs: &[(&str, &str)]| {
+            let mut all = vec![
+                ("DATABASE_URL", "postgres://x@h/db"),
+                ("SLR_JWT_SECRET", secret.as_str()),
+            ];
+            all.extend_from_slice(pairs);
+            load(&all)
+        };
+        for clear in [
+            "smtp://user:pass@mail.example.com:587",
+            "smtp://user:pass@mail.example.com:587?tls=opportunistic",
+            "smtp://user@mail.example.com",
+        ] {
+            let err = with(&[("SLR_SMTP_URL", clear)]).unwrap_err();
+            assert_eq!(err.variable, "SLR_SMTP_URL", "{clear}");
+            assert!(
+                err.to_string().contains("SLR_SMTP_ALLOW_PLAINTEXT_AUTH"),
+                "{err}"
+            );
+            assert!(
+                !err.to_string().contains("pass@"),
+                "the password is not echoed: {err}"
+            );
+            let allowed = with(&[
+                ("SLR_SMTP_URL", clear),
+                ("SLR_SMTP_ALLOW_PLAINTEXT_AUTH", "1"),
+            ]);
+            assert!(allowed.is_ok(), "{clear}");
+        }
+        for safe in [
+            "smtps://user:pass@mail.example.com",
+            "smtp://user:pass@mail.example.com:587?tls=required",
+            "smtp://mail.internal:25",
+        ] {
+            assert!(with(&[("SLR_SMTP_URL", safe)]).is_ok(), "{safe}");
+        }
+        let err = with(&[("SLR_SMTP_ALLOW_PLAINTEXT_AUTH", "yes")]).unwrap_err();
+        assert_eq!(err.variable, "SLR_SMTP_ALLOW_PLAINTEXT_AUTH");
+    }
+
+    #[test]
+    fn limits_settings_are_read_and_checked() {
+        let secret = "s".repeat(32);
+        let base = [
+            ("DATABASE_URL", "postgres://x@h/db"),
+            ("SLR_JWT_SECRET", secret.as_str()),
+        ];
+        let ok = load(&base).unwrap();
+        assert!(ok.trusted_proxies.is_empty());
+        assert!(ok.metrics_token.is_none());
+        assert_eq!(ok.body_timeout, std::time::Duration::from_secs(10));
+        let mut set = base.to_vec();
+        set.extend([
+            ("SLR_TRUSTED_PROXIES", "10.0.0.2, ::1"),
+            ("SLR_METRICS_TOKEN", "0123456789abcdef"),
+            ("SLR_BODY_TIMEOUT_MS", "2500"),
+        ]);
+        let ok = load(&set).unwrap();
+        assert_eq!(ok.trusted_proxies.len(), 2);
+        assert_eq!(format!("{:?}", ok.metrics_token), "Some(***)");
+        assert_eq!(ok.body_timeout, std::time::Duration::from_millis(2500));
+        for (variable, bad) in [
+            ("SLR_TRUSTED_PROXIES", "10.0.0.0/8"),
+            ("SLR_METRICS_TOKEN", "short"),
+            ("SLR_BODY_TIMEOUT_MS", "forever"),
+        ] {
+            let mut set = base.to_vec();
+            set.push((variable, bad));
+            assert_eq!(load(&set).unwrap_err().variable, variable);
+        }
     }
 
     #[test]

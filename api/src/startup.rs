@@ -163,10 +163,13 @@ impl Application {
             idempotency_ttl: settings.idempotency_ttl,
             webhooks: settings.webhooks.clone(),
             email_enabled: mailer.enabled(),
+            body_timeout: settings.body_timeout,
         });
         let cors_origins = settings.cors_origins.clone();
+        let metrics_token = settings.metrics_token.clone();
         let limiter = web::Data::new(crate::middleware::ratelimit::Limiter::new(
             settings.rate_limit,
+            &settings.trusted_proxies,
         ));
 
         let metrics = web::Data::new(
@@ -192,10 +195,11 @@ impl Application {
             app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", spec))
                 .route("/swagger-ui", web::get().to(swagger_redirect))
                 .route(crate::middleware::metrics::PATH, {
-                    let metrics = metrics.clone();
-                    web::get().to(move |state: web::Data<AppState>| {
+                    let (metrics, token) = (metrics.clone(), metrics_token.clone());
+                    web::get().to(move |req: HttpRequest, state: web::Data<AppState>| {
                         let metrics = metrics.clone();
-                        async move { metrics.scrape(&state) }
+                        let allowed = crate::middleware::metrics::allowed(&req, token.as_ref());
+                        async move { allowed.map(|()| metrics.scrape(&state)) }
                     })
                 })
                 .route("/", web::get().to(home_redirect))

@@ -29,7 +29,7 @@ pub use integration::{
     EventTypes, FeedTokenName, WebhookDescription, WebhookEventType, WebhookFormat, WebhookUrl,
 };
 pub use maintenance::{Description, ExpectedImpact, Maintenance, MaintenanceStatus, Phase};
-pub use mentions::{ForbiddenNames, Mention, NamedKind};
+pub use mentions::{AllowedNames, ForbiddenNames, Mention, NamedKind};
 pub use offering::{Offering, OfferingKind, OfferingName, SlaTarget};
 pub use tenant::{Tenant, TenantName};
 pub use visibility::{AccountScope, Caller, ContactScope, OfferingScope, TenantScope};

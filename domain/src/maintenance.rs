@@ -513,8 +513,15 @@ pub const MAX_OCCURRENCES: u16 = 100;
 /// The starts of a recurring window: `rule` is an RFC 5545 `RRULE` value (e.g.
 /// `FREQ=WEEKLY;BYDAY=SA;COUNT=4`, an optional `RRULE:` prefix allowed) expanded from `start`
 /// (UTC), `start` first; at most [`MAX_OCCURRENCES`] of them (a rule that goes on longer is
-/// refused: give it a `COUNT` or `UNTIL`).
-pub fn recurrence(rule: &str, start: OffsetDateTime) -> Result<Vec<OffsetDateTime>, DomainError> {
+/// refused: give it a `COUNT` or an `UNTIL`, not both, as RFC 5545 says). Each window lasts
+/// `length` and must end before [`LATEST`](crate::availability::LATEST), as a window created
+/// directly must; a `COUNT` the calendar cannot give in full (e.g. `INTERVAL=65535;COUNT=2`)
+/// is refused rather than cut short.
+pub fn recurrence(
+    rule: &str,
+    start: OffsetDateTime,
+    length: time::Duration,
+) -> Result<Vec<OffsetDateTime>, DomainError> {
     use chrono::TimeZone;
     const FIELD: &str = "recurrence";
     let rule = rule.trim();
@@ -525,16 +532,35 @@ pub fn recurrence(rule: &str, start: OffsetDateTime) -> Result<Vec<OffsetDateTim
             "give one RRULE value, e.g. FREQ=WEEKLY;COUNT=4 (the start is scheduled_start)",
         ));
     }
-    let parsed: rrule::RRule<rrule::Unvalidated> = rule
-        .parse()
-        .map_err(|e: rrule::RRuleError| DomainError::invalid(FIELD, e.to_string()))?;
+    let parsed: rrule::RRule<rrule::Unvalidated> =
+        rule.parse().map_err(|e: rrule::RRuleError| {
+            DomainError::invalid(FIELD, format!("is not an RRULE value: {e}"))
+        })?;
+    let latest = crate::availability::LATEST;
+    match (parsed.get_count(), parsed.get_until()) {
+        (Some(_), Some(_)) => {
+            return Err(DomainError::invalid(
+                FIELD,
+                "give COUNT or UNTIL, not both (RFC 5545)",
+            ))
+        }
+        (Some(0), None) => return Err(DomainError::invalid(FIELD, "COUNT must be at least 1")),
+        (None, Some(until)) if until.timestamp() >= latest.unix_timestamp() => {
+            return Err(DomainError::invalid(
+                FIELD,
+                "UNTIL must be before 9000-01-01T00:00:00Z",
+            ))
+        }
+        _ => {}
+    }
+    let count = parsed.get_count();
     let dt_start = rrule::Tz::UTC
         .timestamp_opt(start.unix_timestamp(), 0)
         .single()
         .ok_or_else(|| DomainError::invalid("scheduled_start", "is out of range"))?;
     let set = parsed
         .build(dt_start)
-        .map_err(|e| DomainError::invalid(FIELD, e.to_string()))?;
+        .map_err(|e| DomainError::invalid(FIELD, format!("cannot be used: {e}")))?;
     let expanded = set.all(MAX_OCCURRENCES + 1);
     if expanded.dates.len() > usize::from(MAX_OCCURRENCES)
         || expanded.limited && expanded.dates.is_empty()
@@ -544,12 +570,38 @@ pub fn recurrence(rule: &str, start: OffsetDateTime) -> Result<Vec<OffsetDateTim
             format!("expands into more than {MAX_OCCURRENCES} windows; add a COUNT or an UNTIL"),
         ));
     }
-    let starts: Vec<OffsetDateTime> = expanded
-        .dates
-        .iter()
-        .filter_map(|d| OffsetDateTime::from_unix_timestamp(d.timestamp()).ok())
-        .map(|d| d + time::Duration::nanoseconds(i64::from(start.nanosecond())))
-        .collect();
+    let mut starts = Vec::with_capacity(expanded.dates.len());
+    for date in &expanded.dates {
+        let at = OffsetDateTime::from_unix_timestamp(date.timestamp())
+            .ok()
+            .map(|d| d + time::Duration::nanoseconds(i64::from(start.nanosecond())))
+            .filter(|at| at.checked_add(length).is_some_and(|end| end < latest));
+        match at {
+            Some(at) => starts.push(at),
+            None => {
+                return Err(DomainError::invalid(
+                    FIELD,
+                    format!(
+                        "its window starting {} would end after 9000-01-01T00:00:00Z, the latest \
+                         instant slr accepts; use a smaller COUNT or INTERVAL, or an UNTIL",
+                        date.format("%Y-%m-%d")
+                    ),
+                ))
+            }
+        }
+    }
+    if let Some(count) = count {
+        if starts.len() < usize::try_from(count).unwrap_or(usize::MAX) {
+            return Err(DomainError::invalid(
+                FIELD,
+                format!(
+                    "COUNT={count} asks for {count} windows but the calendar gives only {} \
+                     before 9000-01-01T00:00:00Z; use a smaller COUNT or INTERVAL",
+                    starts.len()
+                ),
+            ));
+        }
+    }
     if starts.first() != Some(&start) {
         return Err(DomainError::invalid(
             FIELD,
@@ -568,7 +620,8 @@ mod recurrence_tests {
     #[test]
     fn a_weekly_rule_expands_into_its_starts_and_unbounded_ones_are_refused() {
         let start = datetime!(2027-01-02 22:00 UTC); // a Saturday
-        let starts = recurrence("FREQ=WEEKLY;COUNT=3", start).unwrap();
+        let hour = Duration::hours(1);
+        let starts = recurrence("FREQ=WEEKLY;COUNT=3", start, hour).unwrap();
         assert_eq!(
             starts,
             [
@@ -577,8 +630,12 @@ mod recurrence_tests {
                 start + Duration::weeks(2)
             ]
         );
-        let monthly =
-            recurrence("RRULE:FREQ=MONTHLY;BYDAY=1SA;UNTIL=20270401T000000Z", start).unwrap();
+        let monthly = recurrence(
+            "RRULE:FREQ=MONTHLY;BYDAY=1SA;UNTIL=20270401T000000Z",
+            start,
+            hour,
+        )
+        .unwrap();
         assert_eq!(monthly.len(), 3, "{monthly:?}");
         assert_eq!(monthly[1], datetime!(2027-02-06 22:00 UTC));
         for bad in [
@@ -588,8 +645,32 @@ mod recurrence_tests {
             "DTSTART:20270101T000000Z\nRRULE:FREQ=DAILY;COUNT=2",
             "FREQ=WEEKLY;BYDAY=MO;COUNT=2",
         ] {
-            let error = recurrence(bad, start).unwrap_err();
+            let error = recurrence(bad, start, hour).unwrap_err();
             assert!(error.to_string().contains("recurrence"), "{bad}: {error}");
         }
+    }
+
+    #[test]
+    fn rules_are_refused_rather_than_cut_short_or_run_past_the_supported_range() {
+        let start = datetime!(2027-01-02 22:00 UTC);
+        let hour = Duration::hours(1);
+        for (bad, says) in [
+            ("FREQ=DAILY;COUNT=3;UNTIL=20270110T000000Z", "not both"),
+            ("FREQ=YEARLY;INTERVAL=80;COUNT=100", "9000"),
+            ("FREQ=YEARLY;INTERVAL=65535;COUNT=2", "COUNT=2"),
+            ("FREQ=YEARLY;INTERVAL=1000;COUNT=8", "9000"),
+            ("FREQ=DAILY;UNTIL=99990101T000000Z", "UNTIL"),
+            ("FREQ=DAILY;COUNT=0", "COUNT"),
+        ] {
+            let error = recurrence(bad, start, hour).unwrap_err().to_string();
+            assert!(error.contains(says), "{bad}: {error}");
+        }
+        // Exactly what was asked: every window, each ending in range.
+        let starts = recurrence("FREQ=YEARLY;INTERVAL=1000;COUNT=6", start, hour).unwrap();
+        assert_eq!(starts.len(), 6);
+        assert_eq!(starts[5], datetime!(7027-01-02 22:00 UTC));
+        let late = datetime!(8999-12-31 22:00 UTC);
+        assert!(recurrence("FREQ=DAILY;COUNT=1", late, hour).is_ok());
+        assert!(recurrence("FREQ=DAILY;COUNT=1", late, Duration::hours(3)).is_err());
     }
 }

@@ -3,7 +3,7 @@
 //! impacted tenants instead. This module finds such names in text, as whole words and
 //! case-insensitively, in time that grows with the text and not with the number of names.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::DomainError;
 
@@ -85,11 +85,21 @@ impl ForbiddenNames {
     }
 
     /// The first forbidden name `text` carries as a whole word, ignoring case.
+    pub fn find(&self, text: &str) -> Option<&Mention> {
+        self.find_allowing(text, &AllowedNames::default())
+    }
+
+    /// Whether `name` is a name the guard knows (a tenant's or an account's), ignoring case.
+    pub fn knows(&self, name: &str) -> bool {
+        self.names.contains_key(&normalised(name))
+    }
+
+    /// [`ForbiddenNames::find`], passing over the names in `allowed`.
     ///
     /// Every substring that starts and ends at a word boundary (and is no longer than the
     /// longest name) is looked up in the index: O(boundaries × boundaries within reach), with
     /// one hash lookup each, whatever the number of names.
-    pub fn find(&self, text: &str) -> Option<&Mention> {
+    pub fn find_allowing(&self, text: &str, allowed: &AllowedNames) -> Option<&Mention> {
         if self.names.is_empty() {
             return None;
         }
@@ -116,8 +126,11 @@ impl ForbiddenNames {
                 .iter()
                 .take_while(|&&end| end - start <= self.longest)
             {
-                if let Some(found) = self.names.get(&lower[start..end]) {
-                    return Some(found);
+                let key = &lower[start..end];
+                if let Some(found) = self.names.get(key) {
+                    if !allowed.keys.contains(key) {
+                        return Some(found);
+                    }
                 }
             }
         }
@@ -126,17 +139,71 @@ impl ForbiddenNames {
 
     /// Refuses `text` (the value of `field`) when it names a tenant or an account.
     pub fn check(&self, field: &'static str, text: &str) -> Result<(), DomainError> {
-        match self.find(text) {
+        self.check_allowing(field, text, &AllowedNames::default())
+    }
+
+    /// [`ForbiddenNames::check`], except for the names in `allowed`.
+    pub fn check_allowing(
+        &self,
+        field: &'static str,
+        text: &str,
+        allowed: &AllowedNames,
+    ) -> Result<(), DomainError> {
+        match self.find_allowing(text, allowed) {
             None => Ok(()),
             Some(found) => Err(DomainError::NameInText {
                 field,
                 kind: found.kind,
                 message: format!(
-                    "must not name {} (found \"{}\"): event text is shown to every caller the event reaches; each caller gets its own impacted tenants",
+                    "must not name {} (found \"{}\"): event text is shown to every caller the event reaches; each caller gets its own impacted tenants. If the word is meant as an ordinary word here, send \"allow_names\": [\"{}\"] with the request (provider admins; audited)",
                     found.kind.article(),
+                    found.name,
                     found.name
                 ),
             }),
+        }
+    }
+}
+
+/// The names a provider admin confirmed are meant as ordinary words in one write's event text
+/// (`allow_names`): only these pass the guard, and only in that write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowedNames {
+    /// As given, for the audit log.
+    names: Vec<String>,
+    /// Their normalised forms, as the guard's index keys them.
+    keys: HashSet<String>,
+}
+
+impl AllowedNames {
+    pub fn new(names: impl IntoIterator<Item = String>) -> Self {
+        let names: Vec<String> = names.into_iter().collect();
+        let keys = names.iter().map(|n| normalised(n)).collect();
+        AllowedNames { names, keys }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The names as given.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Refuses names the guard does not know: an allowance names exactly the tenants or
+    /// accounts it lets through (`field` is the request field, e.g. `allow_names`).
+    pub fn check_known(
+        &self,
+        field: &'static str,
+        guard: &ForbiddenNames,
+    ) -> Result<(), DomainError> {
+        match self.names.iter().find(|name| !guard.knows(name)) {
+            None => Ok(()),
+            Some(name) => Err(DomainError::invalid(
+                field,
+                format!("\"{name}\" is not the name of a tenant or an account; list only names the text was refused for"),
+            )),
         }
     }
 }
@@ -197,5 +264,24 @@ mod tests {
         ));
         assert!(guard().check("title", "All fine").is_ok());
         assert!(ForbiddenNames::default().check("title", "prod").is_ok());
+    }
+
+    #[test]
+    fn allowed_names_pass_and_every_other_name_is_still_refused() {
+        let guard = ForbiddenNames::new([
+            (NamedKind::Account, "Data".to_owned()),
+            (NamedKind::Tenant, "prod".to_owned()),
+        ]);
+        let data = AllowedNames::new(["data".to_owned()]);
+        assert!(guard.check("title", "Data export slow").is_err());
+        assert!(guard
+            .check_allowing("title", "Data export slow", &data)
+            .is_ok());
+        assert!(guard
+            .check_allowing("title", "Data export slow on prod", &data)
+            .is_err());
+        assert!(data.check_known("allow_names", &guard).is_ok());
+        let unknown = AllowedNames::new(["Cloud".to_owned()]);
+        assert!(unknown.check_known("allow_names", &guard).is_err());
     }
 }

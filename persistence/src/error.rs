@@ -10,7 +10,7 @@ pub enum RepoError {
     #[error("not found")]
     NotFound,
     /// A unique constraint refused the write; `field` is the offending column when known.
-    #[error("already exists: {field:?}")]
+    #[error("{}", duplicate(.field.as_deref()))]
     Duplicate { field: Option<String> },
     /// A foreign key refused the write or delete: the row is referenced or references nothing.
     #[error("still referenced or referencing a missing row: {0}")]
@@ -34,6 +34,14 @@ pub enum RepoError {
     Corrupt(String),
     #[error("database error")]
     Database(#[source] DieselError),
+}
+
+/// A unique violation in words: `another row already has this email`.
+fn duplicate(field: Option<&str>) -> String {
+    match field {
+        Some(field) => format!("another row already has this {field}"),
+        None => "such a row already exists".to_owned(),
+    }
 }
 
 impl From<DieselError> for RepoError {
@@ -83,4 +91,19 @@ fn unique_column(info: &dyn DatabaseErrorInformation) -> Option<String> {
 /// read transaction could not be upgraded after another commit.
 fn is_busy(message: &str) -> bool {
     message.contains("database is locked") || message.contains("database table is locked")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_duplicate_reads_as_words() {
+        let field = RepoError::Duplicate {
+            field: Some("email".to_owned()),
+        };
+        assert_eq!(field.to_string(), "another row already has this email");
+        let unnamed = RepoError::Duplicate { field: None };
+        assert_eq!(unnamed.to_string(), "such a row already exists");
+    }
 }

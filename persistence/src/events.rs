@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use diesel::prelude::*;
 use domain::{
-    AccountId, AccountKind, CallerView, ClassificationId, DomainError, EventScope, ForbiddenNames,
-    NamedKind, Offering, ScopedTenant, ServiceId, TenantId, TenantScope,
+    AccountId, AccountKind, AllowedNames, CallerView, ClassificationId, DomainError, EventScope,
+    ForbiddenNames, NamedKind, Offering, ScopedTenant, ServiceId, TenantId, TenantScope,
 };
 
 use crate::connection::DbConnection;
@@ -255,6 +255,50 @@ impl NameIndex {
         for (field, text) in texts {
             if let Some(text) = text {
                 names.check(field, text)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The guard one write's event text passes: the name index, and the names a provider admin
+/// confirmed are ordinary words in this write (`allow_names`; empty for nearly every write).
+#[derive(Debug, Clone)]
+pub struct NameGuard {
+    index: Arc<NameIndex>,
+    allowed: AllowedNames,
+}
+
+impl NameGuard {
+    pub fn new(index: Arc<NameIndex>, allowed: AllowedNames) -> Self {
+        NameGuard { index, allowed }
+    }
+
+    /// A guard with no allowance.
+    pub fn strict(index: Arc<NameIndex>) -> Self {
+        Self::new(index, AllowedNames::default())
+    }
+
+    /// What this write is allowed, for its audit entry.
+    pub fn allowed(&self) -> &AllowedNames {
+        &self.allowed
+    }
+
+    /// [`NameIndex::check`] with this write's allowance; an allowance naming no tenant or
+    /// account is refused (field `allow_names`).
+    pub(crate) fn check(
+        &self,
+        conn: &mut DbConnection,
+        texts: &[(&'static str, Option<&str>)],
+    ) -> RepoResult<()> {
+        if self.allowed.is_empty() {
+            return self.index.check(conn, texts);
+        }
+        let names = self.index.current(conn)?;
+        self.allowed.check_known("allow_names", &names)?;
+        for (field, text) in texts {
+            if let Some(text) = text {
+                names.check_allowing(field, text, &self.allowed)?;
             }
         }
         Ok(())

@@ -144,6 +144,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         },
         // Email off unless a test points it at its SMTP receiver (`smtp::Receiver`).
         email: slr_api::settings::EmailSettings::off("http://slr.test".to_owned()),
+        trusted_proxies: Vec::new(),
+        body_timeout: slr_api::http::extract::BODY_TIMEOUT,
+        metrics_token: None,
     };
     configure(&mut settings);
     let pool = slr_api::startup::open_database(&settings).expect("database opens and migrates");

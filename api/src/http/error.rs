@@ -87,6 +87,7 @@ error_codes! {
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE;
     PreconditionFailed = "precondition_failed", PRECONDITION_FAILED;
     RateLimited = "rate_limited", TOO_MANY_REQUESTS;
+    RequestTimeout = "request_timeout", REQUEST_TIMEOUT;
     RouteNotFound = "route_not_found", NOT_FOUND;
     SinceExpired = "since_expired", GONE;
     TokenExpired = "token_expired", UNAUTHORIZED;
@@ -355,6 +356,9 @@ pub enum WriteProblems {
     /// A unique value is taken, or other resources still refer to this one.
     #[response(status = 409, content_type = "application/problem+json")]
     Conflict(Problem),
+    /// The body did not arrive in time (`SLR_BODY_TIMEOUT_MS`).
+    #[response(status = 408, content_type = "application/problem+json")]
+    RequestTimeout(Problem),
     /// The body is larger than the server accepts.
     #[response(status = 413, content_type = "application/problem+json")]
     PayloadTooLarge(Problem),
@@ -408,6 +412,7 @@ mod tests {
                 ["payload_too_large", 413],
                 ["precondition_failed", 412],
                 ["rate_limited", 429],
+                ["request_timeout", 408],
                 ["route_not_found", 404],
                 ["since_expired", 410],
                 ["token_expired", 401],

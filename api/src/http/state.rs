@@ -28,6 +28,8 @@ pub struct AppState {
     /// Whether this server sends email (`SLR_SMTP_URL`): email subscriptions are refused
     /// without it.
     pub email_enabled: bool,
+    /// How long a request body may take to arrive (`SLR_BODY_TIMEOUT_MS`).
+    pub body_timeout: Duration,
 }
 
 impl AppState {

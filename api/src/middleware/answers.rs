@@ -297,9 +297,17 @@ async fn cache_key(
     version: i64,
 ) -> Option<AnswerKey> {
     // The route is looked up once per request: the caller is resolved on it.
-    let caller = callers.resolve_on(req.request(), feed_token).ok()?;
-    // The handler's `Authenticated` takes it from here instead of resolving it again.
-    req.extensions_mut().insert(Resolved(caller.clone()));
+    // The rate limiter may have resolved the caller already.
+    let resolved = req.extensions().get::<Resolved>().map(|r| r.0.clone());
+    let caller = match resolved {
+        Some(caller) => caller,
+        None => {
+            let caller = callers.resolve_on(req.request(), feed_token).ok()?;
+            // The handler's `Authenticated` takes it from here instead of resolving it again.
+            req.extensions_mut().insert(Resolved(caller.clone()));
+            caller
+        }
+    };
     let whose = match caching {
         Caching::PerContact => Whose::Contact(caller.contact_id.0),
         _ => Whose::Account(caller.account_id.0, caller.role.as_str()),

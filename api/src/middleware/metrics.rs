@@ -14,10 +14,37 @@ use prometheus::{
     Registry, TextEncoder,
 };
 
+use crate::http::error::{ApiError, ErrorCode};
 use crate::http::state::AppState;
+use sha2::Digest;
 
 /// Where Prometheus scrapes.
 pub const PATH: &str = "/metrics";
+
+/// Whether `req` may read the metrics: always when no token is configured
+/// (`SLR_METRICS_TOKEN`), else only with `Authorization: Bearer <that token>` (401 otherwise).
+pub fn allowed(
+    req: &actix_web::HttpRequest,
+    token: Option<&crate::settings::Secret>,
+) -> Result<(), ApiError> {
+    let Some(token) = token else {
+        return Ok(());
+    };
+    let given = crate::http::auth::bearer_token(req).ok().flatten();
+    // Compared as digests, so the time taken says nothing about the token.
+    let digest = |text: &str| sha2::Sha256::digest(text.as_bytes());
+    match given {
+        Some(given) if digest(&given) == digest(token.expose()) => Ok(()),
+        Some(_) => Err(ApiError::unauthorized(
+            ErrorCode::InvalidToken,
+            "the metrics token (SLR_METRICS_TOKEN) does not match",
+        )),
+        None => Err(ApiError::unauthorized(
+            ErrorCode::MissingToken,
+            "metrics need the metrics token: Authorization: Bearer <SLR_METRICS_TOKEN>",
+        )),
+    }
+}
 
 /// The label of requests whose path is no route of the spec.
 const UNMATCHED: &str = "UNKNOWN";

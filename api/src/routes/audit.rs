@@ -59,7 +59,7 @@ pub async fn list_audit(
     page: QueryParams<PageParams>,
 ) -> Result<web::Json<Page<AuditEntryResponse>>, ApiError> {
     let db = &state.db;
-    caller.require_writer()?;
+    caller.require_provider_admin("the audit log")?;
     let page = page.0.request()?;
     let params = params.0;
     let filter = Filter {

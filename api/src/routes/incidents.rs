@@ -17,7 +17,9 @@ use crate::http::idempotency::create_once;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 use crate::http::wire::{Impact, IncidentStatus, TenantState};
-use crate::services::events::{change_event, create_event, patch_event, require_writer_of};
+use crate::services::events::{
+    allowance, change_event, create_event, name_guard, patch_event, require_writer_of,
+};
 use crate::views::events::{get_event, impacted_tenants_page, EventKind, Scope, TenantRef};
 use crate::views::incidents::{
     list, shown_report, ImpactEntry, IncidentListParams, IncidentReportResponse, IncidentResponse,
@@ -50,6 +52,12 @@ pub struct CreateIncidentRequest {
     /// The first timeline entry; must not name tenants.
     #[schema(min_length = 1, max_length = 5000)]
     pub message: String,
+    /// Names of tenants or accounts this request's text uses as ordinary words (e.g. an
+    /// account called `Data` in "Data export slow"): the name guard lets exactly these through,
+    /// in this write only, and the audit log records the allowance (`name_allowance`).
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub allow_names: Vec<String>,
 }
 
 /// Changes to an incident; absent fields stay. Status changes are timeline updates.
@@ -66,6 +74,12 @@ pub struct UpdateIncidentRequest {
     /// On an open incident a narrowing is a change from now: the tenants it leaves are marked
     /// `recovered` now (they keep the incident until then). On a resolved one a correction.
     pub scope: Option<Scope>,
+    /// Names of tenants or accounts this request's text uses as ordinary words (e.g. an
+    /// account called `Data` in "Data export slow"): the name guard lets exactly these through,
+    /// in this write only, and the audit log records the allowance (`name_allowance`).
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub allow_names: Vec<String>,
 }
 
 /// A timeline entry, optionally moving the status.
@@ -84,6 +98,12 @@ pub struct CreateIncidentUpdateRequest {
     /// Must not name tenants.
     #[schema(min_length = 1, max_length = 5000)]
     pub message: String,
+    /// Names of tenants or accounts this request's text uses as ordinary words (e.g. an
+    /// account called `Data` in "Data export slow"): the name guard lets exactly these through,
+    /// in this write only, and the audit log records the allowance (`name_allowance`).
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub allow_names: Vec<String>,
 }
 
 /// Tenants of an open incident marked with their own state.
@@ -182,9 +202,12 @@ pub async fn create_incident(
         message: Message::parse(&request.message)?,
         author: caller.0.contact_id,
     };
-    let names = db.names();
+    let names = name_guard(db, request.allow_names)?;
+    let writer = caller.0.clone();
     create_event::<Incidents>(db, &caller, &req, &raw, move |conn| {
-        incidents::create(conn, &names, &new).map(|created| created.item.id)
+        let id = incidents::create(conn, &names, &new)?.item.id;
+        allowance(conn, &writer, "incident", id.0, names.allowed())?;
+        Ok(id)
     })
     .await
 }
@@ -215,9 +238,11 @@ pub async fn update_incident(
         started_at: request.started_at,
         scope: request.scope.as_ref().map(Scope::parse).transpose()?,
     };
-    let names = db.names();
+    let names = name_guard(db, request.allow_names)?;
+    let writer = caller.0.clone();
     patch_event::<Incidents>(db, caller.0, &req, id, move |conn, expected| {
-        incidents::update(conn, &names, id, expected, &changes).map(drop)
+        incidents::update(conn, &names, id, expected, &changes)?;
+        allowance(conn, &writer, "incident", id.0, names.allowed())
     })
     .await
 }
@@ -342,13 +367,20 @@ pub async fn create_incident_update(
         message: Message::parse(&request.message)?,
         author: caller.0.contact_id,
     };
-    let (writer, names) = (caller.0.clone(), db.names());
+    let (writer, names) = (caller.0.clone(), name_guard(db, request.allow_names)?);
     let model = db.model_for_announcing().await;
     create_once(db, &caller.0, &req, &raw, move |conn| {
         let before = conn.incident(id)?.item.status;
         let (after, update) = incidents::add_update(conn, &names, id, &new)?;
         let response = IncidentUpdateResponse::new(update, &writer);
         crate::services::audit::created(conn, &writer, "incident_update", response.id, &response)?;
+        allowance(
+            conn,
+            &writer,
+            "incident_update",
+            response.id,
+            names.allowed(),
+        )?;
         let event = domain::WebhookEventType::of_incident(Some(before), after.item.status);
         crate::services::webhooks::announce::<Incidents>(conn, &model, event, id)?;
         Ok((format!("/api/v1/incidents/{}", id.0), response))
@@ -372,6 +404,12 @@ pub struct IncidentReportRequest {
     /// keeps a draft only provider admins read. A published report stays published.
     #[serde(default)]
     pub publish: bool,
+    /// Names of tenants or accounts this request's text uses as ordinary words (e.g. an
+    /// account called `Data` in "Data export slow"): the name guard lets exactly these through,
+    /// in this write only, and the audit log records the allowance (`name_allowance`).
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub allow_names: Vec<String>,
 }
 
 /// The incident's post-incident report: published ones to everyone who sees the incident,
@@ -420,7 +458,8 @@ pub async fn put_incident_report(
         publish: request.publish,
         author: caller.0.contact_id,
     };
-    let (reader, writer, names) = (caller.0.clone(), caller.0.clone(), db.names());
+    let (reader, writer) = (caller.0.clone(), caller.0.clone());
+    let names = name_guard(db, request.allow_names)?;
     let model = db.model_for_announcing().await;
     crate::services::audit::audited(
         db,
@@ -430,6 +469,7 @@ pub async fn put_incident_report(
         move |conn| shown_report(conn, &reader, id),
         move |conn| {
             let (before, after) = incident_reports::save(conn, &names, id, &new)?;
+            allowance(conn, &writer, "incident_report", id.0, names.allowed())?;
             if before.is_none_or(|b| b.published_at.is_none()) && after.published_at.is_some() {
                 let published = domain::WebhookEventType::IncidentReportPublished;
                 crate::services::webhooks::announce::<Incidents>(conn, &model, published, id)?;

@@ -14,7 +14,9 @@ use crate::http::extract::{JsonBody, ListWindow, QueryParams};
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 use crate::http::wire::{ExpectedImpact, MaintenanceStatus};
-use crate::services::events::{create_events, patch_event, require_writer_of};
+use crate::services::events::{
+    allowance, create_events, name_guard, patch_event, require_writer_of,
+};
 use crate::views::events::{get_event, impacted_tenants_page, Scope, TenantRef};
 use crate::views::maintenances::{list, MaintenanceListParams, MaintenanceResponse, Maintenances};
 
@@ -57,6 +59,12 @@ pub struct CreateMaintenanceRequest {
     /// its own id and `series_id` naming the first (the one answered). Scheduled windows only.
     #[schema(example = "FREQ=MONTHLY;BYDAY=1SA;COUNT=6")]
     pub recurrence: Option<String>,
+    /// Names of tenants or accounts this request's text uses as ordinary words (e.g. an
+    /// account called `Data` in "Data export slow"): the name guard lets exactly these through,
+    /// in this write only, and the audit log records the allowance (`name_allowance`).
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub allow_names: Vec<String>,
 }
 
 /// Changes; absent fields stay. A status change records the actual start or end.
@@ -81,6 +89,12 @@ pub struct UpdateMaintenanceRequest {
     pub status: Option<MaintenanceStatus>,
     /// `false`: the window no longer starts and completes by itself; `true`: it does again.
     pub auto_transition: Option<bool>,
+    /// Names of tenants or accounts this request's text uses as ordinary words (e.g. an
+    /// account called `Data` in "Data export slow"): the name guard lets exactly these through,
+    /// in this write only, and the audit log records the allowance (`name_allowance`).
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub allow_names: Vec<String>,
 }
 
 /// The scope a request names, with the field a missing classification is reported on:
@@ -201,11 +215,20 @@ pub async fn create_maintenance(
                 "only a scheduled window recurs",
             ))
         }
-        Some(rule) => domain::maintenance::recurrence(rule, new.scheduled_start)?,
+        Some(rule) => domain::maintenance::recurrence(
+            rule,
+            new.scheduled_start,
+            new.scheduled_end - new.scheduled_start,
+        )?,
     };
-    let names = db.names();
+    let names = name_guard(db, request.allow_names)?;
+    let writer = caller.0.clone();
     create_events::<Maintenances>(db, &caller, &req, &raw, move |conn| {
-        maintenances::create_series(conn, &names, &new, &starts)
+        let ids = maintenances::create_series(conn, &names, &new, &starts)?;
+        for id in &ids {
+            allowance(conn, &writer, "maintenance", id.0, names.allowed())?;
+        }
+        Ok(ids)
     })
     .await
 }
@@ -249,9 +272,11 @@ pub async fn update_maintenance(
         status: request.status.map(Into::into),
         auto_transition: request.auto_transition,
     };
-    let names = db.names();
+    let names = name_guard(db, request.allow_names)?;
+    let writer = caller.0.clone();
     patch_event::<Maintenances>(db, caller.0, &req, id, move |conn, expected| {
-        maintenances::update(conn, &names, id, expected, &changes).map(drop)
+        maintenances::update(conn, &names, id, expected, &changes)?;
+        allowance(conn, &writer, "maintenance", id.0, names.allowed())
     })
     .await
 }

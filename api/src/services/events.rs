@@ -2,7 +2,8 @@
 //! announce in one transaction.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use domain::Caller;
+use domain::{AllowedNames, Caller};
+use persistence::events::NameGuard;
 use persistence::{DbConnection, RepoResult};
 
 use crate::http::auth::Authenticated;
@@ -121,4 +122,62 @@ pub async fn change_event<K: EventKind, R>(
     .await?
     .ok_or_else(ApiError::not_found)?;
     versioned_json(K::version(&response), &response)
+}
+
+/// The most names one write may allow through the name guard.
+pub const MAX_ALLOWED_NAMES: usize = 20;
+
+/// The name guard for one write's event text, with the names its `allow_names` lets through
+/// (each must be the name of a tenant or an account; checked in the write's transaction).
+pub fn name_guard(db: &Db, allow_names: Vec<String>) -> Result<NameGuard, ApiError> {
+    if allow_names.len() > MAX_ALLOWED_NAMES {
+        return Err(ApiError::invalid(
+            "allow_names",
+            format!("may list at most {MAX_ALLOWED_NAMES} names"),
+        ));
+    }
+    if let Some(at) = allow_names
+        .iter()
+        .position(|name| name.trim().is_empty() || name.len() > 300)
+    {
+        return Err(ApiError::invalid(
+            format!("allow_names[{at}]"),
+            "must be a name of 1 to 300 characters",
+        ));
+    }
+    Ok(NameGuard::new(db.names(), AllowedNames::new(allow_names)))
+}
+
+/// The audit entry of a write that let names through the name guard (`allow_names`): object
+/// type `name_allowance`, the written object's id, and `after` naming the object's type and
+/// the names. Nothing when the write allowed none.
+pub fn allowance(
+    conn: &mut DbConnection,
+    writer: &Caller,
+    object_type: &'static str,
+    object_id: i64,
+    allowed: &AllowedNames,
+) -> RepoResult<()> {
+    if allowed.is_empty() {
+        return Ok(());
+    }
+    crate::services::audit::created(
+        conn,
+        writer,
+        "name_allowance",
+        object_id,
+        &NameAllowance {
+            object_type,
+            object_id,
+            allow_names: allowed.names(),
+        },
+    )
+}
+
+/// What the audit log keeps of an allowance.
+#[derive(serde::Serialize)]
+struct NameAllowance<'a> {
+    object_type: &'static str,
+    object_id: i64,
+    allow_names: &'a [String],
 }

@@ -9,7 +9,7 @@ use time::PrimitiveDateTime;
 
 use super::{now, stored, transaction, utc};
 use crate::connection::DbConnection;
-use crate::events::NameIndex;
+use crate::events::NameGuard;
 use crate::schema::{incident_reports, incidents};
 use crate::{RepoError, RepoResult};
 
@@ -85,7 +85,7 @@ pub fn report(conn: &mut DbConnection, id: IncidentId) -> RepoResult<Option<Inci
 /// stays published.
 pub fn save(
     conn: &mut DbConnection,
-    names: &NameIndex,
+    names: &NameGuard,
     id: IncidentId,
     new: &NewReport,
 ) -> RepoResult<(Option<IncidentReport>, IncidentReport)> {

@@ -14,7 +14,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::{now, record, referenced, stored, transaction, utc, Page, PageRequest, Record};
 use crate::connection::DbConnection;
-use crate::events::{check_scope, incident_scopes, NameIndex};
+use crate::events::{check_scope, incident_scopes, NameGuard};
 use crate::schema::{
     incident_impacts, incident_tenant_states, incident_updates, incidents, tenants,
 };
@@ -281,7 +281,7 @@ fn insert_update(
 /// Creates an incident with its scope and first timeline entry, in one transaction.
 pub fn create(
     conn: &mut DbConnection,
-    names: &NameIndex,
+    names: &NameGuard,
     new: &NewIncident,
 ) -> RepoResult<Record<Incident>> {
     transaction(conn, |conn| {
@@ -357,7 +357,7 @@ fn bump(conn: &mut DbConnection, id: i64, version: i64) -> RepoResult<()> {
 /// Changes title, impact, start or scope; `expected_version` (from `If-Match`) must be current.
 pub fn update(
     conn: &mut DbConnection,
-    names: &NameIndex,
+    names: &NameGuard,
     id: IncidentId,
     expected_version: Option<i64>,
     changes: &IncidentChanges,
@@ -521,7 +521,7 @@ pub fn mark_tenants(
 /// Appends a timeline entry, moving the status when asked (checked by the lifecycle rules).
 pub fn add_update(
     conn: &mut DbConnection,
-    names: &NameIndex,
+    names: &NameGuard,
     id: IncidentId,
     new: &NewUpdate,
 ) -> RepoResult<(Record<Incident>, IncidentUpdate)> {

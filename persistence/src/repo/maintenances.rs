@@ -12,7 +12,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::{now, record, referenced, stored, transaction, utc, Page, PageRequest, Record};
 use crate::connection::DbConnection;
-use crate::events::{check_scope, maintenance_scopes, NameIndex};
+use crate::events::{check_scope, maintenance_scopes, NameGuard};
 use crate::schema::{maintenance_schedules, maintenances};
 use crate::{RepoError, RepoResult};
 
@@ -141,7 +141,7 @@ pub fn find(conn: &mut DbConnection, id: MaintenanceId) -> RepoResult<Record<Mai
 /// Schedules a window, in one transaction.
 pub fn create(
     conn: &mut DbConnection,
-    names: &NameIndex,
+    names: &NameGuard,
     new: &NewMaintenance,
 ) -> RepoResult<Record<Maintenance>> {
     transaction(conn, |conn| {
@@ -199,7 +199,7 @@ pub fn create(
 /// Applies changes; `expected_version` (from `If-Match`) must be current.
 pub fn update(
     conn: &mut DbConnection,
-    names: &NameIndex,
+    names: &NameGuard,
     id: MaintenanceId,
     expected_version: Option<i64>,
     changes: &MaintenanceChanges,
@@ -280,7 +280,7 @@ pub fn update(
 /// no series). Their ids, in order.
 pub fn create_series(
     conn: &mut DbConnection,
-    names: &NameIndex,
+    names: &NameGuard,
     new: &NewMaintenance,
     starts: &[OffsetDateTime],
 ) -> RepoResult<Vec<MaintenanceId>> {

@@ -725,7 +725,7 @@ async fn every_post_honours_an_idempotency_key_until_it_expires() {
 }
 
 #[tokio::test]
-async fn rate_limits_apply_per_token_and_per_address_with_a_problem_and_retry_after() {
+async fn rate_limits_apply_per_caller_and_per_address_with_a_problem_and_retry_after() {
     let app = slr_tests::spawn_app_with(|settings| {
         settings.rate_limit = Some(slr_api::settings::RateLimit {
             per_second: 1,
@@ -754,16 +754,9 @@ async fn rate_limits_apply_per_token_and_per_address_with_a_problem_and_retry_af
     }
     assert_eq!(limited.headers()["ratelimit-limit"], "3");
     problem(limited, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
-    // Another token has its own allowance; requests without a token count per address.
-    let other = app.token_with(
-        &claims(
-            &app.contact_id(slr_tests::ADMIN_EMAIL).to_string(),
-            ISSUER,
-            AUDIENCE,
-            60,
-        ),
-        app.secret.as_bytes(),
-    );
+    // Another caller has its own allowance; requests without a token count per address.
+    app.seed_demo();
+    let other = app.token(slr_tests::personas::NORTHWIND);
     assert_eq!(app.get("/api/v1/me", &other).await.status(), StatusCode::OK);
     let mut anonymous = Vec::new();
     for _ in 0..4 {

@@ -13,6 +13,7 @@ mod errors;
 mod events;
 mod feeds;
 mod hardening;
+mod limits;
 mod openapi;
 mod operations;
 mod recoveries;

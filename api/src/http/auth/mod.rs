@@ -17,6 +17,11 @@ use crate::http::error::{ApiError, ErrorCode};
 use crate::http::routes::RouteTable;
 use crate::settings::{JwtKey, JwtSettings};
 
+/// How many seconds past `exp` (and before `nbf`) a token is still accepted, for clocks a
+/// little apart. Small on purpose: a verified token is cached only until its `exp`, and then
+/// checked again with this leeway, so no token works more than this long after it expired.
+pub const LEEWAY_SECONDS: u64 = 5;
+
 /// The registered claims slr issues and requires.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
@@ -88,7 +93,7 @@ impl TokenAuthority {
         validation.set_audience(&[&settings.audience]);
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
-        validation.leeway = 30;
+        validation.leeway = LEEWAY_SECONDS;
         Ok(Self {
             algorithm,
             decoding,
@@ -187,6 +192,18 @@ impl Authenticated {
             Ok(())
         } else {
             Err(ApiError::forbidden())
+        }
+    }
+
+    /// For reads only provider admins may make (e.g. the audit log): 403 saying so.
+    pub fn require_provider_admin(&self, what: &str) -> Result<(), ApiError> {
+        if self.0.may_write() {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::Forbidden,
+                format!("{what} is for provider admins only"),
+            ))
         }
     }
 
@@ -401,6 +418,8 @@ impl Callers {
                 )
             })?;
         let now = jsonwebtoken::get_current_timestamp();
+        // A cached verification never outlives the token's `exp`; past it, the token is
+        // verified again (and refused once `exp` plus the leeway has passed).
         let contact = match self.tokens.get(&token) {
             Some((contact, exp)) if now < exp => contact,
             _ => {
