@@ -70,6 +70,27 @@ pub struct Settings {
     /// A bearer token `/metrics` requires (`SLR_METRICS_TOKEN`, at least 16 bytes); without
     /// it `/metrics` is open.
     pub metrics_token: Option<Secret>,
+    /// How many integrations one account may keep.
+    pub limits: AccountLimits,
+}
+
+/// How many webhook endpoints and email subscriptions one account may keep: every one is
+/// rendered and sent to on each event, so none may grow without bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountLimits {
+    /// `SLR_MAX_WEBHOOKS_PER_ACCOUNT` (default 25).
+    pub webhooks: u64,
+    /// `SLR_MAX_EMAIL_SUBSCRIPTIONS_PER_ACCOUNT` (default 1000).
+    pub email_subscriptions: u64,
+}
+
+impl Default for AccountLimits {
+    fn default() -> Self {
+        Self {
+            webhooks: 25,
+            email_subscriptions: 1000,
+        }
+    }
 }
 
 /// Email notifications: where mail goes and what its links point at. Retries follow the
@@ -473,7 +494,17 @@ impl Settings {
                 }
             })
             .transpose()?;
+        let defaults = AccountLimits::default();
+        let limits = AccountLimits {
+            webhooks: number("SLR_MAX_WEBHOOKS_PER_ACCOUNT", defaults.webhooks, 100_000)?,
+            email_subscriptions: number(
+                "SLR_MAX_EMAIL_SUBSCRIPTIONS_PER_ACCOUNT",
+                defaults.email_subscriptions,
+                1_000_000,
+            )?,
+        };
         Ok(Settings {
+            limits,
             trusted_proxies,
             body_timeout,
             metrics_token,

@@ -164,6 +164,7 @@ impl Application {
             webhooks: settings.webhooks.clone(),
             email_enabled: mailer.enabled(),
             body_timeout: settings.body_timeout,
+            limits: settings.limits,
         });
         let cors_origins = settings.cors_origins.clone();
         let metrics_token = settings.metrics_token.clone();

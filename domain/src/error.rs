@@ -19,6 +19,9 @@ pub enum DomainError {
     /// The requested change breaks a rule that spans several fields or objects.
     #[error("{0}")]
     Conflict(String),
+    /// The account keeps as many of these as it may (the message names the limit).
+    #[error("{0}")]
+    LimitReached(String),
 }
 
 impl DomainError {

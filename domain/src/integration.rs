@@ -555,3 +555,14 @@ mod tests {
         assert!(retry_delay(1, base, cap, 0.999) < Duration::from_millis(12_500));
     }
 }
+
+/// Refuses one more of `what` (e.g. "webhook endpoints") for an account that keeps `kept`
+/// already when the most it may keep is `limit` (the setting `setting` names it).
+pub fn within_limit(kept: i64, limit: u64, what: &str, setting: &str) -> Result<(), DomainError> {
+    if u64::try_from(kept).unwrap_or(0) < limit {
+        return Ok(());
+    }
+    Err(DomainError::LimitReached(format!(
+        "this account keeps {kept} {what}, the most it may ({limit}, {setting}); delete one first"
+    )))
+}

@@ -147,6 +147,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         trusted_proxies: Vec::new(),
         body_timeout: slr_api::http::extract::BODY_TIMEOUT,
         metrics_token: None,
+        limits: Default::default(),
     };
     configure(&mut settings);
     let pool = slr_api::startup::open_database(&settings).expect("database opens and migrates");

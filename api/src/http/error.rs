@@ -79,6 +79,7 @@ error_codes! {
     InvalidFeedToken = "invalid_feed_token", UNAUTHORIZED;
     InvalidParameter = "invalid_parameter", BAD_REQUEST;
     InvalidToken = "invalid_token", UNAUTHORIZED;
+    LimitReached = "limit_reached", CONFLICT;
     MalformedJson = "malformed_json", BAD_REQUEST;
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED;
     MissingToken = "missing_token", UNAUTHORIZED;
@@ -267,6 +268,7 @@ impl From<DomainError> for ApiError {
             )
             .field(field, message),
             DomainError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
+            DomainError::LimitReached(message) => ApiError::new(ErrorCode::LimitReached, message),
         }
     }
 }
@@ -404,6 +406,7 @@ mod tests {
                 ["invalid_feed_token", 401],
                 ["invalid_parameter", 400],
                 ["invalid_token", 401],
+                ["limit_reached", 409],
                 ["malformed_json", 400],
                 ["method_not_allowed", 405],
                 ["missing_token", 401],

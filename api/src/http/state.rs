@@ -30,6 +30,8 @@ pub struct AppState {
     pub email_enabled: bool,
     /// How long a request body may take to arrive (`SLR_BODY_TIMEOUT_MS`).
     pub body_timeout: Duration,
+    /// How many integrations one account may keep.
+    pub limits: crate::settings::AccountLimits,
 }
 
 impl AppState {

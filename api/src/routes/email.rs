@@ -182,7 +182,14 @@ pub async fn create_email_subscription(
     {
         return Err(already_subscribed(&existing));
     }
+    let limit = state.limits.email_subscriptions;
     crate::http::idempotency::create_once(db, &caller.clone(), &req, &raw, move |conn| {
+        domain::integration::within_limit(
+            email::count(conn, new.account_id)?,
+            limit,
+            "email subscriptions",
+            "SLR_MAX_EMAIL_SUBSCRIPTIONS_PER_ACCOUNT",
+        )?;
         if email::at_address(conn, new.account_id, &address)?.is_some() {
             return Err(persistence::RepoError::Duplicate {
                 field: Some("email".to_owned()),

@@ -194,7 +194,15 @@ pub async fn create_webhook(
     );
     db.read(move |model| check_filters(model, &checker, &services, &offerings))
         .await?;
+    let limit = state.limits.webhooks;
     crate::http::idempotency::create_once(db, &caller.clone(), &req, &raw, move |conn| {
+        let kept = webhooks::count(conn, new.account_id)?;
+        domain::integration::within_limit(
+            kept,
+            limit,
+            "webhook endpoints",
+            "SLR_MAX_WEBHOOKS_PER_ACCOUNT",
+        )?;
         let hook = webhooks::create(conn, &new)?;
         let response = WebhookResponse::from(hook.clone());
         crate::services::audit::created(conn, &caller, "webhook", hook.id, &response)?;

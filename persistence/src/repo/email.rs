@@ -122,6 +122,14 @@ pub struct NewSubscription {
     pub confirmed: bool,
 }
 
+/// How many subscriptions `account` keeps (its contacts' own included).
+pub fn count(conn: &mut DbConnection, account: AccountId) -> RepoResult<i64> {
+    Ok(email_subscriptions::table
+        .filter(email_subscriptions::account_id.eq(account.0))
+        .count()
+        .get_result(conn)?)
+}
+
 pub fn create(conn: &mut DbConnection, new: &NewSubscription) -> RepoResult<EmailSubscription> {
     let at = now();
     let (contact, email) = match &new.subscriber {

@@ -149,6 +149,14 @@ fn set_format(conn: &mut DbConnection, id: i64, format: WebhookFormat) -> RepoRe
     Ok(())
 }
 
+/// How many endpoints `account` keeps.
+pub fn count(conn: &mut DbConnection, account: AccountId) -> RepoResult<i64> {
+    Ok(webhooks::table
+        .filter(webhooks::account_id.eq(account.0))
+        .count()
+        .get_result(conn)?)
+}
+
 pub fn create(conn: &mut DbConnection, new: &NewWebhook) -> RepoResult<Webhook> {
     let at = now();
     let row: WebhookRow = diesel::insert_into(webhooks::table)

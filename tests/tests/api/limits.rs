@@ -443,3 +443,71 @@ async fn an_admin_lets_a_named_word_through_explicitly_and_the_audit_log_keeps_i
         app.contact_id(slr_tests::ADMIN_EMAIL).0
     );
 }
+
+/// An account keeps at most the configured number of webhook endpoints and email
+/// subscriptions: one more answers 409 `limit_reached` naming the limit, other accounts are
+/// not affected, and deleting one makes room again.
+#[tokio::test]
+async fn webhook_endpoints_and_email_subscriptions_are_capped_per_account() {
+    let receiver = slr_tests::smtp::Receiver::start(0).await;
+    let url = receiver.url.clone();
+    let app = spawn_app_with(move |s| {
+        s.webhooks.allow_private = true;
+        s.email.smtp_url = Some(url);
+        s.limits = slr_api::settings::AccountLimits {
+            webhooks: 2,
+            email_subscriptions: 2,
+        };
+    })
+    .await;
+    app.seed_demo();
+    let (alice, carol) = (app.token(personas::NORTHWIND), app.token(personas::GLOBEX));
+    let hook = |n: u32| json!({"url": format!("http://127.0.0.1:9/hook-{n}"), "event_types": ["incident.created"]});
+    let mut made = Vec::new();
+    for n in 0..2 {
+        let created = app.post("/api/v1/webhooks", &alice, &hook(n)).await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        made.push(created.json::<Value>().await.unwrap()["id"].clone());
+    }
+    let refused = problem(
+        app.post("/api/v1/webhooks", &alice, &hook(2)).await,
+        StatusCode::CONFLICT,
+        "limit_reached",
+    )
+    .await;
+    assert!(
+        refused.detail.contains("SLR_MAX_WEBHOOKS_PER_ACCOUNT") && refused.detail.contains('2'),
+        "{}",
+        refused.detail
+    );
+    // Another account has its own allowance.
+    let other = app.post("/api/v1/webhooks", &carol, &hook(3)).await;
+    assert_eq!(other.status(), StatusCode::CREATED);
+    // Deleting one makes room again.
+    let gone = app
+        .delete(&format!("/api/v1/webhooks/{}", made[0]), &alice)
+        .await;
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    let again = app.post("/api/v1/webhooks", &alice, &hook(4)).await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+
+    let subscriptions = "/api/v1/email-subscriptions";
+    for body in [json!({}), json!({"email": "ops@northwind.example"})] {
+        let created = app.post(subscriptions, &alice, &body).await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+    }
+    let third = json!({"email": "noc@northwind.example"});
+    let refused = problem(
+        app.post(subscriptions, &alice, &third).await,
+        StatusCode::CONFLICT,
+        "limit_reached",
+    )
+    .await;
+    assert!(
+        refused
+            .detail
+            .contains("SLR_MAX_EMAIL_SUBSCRIPTIONS_PER_ACCOUNT"),
+        "{}",
+        refused.detail
+    );
+}
