@@ -182,7 +182,10 @@ pub struct BadgeParams {
     /// `status` (default) or `availability`.
     pub kind: Option<BadgeKind>,
     /// For `availability`: the window ending now, `1d`–`365d` (default `30d`).
-    #[param(example = "30d")]
+    #[param(
+        example = "30d",
+        pattern = r"^\+?0*(36[0-5]|3[0-5][0-9]|[12][0-9]{2}|[1-9][0-9]?)d$"
+    )]
     pub window: Option<String>,
     /// A feed token, instead of `Authorization: Bearer`.
     pub token: Option<String>,
