@@ -3,7 +3,11 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use persistence::PageRequest;
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Ref, Schema, SchemaType, Type};
+use utoipa::openapi::RefOr;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::error::ApiError;
@@ -12,11 +16,48 @@ pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
 
 /// One page of a list.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// `Page_{T}` in the spec, its `items` a `$ref` to `T`'s own schema — so a generated client has
+/// one `IncidentResponse` type, used by the list and the single GET alike. Written out because
+/// utoipa 5's derive inlines a type parameter's whole schema into each specialisation
+/// (juhaku/utoipa#1586, open).
+impl<T: ToSchema> utoipa::__dev::ComposeSchema for Page<T> {
+    fn compose(_inlined: Vec<RefOr<Schema>>) -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .description(Some("One page of a list."))
+            .property(
+                "items",
+                ArrayBuilder::new().items(Ref::from_schema_name(T::name())),
+            )
+            .required("items")
+            .property(
+                "next_cursor",
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                    .description(Some(
+                        "Pass as `cursor` to get the next page; `null` on the last page.",
+                    )),
+            )
+            .into()
+    }
+}
+
+impl<T: ToSchema> ToSchema for Page<T> {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Page")
+    }
+
+    /// The item's schema, which `items` refers to, and whatever that one refers to.
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((T::name().into_owned(), T::schema()));
+        T::schemas(schemas);
+    }
 }
 
 impl<T> Page<T> {

@@ -2,8 +2,8 @@
 //! (others get 405 with `Allow`), which operations take a feed token as `?token=` (those whose
 //! `security` names `feed_token`), and how an operation's answers may be cached (its
 //! `x-answer-cache` extension). A new route says this in its own `#[utoipa::path]`; no path list
-//! elsewhere needs editing. A report whose GET offers `text/csv` is also served at its path plus
-//! `.csv` (an alias, not a second operation in the spec).
+//! elsewhere needs editing. A report's `.csv` form is an operation of its own in the spec
+//! (`http::report`), so it is found like any other.
 
 use std::collections::HashMap;
 
@@ -46,8 +46,6 @@ struct Template {
     /// As the spec writes it, e.g. `/api/v1/incidents/{id}`.
     path: String,
     segments: Vec<Segment>,
-    /// Its GET answers `text/csv` too, so `{path}.csv` is an alias of it.
-    csv_alias: bool,
     /// Per entry of [`METHODS`].
     operations: [Option<Route>; 5],
 }
@@ -125,7 +123,6 @@ impl RouteTable {
                 Template {
                     path: template.clone(),
                     segments,
-                    csv_alias: item.get.as_ref().is_some_and(offers_csv),
                     operations,
                 }
             })
@@ -138,13 +135,6 @@ impl RouteTable {
     }
 
     fn template_of(&self, path: &str) -> Option<&Template> {
-        self.exact(path).or_else(|| {
-            let stem = path.strip_suffix(".csv")?;
-            self.exact(stem).filter(|template| template.csv_alias)
-        })
-    }
-
-    fn exact(&self, path: &str) -> Option<&Template> {
         self.root
             .find(path.split('/'))
             .map(|index| &self.templates[index])
@@ -204,14 +194,5 @@ fn route(operation: &Operation) -> Route {
     Route {
         feed_token,
         caching,
-    }
-}
-
-/// Whether an operation's 200 answer can be CSV.
-fn offers_csv(operation: &Operation) -> bool {
-    use utoipa::openapi::RefOr;
-    match operation.responses.responses.get("200") {
-        Some(RefOr::T(response)) => response.content.contains_key("text/csv"),
-        _ => false,
     }
 }

@@ -160,6 +160,8 @@ pub async fn list_offering_tenant_availability(
     let db = &state.db;
     let weights = state.weights;
     if wants_csv(&req) {
+        // The CSV holds every tenant, but takes the same (valid) parameters as the JSON pages.
+        page.0.request()?;
         let (rows, _, window) =
             tenants_report(db, caller.0, id.into_inner(), &params.0, None, weights).await?;
         return csv_response(&tenant_rows(&rows, window), "tenant-availability.csv");

@@ -28,7 +28,7 @@ use crate::views::status_page;
 pub struct CreateEmailSubscriptionRequest {
     /// Absent: the caller subscribes itself, at its own address. Given: the caller's account
     /// subscribes this address (its admins only), e.g. a team's mailbox.
-    #[schema(max_length = 254)]
+    #[schema(format = Email, min_length = 3, max_length = 254)]
     pub email: Option<String>,
     /// Default: every event type.
     pub event_types: Option<Vec<WebhookEventType>>,

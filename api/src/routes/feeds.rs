@@ -181,8 +181,12 @@ pub async fn get_incident_feed(
 pub struct BadgeParams {
     /// `status` (default) or `availability`.
     pub kind: Option<BadgeKind>,
-    /// For `availability`: the window ending now, `1d`–`365d` (default `30d`).
-    #[param(example = "30d")]
+    /// For `availability`: the window ending now, `1d`–`365d` (default `30d`; checked for
+    /// either kind).
+    #[param(
+        example = "30d",
+        pattern = r"^\+?0*(36[0-5]|3[0-5][0-9]|[12][0-9]{2}|[1-9][0-9]?)d$"
+    )]
     pub window: Option<String>,
     /// A feed token, instead of `Authorization: Bearer`.
     pub token: Option<String>,
@@ -207,6 +211,8 @@ pub async fn get_offering_badge(
     let weights = state.weights;
     let id = OfferingId(id.into_inner());
     let caller = caller.0;
+    // Checked whatever the kind, so a `window` the spec refuses is refused here too.
+    let days = window_days(params.0.window.as_deref())?;
     let (label, value, colour) = match params.0.kind.unwrap_or_default() {
         BadgeKind::Status => {
             let viewer = caller.clone();
@@ -222,7 +228,6 @@ pub async fn get_offering_badge(
             (offering.name, text.to_owned(), colour)
         }
         BadgeKind::Availability => {
-            let days = window_days(params.0.window.as_deref())?;
             let from = OffsetDateTime::now_utc() - Duration::days(days);
             let report = crate::views::availability::offerings_availability(
                 db,

@@ -32,8 +32,9 @@ use crate::views::webhooks::{
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhookRequest {
-    /// Where deliveries are POSTed: a public `https` URL.
-    #[schema(max_length = 2000)]
+    /// Where deliveries are POSTed: an absolute, public `https` URL (`http` and private hosts
+    /// only where the server allows them, `SLR_WEBHOOK_ALLOW_PRIVATE`).
+    #[schema(format = "uri", max_length = 2000)]
     pub url: String,
     #[schema(max_length = 200)]
     pub description: Option<String>,
@@ -54,7 +55,8 @@ pub struct CreateWebhookRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhookRequest {
-    #[schema(max_length = 2000)]
+    /// A new target, under the same rules as on create.
+    #[schema(format = "uri", max_length = 2000)]
     pub url: Option<String>,
     /// `null` removes it.
     #[serde(default, deserialize_with = "crate::http::wire::double_option")]

@@ -378,6 +378,17 @@ async fn csv_answers_have_a_header_row_and_one_row_per_bucket_or_tenant() {
     assert!(header.contains(&"error_budget_left_minutes".to_owned()));
     assert_eq!(reader.len(), 3);
     assert!(reader.iter().all(|r| r.len() == header.len()));
+    // The CSV form holds every tenant but takes the JSON pages' parameters, checked alike.
+    let bad_limit = w
+        .app
+        .get(
+            &format!(
+                "/api/v1/offerings/{partner_offering}/availability/tenants.csv?{week}&limit=0"
+            ),
+            &token,
+        )
+        .await;
+    assert_eq!(bad_limit.status(), StatusCode::BAD_REQUEST);
     let overview = w
         .app
         .get(&format!("/api/v1/availability.csv?{week}"), &token)

@@ -430,6 +430,18 @@ async fn badges_show_status_and_availability_in_words_for_visible_offerings_only
 
     let response = badge("&window=0d&kind=availability".to_owned()).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    // A window outside the spec's pattern is refused whatever the kind (the status badge
+    // does not use it, but takes only what the spec allows).
+    for window in ["", "0d", "30"] {
+        let response = badge(format!("&window={window}")).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::BAD_REQUEST,
+            "window={window}"
+        );
+    }
+    let response = badge("&window=%2B030d".to_owned()).await;
+    assert_eq!(response.status(), StatusCode::OK, "+030d is 30 days");
     // Another account's offering is not there for Carol.
     let response = w
         .anonymous(&format!(

@@ -120,6 +120,129 @@ fn every_schema_reference_resolves() {
     }
 }
 
+/// Generated clients get one type per object: every paged list's `items` refers to the item's
+/// own schema (the one its single GET answers), instead of a copy inlined per list.
+#[test]
+fn every_paged_list_refers_to_its_item_schema() {
+    let spec = serde_json::to_value(slr_api::openapi()).expect("spec as JSON");
+    let schemas = spec["components"]["schemas"].as_object().expect("schemas");
+    let mut lists = 0;
+    for (name, schema) in schemas {
+        let Some(item) = name.strip_prefix("Page_") else {
+            continue;
+        };
+        lists += 1;
+        assert_eq!(
+            schema["properties"]["items"]["items"],
+            serde_json::json!({"$ref": format!("#/components/schemas/{item}")}),
+            "{name}: items must refer to {item}"
+        );
+        assert!(schemas[item].is_object(), "{item} is a schema of its own");
+    }
+    assert_eq!(lists, 16, "every paged list");
+    let incident = &spec["paths"]["/api/v1/incidents/{id}"]["get"]["responses"]["200"];
+    assert_eq!(
+        incident["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/IncidentResponse",
+        "the list's item type is the single GET's"
+    );
+}
+
+/// What the middleware answers for every route is declared on every operation: 429 from the
+/// rate limiter (with `Retry-After`), and 304 from the answer cache on every GET (each one
+/// honours `If-None-Match`).
+#[test]
+fn every_operation_declares_rate_limits_and_every_get_not_modified() {
+    let spec = serde_json::to_value(slr_api::openapi()).expect("spec as JSON");
+    let mut gets = 0;
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            let responses = &operation["responses"];
+            let limited = &responses["429"];
+            assert!(
+                limited["content"]["application/problem+json"].is_object(),
+                "{method} {path} lacks a 429 problem"
+            );
+            assert!(
+                limited["headers"]["Retry-After"].is_object(),
+                "{method} {path}"
+            );
+            if method == "get" {
+                gets += 1;
+                let not_modified = &responses["304"];
+                assert!(
+                    not_modified["headers"]["ETag"].is_object(),
+                    "{method} {path}"
+                );
+                assert!(not_modified["content"].is_null(), "a 304 has no body");
+            } else {
+                assert!(responses["304"].is_null(), "{method} {path}");
+            }
+        }
+    }
+    assert!(gets >= 40, "only {gets} GETs");
+}
+
+/// Every answer of an operation has one content type, so a generated client types it without
+/// narrowing a union: the availability reports answer JSON at their path and CSV at the same
+/// path plus `.csv`, an operation of its own.
+#[test]
+fn reports_answer_json_and_their_csv_forms_are_operations_of_their_own() {
+    let spec = serde_json::to_value(slr_api::openapi()).expect("spec as JSON");
+    let paths = spec["paths"].as_object().expect("paths");
+    let mut reports = 0;
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().expect("path item") {
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                let types = response["content"].as_object().map_or(0, |c| c.len());
+                assert!(
+                    types <= 1,
+                    "{method} {path} {status}: {types} content types"
+                );
+            }
+        }
+        let Some(report) = path.strip_suffix(".csv") else {
+            continue;
+        };
+        reports += 1;
+        let csv = &item["get"];
+        assert!(
+            csv["responses"]["200"]["content"]["text/csv"].is_object(),
+            "{path}"
+        );
+        let json = &paths[report]["get"];
+        assert!(
+            json["responses"]["200"]["content"]["application/json"].is_object(),
+            "{report} answers JSON"
+        );
+        assert_eq!(
+            csv["operationId"],
+            format!("{}_csv", json["operationId"].as_str().unwrap_or_default()),
+        );
+        assert_eq!(
+            csv["parameters"], json["parameters"],
+            "{path} takes the report's parameters"
+        );
+    }
+    assert_eq!(reports, 5, "the five availability reports");
+}
+
+/// Formats the server enforces are declared: a webhook target is an absolute URI (a relative
+/// one is schema-invalid, not only refused), an email subscription's address an email.
+#[test]
+fn enforced_formats_are_declared() {
+    let spec = serde_json::to_value(slr_api::openapi()).expect("spec as JSON");
+    let schemas = &spec["components"]["schemas"];
+    for request in ["CreateWebhookRequest", "UpdateWebhookRequest"] {
+        let url = &schemas[request]["properties"]["url"];
+        assert_eq!(url["format"], "uri", "{request}.url");
+        assert_eq!(url["maxLength"], 2000, "{request}.url");
+    }
+    let email = &schemas["CreateEmailSubscriptionRequest"]["properties"]["email"];
+    assert_eq!(email["format"], "email");
+    assert_eq!(email["minLength"], 3);
+}
+
 /// The feed formats: calendars, Atom feeds and badges (the status page is outside `/api/v1`).
 fn is_feed(path: &str) -> bool {
     path.ends_with(".ics") || path.ends_with(".atom") || path.ends_with("/badge.svg")
@@ -161,7 +284,7 @@ fn the_route_table_reads_feed_tokens_and_caching_from_each_operation() {
         assert_eq!(found.caching, caching, "{path}");
     }
     assert!(route(Method::GET, "/status-page/style.css").is_none());
-    // Only reports that answer CSV have a `.csv` alias.
+    // Only reports that answer CSV have a `.csv` form.
     assert!(route(Method::GET, "/api/v1/incidents.csv").is_none());
     assert!(route(Method::GET, "/api/v1/incidents/3/nothing").is_none());
     assert!(route(Method::GET, "/api/v1/incidents//updates").is_none());
