@@ -1,6 +1,6 @@
 //! The change feed as a caller sees it: the objects the log names after a version, each once at
 //! its latest version in the page, kept when the caller sees it now (or, gone from the caller's
-//! view, when it was in it before).
+//! view, at the change that took it away).
 
 use std::collections::HashMap;
 
@@ -103,14 +103,14 @@ pub enum Told {
 /// used (or `read_through` when the whole batch was).
 pub fn collect(
     changes: &[LoggedChange],
-    told: &HashMap<(ObjectKind, i64), Told>,
+    told: impl Fn(&LoggedChange) -> Told,
     limit: usize,
     items: &mut Vec<ChangeResponse>,
     at: &mut HashMap<(ObjectKind, i64), usize>,
 ) -> Option<i64> {
     for change in changes {
         let key = (change.kind, change.id);
-        let deleted = match told.get(&key).copied().unwrap_or(Told::Hidden) {
+        let deleted = match told(change) {
             Told::Present => false,
             Told::Deleted => true,
             Told::Hidden => continue,

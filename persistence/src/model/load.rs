@@ -42,6 +42,10 @@ struct Changed {
 impl Changed {
     fn add(&mut self, table: &str, id: i64) {
         use crate::changes::ObjectKind;
+        if ObjectKind::is_view(table) {
+            // Whose view changed: news for the change feed, nothing to reload.
+            return;
+        }
         let set = match ObjectKind::of_table(table) {
             Some(ObjectKind::Account) => &mut self.accounts,
             Some(ObjectKind::Contact) => &mut self.contacts,
@@ -52,6 +56,8 @@ impl Changed {
             Some(ObjectKind::Incident) => &mut self.incidents,
             Some(ObjectKind::Maintenance) => &mut self.maintenances,
             None if table == "feed_tokens" => &mut self.feed_tokens,
+            // A report is shown with its incident (a draft to provider admins only).
+            None if table == "incident_reports" => &mut self.incidents,
             // The audit log: read from the database (provider admins only).
             None => return,
         };
