@@ -1,3 +1,5 @@
+DROP FUNCTION slr_classification_relabelled() CASCADE;
+DROP FUNCTION slr_mark_viewed() CASCADE;
 DROP TRIGGER maintenances_scope_narrowed ON maintenances;
 DROP TRIGGER incidents_scope_narrowed ON incidents;
 DROP FUNCTION slr_event_scope_viewed() CASCADE;
@@ -6,8 +8,8 @@ DROP FUNCTION slr_tenant_viewed() CASCADE;
 DROP FUNCTION slr_account_viewed() CASCADE;
 DROP FUNCTION slr_contact_viewed() CASCADE;
 DROP FUNCTION slr_gone_for_everyone() CASCADE;
-DROP VIEW log_views;
-DROP FUNCTION slr_log_view();
+DROP FUNCTION slr_log_views(slr_view[]);
+DROP TYPE slr_view;
 DROP VIEW event_reach;
 DROP VIEW event_keys;
 DROP INDEX incident_classifications_classification_idx;

@@ -51,27 +51,29 @@ CREATE VIEW event_reach (event_table, event_id, service_id, tenant_id, account_i
              OR (k.key_kind = 'tenant' AND k.key_id = t.id))
     JOIN accounts a ON a.id = t.account_id;
 
--- Insert (table_name, row_id, account_id, partner_id) here to log that the object's view changed
--- for that account and partner: each row gets its own version. A row with neither is dropped
--- (nobody's view); one with only a partner names it as the account.
-CREATE VIEW log_views (table_name, row_id, account_id, partner_id) AS
-    SELECT table_name, row_id, account_id, partner_id FROM data_changes WHERE false;
+-- One view change: the object (its table and id) and whose view changed.
+CREATE TYPE slr_view AS (table_name TEXT, row_id BIGINT, account_id BIGINT, partner_id BIGINT);
 
-CREATE FUNCTION slr_log_view() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Logs view changes, each with its own version, taking the counter once for all of them (one
+-- UPDATE of the counter row per change would make a write reaching many events quadratic: each
+-- update in one transaction walks the row's earlier versions). A change naming neither account
+-- nor partner is nobody's and dropped; one naming only a partner names it as the account.
+CREATE FUNCTION slr_log_views(views slr_view[]) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    version BIGINT;
+    base BIGINT;
+    n BIGINT;
 BEGIN
-    IF NEW.account_id IS NULL AND NEW.partner_id IS NULL THEN
-        RETURN NULL;
+    SELECT count(*) INTO n FROM unnest(views) v WHERE v.account_id IS NOT NULL OR v.partner_id IS NOT NULL;
+    IF n = 0 THEN
+        RETURN;
     END IF;
-    UPDATE change_counters SET value = value + 1 WHERE name = 'data' RETURNING value INTO version;
+    UPDATE change_counters SET value = value + n WHERE name = 'data' RETURNING value - n INTO base;
     INSERT INTO data_changes (version, table_name, row_id, account_id, partner_id)
-        VALUES (version, 'view:' || NEW.table_name, NEW.row_id, COALESCE(NEW.account_id, NEW.partner_id),
-                CASE WHEN NEW.account_id IS NULL THEN NULL ELSE NEW.partner_id END);
-    RETURN NULL;
+        SELECT base + row_number() OVER (), 'view:' || v.table_name, v.row_id, COALESCE(v.account_id, v.partner_id),
+               CASE WHEN v.account_id IS NULL THEN NULL ELSE v.partner_id END
+        FROM unnest(views) v WHERE v.account_id IS NOT NULL OR v.partner_id IS NOT NULL;
 END
 $$;
-CREATE TRIGGER log_views_insert INSTEAD OF INSERT ON log_views FOR EACH ROW EXECUTE FUNCTION slr_log_view();
 
 -- A deletion every caller saw (services and classifications are everyone's).
 CREATE FUNCTION slr_gone_for_everyone() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -88,7 +90,7 @@ CREATE TRIGGER classifications_viewed AFTER DELETE ON classifications FOR EACH R
 
 CREATE FUNCTION slr_contact_viewed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO log_views VALUES ('contacts', OLD.id, OLD.account_id, NULL::BIGINT);
+    PERFORM slr_log_views(ARRAY[ROW('contacts', OLD.id, OLD.account_id, NULL::BIGINT)::slr_view]);
     RETURN NULL;
 END
 $$;
@@ -100,14 +102,16 @@ CREATE TRIGGER contacts_viewed AFTER DELETE ON contacts FOR EACH ROW EXECUTE FUN
 CREATE FUNCTION slr_account_viewed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        INSERT INTO log_views VALUES ('accounts', OLD.id, OLD.id, OLD.managing_partner_id);
+        PERFORM slr_log_views(ARRAY[ROW('accounts', OLD.id, OLD.id, OLD.managing_partner_id)::slr_view]);
         RETURN NULL;
     END IF;
-    INSERT INTO log_views VALUES ('accounts', OLD.id, OLD.managing_partner_id, NULL::BIGINT);
-    INSERT INTO log_views SELECT 'tenants', id, OLD.managing_partner_id, NULL::BIGINT FROM tenants WHERE account_id = OLD.id;
-    INSERT INTO log_views
-        SELECT DISTINCT event_table, event_id, OLD.managing_partner_id, NEW.managing_partner_id
-        FROM event_reach WHERE account_id = OLD.id;
+    PERFORM slr_log_views(ARRAY[ROW('accounts', OLD.id, OLD.managing_partner_id, NULL::BIGINT)::slr_view]);
+    PERFORM slr_log_views(ARRAY(
+            SELECT ROW('tenants', id, OLD.managing_partner_id, NULL::BIGINT)::slr_view FROM tenants WHERE account_id = OLD.id));
+    PERFORM slr_log_views(ARRAY(
+            SELECT DISTINCT ROW(event_table, event_id, OLD.managing_partner_id, NEW.managing_partner_id)::slr_view
+            FROM event_reach
+            WHERE account_id = OLD.id AND service_id IN (SELECT service_id FROM tenants WHERE account_id = OLD.id)));
     UPDATE tenants SET updated_at = updated_at WHERE account_id = OLD.id;
     RETURN NULL;
 END
@@ -125,18 +129,24 @@ DECLARE
 BEGIN
     IF TG_OP = 'DELETE' OR OLD.account_id <> NEW.account_id OR OLD.classification_id <> NEW.classification_id THEN
         SELECT managing_partner_id INTO partner FROM accounts WHERE id = OLD.account_id;
-        INSERT INTO log_views
-            SELECT DISTINCT event_table, event_id, OLD.account_id, partner FROM event_keys
+        PERFORM slr_log_views(ARRAY(
+            SELECT DISTINCT ROW(event_table, event_id, OLD.account_id, partner)::slr_view FROM event_keys
             WHERE service_id = OLD.service_id
               AND (key_kind = 'service' OR (key_kind = 'class' AND key_id = OLD.classification_id)
-                   OR (key_kind = 'tenant' AND key_id = OLD.id));
+                   OR (key_kind = 'tenant' AND key_id = OLD.id))));
         IF TG_OP = 'DELETE' OR OLD.account_id <> NEW.account_id THEN
-            INSERT INTO log_views VALUES ('tenants', OLD.id, OLD.account_id, partner);
+            PERFORM slr_log_views(ARRAY[ROW('tenants', OLD.id, OLD.account_id, partner)::slr_view]);
         END IF;
     END IF;
     IF TG_OP <> 'DELETE' THEN
-        INSERT INTO log_views
-            SELECT DISTINCT event_table, event_id, account_id, partner_id FROM event_reach WHERE tenant_id = NEW.id;
+        -- (From event_keys by service, not from event_reach by tenant: only the tenant's own
+        -- service's events are read.)
+        SELECT managing_partner_id INTO partner FROM accounts WHERE id = NEW.account_id;
+        PERFORM slr_log_views(ARRAY(
+            SELECT DISTINCT ROW(event_table, event_id, NEW.account_id, partner)::slr_view FROM event_keys
+            WHERE service_id = NEW.service_id
+              AND (key_kind = 'service' OR (key_kind = 'class' AND key_id = NEW.classification_id)
+                   OR (key_kind = 'tenant' AND key_id = NEW.id))));
     END IF;
     RETURN NULL;
 END
@@ -150,16 +160,16 @@ CREATE FUNCTION slr_offering_viewed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' OR OLD.account_id <> NEW.account_id OR OLD.service_id <> NEW.service_id THEN
         IF TG_OP = 'DELETE' OR OLD.account_id <> NEW.account_id THEN
-            INSERT INTO log_views VALUES ('offerings', OLD.id, OLD.account_id, NULL::BIGINT);
+            PERFORM slr_log_views(ARRAY[ROW('offerings', OLD.id, OLD.account_id, NULL::BIGINT)::slr_view]);
         END IF;
-        INSERT INTO log_views
-            SELECT DISTINCT event_table, event_id, OLD.account_id, NULL::BIGINT FROM event_reach
-            WHERE service_id = OLD.service_id AND (account_id = OLD.account_id OR partner_id = OLD.account_id);
+        PERFORM slr_log_views(ARRAY(
+            SELECT DISTINCT ROW(event_table, event_id, OLD.account_id, NULL::BIGINT)::slr_view FROM event_reach
+            WHERE service_id = OLD.service_id AND (account_id = OLD.account_id OR partner_id = OLD.account_id)));
     END IF;
     IF TG_OP <> 'DELETE' THEN
-        INSERT INTO log_views
-            SELECT DISTINCT event_table, event_id, NEW.account_id, NULL::BIGINT FROM event_reach
-            WHERE service_id = NEW.service_id AND (account_id = NEW.account_id OR partner_id = NEW.account_id);
+        PERFORM slr_log_views(ARRAY(
+            SELECT DISTINCT ROW(event_table, event_id, NEW.account_id, NULL::BIGINT)::slr_view FROM event_reach
+            WHERE service_id = NEW.service_id AND (account_id = NEW.account_id OR partner_id = NEW.account_id)));
     END IF;
     RETURN NULL;
 END
@@ -175,22 +185,22 @@ DECLARE
     service BIGINT;
 BEGIN
     IF TG_TABLE_NAME IN ('incidents', 'maintenances') THEN
-        INSERT INTO log_views
-            SELECT DISTINCT TG_ARGV[0], OLD.id, t.account_id, a.managing_partner_id
-            FROM tenants t JOIN accounts a ON a.id = t.account_id WHERE t.service_id = OLD.service_id;
+        PERFORM slr_log_views(ARRAY(
+            SELECT DISTINCT ROW(TG_ARGV[0], OLD.id, t.account_id, a.managing_partner_id)::slr_view
+            FROM tenants t JOIN accounts a ON a.id = t.account_id WHERE t.service_id = OLD.service_id));
         RETURN NULL;
     END IF;
     event := (to_jsonb(OLD) ->> (CASE TG_ARGV[0] WHEN 'incidents' THEN 'incident_id' ELSE 'maintenance_id' END))::BIGINT;
     IF TG_TABLE_NAME IN ('incident_tenants', 'maintenance_tenants') THEN
-        INSERT INTO log_views
-            SELECT TG_ARGV[0], event, t.account_id, a.managing_partner_id
-            FROM tenants t JOIN accounts a ON a.id = t.account_id WHERE t.id = OLD.tenant_id;
+        PERFORM slr_log_views(ARRAY(
+            SELECT ROW(TG_ARGV[0], event, t.account_id, a.managing_partner_id)::slr_view
+            FROM tenants t JOIN accounts a ON a.id = t.account_id WHERE t.id = OLD.tenant_id));
     ELSE
         EXECUTE format('SELECT service_id FROM %I WHERE id = $1', TG_ARGV[0]) INTO service USING event;
-        INSERT INTO log_views
-            SELECT DISTINCT TG_ARGV[0], event, t.account_id, a.managing_partner_id
+        PERFORM slr_log_views(ARRAY(
+            SELECT DISTINCT ROW(TG_ARGV[0], event, t.account_id, a.managing_partner_id)::slr_view
             FROM tenants t JOIN accounts a ON a.id = t.account_id
-            WHERE t.classification_id = OLD.classification_id AND t.service_id = service;
+            WHERE t.classification_id = OLD.classification_id AND t.service_id = service));
     END IF;
     RETURN NULL;
 END
@@ -204,3 +214,29 @@ CREATE TRIGGER incidents_scope_narrowed AFTER UPDATE OF scope_kind ON incidents 
 CREATE TRIGGER maintenances_scope_narrowed AFTER UPDATE OF scope_kind ON maintenances FOR EACH ROW
     WHEN (OLD.scope_kind = 'service' AND NEW.scope_kind <> 'service') EXECUTE FUNCTION slr_event_scope_viewed('maintenances');
 
+
+-- A recovered tenant's mark taken away: an incident whose scope no longer names it stops
+-- reaching it.
+CREATE FUNCTION slr_mark_viewed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM slr_log_views(ARRAY(
+            SELECT ROW('incidents', OLD.incident_id, t.account_id, a.managing_partner_id)::slr_view
+            FROM tenants t JOIN accounts a ON a.id = t.account_id WHERE t.id = OLD.tenant_id));
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER incident_tenant_states_viewed AFTER DELETE ON incident_tenant_states FOR EACH ROW
+    WHEN (OLD.state = 'recovered') EXECUTE FUNCTION slr_mark_viewed();
+
+-- A classification's tier or region shows in the impacted label of the maintenance windows
+-- scoped to it: they are logged again for everyone who sees them.
+CREATE FUNCTION slr_classification_relabelled() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE maintenances SET updated_at = updated_at
+    WHERE id IN (SELECT maintenance_id FROM maintenance_classifications WHERE classification_id = NEW.id);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER classifications_relabelled AFTER UPDATE ON classifications FOR EACH ROW
+    WHEN (OLD.tier IS DISTINCT FROM NEW.tier OR OLD.region IS DISTINCT FROM NEW.region)
+    EXECUTE FUNCTION slr_classification_relabelled();

@@ -1,3 +1,5 @@
+DROP TRIGGER classifications_relabelled;
+DROP TRIGGER incident_tenant_states_viewed;
 DROP TRIGGER maintenances_scope_narrowed;
 DROP TRIGGER incidents_scope_narrowed;
 DROP TRIGGER maintenance_classifications_viewed;

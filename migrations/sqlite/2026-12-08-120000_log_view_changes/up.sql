@@ -101,7 +101,8 @@ WHEN OLD.managing_partner_id IS NOT NEW.managing_partner_id BEGIN
     INSERT INTO log_views SELECT 'tenants', id, OLD.managing_partner_id, NULL FROM tenants WHERE account_id = OLD.id;
     INSERT INTO log_views
         SELECT DISTINCT event_table, event_id, OLD.managing_partner_id, NEW.managing_partner_id
-        FROM event_reach WHERE account_id = OLD.id;
+        FROM event_reach
+        WHERE account_id = OLD.id AND service_id IN (SELECT service_id FROM tenants WHERE account_id = OLD.id);
     UPDATE tenants SET updated_at = updated_at WHERE account_id = OLD.id;
 END;
 
@@ -110,7 +111,11 @@ END;
 -- the old owner's and partner's view.
 CREATE TRIGGER tenants_inserted_viewed AFTER INSERT ON tenants BEGIN
     INSERT INTO log_views
-        SELECT DISTINCT event_table, event_id, account_id, partner_id FROM event_reach WHERE tenant_id = NEW.id;
+        SELECT DISTINCT event_table, event_id, NEW.account_id, (SELECT managing_partner_id FROM accounts WHERE id = NEW.account_id)
+        FROM event_keys
+        WHERE service_id = NEW.service_id
+          AND (key_kind = 'service' OR (key_kind = 'class' AND key_id = NEW.classification_id)
+               OR (key_kind = 'tenant' AND key_id = NEW.id));
 END;
 CREATE TRIGGER tenants_updated_viewed AFTER UPDATE OF name, account_id, classification_id ON tenants BEGIN
     INSERT INTO log_views
@@ -124,7 +129,11 @@ CREATE TRIGGER tenants_updated_viewed AFTER UPDATE OF name, account_id, classifi
         SELECT 'tenants', OLD.id, OLD.account_id, (SELECT managing_partner_id FROM accounts WHERE id = OLD.account_id)
         WHERE OLD.account_id <> NEW.account_id;
     INSERT INTO log_views
-        SELECT DISTINCT event_table, event_id, account_id, partner_id FROM event_reach WHERE tenant_id = NEW.id;
+        SELECT DISTINCT event_table, event_id, NEW.account_id, (SELECT managing_partner_id FROM accounts WHERE id = NEW.account_id)
+        FROM event_keys
+        WHERE service_id = NEW.service_id
+          AND (key_kind = 'service' OR (key_kind = 'class' AND key_id = NEW.classification_id)
+               OR (key_kind = 'tenant' AND key_id = NEW.id));
 END;
 CREATE TRIGGER tenants_deleted_viewed AFTER DELETE ON tenants BEGIN
     INSERT INTO log_views
@@ -198,4 +207,21 @@ WHEN OLD.scope_kind = 'service' AND NEW.scope_kind <> 'service' BEGIN
     INSERT INTO log_views
         SELECT DISTINCT 'maintenances', OLD.id, t.account_id, a.managing_partner_id
         FROM tenants t JOIN accounts a ON a.id = t.account_id WHERE t.service_id = OLD.service_id;
+END;
+
+-- A recovered tenant's mark taken away: an incident whose scope no longer names it stops
+-- reaching it.
+CREATE TRIGGER incident_tenant_states_viewed AFTER DELETE ON incident_tenant_states
+WHEN OLD.state = 'recovered' BEGIN
+    INSERT INTO log_views
+        SELECT 'incidents', OLD.incident_id, t.account_id, a.managing_partner_id
+        FROM tenants t JOIN accounts a ON a.id = t.account_id WHERE t.id = OLD.tenant_id;
+END;
+
+-- A classification's tier or region shows in the impacted label of the maintenance windows
+-- scoped to it: they are logged again for everyone who sees them.
+CREATE TRIGGER classifications_relabelled AFTER UPDATE ON classifications
+WHEN OLD.tier IS NOT NEW.tier OR OLD.region IS NOT NEW.region BEGIN
+    UPDATE maintenances SET updated_at = updated_at
+    WHERE id IN (SELECT maintenance_id FROM maintenance_classifications WHERE classification_id = NEW.id);
 END;
