@@ -36,9 +36,11 @@ pub struct ChangesParams {
 
 /// What changed after `since` that the caller may see: each object once, in version order, with
 /// its latest version and whether it is gone from the caller's view. Scoped like the objects:
-/// an object is listed when the caller may read it now, or as deleted when it was deleted or
-/// left the caller's view (a tenant moved away, an event no longer affecting the caller's
-/// tenants). The log is kept for `SLR_CHANGES_RETENTION` (7 days by default): a `since` from
+/// an object is listed when the caller may read it now and it, or what the caller sees of it
+/// (an event's impacted tenants, counts and offerings), changed; it is listed as deleted once,
+/// when it was deleted or left the caller's view (a tenant moved away, an event no longer
+/// affecting the caller's tenants), and never names an object the caller could not see.
+/// Applying every page leaves a client with exactly what the list endpoints show it. The log is kept for `SLR_CHANGES_RETENTION` (7 days by default): a `since` from
 /// before that answers 410, and the client lists the objects again and follows the `next_since`
 /// it got just before.
 #[utoipa::path(

@@ -60,8 +60,8 @@ pub struct ChangeResponse {
     pub id: i64,
     /// The data version of its latest change in this page.
     pub version: i64,
-    /// True when it was deleted or is no longer in the caller's view: drop it. False: GET it
-    /// again (at `href`) for what it is now.
+    /// True when it was deleted or left the caller's view (told once, at the change that took
+    /// it away): drop it. False: GET it again (at `href`) for what it is now.
     pub deleted: bool,
     /// Where to read it (absent when deleted, and for contacts: read them under their account).
     #[serde(skip_serializing_if = "Option::is_none")]

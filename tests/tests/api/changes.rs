@@ -675,7 +675,6 @@ async fn a_mirror_following_the_feed_ends_with_exactly_what_the_lists_show_it() 
     ] {
         mirrors.push(Mirror::start(&app, who).await);
     }
-    let stark_tenant;
     macro_rules! step {
         ($name:expr, $write:expr) => {{
             let response = $write;
@@ -692,7 +691,7 @@ async fn a_mirror_following_the_feed_ends_with_exactly_what_the_lists_show_it() 
     }
     // A tenant created in the classification of an open incident (and so inside the
     // service-wide one): both enter Stark's view.
-    stark_tenant = new_tenant("st-mirror", stark, class_a).await;
+    let stark_tenant = new_tenant("st-mirror", stark, class_a).await;
     for mirror in mirrors.iter_mut() {
         mirror.sync(&app, 2, "a tenant created").await;
     }
@@ -743,6 +742,33 @@ async fn a_mirror_following_the_feed_ends_with_exactly_what_the_lists_show_it() 
             &format!("/api/v1/incidents/{wide}"),
             &admin,
             &json!({"scope": {"kind": "classifications", "classification_ids": [class_b]}})
+        )
+        .await
+    );
+    // An offering written: the events its account sees now show it, or no longer do.
+    let offering = app
+        .create(
+            "/api/v1/offerings",
+            &json!({"service_id": service, "account_id": umbrella, "name": "Umbrella on Mirror"}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    for mirror in mirrors.iter_mut() {
+        mirror.sync(&app, 2, "an offering created").await;
+    }
+    step!(
+        "an offering deleted",
+        app.delete(&format!("/api/v1/offerings/{offering}"), &admin)
+            .await
+    );
+    // A classification's region shows in the impacted label of the windows scoped to it.
+    step!(
+        "a classification relabelled",
+        app.patch(
+            &format!("/api/v1/classifications/{class_b}"),
+            &admin,
+            &json!({"region": "APAC"})
         )
         .await
     );
@@ -830,7 +856,10 @@ async fn a_departed_object_is_told_deleted_once_and_not_for_its_later_edits() {
     let (later, _) = follow(&app, NORTHWIND, after_move, 1000).await;
     assert_eq!(later, BTreeMap::new(), "Northwind was told once");
     let (contoso, _) = follow(&app, CONTOSO, after_move, 1000).await;
-    assert_eq!(contoso.get(&("incident".to_owned(), incident)), Some(&false));
+    assert_eq!(
+        contoso.get(&("incident".to_owned(), incident)),
+        Some(&false)
+    );
     assert_eq!(contoso.get(&("tenant".to_owned(), moved)), Some(&false));
 
     // A direct customer moved under a partner left nobody's view: no other partner hears of it.
@@ -913,11 +942,18 @@ async fn a_draft_report_moves_nothing_a_partner_can_observe() {
     };
     report(false, "A first draft.").await;
     report(false, "A second draft.").await;
-    assert_eq!(observe().await, before, "a draft moves nothing Northwind sees");
+    assert_eq!(
+        observe().await,
+        before,
+        "a draft moves nothing Northwind sees"
+    );
     let (feed, after_drafts) = follow(&app, NORTHWIND, since, 1000).await;
     assert_eq!(feed, BTreeMap::new(), "nor its change feed");
     let drafted = app.get_ok(&format!("{path}/report"), &admin).await;
-    assert_eq!(drafted["summary"], "A second draft.", "the provider reads the draft");
+    assert_eq!(
+        drafted["summary"], "A second draft.",
+        "the provider reads the draft"
+    );
 
     report(true, "What happened.").await;
     let published = observe().await;
