@@ -1,16 +1,19 @@
 //! What the change feed reads: the change log after a version (one row per changed row, named
-//! by the object it belongs to), whose view a departed object left, and how far back the log
-//! still reaches. The log is kept for a configurable time (`SLR_CHANGES_RETENTION`); purging
-//! records the newest version it dropped, so a `since` before it is known to be incomplete.
-
-use std::collections::HashMap;
+//! by the object it belongs to, and one "view" row each time an object's rendering changed for
+//! particular accounts without its own rows changing — it arrived in or left their view, or its
+//! reach over their tenants changed), and how far back the log still reaches. The log is kept for
+//! a configurable time (`SLR_CHANGES_RETENTION`); purging records the newest version it dropped,
+//! so a `since` before it is known to be incomplete.
 
 use diesel::prelude::*;
 use domain::{AccountKind, Caller};
 
 use crate::connection::DbConnection;
-use crate::schema::{change_counters, data_changes, data_departures};
+use crate::schema::{change_counters, data_changes};
 use crate::RepoResult;
+
+/// The prefix of the log's view rows' table names (`view:incidents`).
+const VIEW: &str = "view:";
 
 /// The kinds of object the change feed names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -27,7 +30,8 @@ pub enum ObjectKind {
 
 impl ObjectKind {
     /// The object a row of `table` belongs to (an incident's updates, impacts and scope rows
-    /// are the incident's); `None` for tables the feed does not show.
+    /// are the incident's); `None` for tables the feed does not show — among them a draft
+    /// post-incident report: only publishing one moves its incident.
     pub fn of_table(table: &str) -> Option<Self> {
         Some(match table {
             "accounts" => Self::Account,
@@ -40,8 +44,7 @@ impl ObjectKind {
             | "incident_impacts"
             | "incident_classifications"
             | "incident_tenants"
-            | "incident_updates"
-            | "incident_reports" => Self::Incident,
+            | "incident_updates" => Self::Incident,
             "maintenances"
             | "maintenance_classifications"
             | "maintenance_tenants"
@@ -50,27 +53,54 @@ impl ObjectKind {
         })
     }
 
-    /// The table its departures are recorded under.
-    fn table(self) -> &'static str {
-        match self {
-            Self::Account => "accounts",
-            Self::Contact => "contacts",
-            Self::Service => "services",
-            Self::Classification => "classifications",
-            Self::Tenant => "tenants",
-            Self::Offering => "offerings",
-            Self::Incident => "incidents",
-            Self::Maintenance => "maintenances",
-        }
+    /// Whether a log row of `table` is a view row (the read model has nothing to reload for it).
+    pub fn is_view(table: &str) -> bool {
+        table.starts_with(VIEW)
     }
 }
 
-/// One logged change: the object it belongs to, at `version`.
+/// Whose view a logged change is news to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// A change of the object's own rows: whoever sees the object now.
+    Readers,
+    /// The object's rendering changed for this account and, if any, this partner (it may have
+    /// left their view).
+    Accounts(i64, Option<i64>),
+    /// It is gone for everyone (a service or classification deleted).
+    Everyone,
+}
+
+impl Audience {
+    /// Whether the change is news to `caller` (the provider sees everything, so every view
+    /// change is also its own).
+    pub fn includes(&self, caller: &Caller) -> bool {
+        let own = caller.account_id.0;
+        match *self {
+            Self::Readers => true,
+            Self::Everyone => true,
+            Self::Accounts(account, partner) => {
+                caller.account_kind == AccountKind::Provider
+                    || account == own
+                    || partner == Some(own)
+            }
+        }
+    }
+
+    /// Whether it may tell `caller` that the object left its view (a plain row change never
+    /// does: it says nothing about who saw the object before).
+    pub fn tells_departure(&self) -> bool {
+        !matches!(self, Self::Readers)
+    }
+}
+
+/// One logged change: the object it belongs to, at `version`, and whose view it is news to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoggedChange {
     pub version: i64,
     pub kind: ObjectKind,
     pub id: i64,
+    pub audience: Audience,
 }
 
 /// Up to `limit` log rows after `since` and at most `until`, in version order, with the version
@@ -81,7 +111,8 @@ pub fn logged_after(
     until: i64,
     limit: i64,
 ) -> RepoResult<(Vec<LoggedChange>, Option<i64>)> {
-    let rows: Vec<(i64, String, i64)> = data_changes::table
+    type Row = (i64, String, i64, Option<i64>, Option<i64>);
+    let rows: Vec<Row> = data_changes::table
         .filter(data_changes::version.gt(since))
         .filter(data_changes::version.le(until))
         .order(data_changes::version.asc())
@@ -90,66 +121,30 @@ pub fn logged_after(
             data_changes::version,
             data_changes::table_name,
             data_changes::row_id,
+            data_changes::account_id,
+            data_changes::partner_id,
         ))
         .load(conn)?;
-    let last = rows.last().map(|(version, _, _)| *version);
+    let last = rows.last().map(|(version, ..)| *version);
     let changes = rows
         .into_iter()
-        .filter_map(|(version, table, id)| {
-            ObjectKind::of_table(&table).map(|kind| LoggedChange { version, kind, id })
+        .filter_map(|(version, table, id, account, partner)| {
+            let (table, audience) = match table.strip_prefix(VIEW) {
+                None => (table.as_str(), Audience::Readers),
+                Some(table) => (
+                    table,
+                    account.map_or(Audience::Everyone, |a| Audience::Accounts(a, partner)),
+                ),
+            };
+            ObjectKind::of_table(table).map(|kind| LoggedChange {
+                version,
+                kind,
+                id,
+                audience,
+            })
         })
         .collect();
     Ok((changes, last))
-}
-
-/// Whose view an object left: an account (and its managing partner), or everyone's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Departure {
-    pub account_id: Option<i64>,
-    pub partner_id: Option<i64>,
-}
-
-impl Departure {
-    /// Whether the object was in `caller`'s view before it left (as far as the log tells).
-    pub fn left_view_of(&self, caller: &Caller) -> bool {
-        let own = Some(caller.account_id.0);
-        caller.account_kind == AccountKind::Provider
-            || (self.account_id.is_none() && self.partner_id.is_none())
-            || self.account_id == own
-            || (caller.account_kind == AccountKind::Partner && self.partner_id == own)
-    }
-}
-
-/// The recorded departures of `objects`.
-pub fn departures(
-    conn: &mut DbConnection,
-    objects: &[(ObjectKind, i64)],
-) -> RepoResult<HashMap<(ObjectKind, i64), Vec<Departure>>> {
-    let mut found: HashMap<(ObjectKind, i64), Vec<Departure>> = HashMap::new();
-    let mut by_kind: HashMap<ObjectKind, Vec<i64>> = HashMap::new();
-    for (kind, id) in objects {
-        by_kind.entry(*kind).or_default().push(*id);
-    }
-    for (kind, ids) in by_kind {
-        for chunk in ids.chunks(500) {
-            let rows: Vec<(i64, Option<i64>, Option<i64>)> = data_departures::table
-                .filter(data_departures::table_name.eq(kind.table()))
-                .filter(data_departures::row_id.eq_any(chunk.to_vec()))
-                .select((
-                    data_departures::row_id,
-                    data_departures::account_id,
-                    data_departures::partner_id,
-                ))
-                .load(conn)?;
-            for (id, account_id, partner_id) in rows {
-                found.entry((kind, id)).or_default().push(Departure {
-                    account_id,
-                    partner_id,
-                });
-            }
-        }
-    }
-    Ok(found)
 }
 
 const PURGED: &str = "purged";
@@ -164,7 +159,7 @@ pub fn purged_through(conn: &mut DbConnection) -> RepoResult<i64> {
         .unwrap_or(0))
 }
 
-/// Forgets changes and departures logged longer than `keep` ago, remembering the newest version
+/// Forgets changes logged longer than `keep` ago, remembering the newest version
 /// dropped; returns how many changes went.
 pub fn purge(conn: &mut DbConnection, keep: time::Duration) -> RepoResult<usize> {
     let cutoff = crate::repo::now() - keep;
@@ -179,8 +174,6 @@ pub fn purge(conn: &mut DbConnection, keep: time::Duration) -> RepoResult<usize>
         diesel::update(change_counters::table.find(PURGED))
             .filter(change_counters::value.lt(newest))
             .set(change_counters::value.eq(newest))
-            .execute(conn)?;
-        diesel::delete(data_departures::table.filter(data_departures::at.lt(cutoff)))
             .execute(conn)?;
         Ok(
             diesel::delete(data_changes::table.filter(data_changes::version.le(newest)))

@@ -201,17 +201,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    data_departures (id) {
-        id -> BigInt,
-        table_name -> Text,
-        row_id -> BigInt,
-        account_id -> Nullable<BigInt>,
-        partner_id -> Nullable<BigInt>,
-        at -> Timestamp,
-    }
-}
-
-diesel::table! {
     webhook_formats (webhook_id) {
         webhook_id -> BigInt,
         format -> Text,
@@ -224,6 +213,8 @@ diesel::table! {
         table_name -> Text,
         row_id -> BigInt,
         at -> Timestamp,
+        account_id -> Nullable<BigInt>,
+        partner_id -> Nullable<BigInt>,
     }
 }
 

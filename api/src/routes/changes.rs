@@ -1,10 +1,11 @@
 //! `GET /changes`: what changed after a data version that the caller may see, for integrations
 //! that sync instead of re-listing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use actix_web::{get, web};
-use persistence::changes::{self, ObjectKind};
+use domain::Caller;
+use persistence::changes::{self, LoggedChange, ObjectKind};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -35,9 +36,11 @@ pub struct ChangesParams {
 
 /// What changed after `since` that the caller may see: each object once, in version order, with
 /// its latest version and whether it is gone from the caller's view. Scoped like the objects:
-/// an object is listed when the caller may read it now, or as deleted when it was deleted or
-/// left the caller's view (a tenant moved away, an event no longer affecting the caller's
-/// tenants). The log is kept for `SLR_CHANGES_RETENTION` (7 days by default): a `since` from
+/// an object is listed when the caller may read it now and it, or what the caller sees of it
+/// (an event's impacted tenants, counts and offerings), changed; it is listed as deleted once,
+/// when it was deleted or left the caller's view (a tenant moved away, an event no longer
+/// affecting the caller's tenants), and never names an object the caller could not see.
+/// Applying every page leaves a client with exactly what the list endpoints show it. The log is kept for `SLR_CHANGES_RETENTION` (7 days by default): a `since` from
 /// before that answers 410, and the client lists the objects again and follows the `next_since`
 /// it got just before.
 #[utoipa::path(
@@ -110,30 +113,16 @@ pub async fn list_changes(
         objects.sort_unstable();
         objects.dedup();
         let (who, seen) = (caller.clone(), std::sync::Arc::clone(&view));
-        let (mut told, away) = db
+        let sees: HashSet<(ObjectKind, i64)> = db
             .read(move |model| {
-                let mut told = HashMap::new();
-                let mut away = Vec::new();
-                for (kind, id) in objects {
-                    match model.sees(&who, &seen, kind, id) {
-                        Some(true) => {
-                            told.insert((kind, id), Told::Present);
-                        }
-                        _ => away.push((kind, id)),
-                    }
-                }
-                Ok((told, away))
+                Ok(objects
+                    .into_iter()
+                    .filter(|&(kind, id)| model.sees(&who, &seen, kind, id) == Some(true))
+                    .collect())
             })
             .await?;
-        if !away.is_empty() {
-            let departed = db.run(move |conn| changes::departures(conn, &away)).await?;
-            for (key, departures) in departed {
-                if departures.iter().any(|d| d.left_view_of(&caller)) {
-                    told.insert(key, Told::Deleted);
-                }
-            }
-        }
-        if let Some(stop) = collect(&batch, &told, limit, &mut items, &mut at) {
+        let tell = |change: &LoggedChange| told(&caller, &sees, change);
+        if let Some(stop) = collect(&batch, tell, limit, &mut items, &mut at) {
             break Some(stop);
         }
         cursor = read_through;
@@ -148,4 +137,22 @@ pub async fn list_changes(
         next_since,
         has_more: next_since < until,
     }))
+}
+
+/// What one logged change tells `caller`: a change it is in the audience of shows the object as
+/// it is now when the caller sees it, and as deleted when it does not — but only a view change
+/// (one naming whose view it changed, or a deletion) says it was there before; a plain row
+/// change of an object the caller does not see tells nothing. So an object that left the
+/// caller's view is told deleted once, at the change that took it away, and later edits of it
+/// are not news to the caller.
+fn told(caller: &Caller, sees: &HashSet<(ObjectKind, i64)>, change: &LoggedChange) -> Told {
+    if !change.audience.includes(caller) {
+        Told::Hidden
+    } else if sees.contains(&(change.kind, change.id)) {
+        Told::Present
+    } else if change.audience.tells_departure() {
+        Told::Deleted
+    } else {
+        Told::Hidden
+    }
 }

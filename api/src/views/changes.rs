@@ -1,6 +1,6 @@
 //! The change feed as a caller sees it: the objects the log names after a version, each once at
 //! its latest version in the page, kept when the caller sees it now (or, gone from the caller's
-//! view, when it was in it before).
+//! view, at the change that took it away).
 
 use std::collections::HashMap;
 
@@ -60,8 +60,8 @@ pub struct ChangeResponse {
     pub id: i64,
     /// The data version of its latest change in this page.
     pub version: i64,
-    /// True when it was deleted or is no longer in the caller's view: drop it. False: GET it
-    /// again (at `href`) for what it is now.
+    /// True when it was deleted or left the caller's view (told once, at the change that took
+    /// it away): drop it. False: GET it again (at `href`) for what it is now.
     pub deleted: bool,
     /// Where to read it (absent when deleted, and for contacts: read them under their account).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,14 +103,14 @@ pub enum Told {
 /// used (or `read_through` when the whole batch was).
 pub fn collect(
     changes: &[LoggedChange],
-    told: &HashMap<(ObjectKind, i64), Told>,
+    told: impl Fn(&LoggedChange) -> Told,
     limit: usize,
     items: &mut Vec<ChangeResponse>,
     at: &mut HashMap<(ObjectKind, i64), usize>,
 ) -> Option<i64> {
     for change in changes {
         let key = (change.kind, change.id);
-        let deleted = match told.get(&key).copied().unwrap_or(Told::Hidden) {
+        let deleted = match told(change) {
             Told::Present => false,
             Told::Deleted => true,
             Told::Hidden => continue,

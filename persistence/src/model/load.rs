@@ -43,6 +43,10 @@ struct Changed {
 impl Changed {
     fn add(&mut self, table: &str, id: i64) {
         use crate::changes::ObjectKind;
+        if ObjectKind::is_view(table) {
+            // Whose view changed: news for the change feed, nothing to reload.
+            return;
+        }
         let set = match ObjectKind::of_table(table) {
             Some(ObjectKind::Account) => &mut self.accounts,
             Some(ObjectKind::Contact) => &mut self.contacts,
@@ -54,6 +58,8 @@ impl Changed {
             Some(ObjectKind::Maintenance) => &mut self.maintenances,
             None if table == "feed_tokens" => &mut self.feed_tokens,
             None if table == "email_subscriptions" => &mut self.email_subscriptions,
+            // A report is shown with its incident (a draft to provider admins only).
+            None if table == "incident_reports" => &mut self.incidents,
             // The audit log: read from the database (provider admins only).
             None => return,
         };
@@ -171,8 +177,16 @@ impl ReadModel {
         if current <= from {
             return Ok(from);
         }
+        let first: Option<i64> = data_changes::table
+            .filter(data_changes::version.gt(from))
+            .select(diesel::dsl::min(data_changes::version))
+            .first(conn)?;
+        // View rows (whose view an object's rendering changed in) are the change feed's: the
+        // model has nothing to reload for them, and one tenant write may log thousands.
         let rows: Vec<(i64, String, i64)> = data_changes::table
             .filter(data_changes::version.gt(from))
+            .filter(data_changes::version.le(current))
+            .filter(data_changes::table_name.not_like("view:%"))
             .order(data_changes::version.asc())
             .limit(i64::try_from(MAX_INCREMENTAL).unwrap_or(i64::MAX) + 1)
             .select((
@@ -181,8 +195,7 @@ impl ReadModel {
                 data_changes::row_id,
             ))
             .load(conn)?;
-        let complete =
-            rows.first().is_some_and(|(v, _, _)| *v == from + 1) && rows.len() <= MAX_INCREMENTAL;
+        let complete = first == Some(from + 1) && rows.len() <= MAX_INCREMENTAL;
         if !complete {
             log::info!(
                 "the change log does not reach back to version {from}: reloading everything"
@@ -190,7 +203,8 @@ impl ReadModel {
             return self.reload(conn);
         }
         let mut delta = Delta {
-            version: rows.last().map_or(from, |(v, _, _)| *v),
+            // Every change up to the counter read first is in the log: the model reflects it.
+            version: current,
             ..Delta::default()
         };
         for (_, table, id) in &rows {

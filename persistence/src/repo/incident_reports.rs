@@ -1,5 +1,6 @@
-//! Post-incident reports: one per resolved incident, a draft until published. Saving one moves
-//! its incident's version, since the incident shows its report.
+//! Post-incident reports: one per resolved incident, a draft until published. Saving a published
+//! one moves its incident's version, since the incident shows it; a draft moves nothing a caller
+//! outside the provider can observe.
 
 use std::collections::HashMap;
 
@@ -81,7 +82,7 @@ pub fn report(conn: &mut DbConnection, id: IncidentId) -> RepoResult<Option<Inci
 }
 
 /// Writes the report of a resolved incident (its text checked for names like all event text)
-/// and moves the incident's version; returns the report before and after. A published report
+/// and, when it is published, moves the incident's version; returns the report before and after. A published report
 /// stays published.
 pub fn save(
     conn: &mut DbConnection,
@@ -145,12 +146,17 @@ pub fn save(
                 ))
                 .execute(conn)?;
         }
-        diesel::update(incidents::table.find(id.0))
-            .set((
-                incidents::version.eq(incidents::version + 1),
-                incidents::updated_at.eq(now),
-            ))
-            .execute(conn)?;
+        // A draft is invisible outside the provider, its existence included: only a published
+        // report (publishing it, or editing it once published) moves the incident's version,
+        // `updated_at` (the ETag, the Atom entry) and so its entry in the change feed.
+        if published_at.is_some() {
+            diesel::update(incidents::table.find(id.0))
+                .set((
+                    incidents::version.eq(incidents::version + 1),
+                    incidents::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
         let after = report(conn, id)?.ok_or(RepoError::NotFound)?;
         Ok((before, after))
     })

@@ -468,3 +468,500 @@ async fn an_event_whose_classification_or_service_scope_narrows_away_is_told_as_
         );
     }
 }
+
+/// The collections a mirror keeps (contacts are read under their account, not mirrored).
+const MIRRORED: [&str; 7] = [
+    "accounts",
+    "services",
+    "classifications",
+    "tenants",
+    "offerings",
+    "incidents",
+    "maintenances",
+];
+
+/// Everything `token` may read now: each item the list endpoints show, as GET shows it.
+async fn listed(app: &TestApp, token: &str) -> BTreeMap<(String, i64), serde_json::Value> {
+    let mut all = BTreeMap::new();
+    for collection in MIRRORED {
+        for item in app
+            .list_all(&format!("/api/v1/{collection}?limit=200"), token)
+            .await
+        {
+            let id = item["id"].as_i64().unwrap();
+            let kind = collection.trim_end_matches('s').to_owned();
+            let shown = app
+                .get_ok(&format!("/api/v1/{collection}/{id}"), token)
+                .await;
+            all.insert((kind, id), shown);
+        }
+    }
+    all
+}
+
+/// An integration that lists its view once, then keeps it by applying every page of the feed:
+/// a listed object is read again at its `href`, a deleted one dropped.
+struct Mirror {
+    who: &'static str,
+    token: String,
+    since: i64,
+    objects: BTreeMap<(String, i64), serde_json::Value>,
+}
+
+impl Mirror {
+    async fn start(app: &TestApp, who: &'static str) -> Self {
+        let token = app.token(who);
+        let since = app.get_ok("/api/v1/changes", &token).await["next_since"]
+            .as_i64()
+            .unwrap();
+        let objects = listed(app, &token).await;
+        Self {
+            who,
+            token,
+            since,
+            objects,
+        }
+    }
+
+    /// Applies every page after the last sync, `limit` objects a page. Every object told deleted
+    /// must be one the mirror holds: told once, and only to those who had it.
+    async fn sync(&mut self, app: &TestApp, limit: usize, step: &str) {
+        let who = self.who;
+        loop {
+            let page = app
+                .get_ok(
+                    &format!("/api/v1/changes?since={}&limit={limit}", self.since),
+                    &self.token,
+                )
+                .await;
+            for item in page["items"].as_array().unwrap() {
+                let kind = item["kind"].as_str().unwrap().to_owned();
+                if kind == "contact" {
+                    continue;
+                }
+                let key = (kind, item["id"].as_i64().unwrap());
+                if item["deleted"].as_bool().unwrap() {
+                    assert!(
+                        self.objects.remove(&key).is_some(),
+                        "{who} after {step}: told {key:?} deleted, but it never had it or was told already"
+                    );
+                } else {
+                    let href = item["href"].as_str().unwrap();
+                    let response = app.get(href, &self.token).await;
+                    assert_eq!(
+                        response.status(),
+                        StatusCode::OK,
+                        "{who} after {step}: told {key:?} is there, but cannot read it"
+                    );
+                    self.objects.insert(key, response.json().await.unwrap());
+                }
+            }
+            let next = page["next_since"].as_i64().unwrap();
+            let more = page["has_more"].as_bool().unwrap();
+            assert!(!more || next > self.since, "{who}: has_more moves on");
+            self.since = next;
+            if !more {
+                break;
+            }
+        }
+        let now = listed(app, &self.token).await;
+        let stale: Vec<_> = self
+            .objects
+            .iter()
+            .filter(|(key, value)| now.get(*key) != Some(*value))
+            .map(|(key, _)| key.clone())
+            .collect();
+        let missing: Vec<_> = now
+            .keys()
+            .filter(|key| !self.objects.contains_key(*key))
+            .cloned()
+            .collect();
+        assert!(
+            stale.is_empty() && missing.is_empty(),
+            "{who} after {step}: the mirror differs from the lists: stale or extra {stale:?}, missing {missing:?}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_mirror_following_the_feed_ends_with_exactly_what_the_lists_show_it() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let admin = app.admin_token();
+    let ids = app.demo_ids().await;
+    let (class_a, class_b) = (ids.class["saas2-eu"], ids.class["saas3-us"]);
+    let service = app
+        .create("/api/v1/services", &json!({"name": "Mirror Service"}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let account = |name: &'static str| {
+        let app = &app;
+        async move { app.id_of("accounts", "name", name).await }
+    };
+    let (globex, initech, umbrella, hooli, stark) = (
+        account("Globex").await,
+        account("Initech").await,
+        account("Umbrella").await,
+        account("Hooli").await,
+        account("Stark Industries").await,
+    );
+    let northwind = account("Northwind Partners").await;
+    let new_tenant = |name: &'static str, owner: i64, class: i64| {
+        let app = &app;
+        async move {
+            app.create(
+                "/api/v1/tenants",
+                &json!({"name": name, "account_id": owner, "service_id": service, "classification_id": class}),
+            )
+            .await["id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let gx = new_tenant("gx-mirror", globex, class_a).await;
+    let initech_tenant = new_tenant("in-mirror", initech, class_a).await;
+    new_tenant("um-mirror", umbrella, class_b).await;
+    new_tenant("hk-mirror", hooli, class_a).await;
+    app.create(
+        "/api/v1/offerings",
+        &json!({"service_id": service, "account_id": stark, "name": "Stark on Mirror"}),
+    )
+    .await;
+    let event = |body: serde_json::Value, path: &'static str| {
+        let app = &app;
+        async move { app.create(path, &body).await["id"].as_i64().unwrap() }
+    };
+    let on_a = event(
+        json!({"service_id": service, "title": "Slow queues", "impact": "degraded",
+               "scope": {"kind": "classifications", "classification_ids": [class_a]}, "message": "Investigating."}),
+        "/api/v1/incidents",
+    )
+    .await;
+    let on_gx = event(
+        json!({"service_id": service, "title": "Login errors", "impact": "partial_outage",
+               "scope": {"kind": "tenants", "tenant_ids": [gx]}, "message": "Investigating."}),
+        "/api/v1/incidents",
+    )
+    .await;
+    let wide = event(
+        json!({"service_id": service, "title": "Outage", "impact": "major_outage",
+               "scope": {"kind": "service"}, "message": "Investigating."}),
+        "/api/v1/incidents",
+    )
+    .await;
+    let start = time::Duration::days(3);
+    event(
+        json!({"service_id": service, "title": "Upgrade", "description": "Planned work.",
+               "expected_impact": "downtime", "scheduled_start": slr_tests::at(start),
+               "scheduled_end": slr_tests::at(start + time::Duration::hours(2)),
+               "scope": {"kind": "classifications", "classification_ids": [class_b]}}),
+        "/api/v1/maintenances",
+    )
+    .await;
+    // Resolved, so narrowing it later corrects its history instead of keeping recovered tenants.
+    app.resolve(wide).await;
+
+    let mut mirrors = Vec::new();
+    for who in [
+        PROVIDER,
+        NORTHWIND,
+        CONTOSO,
+        GLOBEX,
+        INITECH,
+        UMBRELLA,
+        slr_tests::personas::HOOLI,
+        slr_tests::personas::STARK,
+    ] {
+        mirrors.push(Mirror::start(&app, who).await);
+    }
+    macro_rules! step {
+        ($name:expr, $write:expr) => {{
+            let response = $write;
+            assert!(
+                response.status().is_success(),
+                "{}: {}",
+                $name,
+                response.text().await.unwrap()
+            );
+            for mirror in mirrors.iter_mut() {
+                mirror.sync(&app, 2, $name).await;
+            }
+        }};
+    }
+    // A tenant created in the classification of an open incident (and so inside the
+    // service-wide one): both enter Stark's view.
+    let stark_tenant = new_tenant("st-mirror", stark, class_a).await;
+    for mirror in mirrors.iter_mut() {
+        mirror.sync(&app, 2, "a tenant created").await;
+    }
+    step!(
+        "a tenant moved to a customer of another partner",
+        app.patch(
+            &format!("/api/v1/tenants/{gx}"),
+            &admin,
+            &json!({"account_id": umbrella})
+        )
+        .await
+    );
+    step!(
+        "a tenant reclassified",
+        app.patch(
+            &format!("/api/v1/tenants/{stark_tenant}"),
+            &admin,
+            &json!({"classification_id": class_b})
+        )
+        .await
+    );
+    step!(
+        "a direct customer moved under a partner",
+        app.patch(
+            &format!("/api/v1/accounts/{stark}"),
+            &admin,
+            &json!({"managing_partner_id": northwind})
+        )
+        .await
+    );
+    step!(
+        "a customer changing partner",
+        app.patch(
+            &format!("/api/v1/accounts/{hooli}"),
+            &admin,
+            &json!({"managing_partner_id": northwind})
+        )
+        .await
+    );
+    step!(
+        "a tenant deleted",
+        app.delete(&format!("/api/v1/tenants/{initech_tenant}"), &admin)
+            .await
+    );
+    step!(
+        "a service-wide event narrowed",
+        app.patch(
+            &format!("/api/v1/incidents/{wide}"),
+            &admin,
+            &json!({"scope": {"kind": "classifications", "classification_ids": [class_b]}})
+        )
+        .await
+    );
+    // An offering written: the events its account sees now show it, or no longer do.
+    let offering = app
+        .create(
+            "/api/v1/offerings",
+            &json!({"service_id": service, "account_id": umbrella, "name": "Umbrella on Mirror"}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    for mirror in mirrors.iter_mut() {
+        mirror.sync(&app, 2, "an offering created").await;
+    }
+    step!(
+        "an offering deleted",
+        app.delete(&format!("/api/v1/offerings/{offering}"), &admin)
+            .await
+    );
+    // A classification's region shows in the impacted label of the windows scoped to it.
+    step!(
+        "a classification relabelled",
+        app.patch(
+            &format!("/api/v1/classifications/{class_b}"),
+            &admin,
+            &json!({"region": "APAC"})
+        )
+        .await
+    );
+    // Later edits of what left some views: told to those who see it, to nobody else again.
+    step!(
+        "an update of an incident that left some views",
+        app.post(
+            &format!("/api/v1/incidents/{on_gx}/updates"),
+            &admin,
+            &json!({"status": "identified", "message": "Found it."})
+        )
+        .await
+    );
+    step!(
+        "an update of another",
+        app.post(
+            &format!("/api/v1/incidents/{on_a}/updates"),
+            &admin,
+            &json!({"status": "monitoring", "message": "Watching."})
+        )
+        .await
+    );
+    step!(
+        "a moved tenant renamed",
+        app.patch(
+            &format!("/api/v1/tenants/{gx}"),
+            &admin,
+            &json!({"name": "gx-renamed"})
+        )
+        .await
+    );
+    step!(
+        "a narrowed incident edited",
+        app.patch(
+            &format!("/api/v1/incidents/{wide}"),
+            &admin,
+            &json!({"title": "Outage (corrected)"})
+        )
+        .await
+    );
+}
+
+#[actix_web::test]
+async fn a_departed_object_is_told_deleted_once_and_not_for_its_later_edits() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let admin = app.admin_token();
+    let ids = app.demo_ids().await;
+    let moved = tenant(&app, "gx-leaving", "Globex", "saas2-eu").await;
+    let incident = app
+        .create(
+            "/api/v1/incidents",
+            &json!({"service_id": ids.sma, "title": "Login errors", "impact": "partial_outage",
+                    "scope": {"kind": "tenants", "tenant_ids": [moved]}, "message": "Investigating."}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let since = start(&app).await;
+    let umbrella = app.id_of("accounts", "name", "Umbrella").await;
+    let response = app
+        .patch(
+            &format!("/api/v1/tenants/{moved}"),
+            &admin,
+            &json!({"account_id": umbrella}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (feed, after_move) = follow(&app, NORTHWIND, since, 1000).await;
+    assert_eq!(feed.get(&("tenant".to_owned(), moved)), Some(&true));
+    assert_eq!(feed.get(&("incident".to_owned(), incident)), Some(&true));
+    // Edits after the departure: news to Contoso, nothing to Northwind.
+    app.patch(
+        &format!("/api/v1/tenants/{moved}"),
+        &admin,
+        &json!({"name": "um-arrived"}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/incidents/{incident}/updates"),
+        &admin,
+        &json!({"status": "identified", "message": "Found it."}),
+    )
+    .await;
+    let (later, _) = follow(&app, NORTHWIND, after_move, 1000).await;
+    assert_eq!(later, BTreeMap::new(), "Northwind was told once");
+    let (contoso, _) = follow(&app, CONTOSO, after_move, 1000).await;
+    assert_eq!(
+        contoso.get(&("incident".to_owned(), incident)),
+        Some(&false)
+    );
+    assert_eq!(contoso.get(&("tenant".to_owned(), moved)), Some(&false));
+
+    // A direct customer moved under a partner left nobody's view: no other partner hears of it.
+    let since = start(&app).await;
+    let stark = app.id_of("accounts", "name", "Stark Industries").await;
+    let northwind = app.id_of("accounts", "name", "Northwind Partners").await;
+    let response = app
+        .patch(
+            &format!("/api/v1/accounts/{stark}"),
+            &admin,
+            &json!({"managing_partner_id": northwind}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    for who in [CONTOSO, UMBRELLA, GLOBEX, INITECH] {
+        let (feed, _) = follow(&app, who, since, 1000).await;
+        assert_eq!(feed, BTreeMap::new(), "{who} never saw Stark");
+    }
+    let (northwind_feed, _) = follow(&app, NORTHWIND, since, 1000).await;
+    assert_eq!(
+        northwind_feed.get(&("account".to_owned(), stark)),
+        Some(&false)
+    );
+}
+
+#[actix_web::test]
+async fn a_draft_report_moves_nothing_a_partner_can_observe() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let admin = app.admin_token();
+    let ids = app.demo_ids().await;
+    tenant(&app, "gx-report", "Globex", "saas2-eu").await;
+    let incident = app
+        .classified_incident(&ids, "Slow pages", "degraded", "saas2-eu")
+        .await;
+    app.resolve(incident).await;
+    let partner = app.token(NORTHWIND);
+    let path = format!("/api/v1/incidents/{incident}");
+    let observe = || {
+        let (app, partner, path) = (&app, &partner, &path);
+        async move {
+            let response = app.get(path, partner).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+            let body: serde_json::Value = response.json().await.unwrap();
+            let atom = app.get("/api/v1/incidents.atom", partner).await;
+            assert_eq!(atom.status(), StatusCode::OK);
+            let feed = atom_syndication::Feed::read_from(&atom.bytes().await.unwrap()[..]).unwrap();
+            let entry = feed
+                .entries()
+                .iter()
+                .find(|e| e.id() == format!("urn:slr:incident:{incident}"))
+                .map(|e| e.updated().to_rfc3339());
+            (
+                etag,
+                body["version"].clone(),
+                body["updated_at"].clone(),
+                body["report"].clone(),
+                feed.updated().to_rfc3339(),
+                entry,
+            )
+        }
+    };
+    let before = observe().await;
+    let since = start(&app).await;
+    let report = |publish: bool, summary: &'static str| {
+        let (app, admin, incident) = (&app, &admin, incident);
+        async move {
+            let response = app
+                .request(
+                    reqwest::Method::PUT,
+                    &format!("/api/v1/incidents/{incident}/report"),
+                    Some(admin),
+                    Some(&json!({"summary": summary, "root_cause": "A full disk.",
+                                  "remediation": "Alerts on disk space.", "publish": publish})),
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+    };
+    report(false, "A first draft.").await;
+    report(false, "A second draft.").await;
+    assert_eq!(
+        observe().await,
+        before,
+        "a draft moves nothing Northwind sees"
+    );
+    let (feed, after_drafts) = follow(&app, NORTHWIND, since, 1000).await;
+    assert_eq!(feed, BTreeMap::new(), "nor its change feed");
+    let drafted = app.get_ok(&format!("{path}/report"), &admin).await;
+    assert_eq!(
+        drafted["summary"], "A second draft.",
+        "the provider reads the draft"
+    );
+
+    report(true, "What happened.").await;
+    let published = observe().await;
+    assert_ne!(published.0, before.0, "publishing moves the ETag");
+    assert_eq!(published.1, json!(before.1.as_i64().unwrap() + 1));
+    assert_ne!(published.2, before.2);
+    assert_eq!(published.3["summary"], "What happened.");
+    assert_ne!(published.5, before.5, "and the Atom entry's updated");
+    let (feed, _) = follow(&app, NORTHWIND, after_drafts, 1000).await;
+    assert_eq!(feed.get(&("incident".to_owned(), incident)), Some(&false));
+}
