@@ -147,7 +147,12 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         trusted_proxies: Vec::new(),
         body_timeout: slr_api::http::extract::BODY_TIMEOUT,
         metrics_token: None,
-        limits: Default::default(),
+        // Tests make many endpoints for one account: far above any real limit (the limits
+        // test sets its own).
+        limits: slr_api::settings::AccountLimits {
+            webhooks: 10_000,
+            email_subscriptions: 10_000,
+        },
     };
     configure(&mut settings);
     let pool = slr_api::startup::open_database(&settings).expect("database opens and migrates");

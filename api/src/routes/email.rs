@@ -175,13 +175,6 @@ pub async fn create_email_subscription(
         confirmed: false,
     };
     check_services(db, new.service_ids.clone()).await?;
-    let taken = address.clone();
-    if let Some(existing) = db
-        .run(move |conn| email::at_address(conn, account_id, &taken))
-        .await?
-    {
-        return Err(already_subscribed(&existing));
-    }
     let limit = state.limits.email_subscriptions;
     crate::http::idempotency::create_once(db, &caller.clone(), &req, &raw, move |conn| {
         domain::integration::within_limit(
@@ -190,6 +183,8 @@ pub async fn create_email_subscription(
             "email subscriptions",
             "SLR_MAX_EMAIL_SUBSCRIPTIONS_PER_ACCOUNT",
         )?;
+        // One subscription per address and account, so one unsubscribe link stops it (a
+        // retried create is answered before this, by its Idempotency-Key).
         if email::at_address(conn, new.account_id, &address)?.is_some() {
             return Err(persistence::RepoError::Duplicate {
                 field: Some("email".to_owned()),
@@ -217,19 +212,6 @@ pub async fn create_email_subscription(
         ))
     })
     .await
-}
-
-/// 409: the address has a subscription in the account already (one per address and account,
-/// so that each message has exactly one unsubscribe link that stops it).
-fn already_subscribed(existing: &EmailSubscription) -> ApiError {
-    ApiError::new(
-        ErrorCode::AlreadyExists,
-        format!(
-            "{} already has an email subscription in this account (id {}): change that one",
-            existing.email, existing.id
-        ),
-    )
-    .field("email", "already subscribed")
 }
 
 /// Change a subscription's event types or services, with `If-Match`.

@@ -244,10 +244,18 @@ impl Fixture {
                     Some(set(json!({}), &site.location[1..], value, self)),
                 );
             }
-            (Method::POST, "/api/v1/email-subscriptions") => json!({}),
+            // One subscription per address and account: a new address for each value.
+            (Method::POST, "/api/v1/email-subscriptions") => {
+                json!({"email": format!("enum-{text}@acme-cloud.example")})
+            }
             (Method::PATCH, "/api/v1/email-subscriptions/{id}") => {
+                let address = format!("patch-{text}@acme-cloud.example");
                 let id = self
-                    .created(app, "/api/v1/email-subscriptions", json!({}))
+                    .created(
+                        app,
+                        "/api/v1/email-subscriptions",
+                        json!({ "email": address }),
+                    )
                     .await;
                 return (
                     format!("/api/v1/email-subscriptions/{id}"),
