@@ -248,6 +248,17 @@ pub fn retry_delay(attempt: u32, base: Duration, cap: Duration, jitter: f64) -> 
     delay.mul_f64(0.75 + 0.5 * jitter.clamp(0.0, 1.0))
 }
 
+/// Refuses one more of `what` (e.g. "webhook endpoints") for an account that keeps `kept`
+/// already when the most it may keep is `limit` (the setting `setting` names it).
+pub fn within_limit(kept: i64, limit: u64, what: &str, setting: &str) -> Result<(), DomainError> {
+    if u64::try_from(kept).unwrap_or(0) < limit {
+        return Ok(());
+    }
+    Err(DomainError::LimitReached(format!(
+        "this account keeps {kept} {what}, the most it may ({limit}, {setting}); delete one first"
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -554,15 +565,4 @@ mod tests {
         assert_eq!(retry_delay(1, base, cap, 0.0), Duration::from_millis(7500));
         assert!(retry_delay(1, base, cap, 0.999) < Duration::from_millis(12_500));
     }
-}
-
-/// Refuses one more of `what` (e.g. "webhook endpoints") for an account that keeps `kept`
-/// already when the most it may keep is `limit` (the setting `setting` names it).
-pub fn within_limit(kept: i64, limit: u64, what: &str, setting: &str) -> Result<(), DomainError> {
-    if u64::try_from(kept).unwrap_or(0) < limit {
-        return Ok(());
-    }
-    Err(DomainError::LimitReached(format!(
-        "this account keeps {kept} {what}, the most it may ({limit}, {setting}); delete one first"
-    )))
 }
