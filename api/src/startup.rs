@@ -35,6 +35,8 @@ pub enum StartupError {
     Email(String),
     #[error("metrics: {0}")]
     Metrics(String),
+    #[error("{0}")]
+    StatementKey(#[from] crate::http::signing::KeyError),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -155,6 +157,12 @@ impl Application {
             db.clone(),
             route_table.clone(),
         ));
+        let signer = settings
+            .statement_key
+            .as_ref()
+            .map(|pem| crate::http::signing::StatementSigner::from_pem(pem.expose()))
+            .transpose()?
+            .map(std::sync::Arc::new);
         let state = web::Data::new(AppState {
             db: db.clone(),
             callers,
@@ -163,6 +171,7 @@ impl Application {
             idempotency_ttl: settings.idempotency_ttl,
             webhooks: settings.webhooks.clone(),
             email_enabled: mailer.enabled(),
+            signer,
         });
         let cors_origins = settings.cors_origins.clone();
         let limiter = web::Data::new(crate::middleware::ratelimit::Limiter::new(
@@ -351,6 +360,7 @@ where
     app.openapi(ApiDoc::openapi())
         .service(routes::health::healthz)
         .service(routes::health::readyz)
+        .service(routes::statements::get_jwks)
         .service(crate::routes::status_page::get_status_page)
         .service(crate::routes::status_page::get_status_page_event)
         .service(crate::routes::email::get_unsubscribe)

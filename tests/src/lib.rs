@@ -144,6 +144,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         },
         // Email off unless a test points it at its SMTP receiver (`smtp::Receiver`).
         email: slr_api::settings::EmailSettings::off("http://slr.test".to_owned()),
+        statement_key: Some(Secret::new(slr_api::settings::new_statement_key())),
     };
     configure(&mut settings);
     let pool = slr_api::startup::open_database(&settings).expect("database opens and migrates");

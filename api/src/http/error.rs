@@ -72,6 +72,7 @@ error_codes! {
     Conflict = "conflict", CONFLICT;
     DatabaseUnavailable = "database_unavailable", SERVICE_UNAVAILABLE;
     EmailNotConfigured = "email_not_configured", CONFLICT;
+    StatementKeyMissing = "statement_key_missing", CONFLICT;
     Forbidden = "forbidden", FORBIDDEN;
     IdempotencyKeyReused = "idempotency_key_reused", UNPROCESSABLE_ENTITY;
     InUse = "in_use", CONFLICT;

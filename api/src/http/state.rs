@@ -28,6 +28,9 @@ pub struct AppState {
     /// Whether this server sends email (`SLR_SMTP_URL`): email subscriptions are refused
     /// without it.
     pub email_enabled: bool,
+    /// The key closed periods' statements are signed with (`SLR_STATEMENT_KEY`); closing a
+    /// period is refused without one.
+    pub signer: Option<std::sync::Arc<crate::http::signing::StatementSigner>>,
 }
 
 impl AppState {
