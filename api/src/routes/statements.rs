@@ -541,8 +541,16 @@ pub async fn list_statements(
 ) -> Result<HttpResponse, ApiError> {
     let db = &state.db;
     let params = params.0;
+    // The shape is checked; a month that cannot exist (`2026-13`) was never closed: no rows.
     if let Some(period) = &params.period {
-        Month::parse(period).map_err(|e| ApiError::bad_parameter("period", e.to_string()))?;
+        let shaped = period.len() == 7
+            && period
+                .bytes()
+                .enumerate()
+                .all(|(at, b)| if at == 4 { b == b'-' } else { b.is_ascii_digit() });
+        if !shaped {
+            return Err(ApiError::bad_parameter("period", "must be a month YYYY-MM"));
+        }
     }
     let filter = StatementFilter {
         period: params.period,
