@@ -544,10 +544,13 @@ pub async fn list_statements(
     // The shape is checked; a month that cannot exist (`2026-13`) was never closed: no rows.
     if let Some(period) = &params.period {
         let shaped = period.len() == 7
-            && period
-                .bytes()
-                .enumerate()
-                .all(|(at, b)| if at == 4 { b == b'-' } else { b.is_ascii_digit() });
+            && period.bytes().enumerate().all(|(at, b)| {
+                if at == 4 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
         if !shaped {
             return Err(ApiError::bad_parameter("period", "must be a month YYYY-MM"));
         }

@@ -632,3 +632,67 @@ async fn bad_closings_and_policies_are_refused_by_field() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn statements_signed_before_a_key_rotation_still_verify() {
+    let w = world().await;
+    json_with::<Value>(w.close().await, StatusCode::CREATED).await;
+    let stark = w.app.token(STARK);
+    let old = w.statements(&stark).await;
+    let old_kid = old[0]["key_id"].as_str().unwrap().to_owned();
+    // The operator rotates the key: a server with the new one closes the month before.
+    let rotated = w.app.replica_with(|s| {
+        s.statement_key = Some(slr_api::settings::Secret::new(
+            slr_api::settings::new_statement_key(),
+        ))
+    });
+    let (_, before_from, _) = last_month();
+    let earlier = (before_from - Duration::days(2)).date();
+    let period = format!("{:04}-{:02}", earlier.year(), u8::from(earlier.month()));
+    json_with::<Value>(
+        rotated
+            .post(
+                "/api/v1/sla-periods",
+                &rotated.admin_token(),
+                &json!({"period": period, "tz": "Europe/Berlin"}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let new = rotated
+        .list_all(&format!("/api/v1/statements?period={period}"), &stark)
+        .await;
+    let new_kid = new[0]["key_id"].as_str().unwrap().to_owned();
+    assert_ne!(new_kid, old_kid);
+    let answer = rotated
+        .client
+        .get(rotated.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap();
+    let jwks: Value = json_with(answer, StatusCode::OK).await;
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert!(
+        kids.contains(&old_kid.as_str()) && kids.contains(&new_kid.as_str()),
+        "{kids:?}"
+    );
+    for s in old.iter().chain(&new) {
+        let served = rotated
+            .get(&format!("/api/v1/statements/{}", s["id"]), &stark)
+            .await
+            .bytes()
+            .await
+            .unwrap();
+        assert!(
+            verifies(&jwks, &served, s["signature"].as_str().unwrap()),
+            "{}",
+            s["id"]
+        );
+    }
+}
