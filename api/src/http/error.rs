@@ -394,6 +394,7 @@ mod tests {
                 ["conflict", 409],
                 ["database_unavailable", 503],
                 ["email_not_configured", 409],
+                ["statement_key_missing", 409],
                 ["forbidden", 403],
                 ["idempotency_key_reused", 422],
                 ["in_use", 409],
