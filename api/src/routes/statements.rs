@@ -1,7 +1,7 @@
 //! Closed periods and their signed statements, the keys that verify them, and the offerings'
 //! credit policies.
 
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use domain::availability::Calendar;
 use domain::statement::{CreditPolicy, CreditTier, Month};
@@ -237,6 +237,7 @@ impl SlaPeriodResponse {
 /// with 200 and changes nothing.
 #[utoipa::path(
     tag = "statements",
+    params(crate::http::idempotency::IdempotencyKey),
     request_body = ClosePeriodRequest,
     responses(
         (status = 201, body = SlaPeriodResponse, description = "Closed now"),
@@ -248,12 +249,14 @@ impl SlaPeriodResponse {
 pub async fn close_sla_period(
     state: web::Data<AppState>,
     caller: Authenticated,
+    req: HttpRequest,
     body: JsonBody<ClosePeriodRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let db = state.db.clone();
     caller.require_writer()?;
-    let month = Month::parse(&body.0.period)?;
-    let calendar = Calendar::parse(body.0.tz.as_deref().unwrap_or("UTC"))?;
+    let JsonBody(body, raw) = body;
+    let month = Month::parse(&body.period)?;
+    let calendar = Calendar::parse(body.tz.as_deref().unwrap_or("UTC"))?;
     let window = month.window(&calendar)?;
     let now = OffsetDateTime::now_utc();
     if window.to > now {
@@ -268,12 +271,38 @@ pub async fn close_sla_period(
             "this server has no statement signing key (SLR_STATEMENT_KEY)",
         )
     })?;
+    let (p, t) = (month.to_string(), calendar.name().to_owned());
+    let outcome = match db.run(move |conn| repo::find_period(conn, &p, &t)).await? {
+        Some(existing) => (StatusCode::OK, existing),
+        None => close_period(&state, &caller.0, (month, calendar), window, now, signer).await?,
+    };
+    // The answer goes through `Idempotency-Key` like every POST's: a retry with the key is
+    // answered what the first request was (201), marked replayed.
+    let (status, closed) = outcome;
+    let response = SlaPeriodResponse::new(&closed);
+    let location = format!(
+        "/api/v1/statements?period={}&tz={}",
+        response.period,
+        form_urlencoded::byte_serialize(response.tz.as_bytes()).collect::<String>()
+    );
+    crate::http::idempotency::once(&db, &caller.0, &req, &raw, status, move |_| {
+        Ok((Some(location.clone()), SlaPeriodResponse::new(&closed)))
+    })
+    .await
+}
+
+/// Computes, signs and stores the statements of a month not closed yet: 201 and the closing,
+/// or 200 and the closing another request stored meanwhile.
+async fn close_period(
+    state: &AppState,
+    writer: &domain::Caller,
+    (month, calendar): (Month, Calendar),
+    window: domain::availability::Window,
+    now: OffsetDateTime,
+    signer: std::sync::Arc<crate::http::signing::StatementSigner>,
+) -> Result<(StatusCode, ClosedPeriod), ApiError> {
+    let db = &state.db;
     let (period, tz) = (month.to_string(), calendar.name().to_owned());
-    let closed = |p: &ClosedPeriod| HttpResponse::Ok().json(SlaPeriodResponse::new(p));
-    let (p, t) = (period.clone(), tz.clone());
-    if let Some(existing) = db.run(move |conn| repo::find_period(conn, &p, &t)).await? {
-        return Ok(closed(&existing));
-    }
     let policies = db.run(repo::credit_policies).await?;
     // The figures come from the read model, brought up to date first; its lock is held only
     // while the month's history is copied out, and the statements are computed and signed
@@ -316,7 +345,7 @@ pub async fn close_sla_period(
     })
     .await
     .map_err(ApiError::internal)??;
-    let writer = caller.0.clone();
+    let writer = writer.clone();
     let (p, t) = (period.clone(), tz.clone());
     let written = db
         .run(move |conn| {
@@ -339,29 +368,18 @@ pub async fn close_sla_period(
                 repo::register_key(conn, signer.key_id(), signer.jwk())?;
                 let response = SlaPeriodResponse::new(&closed);
                 crate::services::audit::created(conn, &writer, "sla_period", closed.id, &response)?;
-                Ok(response)
+                Ok(closed)
             })
         })
         .await;
     match written {
-        Ok(response) => Ok(HttpResponse::Created()
-            .insert_header((
-                header::LOCATION,
-                format!(
-                    "/api/v1/statements?period={}&tz={}",
-                    response.period,
-                    form_urlencoded::byte_serialize(response.tz.as_bytes()).collect::<String>()
-                ),
-            ))
-            .json(response)),
+        Ok(closed) => Ok((StatusCode::CREATED, closed)),
         // Closed meanwhile by another request: its closing stands.
-        Err(e) if e.code() == ErrorCode::AlreadyExists => {
-            let existing = db
-                .run(move |conn| repo::find_period(conn, &period, &tz))
-                .await?
-                .ok_or_else(ApiError::not_found)?;
-            Ok(closed(&existing))
-        }
+        Err(e) if e.code() == ErrorCode::AlreadyExists => db
+            .run(move |conn| repo::find_period(conn, &period, &tz))
+            .await?
+            .map(|existing| (StatusCode::OK, existing))
+            .ok_or_else(ApiError::not_found),
         Err(e) => Err(e),
     }
 }
