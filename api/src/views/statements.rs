@@ -249,7 +249,10 @@ pub(crate) struct Draft {
 }
 
 fn canonical<T: Serialize>(value: &T) -> RepoResult<String> {
-    serde_jcs::to_string(value).map_err(|e| RepoError::Corrupt(e.to_string()))
+    let mut bytes = serde_jcs::to_string(value).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    // A month's statements are all held until they are stored: no spare capacity each.
+    bytes.shrink_to_fit();
+    Ok(bytes)
 }
 
 fn credit(policy: Option<&CreditPolicy>, sla_availability: Option<f64>) -> Option<f64> {

@@ -696,3 +696,31 @@ async fn statements_signed_before_a_key_rotation_still_verify() {
         );
     }
 }
+
+#[tokio::test]
+async fn two_closings_of_one_month_at_once_freeze_it_once() {
+    let w = world().await;
+    w.incident(w.from + Duration::days(5), 45, "major_outage")
+        .await;
+    let answers = slr_tests::join_all([w.close(), w.close(), w.close()].into_iter()).await;
+    let mut statuses = Vec::new();
+    let mut ids = Vec::new();
+    for answer in answers {
+        statuses.push(answer.status());
+        let body: Value = answer.json().await.unwrap();
+        ids.push(body["id"].clone());
+    }
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::OK, StatusCode::CREATED],
+        "one closing wins, the others answer it"
+    );
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    let everything = w.statements(&w.admin).await;
+    let tenants = everything
+        .iter()
+        .filter(|s| s["kind"] == "tenant" && s["subject_id"] == w.stark_prod)
+        .count();
+    assert_eq!(tenants, 1, "stark-prod's statement exists once");
+}
