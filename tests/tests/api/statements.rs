@@ -392,10 +392,22 @@ async fn closing_a_month_freezes_signed_statements_each_holder_reads_its_own() {
         .iter()
         .find(|l| l.starts_with(&format!("{id},")))
         .unwrap();
-    assert!(
-        row.contains(",tenant,") && row.contains(",10,") || row.contains(",10.0,"),
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let cell = |name: &str| {
+        let at = header.iter().position(|h| *h == name).unwrap();
+        row.split(',').nth(at).unwrap().to_owned()
+    };
+    assert_eq!(cell("kind"), "tenant");
+    assert_eq!(
+        cell("credit_percent").parse::<f64>().unwrap(),
+        10.0,
         "{row}"
     );
+    assert_eq!(
+        cell("unplanned_downtime_minutes").parse::<f64>().unwrap(),
+        90.0
+    );
+    assert_eq!(cell("signature"), tenant["signature"].as_str().unwrap());
 }
 
 #[tokio::test]
