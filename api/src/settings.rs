@@ -60,6 +60,10 @@ pub struct Settings {
     pub maintenance: MaintenanceSettings,
     /// Email notifications (`SLR_SMTP_*`, `SLR_PUBLIC_URL`).
     pub email: EmailSettings,
+    /// The Ed25519 private key (PKCS#8 PEM) closed periods' statements are signed with
+    /// (`SLR_STATEMENT_KEY`: PEM text or a path; embedded mode: generated into
+    /// `./data/statement-key.pem`). Without one, periods cannot be closed.
+    pub statement_key: Option<Secret>,
     /// Reverse proxies whose `X-Forwarded-For` names the client, for per-address rate limits
     /// (`SLR_TRUSTED_PROXIES`, comma-separated IP addresses); none by default, so the header
     /// is ignored.
@@ -463,6 +467,11 @@ impl Settings {
             Some("0" | "false") => false,
             Some(_) => return Err(error("SLR_SMTP_WORKER", "must be 1 or 0")),
         };
+        let statement_key = match var("SLR_STATEMENT_KEY") {
+            Some(value) => Some(Secret(pem("SLR_STATEMENT_KEY", &value)?)),
+            None if embedded => Some(development_statement_key(&data_dir)?),
+            None => None,
+        };
         let trusted_proxies = var("SLR_TRUSTED_PROXIES")
             .map(|raw| {
                 raw.split(',')
@@ -504,6 +513,7 @@ impl Settings {
             )?,
         };
         Ok(Settings {
+            statement_key,
             limits,
             trusted_proxies,
             body_timeout,
@@ -578,6 +588,40 @@ fn development_secret(data_dir: &Path) -> Result<Secret, SettingsError> {
             let secret = hex::encode(rand::random::<[u8; 32]>());
             write_private(&path, &secret).map_err(read_error)?;
             Ok(Secret(secret))
+        }
+        Err(e) => Err(read_error(e)),
+    }
+}
+
+/// A new Ed25519 private key as PKCS#8 (v1) PEM: the fixed DER prefix of an Ed25519
+/// `PrivateKeyInfo` (RFC 8410) and 32 random bytes.
+pub fn new_statement_key() -> String {
+    use base64::Engine;
+    const PREFIX: [u8; 16] = [
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    let mut der = PREFIX.to_vec();
+    der.extend_from_slice(&rand::random::<[u8; 32]>());
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n")
+}
+
+/// The development statement key kept beside the embedded database, created on first start.
+fn development_statement_key(data_dir: &Path) -> Result<Secret, SettingsError> {
+    let path = data_dir.join("statement-key.pem");
+    let read_error = |e: std::io::Error| {
+        error(
+            "SLR_DATA_DIR",
+            format!("cannot use {}: {e}", path.display()),
+        )
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(pem) => Ok(Secret(pem)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let pem = new_statement_key();
+            write_private(&path, &pem).map_err(read_error)?;
+            Ok(Secret(pem))
         }
         Err(e) => Err(read_error(e)),
     }

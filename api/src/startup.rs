@@ -35,6 +35,8 @@ pub enum StartupError {
     Email(String),
     #[error("metrics: {0}")]
     Metrics(String),
+    #[error("{0}")]
+    StatementKey(#[from] crate::http::signing::KeyError),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -155,6 +157,12 @@ impl Application {
             db.clone(),
             route_table.clone(),
         ));
+        let signer = settings
+            .statement_key
+            .as_ref()
+            .map(|pem| crate::http::signing::StatementSigner::from_pem(pem.expose()))
+            .transpose()?
+            .map(std::sync::Arc::new);
         let state = web::Data::new(AppState {
             db: db.clone(),
             callers,
@@ -165,6 +173,7 @@ impl Application {
             email_enabled: mailer.enabled(),
             body_timeout: settings.body_timeout,
             limits: settings.limits,
+            signer,
         });
         let cors_origins = settings.cors_origins.clone();
         let metrics_token = settings.metrics_token.clone();
@@ -356,6 +365,7 @@ where
     app.openapi(ApiDoc::openapi())
         .service(routes::health::healthz)
         .service(routes::health::readyz)
+        .service(routes::statements::get_jwks)
         .service(crate::routes::status_page::get_status_page)
         .service(crate::routes::status_page::get_status_page_event)
         .service(crate::routes::email::get_unsubscribe)

@@ -1032,6 +1032,20 @@ impl Calendar {
         &self.name
     }
 
+    /// The calendar month `month` (1–12) of `year` in this zone: from its first local midnight
+    /// to the next month's.
+    pub fn month(&self, year: i16, month: i8) -> Result<Window, DomainError> {
+        let first = CivilDate::new(year, month, 1)
+            .map_err(|_| DomainError::invalid("period", "must be a month YYYY-MM"))?;
+        let next = first
+            .checked_add(Span::new().months(1))
+            .map_err(|_| out_of_range())?;
+        Ok(Window {
+            from: self.start_of(first)?,
+            to: self.start_of(next)?,
+        })
+    }
+
     /// `at` with the zone's offset then: how bucket edges are labelled.
     pub fn local(&self, at: OffsetDateTime) -> OffsetDateTime {
         let offset = self

@@ -12,6 +12,7 @@ pub mod integration;
 pub mod maintenance;
 pub mod mentions;
 pub mod offering;
+pub mod statement;
 pub mod tenant;
 pub mod text;
 pub mod visibility;

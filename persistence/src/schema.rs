@@ -338,6 +338,54 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    credit_policies (offering_id) {
+        offering_id -> BigInt,
+        tiers -> Text,
+        cap_percent -> Double,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    statement_periods (id) {
+        id -> BigInt,
+        period -> Text,
+        tz -> Text,
+        window_from -> Timestamp,
+        window_to -> Timestamp,
+        data_version -> BigInt,
+        statement_count -> BigInt,
+        closed_by -> Nullable<BigInt>,
+        closed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    statements (id) {
+        id -> BigInt,
+        period_id -> BigInt,
+        kind -> Text,
+        subject_id -> BigInt,
+        version -> Integer,
+        account_id -> BigInt,
+        partner_id -> Nullable<BigInt>,
+        body -> Text,
+        signature -> Text,
+        key_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    statement_keys (key_id) {
+        key_id -> Text,
+        jwk -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(contacts -> accounts (account_id));
 diesel::joinable!(tenants -> accounts (account_id));
 diesel::joinable!(tenants -> services (service_id));
@@ -360,6 +408,8 @@ diesel::joinable!(feed_tokens -> contacts (contact_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(email_deliveries -> email_subscriptions (subscription_id));
+diesel::joinable!(statements -> statement_periods (period_id));
+diesel::joinable!(credit_policies -> offerings (offering_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -389,4 +439,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     email_deliveries,
     webhook_attempts,
     webhook_formats,
+    credit_policies,
+    statement_periods,
+    statements,
+    statement_keys,
 );

@@ -153,6 +153,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             webhooks: 10_000,
             email_subscriptions: 10_000,
         },
+        statement_key: Some(Secret::new(slr_api::settings::new_statement_key())),
     };
     configure(&mut settings);
     let pool = slr_api::startup::open_database(&settings).expect("database opens and migrates");

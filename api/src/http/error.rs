@@ -72,6 +72,7 @@ error_codes! {
     Conflict = "conflict", CONFLICT;
     DatabaseUnavailable = "database_unavailable", SERVICE_UNAVAILABLE;
     EmailNotConfigured = "email_not_configured", CONFLICT;
+    StatementKeyMissing = "statement_key_missing", CONFLICT;
     Forbidden = "forbidden", FORBIDDEN;
     IdempotencyKeyReused = "idempotency_key_reused", UNPROCESSABLE_ENTITY;
     InUse = "in_use", CONFLICT;
@@ -399,6 +400,7 @@ mod tests {
                 ["conflict", 409],
                 ["database_unavailable", 503],
                 ["email_not_configured", 409],
+                ["statement_key_missing", 409],
                 ["forbidden", 403],
                 ["idempotency_key_reused", 422],
                 ["in_use", 409],

@@ -14,5 +14,6 @@ pub mod pagination;
 pub mod report;
 pub mod request_id;
 pub mod routes;
+pub mod signing;
 pub mod state;
 pub mod wire;

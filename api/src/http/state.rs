@@ -32,6 +32,9 @@ pub struct AppState {
     pub body_timeout: Duration,
     /// How many integrations one account may keep.
     pub limits: crate::settings::AccountLimits,
+    /// The key closed periods' statements are signed with (`SLR_STATEMENT_KEY`); closing a
+    /// period is refused without one.
+    pub signer: Option<std::sync::Arc<crate::http::signing::StatementSigner>>,
 }
 
 impl AppState {

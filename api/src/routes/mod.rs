@@ -13,6 +13,7 @@ pub mod incidents;
 pub mod maintenances;
 pub mod me;
 pub mod offerings;
+pub mod statements;
 pub mod status;
 pub mod status_page;
 pub mod tenants;
@@ -42,6 +43,7 @@ use crate::http::report::Report;
         (name = "catalogue", description = "Services and SaaS classifications"),
         (name = "integrations", description = "What an account's admins set up for its own integrations: signed webhooks (Standard Webhooks) and read-only feed tokens; the account's other contacts read them"),
         (name = "feeds", description = "The maintenance calendar (iCalendar), the incident feed (Atom) and offering badges (SVG): the caller's JSON lists rendered for calendars, feed readers and status pages, opened with a bearer token or a feed token as `?token=`"),
+        (name = "statements", description = "Closed periods: signed monthly statements per tenant, offering and account, with service credits from the offerings' credit policies; the keys that verify them at `/.well-known/jwks.json`"),
         (name = "operations", description = "Liveness and readiness"),
     ),
     components(schemas(
@@ -128,6 +130,15 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(webhooks::list_webhook_deliveries)
         .service(webhooks::get_webhook_delivery)
         .service(webhooks::redeliver_webhook_delivery)
+        .service(statements::get_credit_policy)
+        .service(statements::put_credit_policy)
+        .service(statements::delete_credit_policy)
+        .service(statements::close_sla_period)
+        .service(statements::get_statement)
+        .service(Report::new(
+            statements::__path_list_statements,
+            statements::list_statements,
+        ))
         .service(Report::new(
             availability::__path_get_availability,
             availability::get_availability,

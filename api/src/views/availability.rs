@@ -848,7 +848,7 @@ pub(crate) fn overview_history(
 
 /// `work` on each item, the items spread over the machine's cores (scoped threads; the
 /// calling thread takes a share), the results in the items' order.
-fn side_by_side<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn side_by_side<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let share = items.len().div_ceil(cores.max(1)).max(1);
     let mut chunks = items.chunks(share);

@@ -10,6 +10,7 @@ pub mod events;
 pub mod feeds;
 pub mod incidents;
 pub mod maintenances;
+pub mod statements;
 pub mod status;
 pub mod status_page;
 pub mod webhooks;

@@ -12,6 +12,7 @@ pub mod incident_reports;
 pub mod incidents;
 pub mod maintenances;
 pub mod offerings;
+pub mod statements;
 pub mod tenants;
 pub mod webhooks;
 

@@ -531,6 +531,14 @@ async fn every_post_honours_an_idempotency_key_until_it_expires() {
         .await;
     let delivery = json_with::<Value>(ping, StatusCode::ACCEPTED).await["id"].clone();
     // Every POST of the spec, by its path template: where to send it, the body, the status.
+    let last_month = {
+        let first = time::OffsetDateTime::now_utc()
+            .date()
+            .replace_day(1)
+            .unwrap();
+        let last = first - time::Duration::days(1);
+        format!("{:04}-{:02}", last.year(), u8::from(last.month()))
+    };
     let cases = [
         (
             "/api/v1/services",
@@ -613,6 +621,12 @@ async fn every_post_honours_an_idempotency_key_until_it_expires() {
             "/api/v1/feed-tokens",
             None,
             json!({"name": "Keyed"}),
+            StatusCode::CREATED,
+        ),
+        (
+            "/api/v1/sla-periods",
+            None,
+            json!({"period": last_month}),
             StatusCode::CREATED,
         ),
         (

@@ -21,6 +21,7 @@ mod replicas;
 mod reports;
 mod scoping;
 mod spec_enums;
+mod statements;
 mod status_page;
 mod webhooks;
 mod writes;

@@ -139,7 +139,7 @@ fn every_paged_list_refers_to_its_item_schema() {
         );
         assert!(schemas[item].is_object(), "{item} is a schema of its own");
     }
-    assert_eq!(lists, 16, "every paged list");
+    assert_eq!(lists, 17, "every paged list, the statements list included");
     let incident = &spec["paths"]["/api/v1/incidents/{id}"]["get"]["responses"]["200"];
     assert_eq!(
         incident["content"]["application/json"]["schema"]["$ref"],
@@ -224,7 +224,7 @@ fn reports_answer_json_and_their_csv_forms_are_operations_of_their_own() {
             "{path} takes the report's parameters"
         );
     }
-    assert_eq!(reports, 5, "the five availability reports");
+    assert_eq!(reports, 6, "the five availability reports and the statements list");
 }
 
 /// Formats the server enforces are declared: a webhook target is an absolute URI (a relative
