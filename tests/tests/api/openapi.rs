@@ -224,7 +224,10 @@ fn reports_answer_json_and_their_csv_forms_are_operations_of_their_own() {
             "{path} takes the report's parameters"
         );
     }
-    assert_eq!(reports, 6, "the five availability reports and the statements list");
+    assert_eq!(
+        reports, 6,
+        "the five availability reports and the statements list"
+    );
 }
 
 /// Formats the server enforces are declared: a webhook target is an absolute URI (a relative
