@@ -580,6 +580,8 @@ pub async fn list_statements(
         subject_id: params.subject_id,
     };
     let holder = holder(&caller.0);
+    // Both forms take the same (valid) paging parameters; the CSV holds every statement.
+    let request = page.0.request()?;
     if wants_csv(&req) {
         let rows = db
             .run(move |conn| {
@@ -594,7 +596,6 @@ pub async fn list_statements(
             .collect::<Result<Vec<_>, _>>()?;
         return csv_response(&rows, "statements.csv");
     }
-    let request = page.0.request()?;
     let found = db
         .run(move |conn| repo::statements_page(conn, holder, &filter, request))
         .await?;

@@ -387,6 +387,15 @@ async fn closing_a_month_freezes_signed_statements_each_holder_reads_its_own() {
         .unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), mine.len() + 1, "{csv}");
+    // The CSV takes the list's paging parameters, checked like the JSON form's.
+    let bad = w
+        .app
+        .get(
+            &format!("/api/v1/statements.csv?period={}&limit=0", w.period),
+            &stark,
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     assert!(lines[0].starts_with("id,period,tz,kind,subject_id"));
     let row = lines
         .iter()
