@@ -1,3 +1,4 @@
+DROP FUNCTION slr_tenant_marks_viewed() CASCADE;
 DROP FUNCTION slr_classification_relabelled() CASCADE;
 DROP FUNCTION slr_mark_viewed() CASCADE;
 DROP TRIGGER maintenances_scope_narrowed ON maintenances;

@@ -154,6 +154,20 @@ $$;
 CREATE TRIGGER tenants_viewed AFTER INSERT OR DELETE OR UPDATE OF name, account_id, classification_id ON tenants
     FOR EACH ROW EXECUTE FUNCTION slr_tenant_viewed();
 
+-- A deleted tenant takes its recovery marks with it (by cascade, before AFTER triggers run):
+-- the incidents those marks alone kept in its owner's view leave it. Read before the delete.
+CREATE FUNCTION slr_tenant_marks_viewed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM slr_log_views(ARRAY(
+        SELECT ROW('incidents', s.incident_id, OLD.account_id, a.managing_partner_id)::slr_view
+        FROM incident_tenant_states s JOIN accounts a ON a.id = OLD.account_id
+        WHERE s.tenant_id = OLD.id AND s.state = 'recovered'));
+    RETURN OLD;
+END
+$$;
+CREATE TRIGGER tenants_marks_viewed BEFORE DELETE ON tenants
+    FOR EACH ROW EXECUTE FUNCTION slr_tenant_marks_viewed();
+
 -- An offering written: the events of its service that its account sees now show it (or no
 -- longer do); deleted or given to another account, it leaves the old account's view.
 CREATE FUNCTION slr_offering_viewed() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -10,6 +10,7 @@ DROP TRIGGER offerings_deleted_viewed;
 DROP TRIGGER offerings_updated_viewed;
 DROP TRIGGER offerings_inserted_viewed;
 DROP TRIGGER tenants_deleted_viewed;
+DROP TRIGGER tenants_marks_viewed;
 DROP TRIGGER tenants_updated_viewed;
 DROP TRIGGER tenants_inserted_viewed;
 DROP TRIGGER accounts_moved;

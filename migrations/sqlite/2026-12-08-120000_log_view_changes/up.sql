@@ -146,6 +146,14 @@ CREATE TRIGGER tenants_deleted_viewed AFTER DELETE ON tenants BEGIN
         SELECT 'tenants', OLD.id, OLD.account_id, (SELECT managing_partner_id FROM accounts WHERE id = OLD.account_id);
 END;
 
+-- A deleted tenant takes its recovery marks with it (by cascade): the incidents those marks
+-- alone kept in its owner's view leave it. Read before the delete.
+CREATE TRIGGER tenants_marks_viewed BEFORE DELETE ON tenants BEGIN
+    INSERT INTO log_views
+        SELECT 'incidents', s.incident_id, OLD.account_id, (SELECT managing_partner_id FROM accounts WHERE id = OLD.account_id)
+        FROM incident_tenant_states s WHERE s.tenant_id = OLD.id AND s.state = 'recovered';
+END;
+
 -- An offering written: the events of its service that its account sees now show it (or no
 -- longer do); deleted or given to another account, it leaves the old account's view.
 CREATE TRIGGER offerings_inserted_viewed AFTER INSERT ON offerings BEGIN

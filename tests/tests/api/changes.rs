@@ -965,3 +965,47 @@ async fn a_draft_report_moves_nothing_a_partner_can_observe() {
     let (feed, _) = follow(&app, NORTHWIND, after_drafts, 1000).await;
     assert_eq!(feed.get(&("incident".to_owned(), incident)), Some(&false));
 }
+
+/// A tenant an open incident's scope narrowed away from keeps the incident as recovered; when
+/// that tenant is deleted, its owner is told the incident left its view (the mark goes with the
+/// tenant, and was the only thing that put the incident there).
+#[actix_web::test]
+async fn deleting_a_tenant_kept_only_by_its_recovery_mark_tells_its_owner_the_incident_left() {
+    let app = spawn_app().await;
+    app.seed_demo();
+    let admin = app.admin_token();
+    let ids = app.demo_ids().await;
+    let globex_prod = app.id_of("tenants", "name", "globex-prod").await;
+    let stark_prod = app.id_of("tenants", "name", "stark-prod").await;
+    let incident = app
+        .create(
+            "/api/v1/incidents",
+            &json!({"service_id": ids.sma, "title": "Login failures", "impact": "major_outage",
+                "message": "Investigating.",
+                "scope": {"kind": "tenants", "tenant_ids": [globex_prod, stark_prod]}}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let mut globex = Mirror::start(&app, GLOBEX).await;
+    let narrowed = app
+        .patch(
+            &format!("/api/v1/incidents/{incident}"),
+            &admin,
+            &json!({"scope": {"kind": "tenants", "tenant_ids": [stark_prod]}}),
+        )
+        .await;
+    assert_eq!(narrowed.status(), StatusCode::OK);
+    globex.sync(&app, 2, "narrowed: kept as recovered").await;
+    assert!(globex
+        .objects
+        .contains_key(&("incident".to_owned(), incident)));
+    let gone = app
+        .delete(&format!("/api/v1/tenants/{globex_prod}"), &admin)
+        .await;
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    globex.sync(&app, 2, "the recovered tenant deleted").await;
+    assert!(!globex
+        .objects
+        .contains_key(&("incident".to_owned(), incident)));
+}
