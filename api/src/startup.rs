@@ -170,7 +170,6 @@ impl Application {
             weights: settings.weights,
             idempotency_ttl: settings.idempotency_ttl,
             webhooks: settings.webhooks.clone(),
-            email_enabled: mailer.enabled(),
             body_timeout: settings.body_timeout,
             limits: settings.limits,
             signer,

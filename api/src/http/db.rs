@@ -120,8 +120,8 @@ impl Outage {
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
-    model: Arc<ReadModel>,
-    /// What this server's announcements are written with (the same read model).
+    /// The read model (`announcing.model`), and what this server's announcements are written
+    /// with.
     announcing: Announcing,
     names: Arc<NameIndex>,
     outage: Arc<Outage>,
@@ -134,7 +134,6 @@ impl Db {
     pub fn new(pool: Pool, announcing: Announcing) -> Self {
         Self {
             pool,
-            model: Arc::clone(&announcing.model),
             announcing,
             names: Arc::default(),
             outage: Arc::new(Outage::new()),
@@ -153,9 +152,15 @@ impl Db {
         (state.connections, state.idle_connections)
     }
 
+    /// Whether this server sends email (`SLR_SMTP_URL` is set): without it nothing is queued
+    /// and email subscriptions are refused.
+    pub fn mails(&self) -> bool {
+        self.announcing.mails
+    }
+
     /// The data version the read model reflects.
     pub fn version(&self) -> i64 {
-        self.model.version()
+        self.announcing.model.version()
     }
 
     /// Runs `read` on the read model, on the blocking pool (reports compute there): no
@@ -165,7 +170,7 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut &Model) -> Result<T, RepoError> + Send + 'static,
     {
-        let model = Arc::clone(&self.model);
+        let model = Arc::clone(&self.announcing.model);
         web::block(move || model.read(|mut now| read(&mut now)))
             .await
             .map_err(ApiError::internal)?
@@ -183,23 +188,25 @@ impl Db {
 
     /// The feed token with this hash and the caller it reads as, from the read model.
     pub fn feed_caller(&self, hash: &str) -> Option<(i64, domain::Caller)> {
-        self.model.read(|model| model.feed_caller(hash))
+        self.announcing.model.read(|model| model.feed_caller(hash))
     }
 
     /// The reader behind an email link's view key (by its hash), from the read model.
     pub fn email_link_caller(&self, hash: &str) -> Option<domain::Caller> {
-        self.model.read(|model| model.email_link_caller(hash))
+        self.announcing
+            .model
+            .read(|model| model.email_link_caller(hash))
     }
 
     /// The caller behind a token's contact, from the read model.
     pub fn caller(&self, contact: domain::ContactId) -> Result<domain::Caller, RepoError> {
-        self.model.read(|model| model.caller(contact))
+        self.announcing.model.read(|model| model.caller(contact))
     }
 
     /// Applies what was committed after the read model's version (after this replica's own
     /// writes, so the next read sees them).
     pub async fn catch_up(&self) -> Result<i64, ApiError> {
-        let model = Arc::clone(&self.model);
+        let model = Arc::clone(&self.announcing.model);
         self.run(move |conn| model.catch_up(conn)).await
     }
 

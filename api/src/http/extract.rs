@@ -78,7 +78,9 @@ fn too_large() -> ApiError {
 /// Deserialises a JSON object, reporting the path of a bad field. Stricter than serde_json:
 /// the body must be one object (not an array standing in for one), with nothing after it and
 /// no key given twice at any depth — 400 otherwise.
-pub fn parse_json<T: DeserializeOwned + utoipa::ToSchema>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned + utoipa::ToSchema + 'static>(
+    bytes: &[u8],
+) -> Result<T, ApiError> {
     let malformed = |detail: String| {
         ApiError::new(
             ErrorCode::MalformedJson,
@@ -99,9 +101,28 @@ pub fn parse_json<T: DeserializeOwned + utoipa::ToSchema>(bytes: &[u8]) -> Resul
         serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
     integral_floats_as_integers(&mut value);
     // The limits the spec declares on the body's own fields (lengths, ranges, list sizes).
-    let schema = serde_json::to_value(<T as utoipa::PartialSchema>::schema()).unwrap_or_default();
-    let limits = beyond_limits(&value, &schema);
+    let limits = beyond_limits(&value, &schema_of::<T>());
     every_field_error(value, limits)
+}
+
+/// `T`'s schema as JSON, made once per type (it never changes; every body of the type is
+/// checked against it).
+fn schema_of<T: utoipa::PartialSchema + 'static>() -> std::sync::Arc<serde_json::Value> {
+    use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+    type Schemas = RwLock<std::collections::HashMap<std::any::TypeId, Arc<serde_json::Value>>>;
+    static SCHEMAS: OnceLock<Schemas> = OnceLock::new();
+    let schemas = SCHEMAS.get_or_init(Schemas::default);
+    let id = std::any::TypeId::of::<T>();
+    if let Some(found) = schemas
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&id)
+    {
+        return Arc::clone(found);
+    }
+    let made = Arc::new(serde_json::to_value(T::schema()).unwrap_or_default());
+    let mut schemas = schemas.write().unwrap_or_else(PoisonError::into_inner);
+    Arc::clone(schemas.entry(id).or_insert(made))
 }
 
 /// The body's top-level fields that break a limit their schema declares (`minLength`,

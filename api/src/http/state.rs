@@ -25,9 +25,6 @@ pub struct AppState {
     pub idempotency_ttl: Duration,
     /// How webhooks are accepted and delivered.
     pub webhooks: WebhookSettings,
-    /// Whether this server sends email (`SLR_SMTP_URL`): email subscriptions are refused
-    /// without it.
-    pub email_enabled: bool,
     /// How long a request body may take to arrive (`SLR_BODY_TIMEOUT_MS`).
     pub body_timeout: Duration,
     /// How many integrations one account may keep.

@@ -15,10 +15,10 @@ use crate::http::negotiate::{csv_response, wants_csv};
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 use crate::views::availability::{
-    covered_series, offering_availability, offering_history, overview, overview_history,
-    tenant_availability, tenant_history, tenant_intervals, tenant_rows, AvailabilityOverview,
-    OfferingAvailabilityResponse, Period, TenantAvailabilityResponse, TenantFigures,
-    TenantIntervalsResponse, WindowParams,
+    covered_series, offering_availability, offering_history, offering_history_with_targets,
+    overview, overview_history, tenant_availability, tenant_history, tenant_intervals, tenant_rows,
+    AvailabilityOverview, OfferingAvailabilityResponse, Period, TenantAvailabilityResponse,
+    TenantFigures, TenantIntervalsResponse, WindowParams,
 };
 
 /// How a report answers as CSV, when it does.
@@ -113,7 +113,7 @@ async fn tenants_report(
     let period = std::sync::Arc::new(period);
     let loaded = {
         let period = std::sync::Arc::clone(&period);
-        db.read(move |model| offering_history(model, &caller, id, &period))
+        db.read(move |model| offering_history_with_targets(model, &caller, id, &period))
             .await?
     };
     let rows = web::block(move || {

@@ -6,7 +6,7 @@ use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::{AccountScope, Caller, ContactScope, Email, ServiceId};
 use persistence::repo::audit::Action;
 use persistence::repo::email::{
-    self, EmailSubscription, NewSubscription, Subscriber, SubscriptionChanges,
+    self, EmailSubscription, NewSubscription, Reader, Subscriber, SubscriptionChanges,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -127,7 +127,7 @@ pub async fn create_email_subscription(
     req: HttpRequest,
     body: JsonBody<CreateEmailSubscriptionRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if !state.email_enabled {
+    if !state.db.mails() {
         return Err(ApiError::new(
             ErrorCode::EmailNotConfigured,
             "this server sends no email: its operator has not set SLR_SMTP_URL",
@@ -148,27 +148,23 @@ pub async fn create_email_subscription(
         .map(|t| (*t).into())
         .collect();
     let (account_id, contact_id) = (caller.account_id, caller.contact_id);
-    let (address, account_name) = db
+    let (own_address, account_name) = db
         .read(move |model| {
+            let contact = model.contact(ContactScope::All, contact_id)?.item;
             let account = model.account(AccountScope::All, account_id)?.item;
-            let address = match &subscriber {
-                Subscriber::Account(address) => address.clone(),
-                Subscriber::Contact(_) => model
-                    .contact(ContactScope::All, contact_id)?
-                    .item
-                    .email
-                    .as_str()
-                    .to_owned(),
-            };
-            Ok((address, account.name.as_str().to_owned()))
+            Ok((
+                contact.email.as_str().to_owned(),
+                account.name.as_str().to_owned(),
+            ))
         })
         .await?;
+    let address = match &subscriber {
+        Subscriber::Account(address) => address.clone(),
+        Subscriber::Contact(_) => own_address,
+    };
     let mut new = NewSubscription {
-        account_id: caller.account_id,
-        subscriber: match body.email {
-            Some(_) => Subscriber::Account(address.clone()),
-            None => Subscriber::Contact(caller.contact_id),
-        },
+        account_id,
+        subscriber,
         event_types: event_types(body.event_types.as_deref().unwrap_or(&all))?,
         service_ids: body.service_ids,
         unsubscribe_token: crate::http::auth::feed_token::random_token(24),
@@ -345,13 +341,14 @@ pub async fn post_unsubscribe(
 }
 
 /// Who acted through a message's link, for the audit log (which records its contact and
-/// account): the subscription's contact, or its account (contact 0).
+/// account): the subscription's reader — its contact, or its account (contact 0).
 fn link_holder(subscription: &EmailSubscription) -> Caller {
+    let contact_id = match subscription.reader() {
+        Reader::Contact(contact) => contact,
+        Reader::Account(_) => domain::ContactId(0),
+    };
     Caller {
-        contact_id: match subscription.subscriber {
-            Subscriber::Contact(contact) => contact,
-            Subscriber::Account(_) => domain::ContactId(0),
-        },
+        contact_id,
         account_id: subscription.account_id,
         account_kind: domain::AccountKind::Customer,
         role: domain::Role::Viewer,

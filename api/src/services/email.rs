@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use domain::{Caller, Role, WebhookEventType};
 use persistence::model::{Mixed, Model};
-use persistence::repo::email::{self, EmailSubscription, NewEmail, Reader};
+use persistence::repo::email::{self, EmailSubscription, NewEmail};
 use persistence::{DbConnection, RepoError, RepoResult};
 
 use crate::http::db::Announcing;
@@ -15,11 +15,7 @@ use crate::views::events::EventKind;
 /// The reader a subscription's messages are written for: its contact, or its account as a
 /// viewer. `None` when the contact is gone.
 fn reader(model: &Model, subscription: &EmailSubscription) -> RepoResult<Option<Caller>> {
-    let found = match subscription.reader() {
-        Reader::Contact(contact) => model.caller(contact),
-        Reader::Account(account) => model.account_viewer(account),
-    };
-    match found {
+    match model.reader_caller(subscription.reader()) {
         Ok(caller) => Ok(Some(caller)),
         Err(RepoError::NotFound) => Ok(None),
         Err(other) => Err(other),
@@ -67,9 +63,9 @@ pub fn announce<K: EventKind>(
     }
     let link = format!("/status-page/{}s/{id}", K::OBJECT);
     let emails = model.read(|model| {
-        // Readers of one account with one role see the same: render the event once for them
-        // (its service, and its words; `None`: not seen, or not of concern).
-        type Seen = Option<(i64, crate::views::events::EventWords)>;
+        // Readers of one account with one role see the same: render the message once for them
+        // (the event's service, the subject and the body; `None`: not seen, or not of concern).
+        type Seen = Option<(i64, String, String)>;
         let mut seen_by: HashMap<(domain::AccountId, Role), Seen> = HashMap::new();
         let mut emails = Vec::new();
         for subscription in subscriptions {
@@ -85,23 +81,18 @@ pub fn announce<K: EventKind>(
                     };
                     slot.insert(match K::load_one(&mut reads, &caller, id) {
                         Ok(seen) if concerns(&seen) => {
-                            Some((K::service_id(&seen), K::in_words(&seen)))
+                            let (subject, body) = message(event, &K::in_words(&seen));
+                            Some((K::service_id(&seen), subject, body))
                         }
                         Ok(_) | Err(RepoError::NotFound) => None,
                         Err(other) => return Err(other),
                     })
                 }
             };
-            let Some((service, words)) = seen.clone() else {
+            let Some((service, subject, body)) = seen.as_ref() else {
                 continue;
             };
-            let (title, about) = (&words.title, &words.about);
-            let tenants = words
-                .tenants
-                .as_ref()
-                .map(crate::views::events::TenantList::line)
-                .unwrap_or_default();
-            if !(subscription.service_ids.is_empty() || subscription.service_ids.contains(&service))
+            if !(subscription.service_ids.is_empty() || subscription.service_ids.contains(service))
             {
                 continue;
             }
@@ -110,14 +101,28 @@ pub fn announce<K: EventKind>(
                 announcement: announcement.to_owned(),
                 recipient: subscription.email.clone(),
                 event_type: event.as_str().to_owned(),
-                subject: format!("{}: {title}", in_words(event)),
-                body: format!("{title}\n{} · {about}\n{tenants}\n", in_words(event)),
+                subject: subject.clone(),
+                body: body.clone(),
                 link: link.clone(),
             });
         }
         Ok(emails)
     })?;
     email::enqueue(conn, &emails)
+}
+
+/// The subject and body of a message about `event`, in `words`.
+fn message(event: WebhookEventType, words: &crate::views::events::EventWords) -> (String, String) {
+    let (title, about) = (&words.title, &words.about);
+    let tenants = words
+        .tenants
+        .as_ref()
+        .map(crate::views::events::TenantList::line)
+        .unwrap_or_default();
+    (
+        format!("{}: {title}", in_words(event)),
+        format!("{title}\n{} · {about}\n{tenants}\n", in_words(event)),
+    )
 }
 
 /// The event type of a confirmation message (it is no event's).

@@ -524,7 +524,8 @@ impl TenantIntervalsResponse {
 pub(crate) struct OfferingHistory {
     offering: Offering,
     covered: Vec<ScopedTenant>,
-    /// Each covered tenant's own target (see [`strictest_target`]), by tenant.
+    /// Each covered tenant's own target (see [`strictest_target`]), by tenant: only for the
+    /// per-tenant list ([`offering_history_with_targets`]), empty otherwise.
     targets: HashMap<TenantId, f64>,
     incidents: Outages,
     planned: Vec<ScopedPlanned>,
@@ -536,6 +537,27 @@ pub(crate) fn offering_history(
     id: OfferingId,
     period: &Period,
 ) -> RepoResult<OfferingHistory> {
+    load_offering_history(model, caller, id, period, false)
+}
+
+/// [`offering_history`] with each covered tenant's own target, for the per-tenant list (the
+/// rollups judge on the offering's target and need none).
+pub(crate) fn offering_history_with_targets(
+    model: &Model,
+    caller: &Caller,
+    id: OfferingId,
+    period: &Period,
+) -> RepoResult<OfferingHistory> {
+    load_offering_history(model, caller, id, period, true)
+}
+
+fn load_offering_history(
+    model: &Model,
+    caller: &Caller,
+    id: OfferingId,
+    period: &Period,
+    with_targets: bool,
+) -> RepoResult<OfferingHistory> {
     let offering = model.offering(caller.offering_scope(), id)?.item;
     let view = model.caller_view(caller, Some(offering.service_id));
     let covered: Vec<ScopedTenant> = view
@@ -546,6 +568,7 @@ pub(crate) fn offering_history(
         .collect();
     let targets = covered
         .iter()
+        .filter(|_| with_targets)
         .map(|t| (t.id, strictest_target(&view, t)))
         .collect();
     let (incidents, planned) = model.history(offering.service_id, period.window, period.now)?;
@@ -561,7 +584,8 @@ pub(crate) fn offering_history(
 /// A covered tenant's series and the target it is judged on.
 pub(crate) struct Covered {
     pub(crate) tenant: ScopedTenant,
-    /// The strictest among the caller's offerings covering it (see [`strictest_target`]).
+    /// The strictest among the caller's offerings covering it (see [`strictest_target`]), when
+    /// the history was loaded with targets; 99.9 otherwise.
     pub(crate) target: f64,
     pub(crate) series: std::sync::Arc<Series>,
 }

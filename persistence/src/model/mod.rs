@@ -114,9 +114,15 @@ impl Model {
     /// contact, or its account as a viewer.
     pub fn email_link_caller(&self, hash: &str) -> Option<Caller> {
         let id = self.email_link_hashes.get(hash)?;
-        match self.email_links.get(id)?.0 {
-            Reader::Contact(contact) => self.caller(contact).ok(),
-            Reader::Account(account) => self.account_viewer(account).ok(),
+        self.reader_caller(self.email_links.get(id)?.0).ok()
+    }
+
+    /// The caller an email subscription's reader reads as: its contact, or its account as a
+    /// viewer; `NotFound` when gone.
+    pub fn reader_caller(&self, reader: Reader) -> RepoResult<Caller> {
+        match reader {
+            Reader::Contact(contact) => self.caller(contact),
+            Reader::Account(account) => self.account_viewer(account),
         }
     }
 

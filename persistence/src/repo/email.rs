@@ -161,36 +161,39 @@ pub fn find(conn: &mut DbConnection, id: i64) -> RepoResult<EmailSubscription> {
     from_row(row)
 }
 
-/// The subscription of `account` that mails `address` (any case), if any: an address has one
-/// subscription per account.
+/// The subscription of `account` that mails `address` (lowercase, as `Email` keeps it), if
+/// any: an address has one subscription per account.
 pub fn at_address(
     conn: &mut DbConnection,
     account: AccountId,
     address: &str,
 ) -> RepoResult<Option<EmailSubscription>> {
-    let rows: Vec<Row> = subscriptions!()
+    let row: Option<Row> = subscriptions!()
         .filter(email_subscriptions::account_id.eq(account.0))
-        .load(conn)?;
-    for row in rows {
-        let subscription = from_row(row)?;
-        if subscription.email.eq_ignore_ascii_case(address) {
-            return Ok(Some(subscription));
-        }
-    }
-    Ok(None)
+        .filter(
+            email_subscriptions::email
+                .eq(address)
+                .or(contacts::email.nullable().eq(address)),
+        )
+        .first(conn)
+        .optional()?;
+    row.map(from_row).transpose()
 }
 
-/// Whether `address` (any case) is the address of one of `account`'s contacts.
+/// Whether `address` (lowercase, as `Email` keeps it) is the address of one of `account`'s
+/// contacts.
 pub fn is_contact_address(
     conn: &mut DbConnection,
     account: AccountId,
     address: &str,
 ) -> RepoResult<bool> {
-    let addresses: Vec<String> = contacts::table
+    let found: Option<i64> = contacts::table
         .filter(contacts::account_id.eq(account.0))
-        .select(contacts::email)
-        .load(conn)?;
-    Ok(addresses.iter().any(|a| a.eq_ignore_ascii_case(address)))
+        .filter(contacts::email.eq(address))
+        .select(contacts::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
 }
 
 /// The subscriptions of an account, or only those of one of its contacts, a page.
@@ -364,7 +367,7 @@ impl EmailSubscription {
 /// token in form. It opens the pages and feeds as the subscription's reader, nothing else.
 pub fn view_key(link_secret: &str) -> String {
     let digest = Sha256::digest(format!("slr-email-view\0{link_secret}").as_bytes());
-    format!("slrf_e{}", &hex::encode(digest)[..40])
+    format!("{}e{}", super::TOKEN_PREFIX, &hex::encode(digest)[..40])
 }
 
 /// Ends the subscription whose unsubscribe link holds `token`; `None` when none does (it may

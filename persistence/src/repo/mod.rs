@@ -1,5 +1,9 @@
 //! Repositories, one module per table, plus the paging and timestamp helpers they share.
 
+/// How feed tokens start (so a leaked one is recognisable, e.g. by secret scanners); an email
+/// link's view key starts the same way.
+pub const TOKEN_PREFIX: &str = "slrf_";
+
 pub mod accounts;
 pub mod audit;
 pub mod availability;

@@ -5,9 +5,8 @@ use domain::FeedTokenName;
 use persistence::repo::feed_tokens::{self, FeedToken};
 use rand::RngCore;
 
-/// How feed tokens start (so a leaked one is recognisable, e.g. by secret scanners).
-pub const TOKEN_PREFIX: &str = "slrf_";
 pub use persistence::repo::feed_tokens::token_hash;
+pub use persistence::repo::TOKEN_PREFIX;
 
 /// The feed token a request carries as `?token=`, if any.
 pub fn query_token(req: &actix_web::HttpRequest) -> Option<String> {
